@@ -1,0 +1,273 @@
+"""The catalog's tables, as SQLAlchemy 2 models.
+
+Every relationship is ``lazy="raise"``: implicit IO fails loudly, so all loading is explicit
+(in ``db.queries`` and the request loaders). Link tables use composite keys. Statements carry
+their provenance: record-level ``*_sources``, field-level ``*_field_sources`` and per-credit
+``credit_sources`` all point at ``sources``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from db.base import Base
+from db.enums import CreditRole, WorkKind, WorkRelationType
+from db.text import sort_key
+
+YEAR_MIN = 1888  # the first surviving motion picture
+YEAR_MAX = 2100
+
+SLUG_LENGTH = 200
+TEXT_LENGTH = 500
+URL_LENGTH = 2000
+
+
+def _key_column(length: int) -> String:
+    """A sort-key column: byte-wise ("C") collation on PostgreSQL, as SQLite's BINARY."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def _enum(enum_cls: type, name: str) -> Enum:
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        validate_strings=True,
+    )
+
+
+class Source(Base):
+    """Where statements come from: the seed document, a reference page, a curator."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+
+
+class Theme(Base):
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_themes_name_key_id", "name_key", "id"),)
+
+    @validates("name")
+    def _set_name_key(self, _key: str, name: str) -> str:
+        self.name_key = sort_key(name)
+        return name
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    biography: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    alternative_names: Mapped[list[PersonAlternativeName]] = relationship(
+        lazy="raise", order_by="PersonAlternativeName.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_people_name_key_id", "name_key", "id"),)
+
+    @validates("name")
+    def _set_name_key(self, _key: str, name: str) -> str:
+        self.name_key = sort_key(name)
+        return name
+
+
+class Work(Base):
+    __tablename__ = "works"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    title_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    original_title: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind, "work_kind"))
+    year: Mapped[int | None] = mapped_column(Integer)
+    synopsis: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    alternative_titles: Mapped[list[WorkAlternativeTitle]] = relationship(
+        lazy="raise", order_by="WorkAlternativeTitle.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint(f"year BETWEEN {YEAR_MIN} AND {YEAR_MAX}", name="year_range"),
+        Index("ix_works_title_key_id", "title_key", "id"),
+        Index("ix_works_year_id", "year", "id"),
+        Index("ix_works_kind", "kind"),
+    )
+
+    @validates("title")
+    def _set_title_key(self, _key: str, title: str) -> str:
+        self.title_key = sort_key(title)
+        return title
+
+
+class WorkAlternativeTitle(Base):
+    __tablename__ = "work_alternative_titles"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+
+
+class PersonAlternativeName(Base):
+    __tablename__ = "person_alternative_names"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+
+
+class Credit(Base):
+    """A person's part in a work; ``position`` is the billing order within the work."""
+
+    __tablename__ = "credits"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[CreditRole] = mapped_column(_enum(CreditRole, "credit_role"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    work: Mapped[Work] = relationship(lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index("ix_credits_person_id_role", "person_id", "role"),
+        Index("uq_credits_work_id_position", "work_id", "position", unique=True),
+    )
+
+
+class CreditSource(Base):
+    __tablename__ = "credit_sources"
+
+    work_id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[CreditRole] = mapped_column(_enum(CreditRole, "credit_role"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["work_id", "person_id", "role"],
+            ["credits.work_id", "credits.person_id", "credits.role"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class WorkTheme(Base):
+    """A work tagged with a theme; ``position`` keeps the order the catalog states."""
+
+    __tablename__ = "work_themes"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (Index("ix_work_themes_theme_id", "theme_id"),)
+
+
+class WorkRelation(Base):
+    """Reads "work <type> related work", e.g. The Flower Girl's Youth EXTENDS The Flower Girl."""
+
+    __tablename__ = "work_relations"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    related_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True)
+    type: Mapped[WorkRelationType] = mapped_column(
+        _enum(WorkRelationType, "work_relation_type"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint("work_id <> related_work_id", name="not_self"),
+        Index("ix_work_relations_related_work_id", "related_work_id"),
+    )
+
+
+class WorkSource(Base):
+    """A source the work's record draws on (record-level citation)."""
+
+    __tablename__ = "work_sources"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+class PersonSource(Base):
+    __tablename__ = "person_sources"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+class WorkFieldSource(Base):
+    """A source stating one field of a work (field-level citation)."""
+
+    __tablename__ = "work_field_sources"
+
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+class PersonFieldSource(Base):
+    __tablename__ = "person_field_sources"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+class Dispute(Base):
+    """A statement on record that a reference contradicts; both sides are kept."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    field: Mapped[str] = mapped_column(String(40))
+    stated: Mapped[str] = mapped_column(Text)
+    reported: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("uq_disputes_work_id_position", "work_id", "position", unique=True),)

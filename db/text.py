@@ -1,0 +1,92 @@
+"""Text keys derived from names and titles: slugs, sort keys and search keys.
+
+Both databases compare these keys byte for byte, so ordering and matching are the same on
+SQLite and PostgreSQL whatever their collations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = "'\u2019\u2018\u02bc\u02bb`\u00b4"
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove combining marks (ŏ -> o, ŭ -> u) but keep Hangul syllables whole."""
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", kept)
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII; apostrophes dropped; every other run of non-alphanumerics -> one hyphen.
+
+    >>> slugify("Choe Ik-kyu"), slugify("The Schoolgirl's Diary")
+    ('choe-ik-kyu', 'the-schoolgirls-diary')
+    """
+    ascii_text = strip_diacritics(text).encode("ascii", "ignore").decode("ascii").lower()
+    for apostrophe in _APOSTROPHES:
+        ascii_text = ascii_text.replace(apostrophe, "")
+    return _NON_ALNUM.sub("-", ascii_text).strip("-")
+
+
+def sort_key(text: str) -> str:
+    """The key titles and names sort by: case- and diacritic-insensitive, spacing folded."""
+    return " ".join(strip_diacritics(text).casefold().split())
+
+
+# Romanization folding: McCune-Reischauer and Revised Romanization (and common informal
+# spellings) of the same Korean name fold to one key. Applied to both the stored names and
+# the query, so aggressive folding only widens matches; it never hides an exact one.
+_WORD_VARIANTS = {
+    "choi": "choe",
+    "lee": "ri",
+    "yi": "ri",
+    "rhee": "ri",
+    "i": "ri",
+    "shin": "sin",
+    "park": "pak",
+    "bak": "pak",
+}
+_SEQUENCE_FOLDS = (
+    ("eo", "o"),
+    ("eu", "u"),
+    ("sh", "s"),
+    ("ch", "c"),
+    ("j", "c"),
+    ("g", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("l", "r"),
+)
+_REPEATS = re.compile(r"(.)\1+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_key(text: str) -> str:
+    """Fold a name or a query into the romanization-insensitive key search matches on.
+
+    Case, diacritics, apostrophes, hyphens and spacing disappear; MR/RR variants (k/g, t/d, p/b,
+    ch/j, ŏ/eo, ŭ/eu, Choe/Choi, Ri/Yi/Lee) fold together; Hangul is kept as written.
+
+    >>> search_key("Ch'oe Ik-kyu") == search_key("choi ik gyu") == search_key("Choe Ik-gyu")
+    True
+    """
+    words = []
+    for word in _WORD.findall(strip_diacritics(text).casefold().replace("'", "")):
+        word = _WORD_VARIANTS.get(word, word)
+        if word.endswith("y") and len(word) > 2:
+            word = word[:-1] + "i"
+        for old, new in _SEQUENCE_FOLDS:
+            word = word.replace(old, new)
+        words.append(word)
+    return _REPEATS.sub(r"\1", "".join(words))
+
+
+def search_document(names: list[str]) -> str:
+    """The stored search text of a record: the keys of all its names, ``|``-delimited."""
+    keys = [key for key in dict.fromkeys(search_key(name) for name in names) if key]
+    return "|" + "|".join(keys) + "|" if keys else ""

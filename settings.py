@@ -1,0 +1,106 @@
+"""Settings, read from the environment in one place.
+
+Every knob the service has lives here; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///nkcinema.db"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def async_database_url(url: str) -> str:
+    """Map a standard database URL to the async driver the app uses.
+
+    ``sqlite:///file.db`` -> ``sqlite+aiosqlite:///file.db``;
+    ``postgresql://user@host/db`` (or ``postgres://``) -> ``postgresql+asyncpg://…``.
+    URLs that already name a driver are kept as they are.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"DATABASE_URL is not a URL: {url!r}")
+    if scheme == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    if scheme in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        return url
+    raise SettingsError(
+        f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:///path or postgresql://…"
+    )
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; see the README's Configuration table."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    default_page_size: int = 20
+    max_page_size: int = 100
+    graphiql: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_sql: bool = False
+
+    @property
+    def async_url(self) -> str:
+        return async_database_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The database file of a SQLite URL (None for other databases)."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.partition("://")[2].removeprefix("/")
+        return Path(path) if path and path != ":memory:" else None
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (validated; raises SettingsError)."""
+    settings = Settings(
+        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        default_page_size=_int("NKCINEMA_DEFAULT_PAGE_SIZE", 20, minimum=1),
+        max_page_size=_int("NKCINEMA_MAX_PAGE_SIZE", 100, minimum=1),
+        graphiql=_bool("NKCINEMA_GRAPHIQL", True),
+        host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
+        port=_int("NKCINEMA_PORT", 8000, minimum=1),
+        log_sql=_bool("NKCINEMA_LOG_SQL", False),
+    )
+    async_database_url(settings.database_url)  # validate early, with a clear message
+    if settings.default_page_size > settings.max_page_size:
+        raise SettingsError("NKCINEMA_DEFAULT_PAGE_SIZE must not exceed NKCINEMA_MAX_PAGE_SIZE")
+    return settings
