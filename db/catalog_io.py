@@ -1,0 +1,600 @@
+"""Reading the whole catalog out of the database, and writing interchange records into it.
+
+``read_catalog`` + ``catalog_to_json`` give the canonical export (records sorted by key or
+slug, fields in a fixed order), so export -> seed into an empty database -> export is
+byte-identical. ``load_catalogs`` validates every document first and writes nothing unless
+all are valid; then it upserts by slug and leaves records that did not change untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.catalog_format import (
+    FORMAT,
+    PERSON_FIELDS,
+    WORK_FIELDS,
+    Catalog,
+    CatalogError,
+    CreditRecord,
+    DisputeRecord,
+    KnownNames,
+    PersonRecord,
+    Problem,
+    RelationRecord,
+    SourceRecord,
+    ThemeRecord,
+    WorkRecord,
+    check_references,
+    parse_catalog,
+)
+from db.text import search_document, sort_key
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredCatalog:
+    """The catalog as stored, with the database ids of its records."""
+
+    catalog: Catalog
+    source_ids: dict[str, int] = field(default_factory=dict)
+    theme_ids: dict[str, int] = field(default_factory=dict)
+    person_ids: dict[str, int] = field(default_factory=dict)
+    work_ids: dict[str, int] = field(default_factory=dict)
+
+    def known_names(self) -> KnownNames:
+        return KnownNames(
+            sources=frozenset(self.source_ids),
+            themes=frozenset(self.theme_ids),
+            people=frozenset(self.person_ids),
+            works=frozenset(self.work_ids),
+        )
+
+
+def _grouped(rows: Any) -> defaultdict[Any, list[Any]]:
+    """Group ``(parent, value)`` rows (already in order) into ``{parent: [value, ...]}``."""
+    groups: defaultdict[Any, list[Any]] = defaultdict(list)
+    for parent, value in rows:
+        groups[parent].append(value)
+    return groups
+
+
+def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[str]]]:
+    groups: defaultdict[int, dict[str, list[str]]] = defaultdict(dict)
+    for parent, field_name, key in rows:
+        groups[parent].setdefault(field_name, []).append(key)
+    return groups
+
+
+def _ordered_attributions(found: dict[str, list[str]], fields: tuple[str, ...]) -> dict[str, list[str]]:
+    return {name: found[name] for name in fields if name in found}
+
+
+async def read_catalog(session: AsyncSession) -> StoredCatalog:
+    """The whole catalog, in a fixed number of statements whatever its size."""
+    stored = StoredCatalog(Catalog())
+    catalog = stored.catalog
+    sources = (await session.execute(select(m.Source).order_by(m.Source.key))).scalars().all()
+    for s in sources:
+        stored.source_ids[s.key] = s.id
+        catalog.sources.append(SourceRecord(s.key, s.title, s.url))
+    key_of = {s.id: s.key for s in sources}
+
+    for t in (await session.execute(select(m.Theme).order_by(m.Theme.slug))).scalars():
+        stored.theme_ids[t.slug] = t.id
+        catalog.themes.append(ThemeRecord(t.slug, t.name, t.description))
+
+    alt_names = _grouped(
+        await session.execute(
+            select(m.PersonAlternativeName.person_id, m.PersonAlternativeName.name).order_by(
+                m.PersonAlternativeName.person_id, m.PersonAlternativeName.position
+            )
+        )
+    )
+    person_sources = _grouped(
+        await session.execute(
+            select(m.PersonSource.person_id, m.PersonSource.source_id).order_by(
+                m.PersonSource.person_id, m.PersonSource.position
+            )
+        )
+    )
+    person_fields = _field_groups(
+        await session.execute(
+            select(
+                m.PersonFieldSource.person_id, m.PersonFieldSource.field, m.PersonFieldSource.source_id
+            ).order_by(m.PersonFieldSource.person_id, m.PersonFieldSource.position)
+        )
+    )
+    people = (await session.execute(select(m.Person).order_by(m.Person.slug))).scalars().all()
+    slug_of_person = {p.id: p.slug for p in people}
+    for p in people:
+        stored.person_ids[p.slug] = p.id
+        fields = {f: [key_of[s] for s in ids] for f, ids in person_fields[p.id].items()}
+        catalog.people.append(
+            PersonRecord(
+                slug=p.slug,
+                name=p.name,
+                original_name=p.original_name,
+                alternative_names=alt_names[p.id],
+                biography=p.biography,
+                sources=[key_of[s] for s in person_sources[p.id]],
+                attributions=_ordered_attributions(fields, PERSON_FIELDS),
+            )
+        )
+
+    works = (await session.execute(select(m.Work).order_by(m.Work.slug))).scalars().all()
+    slug_of_work = {w.id: w.slug for w in works}
+    theme_slug = {v: k for k, v in stored.theme_ids.items()}
+    alt_titles = _grouped(
+        await session.execute(
+            select(m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.title).order_by(
+                m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.position
+            )
+        )
+    )
+    credit_sources: defaultdict[tuple[int, int, str], list[str]] = defaultdict(list)
+    for row in await session.execute(
+        select(m.CreditSource).order_by(
+            m.CreditSource.work_id,
+            m.CreditSource.person_id,
+            m.CreditSource.role,
+            m.CreditSource.position,
+        )
+    ):
+        cs = row[0]
+        credit_sources[(cs.work_id, cs.person_id, cs.role)].append(key_of[cs.source_id])
+    credits = _grouped(
+        (c.work_id, c)
+        for c in (
+            await session.execute(select(m.Credit).order_by(m.Credit.work_id, m.Credit.position))
+        ).scalars()
+    )
+    themes = _grouped(
+        await session.execute(
+            select(m.WorkTheme.work_id, m.WorkTheme.theme_id).order_by(
+                m.WorkTheme.work_id, m.WorkTheme.position
+            )
+        )
+    )
+    related = _grouped(
+        (r.work_id, r)
+        for r in (
+            await session.execute(
+                select(m.WorkRelation).order_by(m.WorkRelation.work_id, m.WorkRelation.position)
+            )
+        ).scalars()
+    )
+    work_sources = _grouped(
+        await session.execute(
+            select(m.WorkSource.work_id, m.WorkSource.source_id).order_by(
+                m.WorkSource.work_id, m.WorkSource.position
+            )
+        )
+    )
+    disputes = _grouped(
+        (d.work_id, d)
+        for d in (
+            await session.execute(select(m.Dispute).order_by(m.Dispute.work_id, m.Dispute.position))
+        ).scalars()
+    )
+    work_fields = _field_groups(
+        await session.execute(
+            select(
+                m.WorkFieldSource.work_id, m.WorkFieldSource.field, m.WorkFieldSource.source_id
+            ).order_by(m.WorkFieldSource.work_id, m.WorkFieldSource.position)
+        )
+    )
+    for w in works:
+        stored.work_ids[w.slug] = w.id
+        fields = {f: [key_of[s] for s in ids] for f, ids in work_fields[w.id].items()}
+        catalog.works.append(
+            WorkRecord(
+                slug=w.slug,
+                title=w.title,
+                original_title=w.original_title,
+                alternative_titles=alt_titles[w.id],
+                kind=w.kind,
+                year=w.year,
+                synopsis=w.synopsis,
+                credits=[
+                    CreditRecord(
+                        slug_of_person[c.person_id],
+                        c.role,
+                        credit_sources[(c.work_id, c.person_id, c.role)],
+                    )
+                    for c in credits[w.id]
+                ],
+                themes=[theme_slug[t] for t in themes[w.id]],
+                related=[RelationRecord(r.type, slug_of_work[r.related_work_id]) for r in related[w.id]],
+                sources=[key_of[s] for s in work_sources[w.id]],
+                disputes=[
+                    DisputeRecord(d.field, d.stated, d.reported, key_of[d.source_id], d.note)
+                    for d in disputes[w.id]
+                ],
+                attributions=_ordered_attributions(fields, WORK_FIELDS),
+            )
+        )
+    return stored
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def source_json(s: SourceRecord) -> dict[str, Any]:
+    return {"key": s.key, "title": s.title, "url": s.url}
+
+
+def theme_json(t: ThemeRecord) -> dict[str, Any]:
+    return {"slug": t.slug, "name": t.name, "description": t.description}
+
+
+def person_json(p: PersonRecord) -> dict[str, Any]:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "originalName": p.original_name,
+        "alternativeNames": list(p.alternative_names),
+        "biography": p.biography,
+        "sources": list(p.sources),
+        "attributions": {k: list(v) for k, v in p.attributions.items()},
+    }
+
+
+def work_json(w: WorkRecord) -> dict[str, Any]:
+    return {
+        "slug": w.slug,
+        "title": w.title,
+        "originalTitle": w.original_title,
+        "alternativeTitles": list(w.alternative_titles),
+        "kind": str(w.kind),
+        "year": w.year,
+        "synopsis": w.synopsis,
+        "credits": [
+            {"person": c.person, "role": str(c.role), "sources": list(c.sources)} for c in w.credits
+        ],
+        "themes": list(w.themes),
+        "related": [{"type": str(r.type), "work": r.work} for r in w.related],
+        "sources": list(w.sources),
+        "disputes": [
+            {
+                "field": d.field,
+                "stated": d.stated,
+                "reported": d.reported,
+                "source": d.source,
+                "note": d.note,
+            }
+            for d in w.disputes
+        ],
+        "attributions": {k: list(v) for k, v in w.attributions.items()},
+    }
+
+
+def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
+    """The canonical document: records sorted by key/slug, fields in the format's order."""
+    return {
+        "format": FORMAT,
+        "sources": [source_json(s) for s in sorted(catalog.sources, key=lambda s: s.key)],
+        "themes": [theme_json(t) for t in sorted(catalog.themes, key=lambda t: t.slug)],
+        "people": [person_json(p) for p in sorted(catalog.people, key=lambda p: p.slug)],
+        "works": [work_json(w) for w in sorted(catalog.works, key=lambda w: w.slug)],
+    }
+
+
+def dump_catalog(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+async def export_catalog(session: AsyncSession) -> str:
+    """The whole catalog as canonical interchange JSON text."""
+    return dump_catalog(catalog_to_json((await read_catalog(session)).catalog))
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadReport:
+    """What a load did, per record type: created, updated, unchanged."""
+
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            kind: {"created": 0, "updated": 0, "unchanged": 0}
+            for kind in ("sources", "themes", "people", "works")
+        }
+    )
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.counts[kind][outcome] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(c["created"] or c["updated"] for c in self.counts.values())
+
+    def __str__(self) -> str:
+        return "; ".join(
+            f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
+            for kind, c in self.counts.items()
+        )
+
+
+def validate_documents(
+    documents: list[tuple[str, Any]], stored: StoredCatalog
+) -> list[tuple[str, Catalog]]:
+    """Parse every document and check its references; raise CatalogError listing all problems."""
+    parsed: list[tuple[str, Catalog]] = []
+    problems: list[Problem] = []
+    for file, data in documents:
+        catalog, found = parse_catalog(data, file)
+        parsed.append((file, catalog))
+        problems.extend(found)
+    known = stored.known_names()
+    known = KnownNames(
+        sources=known.sources | {s.key for _, c in parsed for s in c.sources},
+        themes=known.themes | {t.slug for _, c in parsed for t in c.themes},
+        people=known.people | {p.slug for _, c in parsed for p in c.people},
+        works=known.works | {w.slug for _, c in parsed for w in c.works},
+    )
+    for file, catalog in parsed:
+        problems.extend(check_references(catalog, file, known))
+    if problems:
+        raise CatalogError(problems)
+    return parsed
+
+
+async def load_catalogs(session: AsyncSession, documents: list[tuple[str, Any]]) -> LoadReport:
+    """Validate all documents, then upsert their records by slug within the session's transaction.
+
+    Raises CatalogError (before writing anything) if any document is invalid. Later documents
+    win where two name the same slug. The caller commits.
+    """
+    stored = await read_catalog(session)
+    parsed = validate_documents(documents, stored)
+    merged = Catalog()
+    for records, attr in (
+        ({}, "sources"),
+        ({}, "themes"),
+        ({}, "people"),
+        ({}, "works"),
+    ):
+        for _, catalog in parsed:
+            for record in getattr(catalog, attr):
+                records[record.key if attr == "sources" else record.slug] = record
+        getattr(merged, attr).extend(records.values())
+    return await _Writer(session, stored).write(merged)
+
+
+class _Writer:
+    def __init__(self, session: AsyncSession, stored: StoredCatalog) -> None:
+        self.session = session
+        self.stored = stored
+        self.report = LoadReport()
+        existing = stored.catalog
+        self.old_sources = {s.key: s for s in existing.sources}
+        self.old_themes = {t.slug: t for t in existing.themes}
+        self.old_people = {p.slug: p for p in existing.people}
+        self.old_works = {w.slug: w for w in existing.works}
+
+    async def write(self, catalog: Catalog) -> LoadReport:
+        for source in catalog.sources:
+            await self._source(source)
+        for theme in catalog.themes:
+            await self._theme(theme)
+        for person in catalog.people:
+            await self._person(person)
+        changed = []
+        for work in catalog.works:  # every work gets an id first, so relations can point ahead
+            if await self._work_row(work):
+                changed.append(work)
+        for work in changed:
+            await self._work_children(work)
+        return self.report
+
+    async def _insert(self, table: Any, values: dict[str, Any]) -> int:
+        result = await self.session.execute(insert(table).values(**values).returning(table.id))
+        return int(result.scalar_one())
+
+    async def _source(self, s: SourceRecord) -> None:
+        values = {"key": s.key, "title": s.title, "url": s.url}
+        old = self.old_sources.get(s.key)
+        if old is None:
+            self.stored.source_ids[s.key] = await self._insert(m.Source, values)
+            self.report.count("sources", "created")
+        elif old != s:
+            await self.session.execute(
+                update(m.Source).where(m.Source.id == self.stored.source_ids[s.key]).values(**values)
+            )
+            self.report.count("sources", "updated")
+        else:
+            self.report.count("sources", "unchanged")
+
+    async def _theme(self, t: ThemeRecord) -> None:
+        values = {
+            "slug": t.slug,
+            "name": t.name,
+            "name_key": sort_key(t.name),
+            "description": t.description,
+        }
+        old = self.old_themes.get(t.slug)
+        if old is None:
+            self.stored.theme_ids[t.slug] = await self._insert(m.Theme, values)
+            self.report.count("themes", "created")
+        elif old != t:
+            await self.session.execute(
+                update(m.Theme).where(m.Theme.id == self.stored.theme_ids[t.slug]).values(**values)
+            )
+            self.report.count("themes", "updated")
+        else:
+            self.report.count("themes", "unchanged")
+
+    async def _person(self, p: PersonRecord) -> None:
+        old = self.old_people.get(p.slug)
+        if old is not None and person_json(old) == person_json(p):
+            self.report.count("people", "unchanged")
+            return
+        values = {
+            "slug": p.slug,
+            "name": p.name,
+            "name_key": sort_key(p.name),
+            "original_name": p.original_name,
+            "biography": p.biography,
+            "search_text": search_document(
+                [p.name, *([p.original_name] if p.original_name else []), *p.alternative_names]
+            ),
+        }
+        if old is None:
+            person_id = await self._insert(m.Person, values)
+            self.stored.person_ids[p.slug] = person_id
+            self.report.count("people", "created")
+        else:
+            person_id = self.stored.person_ids[p.slug]
+            await self.session.execute(update(m.Person).where(m.Person.id == person_id).values(**values))
+            for table in (m.PersonAlternativeName, m.PersonSource, m.PersonFieldSource):
+                await self.session.execute(delete(table).where(table.person_id == person_id))
+            self.report.count("people", "updated")
+        await self._rows(
+            m.PersonAlternativeName,
+            [{"person_id": person_id, "position": i, "name": n} for i, n in enumerate(p.alternative_names)],
+        )
+        await self._rows(
+            m.PersonSource,
+            [
+                {"person_id": person_id, "source_id": self.stored.source_ids[k], "position": i}
+                for i, k in enumerate(p.sources)
+            ],
+        )
+        await self._rows(m.PersonFieldSource, self._field_rows("person_id", person_id, p.attributions))
+
+    def _field_rows(self, parent: str, parent_id: int, attributions: dict[str, list[str]]) -> list[dict[str, Any]]:
+        rows = []
+        for name, keys in attributions.items():
+            for key in keys:
+                rows.append(
+                    {
+                        parent: parent_id,
+                        "field": name,
+                        "source_id": self.stored.source_ids[key],
+                        "position": len(rows),
+                    }
+                )
+        return rows
+
+    async def _rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(table), rows)
+
+    async def _work_row(self, w: WorkRecord) -> bool:
+        """Insert or update the work's own row; return whether its record changed at all."""
+        old = self.old_works.get(w.slug)
+        if old is not None and work_json(old) == work_json(w):
+            self.report.count("works", "unchanged")
+            return False
+        values = {
+            "slug": w.slug,
+            "title": w.title,
+            "title_key": sort_key(w.title),
+            "original_title": w.original_title,
+            "kind": w.kind,
+            "year": w.year,
+            "synopsis": w.synopsis,
+            "search_text": search_document(
+                [w.title, *([w.original_title] if w.original_title else []), *w.alternative_titles]
+            ),
+        }
+        if old is None:
+            self.stored.work_ids[w.slug] = await self._insert(m.Work, values)
+            self.report.count("works", "created")
+        else:
+            work_id = self.stored.work_ids[w.slug]
+            await self.session.execute(update(m.Work).where(m.Work.id == work_id).values(**values))
+            for table in (
+                m.WorkAlternativeTitle,
+                m.CreditSource,
+                m.Credit,
+                m.WorkTheme,
+                m.WorkRelation,
+                m.WorkSource,
+                m.Dispute,
+                m.WorkFieldSource,
+            ):
+                await self.session.execute(delete(table).where(table.work_id == work_id))
+            self.report.count("works", "updated")
+        return True
+
+    async def _work_children(self, w: WorkRecord) -> None:
+        ids = self.stored
+        work_id = ids.work_ids[w.slug]
+        await self._rows(
+            m.WorkAlternativeTitle,
+            [{"work_id": work_id, "position": i, "title": t} for i, t in enumerate(w.alternative_titles)],
+        )
+        await self._rows(
+            m.Credit,
+            [
+                {"work_id": work_id, "person_id": ids.person_ids[c.person], "role": c.role, "position": i}
+                for i, c in enumerate(w.credits)
+            ],
+        )
+        await self._rows(
+            m.CreditSource,
+            [
+                {
+                    "work_id": work_id,
+                    "person_id": ids.person_ids[c.person],
+                    "role": c.role,
+                    "source_id": ids.source_ids[key],
+                    "position": j,
+                }
+                for c in w.credits
+                for j, key in enumerate(c.sources)
+            ],
+        )
+        await self._rows(
+            m.WorkTheme,
+            [
+                {"work_id": work_id, "theme_id": ids.theme_ids[slug], "position": i}
+                for i, slug in enumerate(w.themes)
+            ],
+        )
+        await self._rows(
+            m.WorkRelation,
+            [
+                {
+                    "work_id": work_id,
+                    "related_work_id": ids.work_ids[r.work],
+                    "type": r.type,
+                    "position": i,
+                }
+                for i, r in enumerate(w.related)
+            ],
+        )
+        await self._rows(
+            m.WorkSource,
+            [
+                {"work_id": work_id, "source_id": ids.source_ids[k], "position": i}
+                for i, k in enumerate(w.sources)
+            ],
+        )
+        await self._rows(
+            m.Dispute,
+            [
+                {
+                    "work_id": work_id,
+                    "position": i,
+                    "field": d.field,
+                    "stated": d.stated,
+                    "reported": d.reported,
+                    "source_id": ids.source_ids[d.source],
+                    "note": d.note,
+                }
+                for i, d in enumerate(w.disputes)
+            ],
+        )
+        await self._rows(m.WorkFieldSource, self._field_rows("work_id", work_id, w.attributions))

@@ -1,0 +1,1 @@
+"""The GraphQL API: schema, types, request context and loaders. Depends on db, never the reverse."""
