@@ -1,10 +1,10 @@
 """The ``nkcinema`` command: serve, seed, export, and wrap Alembic's migrations.
 
-    nkcinema serve [--host H] [--port P] [--workers N]
-    nkcinema seed [FILE ...]
-    nkcinema export [--output FILE]
-    nkcinema db upgrade [REV] | downgrade [REV] | current
-    nkcinema schema
+nkcinema serve [--host H] [--port P] [--workers N]
+nkcinema seed [FILE ...]
+nkcinema export [--output FILE]
+nkcinema db upgrade [REV] | downgrade [REV] | current
+nkcinema schema
 """
 
 from __future__ import annotations
@@ -159,7 +159,8 @@ def cmd_schema(_args: argparse.Namespace, _settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nkcinema", description="The nkcinema GraphQL catalog of North Korean films and series."
+        prog="nkcinema",
+        description="The nkcinema GraphQL catalog of North Korean films and series.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -34,6 +34,21 @@ WORK_FIELDS = (
     "related",
 )
 PERSON_FIELDS = ("name", "originalName", "alternativeNames", "biography")
+WORK_KEYS = (
+    "slug",
+    "title",
+    "originalTitle",
+    "alternativeTitles",
+    "kind",
+    "year",
+    "synopsis",
+    "credits",
+    "themes",
+    "related",
+    "sources",
+    "disputes",
+    "attributions",
+)
 Attributions = dict[str, list[str]]
 
 
@@ -282,7 +297,10 @@ class _Reader:
             ),
             alternative_names=names,
             biography=self.text(
-                data.get("biography"), f"{position}.biography", limit=LONG_TEXT_LENGTH, optional=True
+                data.get("biography"),
+                f"{position}.biography",
+                limit=LONG_TEXT_LENGTH,
+                optional=True,
             ),
             sources=sources,
             attributions=self.attributions(
@@ -313,13 +331,19 @@ class _Reader:
     def dispute(self, value: Any, position: str) -> DisputeRecord:
         data = self.obj(value, position, ("field", "stated", "reported", "source", "note"))
         return DisputeRecord(
-            field=self.required_text(data.get("field"), f"{position}.field", limit=FIELD_NAME_LENGTH),
-            stated=self.required_text(data.get("stated"), f"{position}.stated", limit=LONG_TEXT_LENGTH),
+            field=self.required_text(
+                data.get("field"), f"{position}.field", limit=FIELD_NAME_LENGTH
+            ),
+            stated=self.required_text(
+                data.get("stated"), f"{position}.stated", limit=LONG_TEXT_LENGTH
+            ),
             reported=self.required_text(
                 data.get("reported"), f"{position}.reported", limit=LONG_TEXT_LENGTH
             ),
             source=self.source_key(data.get("source"), f"{position}.source"),
-            note=self.text(data.get("note"), f"{position}.note", limit=LONG_TEXT_LENGTH, optional=True),
+            note=self.text(
+                data.get("note"), f"{position}.note", limit=LONG_TEXT_LENGTH, optional=True
+            ),
         )
 
     def year(self, value: Any, position: str) -> int | None:
@@ -335,8 +359,7 @@ class _Reader:
         data = self.obj(
             value,
             position,
-            ("slug", "title", "originalTitle", "alternativeTitles", "kind", "year", "synopsis")
-            + ("credits", "themes", "related", "sources", "disputes", "attributions"),
+            WORK_KEYS,
         )
         slug = self.slug(data.get("slug"), f"{position}.slug")
         credits = self.items(data.get("credits"), f"{position}.credits", self.credit)

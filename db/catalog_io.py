@@ -74,7 +74,9 @@ def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[str]]]:
     return groups
 
 
-def _ordered_attributions(found: dict[str, list[str]], fields: tuple[str, ...]) -> dict[str, list[str]]:
+def _ordered_attributions(
+    found: dict[str, list[str]], fields: tuple[str, ...]
+) -> dict[str, list[str]]:
     return {name: found[name] for name in fields if name in found}
 
 
@@ -109,7 +111,9 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
     person_fields = _field_groups(
         await session.execute(
             select(
-                m.PersonFieldSource.person_id, m.PersonFieldSource.field, m.PersonFieldSource.source_id
+                m.PersonFieldSource.person_id,
+                m.PersonFieldSource.field,
+                m.PersonFieldSource.source_id,
             ).order_by(m.PersonFieldSource.person_id, m.PersonFieldSource.position)
         )
     )
@@ -213,7 +217,9 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                     for c in credits[w.id]
                 ],
                 themes=[theme_slug[t] for t in themes[w.id]],
-                related=[RelationRecord(r.type, slug_of_work[r.related_work_id]) for r in related[w.id]],
+                related=[
+                    RelationRecord(r.type, slug_of_work[r.related_work_id]) for r in related[w.id]
+                ],
                 sources=[key_of[s] for s in work_sources[w.id]],
                 disputes=[
                     DisputeRecord(d.field, d.stated, d.reported, key_of[d.source_id], d.note)
@@ -409,7 +415,9 @@ class _Writer:
             self.report.count("sources", "created")
         elif old != s:
             await self.session.execute(
-                update(m.Source).where(m.Source.id == self.stored.source_ids[s.key]).values(**values)
+                update(m.Source)
+                .where(m.Source.id == self.stored.source_ids[s.key])
+                .values(**values)
             )
             self.report.count("sources", "updated")
         else:
@@ -421,6 +429,7 @@ class _Writer:
             "name": t.name,
             "name_key": sort_key(t.name),
             "description": t.description,
+            "search_text": search_document([t.name]),
         }
         old = self.old_themes.get(t.slug)
         if old is None:
@@ -455,13 +464,18 @@ class _Writer:
             self.report.count("people", "created")
         else:
             person_id = self.stored.person_ids[p.slug]
-            await self.session.execute(update(m.Person).where(m.Person.id == person_id).values(**values))
+            await self.session.execute(
+                update(m.Person).where(m.Person.id == person_id).values(**values)
+            )
             for table in (m.PersonAlternativeName, m.PersonSource, m.PersonFieldSource):
                 await self.session.execute(delete(table).where(table.person_id == person_id))
             self.report.count("people", "updated")
         await self._rows(
             m.PersonAlternativeName,
-            [{"person_id": person_id, "position": i, "name": n} for i, n in enumerate(p.alternative_names)],
+            [
+                {"person_id": person_id, "position": i, "name": n}
+                for i, n in enumerate(p.alternative_names)
+            ],
         )
         await self._rows(
             m.PersonSource,
@@ -470,9 +484,13 @@ class _Writer:
                 for i, k in enumerate(p.sources)
             ],
         )
-        await self._rows(m.PersonFieldSource, self._field_rows("person_id", person_id, p.attributions))
+        await self._rows(
+            m.PersonFieldSource, self._field_rows("person_id", person_id, p.attributions)
+        )
 
-    def _field_rows(self, parent: str, parent_id: int, attributions: dict[str, list[str]]) -> list[dict[str, Any]]:
+    def _field_rows(
+        self, parent: str, parent_id: int, attributions: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
         rows = []
         for name, keys in attributions.items():
             for key in keys:
@@ -533,12 +551,20 @@ class _Writer:
         work_id = ids.work_ids[w.slug]
         await self._rows(
             m.WorkAlternativeTitle,
-            [{"work_id": work_id, "position": i, "title": t} for i, t in enumerate(w.alternative_titles)],
+            [
+                {"work_id": work_id, "position": i, "title": t}
+                for i, t in enumerate(w.alternative_titles)
+            ],
         )
         await self._rows(
             m.Credit,
             [
-                {"work_id": work_id, "person_id": ids.person_ids[c.person], "role": c.role, "position": i}
+                {
+                    "work_id": work_id,
+                    "person_id": ids.person_ids[c.person],
+                    "role": c.role,
+                    "position": i,
+                }
                 for i, c in enumerate(w.credits)
             ],
         )

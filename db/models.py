@@ -67,6 +67,7 @@ class Theme(Base):
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
     name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_themes_name_key_id", "name_key", "id"),)
 
@@ -132,7 +133,9 @@ class Work(Base):
 class WorkAlternativeTitle(Base):
     __tablename__ = "work_alternative_titles"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     position: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
 
@@ -152,7 +155,9 @@ class Credit(Base):
 
     __tablename__ = "credits"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     role: Mapped[CreditRole] = mapped_column(_enum(CreditRole, "credit_role"), primary_key=True)
     position: Mapped[int] = mapped_column()
@@ -189,7 +194,9 @@ class WorkTheme(Base):
 
     __tablename__ = "work_themes"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True)
     position: Mapped[int] = mapped_column()
 
@@ -201,7 +208,9 @@ class WorkRelation(Base):
 
     __tablename__ = "work_relations"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     related_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True)
     type: Mapped[WorkRelationType] = mapped_column(
         _enum(WorkRelationType, "work_relation_type"), primary_key=True
@@ -219,7 +228,9 @@ class WorkSource(Base):
 
     __tablename__ = "work_sources"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
     position: Mapped[int] = mapped_column()
 
@@ -239,7 +250,9 @@ class WorkFieldSource(Base):
 
     __tablename__ = "work_field_sources"
 
-    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
     field: Mapped[str] = mapped_column(String(40), primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
     position: Mapped[int] = mapped_column()

@@ -6,7 +6,7 @@ byte-wise (collation "C" on PostgreSQL, BINARY on SQLite), and years stay in 188
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 04:09:52.443820
+Create Date: 2026-11-25 04:17:31.408283
 """
 
 from collections.abc import Sequence
@@ -50,6 +50,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=500), nullable=False),
     sa.Column('name_key', sa.String(length=500).with_variant(sa.String(length=500, collation='C'), 'postgresql'), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_themes')),
     sa.UniqueConstraint('slug', name=op.f('uq_themes_slug'))
     )

@@ -1,0 +1,417 @@
+"""The catalog's read queries. Every batch function takes a list of keys and issues one
+statement for all of them, returning one result per key in key order (DataLoader-ready).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, case, exists, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
+from db.pagination import Ordering, SortKey, nothing
+from db.text import search_key
+
+K = TypeVar("K", bound=Hashable)
+Row = TypeVar("Row")
+
+
+# -- lookups ---------------------------------------------------------------------------------
+
+
+async def _by(session: AsyncSession, column: Any, keys: Sequence[Any]) -> list[Any]:
+    entity = column.class_
+    rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars().all()
+    found = {getattr(row, column.key): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+async def works_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Work | None]:
+    return await _by(session, m.Work.id, ids)
+
+
+async def works_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Work | None]:
+    return await _by(session, m.Work.slug, slugs)
+
+
+async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Person | None]:
+    return await _by(session, m.Person.id, ids)
+
+
+async def people_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Person | None]:
+    return await _by(session, m.Person.slug, slugs)
+
+
+async def themes_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Theme | None]:
+    return await _by(session, m.Theme.id, ids)
+
+
+async def themes_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Theme | None]:
+    return await _by(session, m.Theme.slug, slugs)
+
+
+async def sources_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Source | None]:
+    return await _by(session, m.Source.id, ids)
+
+
+# -- child collections -----------------------------------------------------------------------
+
+
+def _per_key(keys: Sequence[K], pairs: Any) -> list[list[Any]]:
+    grouped: defaultdict[Any, list[Any]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return [grouped.get(key, []) for key in keys]
+
+
+async def alternative_titles(session: AsyncSession, work_ids: Sequence[int]) -> list[list[str]]:
+    t = m.WorkAlternativeTitle
+    rows = await session.execute(
+        select(t.work_id, t.title).where(t.work_id.in_(work_ids)).order_by(t.work_id, t.position)
+    )
+    return _per_key(work_ids, rows)
+
+
+async def alternative_names(session: AsyncSession, person_ids: Sequence[int]) -> list[list[str]]:
+    t = m.PersonAlternativeName
+    rows = await session.execute(
+        select(t.person_id, t.name)
+        .where(t.person_id.in_(person_ids))
+        .order_by(t.person_id, t.position)
+    )
+    return _per_key(person_ids, rows)
+
+
+@dataclass(frozen=True)
+class CreditRow:
+    work_id: int
+    person_id: int
+    role: CreditRole
+    position: int
+
+
+async def credits_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[CreditRow]]:
+    c = m.Credit
+    rows = await session.execute(
+        select(c.work_id, c.person_id, c.role, c.position)
+        .where(c.work_id.in_(work_ids))
+        .order_by(c.work_id, c.position)
+    )
+    return _per_key(work_ids, ((r[0], CreditRow(*r)) for r in rows))
+
+
+async def credits_of_people(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> list[list[CreditRow]]:
+    """A person's credits in filmography order: by year (unknown last), title, billing."""
+    c, w = m.Credit, m.Work
+    rows = await session.execute(
+        select(c.work_id, c.person_id, c.role, c.position)
+        .join(w, w.id == c.work_id)
+        .where(c.person_id.in_(person_ids))
+        .order_by(c.person_id, w.year.is_(None), w.year, w.title_key, w.id, c.position)
+    )
+    return _per_key(person_ids, ((r[1], CreditRow(*r)) for r in rows))
+
+
+CreditKey = tuple[int, int, CreditRole]
+
+
+async def sources_of_credits(
+    session: AsyncSession, keys: Sequence[CreditKey]
+) -> list[list[m.Source]]:
+    cs = m.CreditSource
+    work_ids = sorted({k[0] for k in keys})
+    rows = await session.execute(
+        select(cs.work_id, cs.person_id, cs.role, m.Source)
+        .join(m.Source, m.Source.id == cs.source_id)
+        .where(cs.work_id.in_(work_ids))
+        .order_by(cs.work_id, cs.person_id, cs.role, cs.position)
+    )
+    return _per_key(keys, (((r[0], r[1], r[2]), r[3]) for r in rows))
+
+
+async def themes_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Theme]]:
+    wt = m.WorkTheme
+    rows = await session.execute(
+        select(wt.work_id, m.Theme)
+        .join(m.Theme, m.Theme.id == wt.theme_id)
+        .where(wt.work_id.in_(work_ids))
+        .order_by(wt.work_id, wt.position)
+    )
+    return _per_key(work_ids, rows)
+
+
+@dataclass(frozen=True)
+class RelationRow:
+    type: WorkRelationType
+    work_id: int
+
+
+async def relations_of_works(
+    session: AsyncSession, work_ids: Sequence[int]
+) -> list[list[RelationRow]]:
+    r = m.WorkRelation
+    rows = await session.execute(
+        select(r.work_id, r.type, r.related_work_id)
+        .where(r.work_id.in_(work_ids))
+        .order_by(r.work_id, r.position)
+    )
+    return _per_key(work_ids, ((row[0], RelationRow(row[1], row[2])) for row in rows))
+
+
+async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
+    ws = m.WorkSource
+    rows = await session.execute(
+        select(ws.work_id, m.Source)
+        .join(m.Source, m.Source.id == ws.source_id)
+        .where(ws.work_id.in_(work_ids))
+        .order_by(ws.work_id, ws.position)
+    )
+    return _per_key(work_ids, rows)
+
+
+async def sources_of_people(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> list[list[m.Source]]:
+    ps = m.PersonSource
+    rows = await session.execute(
+        select(ps.person_id, m.Source)
+        .join(m.Source, m.Source.id == ps.source_id)
+        .where(ps.person_id.in_(person_ids))
+        .order_by(ps.person_id, ps.position)
+    )
+    return _per_key(person_ids, rows)
+
+
+async def disputes_of_works(
+    session: AsyncSession, work_ids: Sequence[int]
+) -> list[list[tuple[m.Dispute, m.Source]]]:
+    d = m.Dispute
+    rows = await session.execute(
+        select(d, m.Source)
+        .join(m.Source, m.Source.id == d.source_id)
+        .where(d.work_id.in_(work_ids))
+        .order_by(d.work_id, d.position)
+    )
+    return _per_key(work_ids, ((row[0].work_id, (row[0], row[1])) for row in rows))
+
+
+Attribution = tuple[str, list[m.Source]]
+
+
+def _attributions(keys: Sequence[int], rows: Any) -> list[list[Attribution]]:
+    grouped: defaultdict[int, dict[str, list[m.Source]]] = defaultdict(dict)
+    for parent, field_name, source in rows:
+        grouped[parent].setdefault(field_name, []).append(source)
+    return [list(grouped.get(key, {}).items()) for key in keys]
+
+
+async def attributions_of_works(
+    session: AsyncSession, work_ids: Sequence[int]
+) -> list[list[Attribution]]:
+    f = m.WorkFieldSource
+    rows = await session.execute(
+        select(f.work_id, f.field, m.Source)
+        .join(m.Source, m.Source.id == f.source_id)
+        .where(f.work_id.in_(work_ids))
+        .order_by(f.work_id, f.position)
+    )
+    return _attributions(work_ids, rows)
+
+
+async def attributions_of_people(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> list[list[Attribution]]:
+    f = m.PersonFieldSource
+    rows = await session.execute(
+        select(f.person_id, f.field, m.Source)
+        .join(m.Source, m.Source.id == f.source_id)
+        .where(f.person_id.in_(person_ids))
+        .order_by(f.person_id, f.position)
+    )
+    return _attributions(person_ids, rows)
+
+
+# -- lists: filters and orderings ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    kind: WorkKind | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    director: str | None = None
+    theme: str | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    field: WorkOrderField
+    direction: SortDirection = SortDirection.ASC
+
+
+def search_condition(column: ColumnElement[str], text: str | None) -> ColumnElement[bool]:
+    """Romanization-insensitive substring match on a stored search document."""
+    if text is None or not text.strip():
+        return true()
+    key = search_key(text)
+    if not key:
+        return nothing()
+    return column.contains(key, autoescape=True)
+
+
+def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
+    if f is None:
+        return []
+    w = m.Work
+    conditions: list[ColumnElement[bool]] = []
+    if f.kind is not None:
+        conditions.append(w.kind == f.kind)
+    if f.year_from is not None:
+        conditions.append(w.year >= f.year_from)
+    if f.year_to is not None:
+        conditions.append(w.year <= f.year_to)
+    if f.director is not None:
+        conditions.append(
+            exists()
+            .where(m.Credit.work_id == w.id, m.Credit.role == CreditRole.DIRECTOR)
+            .where(
+                m.Credit.person_id
+                == select(m.Person.id).where(m.Person.slug == f.director).scalar_subquery()
+            )
+        )
+    if f.theme is not None:
+        conditions.append(
+            exists()
+            .where(m.WorkTheme.work_id == w.id)
+            .where(
+                m.WorkTheme.theme_id
+                == select(m.Theme.id).where(m.Theme.slug == f.theme).scalar_subquery()
+            )
+        )
+    if f.search is not None:
+        conditions.append(search_condition(w.search_text, f.search))
+    return conditions
+
+
+def work_ordering(orders: Sequence[WorkOrder]) -> Ordering:
+    """Sort keys for the requested order; unknown years sort last either way; id breaks ties."""
+    w = m.Work
+    keys: list[SortKey] = []
+    seen: set[WorkOrderField] = set()
+    for order in orders:
+        if order.field in seen:
+            continue
+        seen.add(order.field)
+        descending = order.direction == SortDirection.DESC
+        if order.field == WorkOrderField.TITLE:
+            keys.append(SortKey("title", w.title_key, descending))
+        else:
+            keys.append(SortKey("year_unknown", case((w.year.is_(None), 1), else_=0), False, int))
+            keys.append(SortKey("year", func.coalesce(w.year, 0), descending, int))
+    keys.append(SortKey("id", w.id, False, int))
+    return Ordering(tuple(keys))
+
+
+def works_query(f: WorkFilter | None) -> Select[Any]:
+    return select(m.Work).where(*work_conditions(f))
+
+
+def person_works_query(
+    role: CreditRole | None, f: WorkFilter | None
+) -> tuple[Select[Any], ColumnElement[int]]:
+    """Works with the person credited (in ``role``), one row per (person, work)."""
+    c = m.Credit
+    links = select(c.person_id, c.work_id).distinct()
+    if role is not None:
+        links = links.where(c.role == role)
+    link = links.subquery()
+    query = select(m.Work).join(link, link.c.work_id == m.Work.id).where(*work_conditions(f))
+    return query, link.c.person_id
+
+
+def theme_works_query(f: WorkFilter | None) -> tuple[Select[Any], ColumnElement[int]]:
+    wt = m.WorkTheme
+    query = select(m.Work).join(wt, wt.work_id == m.Work.id).where(*work_conditions(f))
+    return query, wt.theme_id
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    role: CreditRole | None = None
+    search: str | None = None
+
+
+def people_query(f: PersonFilter | None) -> Select[Any]:
+    p = m.Person
+    query = select(p)
+    if f is not None and f.role is not None:
+        query = query.where(exists().where(m.Credit.person_id == p.id, m.Credit.role == f.role))
+    if f is not None and f.search is not None:
+        query = query.where(search_condition(p.search_text, f.search))
+    return query
+
+
+PEOPLE_ORDERING = Ordering(
+    (SortKey("name", m.Person.name_key), SortKey("id", m.Person.id, False, int))
+)
+THEMES_ORDERING = Ordering(
+    (SortKey("name", m.Theme.name_key), SortKey("id", m.Theme.id, False, int))
+)
+
+
+def themes_query() -> Select[Any]:
+    return select(m.Theme)
+
+
+# -- search across types ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One match of the root search: what it is, how well it matched, and on which name."""
+
+    kind: str  # "work" | "person" | "theme"
+    id: int
+    score: float
+
+
+def _rank(document: ColumnElement[str], key: str) -> ColumnElement[int]:
+    """3 for a whole name, 2 for a name's prefix, 1 for a substring (0: no match)."""
+    return case(
+        (document.contains(f"|{key}|", autoescape=True), 3),
+        (document.contains(f"|{key}", autoescape=True), 2),
+        (document.contains(key, autoescape=True), 1),
+        else_=0,
+    )
+
+
+async def search(session: AsyncSession, text: str, limit: int) -> list[SearchHit]:
+    """Best matches across works, people and themes: exact > prefix > substring, then name."""
+    key = search_key(text)
+    if not key or limit <= 0:
+        return []
+    hits: list[tuple[int, str, str, int]] = []
+    for kind, entity, document, name in (
+        ("work", m.Work, m.Work.search_text, m.Work.title_key),
+        ("person", m.Person, m.Person.search_text, m.Person.name_key),
+        ("theme", m.Theme, m.Theme.search_text, m.Theme.name_key),
+    ):
+        rank = _rank(document, key)
+        statement = (
+            select(entity.id, rank.label("rank"), name)
+            .where(document.contains(key, autoescape=True))
+            .order_by(rank.desc(), name, entity.id)
+            .limit(limit)
+        )
+        for row_id, row_rank, row_name in await session.execute(statement):
+            hits.append((int(row_rank), str(row_name), kind, int(row_id)))
+    hits.sort(key=lambda h: (-h[0], h[1], h[2], h[3]))
+    return [SearchHit(kind, row_id, float(rank)) for rank, _, kind, row_id in hits[:limit]]

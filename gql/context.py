@@ -1,0 +1,30 @@
+"""The typed request context: resolvers take ``strawberry.Info[Context]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gql.loaders import Loaders
+from settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | None
+    response: Response | None
+    session: AsyncSession
+    settings: Settings
+    request_id: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.session)
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,90 @@
+"""Schema extensions: every error leaves with a stable ``extensions.code``; unexpected ones
+are masked (no stack trace, SQL or connection string reaches the client) and logged with the
+request id the response carries."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from strawberry.extensions import MaskErrors
+
+from gql import errors
+
+logger = logging.getLogger("nkcinema.errors")
+
+# asyncpg's connection failures, named so that importing the driver stays optional.
+_CONNECTION_ERRORS = {
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "ConnectionFailureError",
+}
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (not that a query went wrong)."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OSError, ConnectionError, TimeoutError)):
+            return True
+        if type(current).__name__ in _CONNECTION_ERRORS:
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
+    return False
+
+
+class ErrorCodes(MaskErrors):
+    def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._process(error) for error in errors_]
+
+    def _request_id(self) -> str:
+        context = self.execution_context.context
+        return str(getattr(context, "request_id", "-"))
+
+    def _process(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            code = error.extensions.get("code") if error.extensions else None
+            if not code:
+                if error.message.startswith("Syntax Error"):
+                    code = errors.GRAPHQL_PARSE_FAILED
+                elif error.message.startswith("Variable '$"):
+                    code = errors.BAD_USER_INPUT
+                else:
+                    code = errors.GRAPHQL_VALIDATION_FAILED
+            error.extensions = {**(error.extensions or {}), "code": code}
+            return error
+        if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+            return error
+        request_id = self._request_id()
+        if _is_unavailable(original):
+            logger.warning("database unavailable [request %s]: %r", request_id, original)
+            code, message = errors.SERVICE_UNAVAILABLE, "The catalog is unavailable; retry shortly."
+        else:
+            logger.error(
+                "unexpected error [request %s] at %s",
+                request_id,
+                error.path,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+            code, message = errors.INTERNAL_SERVER_ERROR, "Unexpected error."
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": code, "requestId": request_id},
+        )

@@ -1,0 +1,79 @@
+"""Types shared by works and people: enums, sources, disputes, attributions, the Node interface."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db import enums
+from db import models as m
+
+WorkKind = strawberry.enum(enums.WorkKind, description="Whether a work is a film or a series.")
+CreditRole = strawberry.enum(enums.CreditRole, description="A person's part in a work.")
+WorkRelationType = strawberry.enum(
+    enums.WorkRelationType,
+    description='How a work relates to another: "this work <type> that work".',
+)
+SortDirection = strawberry.enum(enums.SortDirection, description="Ascending or descending order.")
+WorkOrderField = strawberry.enum(enums.WorkOrderField, description="What works can be ordered by.")
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID; round-trips through `node` and `nodes`."
+    )
+
+
+@strawberry.type(description="Where a statement comes from: the seed document or a reference page.")
+class Source:
+    key: str = strawberry.field(description="Stable key of the source within the catalog.")
+    title: str = strawberry.field(
+        description="The seed document's file name, or a reference page's title."
+    )
+    url: str | None = strawberry.field(description="The reference's address; null for the seed.")
+
+    @classmethod
+    def from_row(cls, row: m.Source) -> Source:
+        return cls(key=row.key, title=row.title, url=row.url)
+
+
+@strawberry.type(
+    description="A statement on record that a reference contradicts. Both sides are kept: the "
+    "catalog's record is never silently edited."
+)
+class Dispute:
+    field: str = strawberry.field(
+        description='The disputed field, e.g. "year", "directors", "kind".'
+    )
+    stated: str = strawberry.field(description="What the catalog's record says.")
+    reported: str = strawberry.field(description="What the reference says.")
+    source: Source = strawberry.field(description="The reference that says it.")
+    note: str | None = strawberry.field(description="Context for the disagreement.")
+
+    @classmethod
+    def from_row(cls, row: m.Dispute, source: m.Source) -> Dispute:
+        return cls(
+            field=row.field,
+            stated=row.stated,
+            reported=row.reported,
+            source=Source.from_row(source),
+            note=row.note,
+        )
+
+
+@strawberry.type(
+    description="The sources that state one field of a record (field-level provenance)."
+)
+class Attribution:
+    field: str = strawberry.field(
+        description='The field, as named in the API, e.g. "originalTitle".'
+    )
+    sources: list[Source] = strawberry.field(description="The sources stating it.")
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the page's first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the page's last item.")

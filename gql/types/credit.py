@@ -1,0 +1,51 @@
+"""The Credit type: a person's part in a work."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db.queries import CreditRow
+from gql.context import Info
+from gql.types.common import CreditRole, Source
+
+if TYPE_CHECKING:
+    from gql.types.person import Person
+    from gql.types.work import Work
+
+
+@strawberry.type(description="A person's part in a work.")
+class Credit:
+    row: strawberry.Private[CreditRow]
+
+    @strawberry.field(description="Who is credited.")
+    async def person(self, info: Info) -> Annotated[Person, strawberry.lazy("gql.types.person")]:
+        from gql.types.person import Person
+
+        person = await info.context.loaders.person.load(self.row.person_id)
+        if person is None:
+            raise LookupError(f"credit names missing person {self.row.person_id}")
+        return Person.from_row(person)
+
+    @strawberry.field(description="The work the credit is on.")
+    async def work(self, info: Info) -> Annotated[Work, strawberry.lazy("gql.types.work")]:
+        from gql.types.work import Work
+
+        work = await info.context.loaders.work.load(self.row.work_id)
+        if work is None:
+            raise LookupError(f"credit names missing work {self.row.work_id}")
+        return Work.from_row(work)
+
+    @strawberry.field(description="The part the person played in the work.")
+    def role(self) -> CreditRole:
+        return self.row.role
+
+    @strawberry.field(description="Billing position within the work's credits, from 0.")
+    def position(self) -> int:
+        return self.row.position
+
+    @strawberry.field(description="Where this credit is stated.")
+    async def sources(self, info: Info) -> list[Source]:
+        key = (self.row.work_id, self.row.person_id, self.row.role)
+        return [Source.from_row(s) for s in await info.context.loaders.credit_sources.load(key)]

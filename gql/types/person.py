@@ -1,0 +1,111 @@
+"""The Person type: directors and everyone else credited, with their works."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import UNSET
+
+from db import models as m
+from db import queries as q
+from db.enums import SortDirection as Direction
+from db.enums import WorkOrderField as OrderField
+from gql.context import Info
+from gql.ids import to_global_id
+from gql.inputs import WorkOrder, given, work_orders
+from gql.loaders import NestedCount, NestedWorks
+from gql.pagination import build_connection, page_request
+from gql.types.common import Attribution, CreditRole, Node, Source, WorkKind
+from gql.types.connection import Connection
+
+if TYPE_CHECKING:
+    from gql.types.credit import Credit
+    from gql.types.work import Work
+
+WorkRef = Annotated["Work", strawberry.lazy("gql.types.work")]
+CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
+
+FILMOGRAPHY_ORDER = (q.WorkOrder(OrderField.YEAR, Direction.ASC), q.WorkOrder(OrderField.TITLE))
+
+
+@strawberry.type(description="A person credited in the catalog: a director, writer, actor …")
+class Person(Node):
+    row: strawberry.Private[m.Person]
+    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    slug: str = strawberry.field(description="Stable, human-readable, unique among people.")
+    name: str = strawberry.field(description="Name as the catalog states it (romanized).")
+    original_name: str | None = strawberry.field(description="Hangul name where known.")
+    biography: str | None = strawberry.field(description="What the catalog states about them.")
+
+    @classmethod
+    def from_row(cls, row: m.Person) -> Person:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Person", row.id)),
+            slug=row.slug,
+            name=row.name,
+            original_name=row.original_name,
+            biography=row.biography,
+        )
+
+    @strawberry.field(description="Other spellings and romanizations of the name.")
+    async def alternative_names(self, info: Info) -> list[str]:
+        return await info.context.loaders.alternative_names.load(self.row.id)
+
+    @strawberry.field(description="Their credits, in filmography order (year, then title).")
+    async def credits(self, info: Info) -> list[CreditRef]:
+        from gql.types.credit import Credit
+
+        return [Credit(row=c) for c in await info.context.loaders.person_credits.load(self.row.id)]
+
+    @strawberry.field(
+        description="The works they are credited on (each once), filtered and paged; default "
+        "order: year (unknown last), then title. The director -> works path is "
+        "`works(role: DIRECTOR)`."
+    )
+    async def works(
+        self,
+        info: Info,
+        role: CreditRole | None = UNSET,
+        kind: WorkKind | None = UNSET,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        order_by: list[WorkOrder] | None = UNSET,
+    ) -> Connection[WorkRef]:
+        from gql.types.work import Work
+
+        orders = work_orders(order_by, FILMOGRAPHY_ORDER)
+        ordering = q.work_ordering(orders)
+        request = page_request(info, "person.works", ordering, first, after, last, before)
+        kind = given(kind)
+        role = given(role)
+        work_filter = q.WorkFilter(kind=kind) if kind is not None else None
+        loaders = info.context.loaders
+        page = await loaders.person_works.load(
+            (self.row.id, NestedWorks(role, work_filter, orders, request))
+        )
+        count_key = (self.row.id, NestedCount(role, work_filter))
+        return build_connection(
+            page,
+            "person.works",
+            ordering,
+            Work.from_row,
+            lambda: loaders.person_works_count.load(count_key),
+        )
+
+    @strawberry.field(description="Where this person's record comes from.")
+    async def sources(self, info: Info) -> list[Source]:
+        return [
+            Source.from_row(s) for s in await info.context.loaders.person_sources.load(self.row.id)
+        ]
+
+    @strawberry.field(description="Which sources state which field of this record.")
+    async def attributions(self, info: Info) -> list[Attribution]:
+        rows = await info.context.loaders.person_attributions.load(self.row.id)
+        return [
+            Attribution(field=name, sources=[Source.from_row(s) for s in sources])
+            for name, sources in rows
+        ]

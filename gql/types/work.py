@@ -1,0 +1,119 @@
+"""The Work type: a film or a series, with its credits, themes, relations and provenance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db import models as m
+from db.enums import CreditRole as CreditRoleEnum
+from gql.context import Info
+from gql.ids import to_global_id
+from gql.types.common import (
+    Attribution,
+    Dispute,
+    Node,
+    Source,
+    WorkKind,
+    WorkRelationType,
+)
+
+if TYPE_CHECKING:
+    from gql.types.credit import Credit
+    from gql.types.person import Person
+    from gql.types.theme import Theme
+
+PersonRef = Annotated["Person", strawberry.lazy("gql.types.person")]
+ThemeRef = Annotated["Theme", strawberry.lazy("gql.types.theme")]
+CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
+
+
+@strawberry.type(description="A film or a television series in the catalog.")
+class Work(Node):
+    row: strawberry.Private[m.Work]
+    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    slug: str = strawberry.field(description="Stable, human-readable, unique among works.")
+    title: str = strawberry.field(description="English title as the catalog states it.")
+    original_title: str | None = strawberry.field(description="Korean (Hangul) title where known.")
+    kind: WorkKind = strawberry.field(description="Film or series, as the catalog states it.")
+    year: int | None = strawberry.field(description="Year as the catalog states it.")
+    synopsis: str | None = strawberry.field(description="What the work is about.")
+
+    @classmethod
+    def from_row(cls, row: m.Work) -> Work:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Work", row.id)),
+            slug=row.slug,
+            title=row.title,
+            original_title=row.original_title,
+            kind=row.kind,
+            year=row.year,
+            synopsis=row.synopsis,
+        )
+
+    @strawberry.field(description="Other English titles and romanizations.")
+    async def alternative_titles(self, info: Info) -> list[str]:
+        return await info.context.loaders.alternative_titles.load(self.row.id)
+
+    @strawberry.field(description="The people credited DIRECTOR, in billing order.")
+    async def directors(self, info: Info) -> list[PersonRef]:
+        from gql.types.person import Person
+
+        loaders = info.context.loaders
+        credits = await loaders.work_credits.load(self.row.id)
+        people = await loaders.person.load_many(
+            [c.person_id for c in credits if c.role == CreditRoleEnum.DIRECTOR]
+        )
+        return [Person.from_row(p) for p in people if p is not None]
+
+    @strawberry.field(description="Everyone credited on the work, in billing order.")
+    async def credits(self, info: Info) -> list[CreditRef]:
+        from gql.types.credit import Credit
+
+        return [Credit(row=c) for c in await info.context.loaders.work_credits.load(self.row.id)]
+
+    @strawberry.field(description="The themes the work is tagged with.")
+    async def themes(self, info: Info) -> list[ThemeRef]:
+        from gql.types.theme import Theme
+
+        return [Theme.from_row(t) for t in await info.context.loaders.work_themes.load(self.row.id)]
+
+    @strawberry.field(description="How this work relates to others, e.g. EXTENDS The Flower Girl.")
+    async def related(self, info: Info) -> list[WorkRelation]:
+        loaders = info.context.loaders
+        relations = await loaders.work_relations.load(self.row.id)
+        works = await loaders.work.load_many([r.work_id for r in relations])
+        return [
+            WorkRelation(type=r.type, work=Work.from_row(w))
+            for r, w in zip(relations, works, strict=True)
+            if w is not None
+        ]
+
+    @strawberry.field(description="Where this work's record comes from.")
+    async def sources(self, info: Info) -> list[Source]:
+        return [
+            Source.from_row(s) for s in await info.context.loaders.work_sources.load(self.row.id)
+        ]
+
+    @strawberry.field(description="Statements on record that references contradict.")
+    async def disputes(self, info: Info) -> list[Dispute]:
+        rows = await info.context.loaders.work_disputes.load(self.row.id)
+        return [Dispute.from_row(d, s) for d, s in rows]
+
+    @strawberry.field(
+        description="Which sources state which field of this record (field-level provenance)."
+    )
+    async def attributions(self, info: Info) -> list[Attribution]:
+        rows = await info.context.loaders.work_attributions.load(self.row.id)
+        return [
+            Attribution(field=name, sources=[Source.from_row(s) for s in sources])
+            for name, sources in rows
+        ]
+
+
+@strawberry.type(description='A relation from one work to another: "this work <type> that work".')
+class WorkRelation:
+    type: WorkRelationType = strawberry.field(description="How the works relate.")
+    work: Work = strawberry.field(description="The other work.")
