@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,13 +20,23 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Foreign keys on (SQLite leaves them off), WAL so readers don't block the writer."""
+    """Foreign keys on (SQLite leaves them off), WAL so readers don't block the writer.
+
+    The driver's own transaction handling is switched off (``isolation_level = None``) and
+    ``_sqlite_on_begin`` emits BEGIN itself, so transactions (DDL included) and SAVEPOINTs
+    behave as SQLAlchemy expects: a failed seed or migration leaves nothing behind.
+    """
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -38,6 +48,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
 
 

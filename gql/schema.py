@@ -23,6 +23,6 @@ class CatalogSchema(strawberry.Schema):
 schema = CatalogSchema(
     query=Query,
     types=[Work, Person, Theme],
-    extensions=[ErrorCodes()],
+    extensions=[ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )

@@ -1,0 +1,120 @@
+"""Fixtures: a migrated, seeded catalog on the backend under test (SQLite by default,
+PostgreSQL when TEST_DATABASE_URL is set), a per-test transaction rolled back afterwards, and
+the real ASGI app reached over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import create_app
+from cli import _run, migrate
+from db.engine import create_engine, session_factory
+from seeds import seed
+from settings import Settings
+from tests.databases import IN_CI, Databases, backend_name
+from tests.helpers import GraphQL, StatementCounter
+
+
+def pytest_report_header() -> str:
+    return f"nkcinema backend under test: {backend_name()}"
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    reason = dbs.unavailable_reason()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI must run the PostgreSQL tests)", pytrace=False)
+        pytest.skip(reason)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def empty_database(databases: Databases) -> str:
+    """The URL of a new, empty database (no tables)."""
+    return databases.create()
+
+
+@pytest.fixture
+def migrated_database(empty_database: str) -> str:
+    migrate(empty_database)
+    return empty_database
+
+
+@pytest.fixture(scope="session")
+def catalog_url(databases: Databases) -> str:
+    """A database migrated to head and seeded with the bundled catalog (shared, read-mostly)."""
+    url = databases.create()
+    migrate(url)
+    _run(lambda engine: seed(session_factory(engine)), url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(catalog_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(catalog_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions joined to the test's transaction: their commits become savepoints."""
+    return async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(catalog_url: str) -> Settings:
+    return Settings(database_url=catalog_url)
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessions=sessions)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+        yield c
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    return GraphQL(client)
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    with StatementCounter(engine) as counter:
+        yield counter
+
+
+REPO = Path(__file__).resolve().parents[1]

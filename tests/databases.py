@@ -1,0 +1,67 @@
+"""Throwaway databases on the backend under test: a SQLite file, or a PostgreSQL database
+created on the server named by TEST_DATABASE_URL (and dropped afterwards)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg  # type: ignore[import-untyped]
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def backend_name() -> str:
+    return "postgresql" if TEST_DATABASE_URL.startswith(("postgresql", "postgres")) else "sqlite"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _asyncpg_url(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}"
+
+
+class Databases:
+    """Creates fresh, empty databases for tests and removes them at the end of the run."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def unavailable_reason(self) -> str | None:
+        """Why the backend under test cannot be used (None when it can)."""
+        if backend_name() == "sqlite":
+            return None
+        try:
+            asyncio.run(self._admin("SELECT 1"))
+        except (OSError, asyncpg.PostgresError) as error:
+            return f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error!r}"
+        return None
+
+    def create(self) -> str:
+        if backend_name() == "sqlite":
+            return f"sqlite:///{self.tmp_dir / f'{uuid.uuid4().hex}.db'}"
+        name = f"nkcinema_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return _with_database(TEST_DATABASE_URL, name)
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+
+    async def _admin(self, sql: str) -> None:
+        connection = await asyncpg.connect(_asyncpg_url(TEST_DATABASE_URL), timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
