@@ -67,8 +67,9 @@ def _grouped(rows: Any) -> defaultdict[Any, list[Any]]:
     return groups
 
 
-def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[str]]]:
-    groups: defaultdict[int, dict[str, list[str]]] = defaultdict(dict)
+def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[int]]]:
+    """Group ``(parent, field, source id)`` rows into ``{parent: {field: [source id, ...]}}``."""
+    groups: defaultdict[int, dict[str, list[int]]] = defaultdict(dict)
     for parent, field_name, key in rows:
         groups[parent].setdefault(field_name, []).append(key)
     return groups
@@ -491,7 +492,7 @@ class _Writer:
     def _field_rows(
         self, parent: str, parent_id: int, attributions: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, keys in attributions.items():
             for key in keys:
                 rows.append(

@@ -26,7 +26,7 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
     ``_sqlite_on_begin`` emits BEGIN itself, so transactions (DDL included) and SAVEPOINTs
     behave as SQLAlchemy expects: a failed seed or migration leaves nothing behind.
     """
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.aliases import SqlExpression
+
 CursorValues = tuple[Any, ...]
 
 
@@ -26,7 +28,7 @@ class SortKey:
     """One component of an ordering: a non-null SQL expression and its direction."""
 
     name: str
-    expression: ColumnElement[Any]
+    expression: SqlExpression
     descending: bool = False
     python_type: type = str
 
@@ -167,7 +169,7 @@ async def fetch_page(
 async def fetch_pages(
     session: AsyncSession,
     query: Select[Any],
-    parent: ColumnElement[Any],
+    parent: SqlExpression,
     parents: Sequence[Hashable],
     ordering: Ordering,
     request: PageRequest,
@@ -233,7 +235,7 @@ async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
 async def count_per_parent(
     session: AsyncSession,
     query: Select[Any],
-    parent: ColumnElement[Any],
+    parent: SqlExpression,
     parents: Sequence[Hashable],
 ) -> list[int]:
     if not parents:
@@ -244,7 +246,7 @@ async def count_per_parent(
         .group_by(parent)
         .order_by(None)
     )
-    counts = dict((await session.execute(statement)).tuples().all())
+    counts: dict[Any, int] = dict((await session.execute(statement)).tuples().all())
     return [int(counts.get(p, 0)) for p in parents]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db.aliases import SqlExpression
 from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
 from db.pagination import Ordering, SortKey, nothing
 from db.text import search_key
@@ -257,7 +258,7 @@ class WorkOrder:
     direction: SortDirection = SortDirection.ASC
 
 
-def search_condition(column: ColumnElement[str], text: str | None) -> ColumnElement[bool]:
+def search_condition(column: SqlExpression, text: str | None) -> ColumnElement[bool]:
     """Romanization-insensitive substring match on a stored search document."""
     if text is None or not text.strip():
         return true()
@@ -326,7 +327,7 @@ def works_query(f: WorkFilter | None) -> Select[Any]:
 
 def person_works_query(
     role: CreditRole | None, f: WorkFilter | None
-) -> tuple[Select[Any], ColumnElement[int]]:
+) -> tuple[Select[Any], SqlExpression]:
     """Works with the person credited (in ``role``), one row per (person, work)."""
     c = m.Credit
     links = select(c.person_id, c.work_id).distinct()
@@ -337,7 +338,7 @@ def person_works_query(
     return query, link.c.person_id
 
 
-def theme_works_query(f: WorkFilter | None) -> tuple[Select[Any], ColumnElement[int]]:
+def theme_works_query(f: WorkFilter | None) -> tuple[Select[Any], SqlExpression]:
     wt = m.WorkTheme
     query = select(m.Work).join(wt, wt.work_id == m.Work.id).where(*work_conditions(f))
     return query, wt.theme_id
@@ -383,7 +384,7 @@ class SearchHit:
     score: float
 
 
-def _rank(document: ColumnElement[str], key: str) -> ColumnElement[int]:
+def _rank(document: SqlExpression, key: str) -> ColumnElement[int]:
     """3 for a whole name, 2 for a name's prefix, 1 for a substring (0: no match)."""
     return case(
         (document.contains(f"|{key}|", autoescape=True), 3),

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from sqlalchemy import Select
 from strawberry import UNSET
 
 from db import queries as q
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering, count_rows, fetch_page
+from gql.arguments import (
+    After,
+    Before,
+    First,
+    Last,
+    PersonFilterArg,
+    Slug,
+    WorkFilterArg,
+    WorkOrderBy,
+)
 from gql.context import Info
 from gql.errors import BadUserInput, PageSizeExceeded
 from gql.ids import from_global_id
-from gql.inputs import PersonFilter, WorkFilter, WorkOrder, given, text_argument, work_orders
+from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
 from gql.pagination import build_connection, page_request
 from gql.types.common import Node
 from gql.types.connection import Connection
@@ -22,6 +34,7 @@ from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
 
+T = TypeVar("T")
 TITLE_ORDER = (q.WorkOrder(OrderField.TITLE),)
 
 SearchResult = Annotated[
@@ -46,14 +59,14 @@ async def _node(info: Info, global_id: str) -> Node | None:
 async def _root_connection(
     info: Info,
     list_name: str,
-    query: Any,
+    query: Select[Any],
     ordering: Ordering,
-    make_node: Any,
+    make_node: Callable[[Any], T],
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
-) -> Any:
+) -> Connection[T]:
     request = page_request(info, list_name, ordering, first, after, last, before)
     loaders = info.context.loaders
     page = await loaders.run(fetch_page, query, ordering, request)
@@ -71,13 +84,24 @@ def _slug(slug: str) -> str:
 @strawberry.type(description="Read the catalog: films and series, the people credited, themes.")
 class Query:
     @strawberry.field(description="Fetch any work, person or theme by its global ID.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
+    ) -> Node | None:
         return await _node(info, id)
 
     @strawberry.field(
         description="Fetch several objects by global ID, in order (null where none exists)."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global IDs (at most the maximum page size)."),
+        ],
+    ) -> list[Node | None]:
         maximum = info.context.settings.max_page_size
         if len(ids) > maximum:
             raise PageSizeExceeded(f"`ids` may name at most {maximum} objects", maximum=maximum)
@@ -89,7 +113,7 @@ class Query:
         return [await r for r in results]
 
     @strawberry.field(description="A work by its slug.")
-    async def work(self, info: Info, slug: str) -> Work | None:
+    async def work(self, info: Info, slug: Slug) -> Work | None:
         row = await info.context.loaders.work_by_slug.load(_slug(slug))
         return Work.from_row(row) if row else None
 
@@ -99,21 +123,22 @@ class Query:
     async def works(
         self,
         info: Info,
-        filter: WorkFilter | None = UNSET,
-        order_by: list[WorkOrder] | None = UNSET,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
+        filter: WorkFilterArg = UNSET,
+        order_by: WorkOrderBy = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
     ) -> Connection[Work]:
         orders = work_orders(order_by, TITLE_ORDER)
-        query = q.works_query(filter.to_db() if given(filter) else None)
+        work_filter: WorkFilter | None = given(filter)
+        query = q.works_query(work_filter.to_db() if work_filter else None)
         return await _root_connection(
             info, "works", query, q.work_ordering(orders), Work.from_row, first, after, last, before
         )
 
     @strawberry.field(description="A person by their slug.")
-    async def person(self, info: Info, slug: str) -> Person | None:
+    async def person(self, info: Info, slug: Slug) -> Person | None:
         row = await info.context.loaders.person_by_slug.load(_slug(slug))
         return Person.from_row(row) if row else None
 
@@ -121,13 +146,14 @@ class Query:
     async def people(
         self,
         info: Info,
-        filter: PersonFilter | None = UNSET,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
+        filter: PersonFilterArg = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
     ) -> Connection[Person]:
-        query = q.people_query(filter.to_db() if given(filter) else None)
+        person_filter: PersonFilter | None = given(filter)
+        query = q.people_query(person_filter.to_db() if person_filter else None)
         return await _root_connection(
             info, "people", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
         )
@@ -136,10 +162,10 @@ class Query:
     async def directors(
         self,
         info: Info,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
     ) -> Connection[Person]:
         query = q.people_query(q.PersonFilter(role=Role.DIRECTOR))
         return await _root_connection(
@@ -147,7 +173,7 @@ class Query:
         )
 
     @strawberry.field(description="A theme by its slug.")
-    async def theme(self, info: Info, slug: str) -> Theme | None:
+    async def theme(self, info: Info, slug: Slug) -> Theme | None:
         row = await info.context.loaders.theme_by_slug.load(_slug(slug))
         return Theme.from_row(row) if row else None
 
@@ -155,10 +181,10 @@ class Query:
     async def themes(
         self,
         info: Info,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
     ) -> Connection[Theme]:
         return await _root_connection(
             info,
@@ -176,7 +202,16 @@ class Query:
         description="Best matches first across works, people and themes: whole names, then "
         "prefixes, then substrings; romanization-insensitive (Choe/Choi, k/g, ŏ/eo …)."
     )
-    async def search(self, info: Info, query: str, first: int | None = 10) -> list[SearchResult]:
+    async def search(
+        self,
+        info: Info,
+        query: Annotated[
+            str, strawberry.argument(description="Words to look for, in any romanization.")
+        ],
+        first: Annotated[
+            int | None, strawberry.argument(description="How many results at most (default 10).")
+        ] = 10,
+    ) -> list[SearchResult]:
         text = text_argument(query, "query")
         assert text is not None
         limit = 10 if first is None else first

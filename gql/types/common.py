@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import strawberry
 
-from db import enums
 from db import models as m
+from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
 
-WorkKind = strawberry.enum(enums.WorkKind, description="Whether a work is a film or a series.")
-CreditRole = strawberry.enum(enums.CreditRole, description="A person's part in a work.")
-WorkRelationType = strawberry.enum(
-    enums.WorkRelationType,
-    description='How a work relates to another: "this work <type> that work".',
-)
-SortDirection = strawberry.enum(enums.SortDirection, description="Ascending or descending order.")
-WorkOrderField = strawberry.enum(enums.WorkOrderField, description="What works can be ordered by.")
+__all__ = [
+    "Attribution",
+    "CreditRole",
+    "Dispute",
+    "Node",
+    "PageInfo",
+    "SortDirection",
+    "Source",
+    "WorkKind",
+    "WorkOrderField",
+    "WorkRelationType",
+]
+
+# The db layer's enums become GraphQL enums as they are (strawberry.enum registers in place).
+for _enum, _description in (
+    (WorkKind, "Whether a work is a film or a series."),
+    (CreditRole, "A person's part in a work."),
+    (WorkRelationType, 'How a work relates to another: "this work <type> that work".'),
+    (SortDirection, "Ascending or descending order."),
+    (WorkOrderField, "What works can be ordered by."),
+):
+    strawberry.enum(_enum, description=_description)
 
 
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")

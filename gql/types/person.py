@@ -11,12 +11,13 @@ from db import models as m
 from db import queries as q
 from db.enums import SortDirection as Direction
 from db.enums import WorkOrderField as OrderField
+from gql.arguments import After, Before, First, KindArg, Last, RoleArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.inputs import WorkOrder, given, work_orders
+from gql.inputs import given, work_orders
 from gql.loaders import NestedCount, NestedWorks
 from gql.pagination import build_connection, page_request
-from gql.types.common import Attribution, CreditRole, Node, Source, WorkKind
+from gql.types.common import Attribution, Node, Source
 from gql.types.connection import Connection
 
 if TYPE_CHECKING:
@@ -67,13 +68,13 @@ class Person(Node):
     async def works(
         self,
         info: Info,
-        role: CreditRole | None = UNSET,
-        kind: WorkKind | None = UNSET,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
-        order_by: list[WorkOrder] | None = UNSET,
+        role: RoleArg = UNSET,
+        kind: KindArg = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
+        order_by: WorkOrderBy = UNSET,
     ) -> Connection[WorkRef]:
         from gql.types.work import Work
 

@@ -9,12 +9,13 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
+from gql.arguments import After, Before, First, KindArg, Last, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.inputs import WorkOrder, given, work_orders
+from gql.inputs import given, work_orders
 from gql.loaders import NestedCount, NestedWorks
 from gql.pagination import build_connection, page_request
-from gql.types.common import Node, WorkKind
+from gql.types.common import Node
 from gql.types.connection import Connection
 from gql.types.person import FILMOGRAPHY_ORDER
 
@@ -49,12 +50,12 @@ class Theme(Node):
     async def works(
         self,
         info: Info,
-        kind: WorkKind | None = UNSET,
-        first: int | None = UNSET,
-        after: str | None = UNSET,
-        last: int | None = UNSET,
-        before: str | None = UNSET,
-        order_by: list[WorkOrder] | None = UNSET,
+        kind: KindArg = UNSET,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
+        order_by: WorkOrderBy = UNSET,
     ) -> Connection[WorkRef]:
         from gql.types.work import Work
 
