@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from alembic.config import Config
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
@@ -121,6 +122,13 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         print("nkcinema seed: nothing was written; the catalog is unchanged:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 1
+    except IntegrityError as error:  # validation should catch these first; never a traceback
+        print(
+            "nkcinema seed: the database refused the catalog; nothing was written: "
+            f"{error.orig}",
+            file=sys.stderr,
+        )
         return 1
     print(f"nkcinema seed: {report}")
     return 0

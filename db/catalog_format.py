@@ -34,6 +34,15 @@ WORK_FIELDS = (
     "related",
 )
 PERSON_FIELDS = ("name", "originalName", "alternativeNames", "biography")
+PERSON_KEYS = (
+    "slug",
+    "name",
+    "originalName",
+    "alternativeNames",
+    "biography",
+    "sources",
+    "attributions",
+)
 WORK_KEYS = (
     "slug",
     "title",
@@ -52,11 +61,17 @@ WORK_KEYS = (
 Attributions = dict[str, list[str]]
 
 
+def _position() -> Any:
+    """A record's position in its document (e.g. ``works[3]``); not part of its value."""
+    return field(default="", compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class SourceRecord:
     key: str
     title: str
     url: str | None
+    at: str = _position()
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class ThemeRecord:
     slug: str
     name: str
     description: str | None
+    at: str = _position()
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class PersonRecord:
     biography: str | None
     sources: list[str]
     attributions: Attributions
+    at: str = _position()
 
 
 @dataclass(frozen=True)
@@ -82,12 +99,14 @@ class CreditRecord:
     person: str
     role: CreditRole
     sources: list[str]
+    at: str = _position()
 
 
 @dataclass(frozen=True)
 class RelationRecord:
     type: WorkRelationType
     work: str
+    at: str = _position()
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class DisputeRecord:
     reported: str
     source: str
     note: str | None
+    at: str = _position()
 
 
 @dataclass(frozen=True)
@@ -114,6 +134,17 @@ class WorkRecord:
     sources: list[str]
     disputes: list[DisputeRecord]
     attributions: Attributions
+    at: str = _position()
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """What references may point at besides the records of the files being loaded."""
+
+    sources: frozenset[str] = frozenset()
+    themes: frozenset[str] = frozenset()
+    people: frozenset[str] = frozenset()
+    works: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -124,6 +155,7 @@ class Catalog:
     themes: list[ThemeRecord] = field(default_factory=list)
     people: list[PersonRecord] = field(default_factory=list)
     works: list[WorkRecord] = field(default_factory=list)
+    declared: KnownNames = field(default_factory=lambda: KnownNames())
 
 
 @dataclass(frozen=True)
@@ -145,6 +177,10 @@ class CatalogError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Reported(Exception):
+    """A record had problems, already reported; it is left out of the result."""
 
 
 class _Invalid(Exception):
@@ -199,13 +235,13 @@ class _Reader:
 
     def slug(self, value: Any, position: str) -> str:
         slug = self.required_text(value, position, limit=SLUG_LENGTH)
-        if not SLUG_PATTERN.match(slug):
+        if not SLUG_PATTERN.fullmatch(slug):
             raise _Invalid(position, f"{slug!r} is not a slug (lowercase a-z, 0-9 and hyphens)")
         return slug
 
     def source_key(self, value: Any, position: str) -> str:
         key = self.required_text(value, position, limit=100)
-        if not SOURCE_KEY_PATTERN.match(key):
+        if not SOURCE_KEY_PATTERN.fullmatch(key):
             raise _Invalid(position, f"{key!r} is not a source key (lowercase a-z, 0-9, . _ -)")
         return key
 
@@ -215,136 +251,178 @@ class _Reader:
             raise _Invalid(position, f"must be one of {', '.join(members)}; got {value!r}")
         return enum_cls(value)  # type: ignore[call-arg]
 
-    def items(self, value: Any, position: str, read: Callable[[Any, str], T]) -> list[T]:
-        """Read a list item by item; a bad item is reported and skipped, the rest still read."""
+    def items(
+        self,
+        value: Any,
+        position: str,
+        read: Callable[[Any, str], T],
+        *,
+        unique: str | None = None,
+    ) -> list[T]:
+        """Read a list item by item; a bad item is reported and left out, the rest still read.
+        With ``unique``, repeated values are reported (as duplicate ``unique``)."""
         if value is None:
             return []
         if not isinstance(value, list):
             raise _Invalid(position, f"expected a list, got {_type_name(value)}")
         result = []
+        seen: set[Any] = set()
         for index, item in enumerate(value):
+            at = f"{position}[{index}]"
             try:
-                result.append(read(item, f"{position}[{index}]"))
+                read_value = read(item, at)
             except _Invalid as invalid:
                 self.fail(invalid.position, invalid.reason)
+                continue
+            except _Reported:
+                continue
+            if unique is not None:
+                if read_value in seen:
+                    self.fail(at, f"duplicate {unique} {read_value!r}")
+                    continue
+                seen.add(read_value)
+            result.append(read_value)
         return result
 
-    def unique(self, values: list[str], position: str, what: str) -> None:
-        seen: set[str] = set()
-        for index, value in enumerate(values):
-            if value in seen:
-                self.fail(f"{position}[{index}]", f"duplicate {what} {value!r}")
-            seen.add(value)
+    def field(self, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Read one field; a problem is reported and the record's other fields still read."""
+        try:
+            return read(*args, **kwargs)
+        except _Invalid as invalid:
+            self.fail(invalid.position, invalid.reason)
+            return None  # type: ignore[return-value]  # the record is dropped by `finish`
+
+    def finish(self, problems_before: int) -> None:
+        """Drop the record being read if any of its fields had a problem."""
+        if len(self.problems) > problems_before:
+            raise _Reported
+
+    def unique_records(
+        self, records: list[Any], key: Callable[[Any], Any], message: Callable[[Any], str]
+    ) -> None:
+        seen: set[Any] = set()
+        for record in records:
+            if key(record) in seen:
+                self.fail(record.at, message(record))
+            seen.add(key(record))
 
     # -- records ------------------------------------------------------------------------------
+    def url(self, value: Any, position: str) -> str | None:
+        url = self.text(value, position, limit=URL_LENGTH, optional=True)
+        if url is not None and not URL_PATTERN.fullmatch(url):
+            raise _Invalid(position, "must be an http(s) URL")
+        return url
+
     def source(self, value: Any, position: str) -> SourceRecord:
         data = self.obj(value, position, ("key", "title", "url"))
-        url = self.text(data.get("url"), f"{position}.url", limit=URL_LENGTH, optional=True)
-        if url is not None and not URL_PATTERN.match(url):
-            raise _Invalid(f"{position}.url", "must be an http(s) URL")
-        return SourceRecord(
-            key=self.source_key(data.get("key"), f"{position}.key"),
-            title=self.required_text(data.get("title"), f"{position}.title"),
-            url=url,
+        before, f = len(self.problems), self.field
+        record = SourceRecord(
+            key=f(self.source_key, data.get("key"), f"{position}.key"),
+            title=f(self.required_text, data.get("title"), f"{position}.title"),
+            url=f(self.url, data.get("url"), f"{position}.url"),
+            at=position,
         )
+        self.finish(before)
+        return record
 
     def theme(self, value: Any, position: str) -> ThemeRecord:
         data = self.obj(value, position, ("slug", "name", "description"))
-        return ThemeRecord(
-            slug=self.slug(data.get("slug"), f"{position}.slug"),
-            name=self.required_text(data.get("name"), f"{position}.name"),
-            description=self.text(
-                data.get("description"),
-                f"{position}.description",
-                limit=LONG_TEXT_LENGTH,
-                optional=True,
-            ),
+        before, f = len(self.problems), self.field
+        record = ThemeRecord(
+            slug=f(self.slug, data.get("slug"), f"{position}.slug"),
+            name=f(self.required_text, data.get("name"), f"{position}.name"),
+            description=f(self.long_text, data.get("description"), f"{position}.description"),
+            at=position,
         )
+        self.finish(before)
+        return record
+
+    def long_text(self, value: Any, position: str) -> str | None:
+        return self.text(value, position, limit=LONG_TEXT_LENGTH, optional=True)
+
+    def short_text(self, value: Any, position: str) -> str | None:
+        return self.text(value, position, optional=True)
+
+    def name(self, value: Any, position: str) -> str:
+        return self.required_text(value, position)
+
+    def source_keys(self, value: Any, position: str) -> list[str]:
+        return self.items(value, position, self.source_key, unique="source")
 
     def attributions(self, value: Any, position: str, fields: tuple[str, ...]) -> Attributions:
-        data = self.obj(value or {}, position, fields)
+        data = self.obj({} if value is None else value, position, fields)
         result: Attributions = {}
         for name in fields:  # canonical field order
             if name in data:
-                keys = self.items(data[name], f"{position}.{name}", self.source_key)
-                self.unique(keys, f"{position}.{name}", "source")
+                keys = self.field(self.source_keys, data[name], f"{position}.{name}")
                 if keys:
                     result[name] = keys
         return result
 
     def person(self, value: Any, position: str) -> PersonRecord:
-        data = self.obj(
-            value,
-            position,
-            (
-                "slug",
-                "name",
-                "originalName",
-                "alternativeNames",
-                "biography",
-                "sources",
-                "attributions",
+        data = self.obj(value, position, PERSON_KEYS)
+        before, f = len(self.problems), self.field
+        record = PersonRecord(
+            slug=f(self.slug, data.get("slug"), f"{position}.slug"),
+            name=f(self.required_text, data.get("name"), f"{position}.name"),
+            original_name=f(self.short_text, data.get("originalName"), f"{position}.originalName"),
+            alternative_names=f(
+                self.items, data.get("alternativeNames"), f"{position}.alternativeNames", self.name
             ),
+            biography=f(self.long_text, data.get("biography"), f"{position}.biography"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            attributions=f(
+                self.attributions,
+                data.get("attributions"),
+                f"{position}.attributions",
+                PERSON_FIELDS,
+            ),
+            at=position,
         )
-        names = self.items(data.get("alternativeNames"), f"{position}.alternativeNames", self.name)
-        sources = self.items(data.get("sources"), f"{position}.sources", self.source_key)
-        self.unique(sources, f"{position}.sources", "source")
-        return PersonRecord(
-            slug=self.slug(data.get("slug"), f"{position}.slug"),
-            name=self.required_text(data.get("name"), f"{position}.name"),
-            original_name=self.text(
-                data.get("originalName"), f"{position}.originalName", optional=True
-            ),
-            alternative_names=names,
-            biography=self.text(
-                data.get("biography"),
-                f"{position}.biography",
-                limit=LONG_TEXT_LENGTH,
-                optional=True,
-            ),
-            sources=sources,
-            attributions=self.attributions(
-                data.get("attributions"), f"{position}.attributions", PERSON_FIELDS
-            ),
-        )
-
-    def name(self, value: Any, position: str) -> str:
-        return self.required_text(value, position)
+        self.finish(before)
+        return record
 
     def credit(self, value: Any, position: str) -> CreditRecord:
         data = self.obj(value, position, ("person", "role", "sources"))
-        sources = self.items(data.get("sources"), f"{position}.sources", self.source_key)
-        self.unique(sources, f"{position}.sources", "source")
-        return CreditRecord(
-            person=self.slug(data.get("person"), f"{position}.person"),
-            role=self.enum(CreditRole, data.get("role"), f"{position}.role"),
-            sources=sources,
+        before, f = len(self.problems), self.field
+        record = CreditRecord(
+            person=f(self.slug, data.get("person"), f"{position}.person"),
+            role=f(self.enum, CreditRole, data.get("role"), f"{position}.role"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
         )
+        self.finish(before)
+        return record
 
     def relation(self, value: Any, position: str) -> RelationRecord:
         data = self.obj(value, position, ("type", "work"))
-        return RelationRecord(
-            type=self.enum(WorkRelationType, data.get("type"), f"{position}.type"),
-            work=self.slug(data.get("work"), f"{position}.work"),
+        before, f = len(self.problems), self.field
+        record = RelationRecord(
+            type=f(self.enum, WorkRelationType, data.get("type"), f"{position}.type"),
+            work=f(self.slug, data.get("work"), f"{position}.work"),
+            at=position,
         )
+        self.finish(before)
+        return record
 
     def dispute(self, value: Any, position: str) -> DisputeRecord:
         data = self.obj(value, position, ("field", "stated", "reported", "source", "note"))
-        return DisputeRecord(
-            field=self.required_text(
-                data.get("field"), f"{position}.field", limit=FIELD_NAME_LENGTH
+        before, f = len(self.problems), self.field
+        long = LONG_TEXT_LENGTH
+        record = DisputeRecord(
+            field=f(
+                self.required_text, data.get("field"), f"{position}.field", limit=FIELD_NAME_LENGTH
             ),
-            stated=self.required_text(
-                data.get("stated"), f"{position}.stated", limit=LONG_TEXT_LENGTH
+            stated=f(self.required_text, data.get("stated"), f"{position}.stated", limit=long),
+            reported=f(
+                self.required_text, data.get("reported"), f"{position}.reported", limit=long
             ),
-            reported=self.required_text(
-                data.get("reported"), f"{position}.reported", limit=LONG_TEXT_LENGTH
-            ),
-            source=self.source_key(data.get("source"), f"{position}.source"),
-            note=self.text(
-                data.get("note"), f"{position}.note", limit=LONG_TEXT_LENGTH, optional=True
-            ),
+            source=f(self.source_key, data.get("source"), f"{position}.source"),
+            note=f(self.long_text, data.get("note"), f"{position}.note"),
+            at=position,
         )
+        self.finish(before)
+        return record
 
     def year(self, value: Any, position: str) -> int | None:
         if value is None:
@@ -356,52 +434,53 @@ class _Reader:
         return value
 
     def work(self, value: Any, position: str) -> WorkRecord:
-        data = self.obj(
-            value,
-            position,
-            WORK_KEYS,
+        data = self.obj(value, position, WORK_KEYS)
+        before, f = len(self.problems), self.field
+        slug = f(self.slug, data.get("slug"), f"{position}.slug")
+        credits = f(self.items, data.get("credits"), f"{position}.credits", self.credit)
+        self.unique_records(
+            credits or [],
+            lambda c: (c.person, c.role),
+            lambda c: f"duplicate credit: {c.person} is already credited {c.role}",
         )
-        slug = self.slug(data.get("slug"), f"{position}.slug")
-        credits = self.items(data.get("credits"), f"{position}.credits", self.credit)
-        seen_credits: set[tuple[str, CreditRole]] = set()
-        for index, credit in enumerate(credits):
-            if (credit.person, credit.role) in seen_credits:
-                self.fail(
-                    f"{position}.credits[{index}]",
-                    f"duplicate credit: {credit.person} is already credited {credit.role}",
-                )
-            seen_credits.add((credit.person, credit.role))
-        themes = self.items(data.get("themes"), f"{position}.themes", self.slug)
-        self.unique(themes, f"{position}.themes", "theme")
-        related = self.items(data.get("related"), f"{position}.related", self.relation)
-        for index, relation in enumerate(related):
+        related = f(self.items, data.get("related"), f"{position}.related", self.relation)
+        self.unique_records(
+            related or [],
+            lambda r: (r.type, r.work),
+            lambda r: f"duplicate relation: already {r.type} {r.work}",
+        )
+        for relation in related or []:
             if relation.work == slug:
-                self.fail(f"{position}.related[{index}].work", "a work cannot relate to itself")
-        sources = self.items(data.get("sources"), f"{position}.sources", self.source_key)
-        self.unique(sources, f"{position}.sources", "source")
-        return WorkRecord(
+                self.fail(f"{relation.at}.work", "a work cannot relate to itself")
+        record = WorkRecord(
             slug=slug,
-            title=self.required_text(data.get("title"), f"{position}.title"),
-            original_title=self.text(
-                data.get("originalTitle"), f"{position}.originalTitle", optional=True
+            title=f(self.required_text, data.get("title"), f"{position}.title"),
+            original_title=f(
+                self.short_text, data.get("originalTitle"), f"{position}.originalTitle"
             ),
-            alternative_titles=self.items(
-                data.get("alternativeTitles"), f"{position}.alternativeTitles", self.name
+            alternative_titles=f(
+                self.items,
+                data.get("alternativeTitles"),
+                f"{position}.alternativeTitles",
+                self.name,
             ),
-            kind=self.enum(WorkKind, data.get("kind"), f"{position}.kind"),
-            year=self.year(data.get("year"), f"{position}.year"),
-            synopsis=self.text(
-                data.get("synopsis"), f"{position}.synopsis", limit=LONG_TEXT_LENGTH, optional=True
-            ),
+            kind=f(self.enum, WorkKind, data.get("kind"), f"{position}.kind"),
+            year=f(self.year, data.get("year"), f"{position}.year"),
+            synopsis=f(self.long_text, data.get("synopsis"), f"{position}.synopsis"),
             credits=credits,
-            themes=themes,
-            related=related,
-            sources=sources,
-            disputes=self.items(data.get("disputes"), f"{position}.disputes", self.dispute),
-            attributions=self.attributions(
-                data.get("attributions"), f"{position}.attributions", WORK_FIELDS
+            themes=f(
+                self.items, data.get("themes"), f"{position}.themes", self.slug, unique="theme"
             ),
+            related=related,
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            disputes=f(self.items, data.get("disputes"), f"{position}.disputes", self.dispute),
+            attributions=f(
+                self.attributions, data.get("attributions"), f"{position}.attributions", WORK_FIELDS
+            ),
+            at=position,
         )
+        self.finish(before)
+        return record
 
     def catalog(self, value: Any) -> Catalog:
         try:
@@ -411,22 +490,49 @@ class _Reader:
             return Catalog()
         if data.get("format", FORMAT) != FORMAT:
             self.fail("format", f"must be {FORMAT!r}; got {data.get('format')!r}")
-        catalog = Catalog()
-        for key, read, target in (
-            ("sources", self.source, catalog.sources),
-            ("themes", self.theme, catalog.themes),
-            ("people", self.person, catalog.people),
-            ("works", self.work, catalog.works),
-        ):
-            try:
-                target.extend(self.items(data.get(key), key, read))  # type: ignore[arg-type]
-            except _Invalid as invalid:
-                self.fail(invalid.position, invalid.reason)
-        self.unique([s.key for s in catalog.sources], "sources", "source key")
-        self.unique([t.slug for t in catalog.themes], "themes", "theme slug")
-        self.unique([p.slug for p in catalog.people], "people", "person slug")
-        self.unique([w.slug for w in catalog.works], "works", "work slug")
+        f = self.field
+        catalog = Catalog(
+            sources=f(self.items, data.get("sources"), "sources", self.source) or [],
+            themes=f(self.items, data.get("themes"), "themes", self.theme) or [],
+            people=f(self.items, data.get("people"), "people", self.person) or [],
+            works=f(self.items, data.get("works"), "works", self.work) or [],
+        )
+        catalog.declared = _declared_names(data)
+        self.unique_records(
+            catalog.sources, lambda r: r.key, lambda r: f"duplicate source key {r.key!r}"
+        )
+        self.unique_records(
+            catalog.themes, lambda r: r.slug, lambda r: f"duplicate theme slug {r.slug!r}"
+        )
+        self.unique_records(
+            catalog.people, lambda r: r.slug, lambda r: f"duplicate person slug {r.slug!r}"
+        )
+        self.unique_records(
+            catalog.works, lambda r: r.slug, lambda r: f"duplicate work slug {r.slug!r}"
+        )
         return catalog
+
+
+def _declared_names(data: dict[str, Any]) -> KnownNames:
+    """The slugs and keys a document declares, readable even where a record has problems (so
+    a reference to a record that failed is not reported a second time, as unknown)."""
+
+    def names(key: str, name: str) -> frozenset[str]:
+        items = data.get(key)
+        if not isinstance(items, list):
+            return frozenset()
+        return frozenset(
+            item[name]
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get(name), str)
+        )
+
+    return KnownNames(
+        sources=names("sources", "key"),
+        themes=names("themes", "slug"),
+        people=names("people", "slug"),
+        works=names("works", "slug"),
+    )
 
 
 def _type_name(value: Any) -> str:
@@ -448,16 +554,6 @@ def parse_catalog(data: Any, file: str) -> tuple[Catalog, list[Problem]]:
     return catalog, reader.problems
 
 
-@dataclass(frozen=True)
-class KnownNames:
-    """What references may point at besides the records of the files being loaded."""
-
-    sources: frozenset[str] = frozenset()
-    themes: frozenset[str] = frozenset()
-    people: frozenset[str] = frozenset()
-    works: frozenset[str] = frozenset()
-
-
 def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Problem]:
     """Every slug and source key a record names must exist (in a file being loaded or the DB)."""
     problems: list[Problem] = []
@@ -466,27 +562,25 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
         if name not in names:
             problems.append(Problem(file, position, f"unknown {what} {name!r}"))
 
-    for i, person in enumerate(catalog.people):
-        for j, key in enumerate(person.sources):
-            need(known.sources, key, f"people[{i}].sources[{j}]", "source")
+    def need_sources(keys: list[str], position: str) -> None:
+        for j, key in enumerate(keys):
+            need(known.sources, key, f"{position}[{j}]", "source")
+
+    for person in catalog.people:
+        need_sources(person.sources, f"{person.at}.sources")
         for name, keys in person.attributions.items():
-            for j, key in enumerate(keys):
-                need(known.sources, key, f"people[{i}].attributions.{name}[{j}]", "source")
-    for i, work in enumerate(catalog.works):
-        at = f"works[{i}]"
-        for j, credit in enumerate(work.credits):
-            need(known.people, credit.person, f"{at}.credits[{j}].person", "person")
-            for k, key in enumerate(credit.sources):
-                need(known.sources, key, f"{at}.credits[{j}].sources[{k}]", "source")
+            need_sources(keys, f"{person.at}.attributions.{name}")
+    for work in catalog.works:
+        for credit in work.credits:
+            need(known.people, credit.person, f"{credit.at}.person", "person")
+            need_sources(credit.sources, f"{credit.at}.sources")
         for j, slug in enumerate(work.themes):
-            need(known.themes, slug, f"{at}.themes[{j}]", "theme")
-        for j, relation in enumerate(work.related):
-            need(known.works, relation.work, f"{at}.related[{j}].work", "work")
-        for j, key in enumerate(work.sources):
-            need(known.sources, key, f"{at}.sources[{j}]", "source")
-        for j, dispute in enumerate(work.disputes):
-            need(known.sources, dispute.source, f"{at}.disputes[{j}].source", "source")
+            need(known.themes, slug, f"{work.at}.themes[{j}]", "theme")
+        for relation in work.related:
+            need(known.works, relation.work, f"{relation.at}.work", "work")
+        need_sources(work.sources, f"{work.at}.sources")
+        for dispute in work.disputes:
+            need(known.sources, dispute.source, f"{dispute.at}.source", "source")
         for name, keys in work.attributions.items():
-            for j, key in enumerate(keys):
-                need(known.sources, key, f"{at}.attributions.{name}[{j}]", "source")
+            need_sources(keys, f"{work.at}.attributions.{name}")
     return problems

@@ -344,10 +344,10 @@ def validate_documents(
         problems.extend(found)
     known = stored.known_names()
     known = KnownNames(
-        sources=known.sources | {s.key for _, c in parsed for s in c.sources},
-        themes=known.themes | {t.slug for _, c in parsed for t in c.themes},
-        people=known.people | {p.slug for _, c in parsed for p in c.people},
-        works=known.works | {w.slug for _, c in parsed for w in c.works},
+        sources=known.sources.union(*(c.declared.sources for _, c in parsed)),
+        themes=known.themes.union(*(c.declared.themes for _, c in parsed)),
+        people=known.people.union(*(c.declared.people for _, c in parsed)),
+        works=known.works.union(*(c.declared.works for _, c in parsed)),
     )
     for file, catalog in parsed:
         problems.extend(check_references(catalog, file, known))

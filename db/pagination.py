@@ -246,7 +246,7 @@ async def count_per_parent(
         .group_by(parent)
         .order_by(None)
     )
-    counts: dict[Any, int] = dict((await session.execute(statement)).tuples().all())
+    counts: dict[Any, int] = {p: c for p, c in await session.execute(statement)}
     return [int(counts.get(p, 0)) for p in parents]
 
 

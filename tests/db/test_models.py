@@ -1,0 +1,362 @@
+"""db.models: the constraints the database itself enforces, on the backend under test.
+
+Every failing statement runs inside ``session.begin_nested()`` so the test's own transaction
+stays usable afterwards (PostgreSQL aborts a transaction after an error otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateTable
+
+from db.base import NAMING_CONVENTION, Base
+from db.enums import CreditRole, WorkKind, WorkRelationType
+from db.models import YEAR_MAX, YEAR_MIN, Credit, Person, Work, WorkRelation
+from db.text import sort_key
+
+
+async def _id(session: AsyncSession, model: Any, slug: str) -> int:
+    return int((await session.execute(select(model.id).where(model.slug == slug))).scalar_one())
+
+
+def _work(slug: str, **overrides: Any) -> Work:
+    values: dict[str, Any] = {"slug": slug, "title": slug.replace("-", " ").title()}
+    values.setdefault("kind", WorkKind.FILM)
+    values.update(overrides)
+    return Work(**values)
+
+
+async def _insert_work_sql(session: AsyncSession, slug: str, kind: str, year: int | None) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO works (slug, title, title_key, kind, year, search_text) "
+            "VALUES (:slug, :title, :title_key, :kind, :year, '')"
+        ),
+        {"slug": slug, "title": slug, "title_key": slug, "kind": kind, "year": year},
+    )
+
+
+async def _count(session: AsyncSession, model: Any, *where: Any) -> int:
+    return int(
+        (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+    )
+
+
+# -- unique ----------------------------------------------------------------------------------
+
+
+async def test_two_works_with_the_same_slug_are_rejected(session: AsyncSession) -> None:
+    session.add(_work("twin-film"))
+    await session.flush()
+    with pytest.raises(IntegrityError) as error:
+        async with session.begin_nested():
+            session.add(_work("twin-film", title="Another Film"))
+            await session.flush()
+    assert "slug" in str(error.value)
+    # the outer transaction is still usable and holds only the first work
+    assert await _count(session, Work, Work.slug == "twin-film") == 1
+
+
+async def test_a_new_work_cannot_take_a_seeded_slug(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await _insert_work_sql(session, "sea-of-blood", "FILM", 1971)
+    assert await _count(session, Work, Work.slug == "sea-of-blood") == 1
+
+
+async def test_two_people_with_the_same_slug_are_rejected(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(Person(slug="choe-ik-kyu", name="Another Choe"))
+            await session.flush()
+
+
+# -- foreign keys ------------------------------------------------------------------------------
+
+
+async def test_a_credit_for_a_missing_person_is_rejected(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    missing = int((await session.execute(select(func.max(Person.id)))).scalar_one()) + 1000
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(
+                Credit(work_id=work_id, person_id=missing, role=CreditRole.ACTOR, position=99)
+            )
+            await session.flush()
+    assert await _count(session, Credit, Credit.work_id == work_id) == 1
+
+
+async def test_a_credit_for_a_missing_work_is_rejected(session: AsyncSession) -> None:
+    person_id = await _id(session, Person, "choe-ik-kyu")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "INSERT INTO credits (work_id, person_id, role, position) "
+                    "VALUES (:work, :person, 'ACTOR', 0)"
+                ),
+                {"work": 987654, "person": person_id},
+            )
+
+
+async def test_a_credited_person_cannot_be_deleted(session: AsyncSession) -> None:
+    person_id = await _id(session, Person, "kim-ki-nam")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await session.execute(delete(Person).where(Person.id == person_id))
+    assert await _count(session, Person, Person.id == person_id) == 1
+
+
+async def test_deleting_a_work_cascades_to_its_credits(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "pulgasari")
+    assert await _count(session, Credit, Credit.work_id == work_id) == 2
+    await session.execute(delete(Work).where(Work.id == work_id))
+    assert await _count(session, Credit, Credit.work_id == work_id) == 0
+
+
+async def test_the_same_person_cannot_be_credited_twice_in_one_role(
+    session: AsyncSession,
+) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    person_id = await _id(session, Person, "kim-ki-nam")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(
+                Credit(work_id=work_id, person_id=person_id, role=CreditRole.DIRECTOR, position=5)
+            )
+            await session.flush()
+
+
+async def test_two_credits_cannot_share_a_billing_position(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    person_id = await _id(session, Person, "choe-ik-kyu")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(
+                Credit(work_id=work_id, person_id=person_id, role=CreditRole.WRITER, position=0)
+            )
+            await session.flush()
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+async def test_an_invalid_kind_is_rejected_by_the_database(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError) as error:
+        async with session.begin_nested():
+            await _insert_work_sql(session, "a-movie", "MOVIE", 1999)
+    assert "ck_works_work_kind" in str(error.value)
+    assert await _count(session, Work, Work.slug == "a-movie") == 0
+
+
+async def test_a_lowercase_kind_is_rejected_by_the_database(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await _insert_work_sql(session, "a-film", "film", 1999)
+
+
+async def test_every_work_kind_is_accepted_by_the_database(session: AsyncSession) -> None:
+    for kind in WorkKind:
+        await _insert_work_sql(session, f"kind-{kind.value.lower()}", kind.value, 2000)
+    rows = await session.execute(select(Work.kind).where(Work.slug.like("kind-%")))
+    assert sorted(rows.scalars()) == sorted(WorkKind)
+
+
+async def test_an_invalid_credit_role_is_rejected_by_the_database(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    person_id = await _id(session, Person, "choe-ik-kyu")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "INSERT INTO credits (work_id, person_id, role, position) "
+                    "VALUES (:work, :person, 'STUNTMAN', 7)"
+                ),
+                {"work": work_id, "person": person_id},
+            )
+
+
+@pytest.mark.parametrize("year", [1800, YEAR_MIN - 1, YEAR_MAX + 1, 2200])
+async def test_a_year_out_of_range_is_rejected_by_the_database(
+    session: AsyncSession, year: int
+) -> None:
+    with pytest.raises(IntegrityError) as error:
+        async with session.begin_nested():
+            await _insert_work_sql(session, f"year-{year}", "FILM", year)
+    assert "ck_works_year_range" in str(error.value)
+
+
+@pytest.mark.parametrize("year", [YEAR_MIN, YEAR_MAX, None])
+async def test_years_at_the_bounds_or_unknown_are_accepted(
+    session: AsyncSession, year: int | None
+) -> None:
+    await _insert_work_sql(session, "edge-year", "FILM", year)
+    stored = (await session.execute(select(Work.year).where(Work.slug == "edge-year"))).scalar_one()
+    assert stored == year
+
+
+async def test_the_orm_year_is_checked_too(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(_work("too-old", year=1800))
+            await session.flush()
+
+
+async def test_a_work_cannot_relate_to_itself(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    with pytest.raises(IntegrityError) as error:
+        async with session.begin_nested():
+            session.add(
+                WorkRelation(
+                    work_id=work_id,
+                    related_work_id=work_id,
+                    type=WorkRelationType.REMAKES,
+                    position=0,
+                )
+            )
+            await session.flush()
+    assert "ck_work_relations_not_self" in str(error.value)
+    other = await _id(session, Work, "the-flower-girl")
+    session.add(
+        WorkRelation(
+            work_id=work_id, related_work_id=other, type=WorkRelationType.REMAKES, position=0
+        )
+    )
+    await session.flush()
+    assert await _count(session, WorkRelation, WorkRelation.work_id == work_id) == 1
+
+
+async def test_a_relation_to_a_missing_work_is_rejected(session: AsyncSession) -> None:
+    work_id = await _id(session, Work, "sea-of-blood")
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            session.add(
+                WorkRelation(
+                    work_id=work_id,
+                    related_work_id=987654,
+                    type=WorkRelationType.EXTENDS,
+                    position=0,
+                )
+            )
+            await session.flush()
+
+
+async def test_a_null_title_is_rejected(session: AsyncSession) -> None:
+    with pytest.raises(IntegrityError):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "INSERT INTO works (slug, title, title_key, kind, search_text) "
+                    "VALUES ('untitled', NULL, '', 'FILM', '')"
+                )
+            )
+
+
+# -- ORM behaviour -----------------------------------------------------------------------------
+
+
+async def test_unloaded_relationships_raise_instead_of_lazy_loading(session: AsyncSession) -> None:
+    work = await session.get(Work, await _id(session, Work, "pulgasari"))
+    assert work is not None
+    with pytest.raises(InvalidRequestError):
+        _ = work.alternative_titles
+    person = await session.get(Person, await _id(session, Person, "shin-sang-ok"))
+    assert person is not None
+    with pytest.raises(InvalidRequestError):
+        _ = person.alternative_names
+    credit = (
+        await session.execute(select(Credit).where(Credit.work_id == work.id).limit(1))
+    ).scalar_one()
+    with pytest.raises(InvalidRequestError):
+        _ = credit.person
+    with pytest.raises(InvalidRequestError):
+        _ = credit.work
+
+
+def test_every_relationship_is_lazy_raise() -> None:
+    relationships = [
+        (mapper.class_.__name__, rel.key, rel.lazy)
+        for mapper in Base.registry.mappers
+        for rel in mapper.relationships
+    ]
+    assert relationships
+    assert all(lazy == "raise" for _, _, lazy in relationships), relationships
+
+
+def test_setting_a_title_or_name_sets_its_sort_key() -> None:
+    work = Work(slug="x", title="  The   ŎRINI  ", kind=WorkKind.FILM)
+    assert work.title_key == sort_key("  The   ŎRINI  ") == "the orini"
+    person = Person(slug="y", name="Ch'oe Ik-kyu")
+    assert person.name_key == "ch'oe ik-kyu"
+
+
+async def test_the_orm_rejects_an_invalid_kind_before_the_database(session: AsyncSession) -> None:
+    with pytest.raises(StatementError) as error:
+        async with session.begin_nested():
+            session.add(_work("orm-movie", kind="MOVIE"))
+            await session.flush()
+    assert isinstance(error.value.orig, LookupError)
+    assert not isinstance(error.value, IntegrityError)
+
+
+# -- naming convention -------------------------------------------------------------------------
+
+
+def test_metadata_has_a_naming_convention() -> None:
+    convention = Base.metadata.naming_convention
+    assert convention == NAMING_CONVENTION
+    assert {"ix", "uq", "ck", "fk", "pk"} <= set(convention)
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_rendered_ddl_names_constraints_by_convention(dialect: Any) -> None:
+    works = str(CreateTable(Work.__table__).compile(dialect=dialect))
+    assert "CONSTRAINT pk_works PRIMARY KEY (id)" in works
+    assert "CONSTRAINT uq_works_slug UNIQUE (slug)" in works
+    assert "CONSTRAINT ck_works_year_range CHECK" in works
+    assert "CONSTRAINT ck_works_work_kind CHECK" in works
+    credits = str(CreateTable(Credit.__table__).compile(dialect=dialect))
+    assert "CONSTRAINT pk_credits PRIMARY KEY (work_id, person_id, role)" in credits
+    assert "CONSTRAINT fk_credits_person_id_people FOREIGN KEY" in credits
+    assert "CONSTRAINT fk_credits_work_id_works FOREIGN KEY" in credits
+    relations = str(CreateTable(WorkRelation.__table__).compile(dialect=dialect))
+    assert "CONSTRAINT ck_work_relations_not_self CHECK" in relations
+
+
+async def test_database_constraint_names_follow_the_convention(session: AsyncSession) -> None:
+    connection = await session.connection()
+
+    def reflect(sync_connection: Any) -> dict[str, Any]:
+        inspector = inspect(sync_connection)
+        return {
+            table: {
+                "pk": inspector.get_pk_constraint(table)["name"],
+                "uq": [c["name"] for c in inspector.get_unique_constraints(table)],
+                "ck": [c["name"] for c in inspector.get_check_constraints(table)],
+                "fk": [
+                    (fk["name"], fk["constrained_columns"], fk["referred_table"])
+                    for fk in inspector.get_foreign_keys(table)
+                ],
+            }
+            for table in Base.metadata.tables
+        }
+
+    reflected = await connection.run_sync(reflect)
+    assert set(reflected) == set(Base.metadata.tables)
+    assert reflected["works"]["uq"] == ["uq_works_slug"]
+    assert "ck_works_year_range" in reflected["works"]["ck"]
+    assert "ck_work_relations_not_self" in reflected["work_relations"]["ck"]
+    for table, found in reflected.items():
+        assert found["pk"] == f"pk_{table}", table
+        for name in found["uq"]:
+            assert name.startswith(f"uq_{table}_"), (table, name)
+        for name in found["ck"]:
+            assert name.startswith(f"ck_{table}_"), (table, name)
+        for name, columns, referred in found["fk"]:
+            assert name == f"fk_{table}_{'_'.join(columns)}_{referred}", (table, name)

@@ -1,0 +1,130 @@
+"""Synthetic catalogs for tests, written straight into the tables in a few bulk statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.enums import CreditRole, WorkKind
+from db.text import search_document, sort_key
+
+ALL_TABLES = (
+    m.WorkFieldSource,
+    m.PersonFieldSource,
+    m.Dispute,
+    m.WorkSource,
+    m.PersonSource,
+    m.WorkRelation,
+    m.WorkTheme,
+    m.CreditSource,
+    m.Credit,
+    m.WorkAlternativeTitle,
+    m.PersonAlternativeName,
+    m.Work,
+    m.Person,
+    m.Theme,
+    m.Source,
+)
+
+
+async def wipe(session: AsyncSession) -> None:
+    """Empty every table (inside the test's transaction, so it is rolled back afterwards)."""
+    for table in ALL_TABLES:
+        await session.execute(delete(table))
+
+
+@dataclass
+class Built:
+    director_ids: list[int]
+    work_ids: list[int]
+    theme_ids: list[int]
+
+
+async def build_catalog(
+    session: AsyncSession, directors: int, *, works_per_director: int = 12, themes: int = 7
+) -> Built:
+    """A catalog of ``directors`` directors; director i directs ((i % works_per_director) + 1)
+    works, each tagged with two themes, credited with a writer too, and linked to a source."""
+    base = 100_000
+    source_id = base
+    await session.execute(
+        insert(m.Source), [{"id": source_id, "key": "synthetic", "title": "Synthetic", "url": None}]
+    )
+    theme_rows = [
+        {
+            "id": base + t,
+            "slug": f"theme-{t}",
+            "name": f"Theme {t}",
+            "name_key": sort_key(f"Theme {t}"),
+            "description": None,
+            "search_text": search_document([f"Theme {t}"]),
+        }
+        for t in range(themes)
+    ]
+    await session.execute(insert(m.Theme), theme_rows)
+    people, works, credits, tags, work_sources = [], [], [], [], []
+    writer_id = base + directors  # one writer credited on every work
+    for d in range(directors + 1):
+        name = f"Director {d:04d}" if d < directors else "Writer Everywhere"
+        people.append(
+            {
+                "id": base + d,
+                "slug": f"person-{d}",
+                "name": name,
+                "name_key": sort_key(name),
+                "original_name": None,
+                "biography": None,
+                "search_text": search_document([name]),
+            }
+        )
+    work_id = base
+    for d in range(directors):
+        for k in range(d % works_per_director + 1):
+            title = f"Work {d:04d}-{k:02d}"
+            works.append(
+                {
+                    "id": work_id,
+                    "slug": f"work-{d}-{k}",
+                    "title": title,
+                    "title_key": sort_key(title),
+                    "original_title": None,
+                    "kind": WorkKind.FILM if k % 2 else WorkKind.SERIES,
+                    "year": None if k % 5 == 4 else 1950 + (d + k) % 60,
+                    "synopsis": None,
+                    "search_text": search_document([title]),
+                }
+            )
+            credits.append(
+                {
+                    "work_id": work_id,
+                    "person_id": base + d,
+                    "role": CreditRole.DIRECTOR,
+                    "position": 0,
+                }
+            )
+            credits.append(
+                {
+                    "work_id": work_id,
+                    "person_id": writer_id,
+                    "role": CreditRole.WRITER,
+                    "position": 1,
+                }
+            )
+            for position, theme in enumerate({(d + k) % themes, (d + 2 * k + 1) % themes}):
+                tags.append({"work_id": work_id, "theme_id": base + theme, "position": position})
+            work_sources.append({"work_id": work_id, "source_id": source_id, "position": 0})
+            work_id += 1
+    await session.execute(insert(m.Person), people)
+    await session.execute(insert(m.Work), works)
+    await session.execute(insert(m.Credit), credits)
+    await session.execute(insert(m.WorkTheme), tags)
+    await session.execute(insert(m.WorkSource), work_sources)
+    await session.flush()
+    return Built(
+        director_ids=[base + d for d in range(directors)],
+        work_ids=[w["id"] for w in works],
+        theme_ids=[t["id"] for t in theme_rows],
+    )
