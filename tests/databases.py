@@ -25,7 +25,7 @@ def _with_database(url: str, database: str) -> str:
 
 
 def _asyncpg_url(url: str) -> str:
-    scheme, _, rest = url.partition("://")
+    _scheme, _, rest = url.partition("://")
     return f"postgresql://{rest}"
 
 
