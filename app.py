@@ -13,9 +13,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,13 +26,49 @@ from strawberry.asgi import GraphQL
 
 from db.engine import engine_from_settings, session_factory
 from gql.context import Context
+from gql.loaders import RequestDatabase
 from gql.schema import schema
 from settings import Settings, load_settings
 
 logger = logging.getLogger("nkcinema")
 
 READINESS_TIMEOUT_SECONDS = 2.0
-_SESSION_KEY = "nkcinema.session"
+_DATABASE_KEY = "nkcinema.database"
+_REQUEST_ID_KEY = "nkcinema.request_id"
+_REQUEST_ID_HEADER = b"x-request-id"
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-ID when it is a sane token, else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == _REQUEST_ID_HEADER:
+            given = value.decode("latin-1")
+            cleaned = "".join(c for c in given if c.isalnum() or c in "-_.")[:64]
+            if cleaned:
+                return cleaned
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (logged with its errors) and returns it as X-Request-ID."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = scope[_REQUEST_ID_KEY] = _request_id(scope)
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != _REQUEST_ID_HEADER]
+                headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class CatalogGraphQL(GraphQL[Context, None]):
@@ -49,20 +87,29 @@ class CatalogGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":  # no subscriptions: nothing to serve over websockets
             await Response(status_code=404)(scope, receive, send)
             return
-        async with self.sessions() as session:
-            scope[_SESSION_KEY] = session
+        database = scope[_DATABASE_KEY] = RequestDatabase(self.sessions())
+        try:
             await super().__call__(scope, receive, send)
+        finally:
+            await database.close()
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Only a JSON object (or a list, for batches) is a request; anything else is a 400."""
+        try:
+            value = self.decode_json(data)
+        except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request_id = "".join(c for c in request_id if c.isalnum() or c in "-_")[:64] or "-"
-        response.headers["X-Request-ID"] = request_id
         return Context(
             request=request,
             response=response,
-            session=request.scope[_SESSION_KEY],
+            database=request.scope[_DATABASE_KEY],
             settings=self.settings,
-            request_id=request_id,
+            request_id=request.scope.get(_REQUEST_ID_KEY) or uuid.uuid4().hex,
         )
 
 
@@ -99,6 +146,7 @@ def create_app(
 
     graphql = CatalogGraphQL(sessions, settings)
     return Starlette(
+        middleware=[Middleware(RequestIdMiddleware)],
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
@@ -125,8 +126,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     except IntegrityError as error:  # validation should catch these first; never a traceback
         print(
-            "nkcinema seed: the database refused the catalog; nothing was written: "
-            f"{error.orig}",
+            f"nkcinema seed: the database refused the catalog; nothing was written: {error.orig}",
             file=sys.stderr,
         )
         return 1
@@ -196,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _database_problem(error: DBAPIError) -> str:
+    """A one-line account of a database failure (the driver's message, never the SQL)."""
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        return f"the database has no catalog tables ({detail}); run `nkcinema db upgrade`"
+    return f"database error: {detail}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -203,7 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"nkcinema: {error}", file=sys.stderr)
         return 2
-    return int(args.handler(args, settings))
+    try:
+        return int(args.handler(args, settings))
+    except DBAPIError as error:
+        print(f"nkcinema {args.command}: {_database_problem(error)}", file=sys.stderr)
+    except (OSError, TimeoutError) as error:
+        print(f"nkcinema {args.command}: cannot reach the database: {error}", file=sys.stderr)
+    except CommandError as error:
+        print(f"nkcinema {args.command}: {error}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

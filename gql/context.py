@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gql.loaders import Loaders
+from gql.loaders import Loaders, RequestDatabase
 from settings import Settings
 
 
@@ -18,13 +17,13 @@ from settings import Settings
 class Context:
     request: Request | None
     response: Response | None
-    session: AsyncSession
+    database: RequestDatabase
     settings: Settings
     request_id: str
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.session)
+        self.loaders = Loaders(self.database)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

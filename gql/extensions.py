@@ -65,8 +65,12 @@ class ErrorCodes(MaskErrors):
                     code = errors.GRAPHQL_VALIDATION_FAILED
             error.extensions = {**(error.extensions or {}), "code": code}
             return error
-        if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
-            return error
+        if isinstance(original, GraphQLError):
+            if (original.extensions or {}).get("code"):
+                return error
+            if error.path is None:  # raised while coercing the request's variables
+                error.extensions = {**(error.extensions or {}), "code": errors.BAD_USER_INPUT}
+                return error
         request_id = self._request_id()
         if _is_unavailable(original):
             logger.warning("database unavailable [request %s]: %r", request_id, original)

@@ -1,7 +1,10 @@
-"""Per-request DataLoaders: one statement per batch, one result per key, in key order.
+"""Per-request database access and DataLoaders: one statement per batch, one result per key,
+in key order.
 
-All loaders share the request's session; a lock serializes their statements, since an
-``AsyncSession`` runs one at a time while several loaders may dispatch in the same tick.
+All loaders share the request's ``RequestDatabase``: one session whose statements run one at a
+time (an ``AsyncSession`` allows no concurrency, while several loaders may dispatch in the
+same tick), and which, once the response is done, waits for the statement in flight and
+refuses any later one.
 """
 
 from __future__ import annotations
@@ -57,10 +60,49 @@ class _Batched(Generic[K, V]):
         return [results[key] for key in keys]
 
 
-class Loaders:
+class RequestFinished(Exception):
+    """A resolver tried to reach the database after its request was answered."""
+
+
+class RequestDatabase:
+    """The request's session, used by one statement at a time and closed exactly once.
+
+    Statements run shielded from cancellation: GraphQL execution cancels sibling resolvers
+    when a non-null field fails, and a query cancelled half-way would leave its connection
+    unusable. A statement that has started finishes; ``close`` waits for it.
+    """
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.lock = asyncio.Lock()
+        self.closed = False
+
+    async def run(self, fn: Callable[..., Awaitable[V]], *args: Any) -> V:
+        async def statement() -> V:
+            async with self.lock:
+                if self.closed:
+                    raise RequestFinished
+                return await fn(self.session, *args)
+
+        task = asyncio.ensure_future(statement())
+        task.add_done_callback(_consume_outcome)
+        return await asyncio.shield(task)
+
+    async def close(self) -> None:
+        self.closed = True  # statements not yet started will not start
+        async with self.lock:  # the one in flight, if any, finishes first
+            await self.session.close()
+
+
+def _consume_outcome(task: asyncio.Future[Any]) -> None:
+    """Mark a statement's outcome as seen, even when the resolver awaiting it was cancelled."""
+    if not task.cancelled():
+        task.exception()
+
+
+class Loaders:
+    def __init__(self, database: RequestDatabase) -> None:
+        self.database = database
         L = self._loader
         self.work = L(q.works_by_id)
         self.work_by_slug = L(q.works_by_slug)
@@ -82,22 +124,23 @@ class Loaders:
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
         self.person_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
-            load_fn=_Batched(self._locked(self._person_works))
+            load_fn=_Batched(self._query(self._person_works))
         )
         self.person_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
-            load_fn=_Batched(self._locked(self._person_works_count))
+            load_fn=_Batched(self._query(self._person_works_count))
         )
         self.theme_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
-            load_fn=_Batched(self._locked(self._theme_works))
+            load_fn=_Batched(self._query(self._theme_works))
         )
         self.theme_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
-            load_fn=_Batched(self._locked(self._theme_works_count))
+            load_fn=_Batched(self._query(self._theme_works_count))
         )
 
-    def _locked(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    def _query(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+        """``fn(session, *args)`` as ``run(*args)`` on the request's database."""
+
         async def run(*args: Any) -> V:
-            async with self.lock:
-                return await fn(*args)
+            return await self.database.run(fn, *args)
 
         return run
 
@@ -105,35 +148,43 @@ class Loaders:
         self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]
     ) -> DataLoader[K, V]:
         async def load(keys: Sequence[K]) -> list[V]:
-            async with self.lock:
-                return await batch(self.session, list(keys))
+            return await self.database.run(batch, list(keys))
 
         return DataLoader(load_fn=load)
 
-    async def _person_works(self, args: NestedWorks, parents: list[int]) -> list[Page]:
+    @staticmethod
+    async def _person_works(
+        session: AsyncSession, args: NestedWorks, parents: list[int]
+    ) -> list[Page]:
         query, parent = q.person_works_query(args.role, args.filter)
-        return await fetch_pages(
-            self.session, query, parent, parents, q.work_ordering(args.orders), args.request
-        )
+        ordering = q.work_ordering(args.orders)
+        return await fetch_pages(session, query, parent, parents, ordering, args.request)
 
-    async def _person_works_count(self, args: NestedCount, parents: list[int]) -> list[int]:
+    @staticmethod
+    async def _person_works_count(
+        session: AsyncSession, args: NestedCount, parents: list[int]
+    ) -> list[int]:
         query, parent = q.person_works_query(args.role, args.filter)
-        return await count_per_parent(self.session, query, parent, parents)
+        return await count_per_parent(session, query, parent, parents)
 
-    async def _theme_works(self, args: NestedWorks, parents: list[int]) -> list[Page]:
+    @staticmethod
+    async def _theme_works(
+        session: AsyncSession, args: NestedWorks, parents: list[int]
+    ) -> list[Page]:
         query, parent = q.theme_works_query(args.filter)
-        return await fetch_pages(
-            self.session, query, parent, parents, q.work_ordering(args.orders), args.request
-        )
+        ordering = q.work_ordering(args.orders)
+        return await fetch_pages(session, query, parent, parents, ordering, args.request)
 
-    async def _theme_works_count(self, args: NestedCount, parents: list[int]) -> list[int]:
+    @staticmethod
+    async def _theme_works_count(
+        session: AsyncSession, args: NestedCount, parents: list[int]
+    ) -> list[int]:
         query, parent = q.theme_works_query(args.filter)
-        return await count_per_parent(self.session, query, parent, parents)
+        return await count_per_parent(session, query, parent, parents)
 
     async def run(self, fn: Callable[..., Awaitable[V]], *args: Any) -> V:
-        """Run a one-off query function (root lists, search) on the shared session."""
-        async with self.lock:
-            return await fn(self.session, *args)
+        """Run a one-off query function (root lists, search) on the request's session."""
+        return await self.database.run(fn, *args)
 
 
-__all__ = ["Loaders", "NestedCount", "NestedWorks", "m"]
+__all__ = ["Loaders", "NestedCount", "NestedWorks", "RequestDatabase", "RequestFinished", "m"]

@@ -1,0 +1,544 @@
+"""The ``nkcinema`` console script, run as a subprocess against throwaway databases.
+
+Every command runs in a temporary working directory with DATABASE_URL set to a database of
+the backend under test (SQLite by default, PostgreSQL when TEST_DATABASE_URL is set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cli import migrate
+from seeds import BUNDLED_CATALOG
+from tests.databases import Databases, backend_name
+
+ON_POSTGRESQL = backend_name() == "postgresql"
+COMMAND_TIMEOUT = 120
+SERVER_START_TIMEOUT = 30.0
+SERVER_STOP_TIMEOUT = 10.0
+KINDS = ("sources", "themes", "people", "works")
+
+DIRECTOR_QUERY = (
+    '{ person(slug: "choe-ik-kyu") { originalName '
+    "works(role: DIRECTOR) { nodes { title year kind } } } }"
+)
+DIRECTOR_WORKS = [
+    {"title": "The Flower Girl", "year": 1972, "kind": "FILM"},
+    {"title": "The Country I Saw", "year": 1987, "kind": "SERIES"},
+    {"title": "A Traffic Controller on Crossroads", "year": 1989, "kind": "SERIES"},
+]
+
+
+def _nkcinema() -> str:
+    beside_python = Path(sys.executable).parent / "nkcinema"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nkcinema")
+    if found is None:
+        pytest.fail("the nkcinema console script is not installed (pip install -e .)")
+    return found
+
+
+NKCINEMA = _nkcinema()
+
+
+def _env(database_url: str | None, **extra: str) -> dict[str, str]:
+    """The test process's environment without any nkcinema setting, plus the given ones."""
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("NKCINEMA_")
+    }
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def nkcinema(
+    *args: str, database_url: str | None, cwd: Path, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NKCINEMA, *args],
+        cwd=cwd,
+        env=_env(database_url, **extra_env),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def ok(*args: str, database_url: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a command that must succeed."""
+    result = nkcinema(*args, database_url=database_url, cwd=cwd)
+    assert result.returncode == 0, (
+        f"nkcinema {' '.join(args)} exited {result.returncode}\n"
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def export(database_url: str, cwd: Path) -> bytes:
+    """The whole catalog, as `nkcinema export --output FILE` writes it."""
+    out = cwd / f"export-{time.monotonic_ns()}.json"
+    ok("export", "--output", str(out), database_url=database_url, cwd=cwd)
+    return out.read_bytes()
+
+
+def seed_report(stdout: str) -> dict[str, dict[str, int]]:
+    """Parse `nkcinema seed`'s report: {kind: {created, updated, unchanged}}."""
+    report = {}
+    for kind in KINDS:
+        match = re.search(rf"{kind}: (\d+) created, (\d+) updated, (\d+) unchanged", stdout)
+        assert match, f"no {kind} counts in the seed report: {stdout!r}"
+        created, updated, unchanged = (int(g) for g in match.groups())
+        report[kind] = {"created": created, "updated": updated, "unchanged": unchanged}
+    return report
+
+
+@pytest.fixture
+def seeded_database(migrated_database: str, tmp_path: Path) -> str:
+    """A migrated database holding the bundled catalog, seeded through the CLI."""
+    ok("seed", database_url=migrated_database, cwd=tmp_path)
+    return migrated_database
+
+
+def _problem_line(stderr: str, position: str) -> str:
+    lines = [line for line in stderr.splitlines() if f": {position}: " in line]
+    assert len(lines) == 1, f"expected one problem at {position}, stderr:\n{stderr}"
+    return lines[0].strip()
+
+
+# -- seed: broken files -----------------------------------------------------------------------
+
+
+def test_seed_rejects_a_broken_file_naming_file_position_and_reason(
+    seeded_database: str, tmp_path: Path
+) -> None:
+    before = export(seeded_database, tmp_path)
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        json.dumps(
+            {
+                "format": "nkcinema-catalog/1",
+                # Valid records: they would be written if the load were not all-or-nothing.
+                "themes": [{"slug": "brand-new-theme", "name": "Brand new theme"}],
+                "people": [{"slug": "new-person", "name": "New Person"}],
+                "works": [
+                    {
+                        "slug": "a-film-by-nobody",
+                        "title": "A Film by Nobody",
+                        "kind": "FILM",
+                        "year": 1980,
+                        "credits": [{"person": "no-such-person", "role": "DIRECTOR"}],
+                    },
+                    {
+                        "slug": "a-film-from-the-past",
+                        "title": "A Film from the Past",
+                        "kind": "FILM",
+                        "year": 1700,
+                        "credits": [{"person": "new-person", "role": "DIRECTOR"}],
+                    },
+                ],
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+
+    result = nkcinema("seed", str(broken), database_url=seeded_database, cwd=tmp_path)
+
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "nothing was written" in result.stderr
+    person = _problem_line(result.stderr, "works[0].credits[0].person")
+    assert person.startswith(f"{broken}: "), person
+    assert "unknown person 'no-such-person'" in person
+    year = _problem_line(result.stderr, "works[1].year")
+    assert year.startswith(f"{broken}: "), year
+    assert "between 1888 and 2100" in year and "1700" in year
+    assert export(seeded_database, tmp_path) == before
+
+
+def test_seed_rejects_a_file_that_is_not_json(seeded_database: str, tmp_path: Path) -> None:
+    before = export(seeded_database, tmp_path)
+    not_json = tmp_path / "not-json.json"
+    not_json.write_text('{\n  "works": [\n    {"slug": "x",}\n  ]\n}\n', encoding="utf-8")
+
+    result = nkcinema("seed", str(not_json), database_url=seeded_database, cwd=tmp_path)
+
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    line = _problem_line(result.stderr, "line 3 column 18")
+    assert line.startswith(f"{not_json}: "), line
+    assert "not valid JSON" in line
+    assert export(seeded_database, tmp_path) == before
+
+
+def test_seed_writes_nothing_when_any_of_several_files_is_broken(
+    seeded_database: str, tmp_path: Path
+) -> None:
+    before = export(seeded_database, tmp_path)
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps({"themes": [{"slug": "brand-new-theme", "name": "Brand new theme"}]}),
+        encoding="utf-8",
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        json.dumps({"themes": [{"slug": "Not A Slug", "name": "Bad"}]}), encoding="utf-8"
+    )
+
+    result = nkcinema("seed", str(good), str(broken), database_url=seeded_database, cwd=tmp_path)
+
+    assert result.returncode != 0, result.stdout
+    line = _problem_line(result.stderr, "themes[0].slug")
+    assert line.startswith(f"{broken}: "), line
+    assert "is not a slug" in line
+    assert str(good) not in result.stderr
+    assert export(seeded_database, tmp_path) == before
+
+
+# -- seed: idempotence and round trips --------------------------------------------------------
+
+
+def test_seed_twice_changes_nothing_the_second_time(migrated_database: str, tmp_path: Path) -> None:
+    first = seed_report(ok("seed", database_url=migrated_database, cwd=tmp_path).stdout)
+    assert all(first[kind]["created"] > 0 for kind in KINDS), first
+    exported = export(migrated_database, tmp_path)
+
+    second = seed_report(ok("seed", database_url=migrated_database, cwd=tmp_path).stdout)
+
+    for kind in KINDS:
+        assert second[kind] == {
+            "created": 0,
+            "updated": 0,
+            "unchanged": first[kind]["created"],
+        }, second
+    assert export(migrated_database, tmp_path) == exported
+
+
+def test_export_seed_export_round_trip_is_byte_identical(
+    seeded_database: str, databases: Databases, tmp_path: Path
+) -> None:
+    exported = tmp_path / "catalog.json"
+    ok("export", "--output", str(exported), database_url=seeded_database, cwd=tmp_path)
+    first = exported.read_bytes()
+    document = json.loads(first)
+    assert document["format"] == "nkcinema-catalog/1"
+    assert any(p["slug"] == "choe-ik-kyu" for p in document["people"])
+    assert document["works"]
+
+    other = databases.create()
+    migrate(other)
+    report = seed_report(ok("seed", str(exported), database_url=other, cwd=tmp_path).stdout)
+    assert report["works"]["created"] == len(document["works"])
+
+    assert export(other, tmp_path) == first
+
+
+def test_export_to_stdout_matches_export_to_a_file(seeded_database: str, tmp_path: Path) -> None:
+    to_stdout = subprocess.run(
+        [NKCINEMA, "export"],
+        cwd=tmp_path,
+        env=_env(seeded_database),
+        capture_output=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    assert to_stdout.stdout == export(seeded_database, tmp_path)
+
+
+def test_the_bundled_catalog_is_in_canonical_export_form(
+    seeded_database: str, tmp_path: Path
+) -> None:
+    """Seeding seeds/catalog.json and exporting it gives the file back, byte for byte."""
+    assert export(seeded_database, tmp_path) == BUNDLED_CATALOG.read_bytes()
+
+
+# -- db -----------------------------------------------------------------------------------------
+
+
+def _current(database_url: str, cwd: Path) -> str:
+    return ok("db", "current", database_url=database_url, cwd=cwd).stdout
+
+
+def test_db_upgrade_current_downgrade_and_upgrade_again(
+    empty_database: str, tmp_path: Path
+) -> None:
+    assert "0001" not in _current(empty_database, tmp_path)
+
+    ok("db", "upgrade", database_url=empty_database, cwd=tmp_path)
+    assert "0001 (head)" in _current(empty_database, tmp_path)
+
+    ok("db", "downgrade", "base", database_url=empty_database, cwd=tmp_path)
+    assert "0001" not in _current(empty_database, tmp_path)
+
+    ok("db", "upgrade", database_url=empty_database, cwd=tmp_path)
+    assert "0001 (head)" in _current(empty_database, tmp_path)
+    # The re-created schema is usable.
+    ok("seed", database_url=empty_database, cwd=tmp_path)
+
+    # `db downgrade` without a revision steps back one revision (here: to base).
+    ok("db", "downgrade", database_url=empty_database, cwd=tmp_path)
+    assert "0001" not in _current(empty_database, tmp_path)
+
+
+# -- settings errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("database_url", "message"),
+    [
+        ("mysql://x", "DATABASE_URL scheme 'mysql' is not supported"),
+        ("nkcinema.db", "DATABASE_URL is not a URL"),
+    ],
+)
+@pytest.mark.parametrize(
+    "args",
+    [("seed",), ("export",), ("db", "upgrade"), ("serve", "--port", "1")],
+    ids=lambda args: "-".join(args),
+)
+def test_a_bad_database_url_exits_2_with_a_clear_message(
+    args: tuple[str, ...], database_url: str, message: str, tmp_path: Path
+) -> None:
+    result = nkcinema(*args, database_url=database_url, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing created (no stray SQLite file)
+
+
+def test_a_bad_setting_exits_2_with_a_clear_message(empty_database: str, tmp_path: Path) -> None:
+    result = nkcinema("export", database_url=empty_database, cwd=tmp_path, NKCINEMA_PORT="eighty")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "NKCINEMA_PORT must be an integer" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+# -- schema -------------------------------------------------------------------------------------
+
+
+def test_schema_prints_the_sdl(tmp_path: Path) -> None:
+    result = ok("schema", database_url=None, cwd=tmp_path)
+    assert "type Query" in result.stdout
+    assert "person(" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # printing the schema touches no database
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def output(self) -> str:
+        return f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=SERVER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+@contextmanager
+def serve(database_url: str | None, cwd: Path, name: str = "server") -> Iterator[Server]:
+    """Start `nkcinema serve` on a free port; wait until /healthz answers; always stop it."""
+    port = _free_port()
+    stdout_path = cwd.parent / f"{name}-{port}.out"
+    stderr_path = cwd.parent / f"{name}-{port}.err"
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        process = subprocess.Popen(
+            [NKCINEMA, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=_env(database_url),
+            stdout=out,
+            stderr=err,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nkcinema serve exited {process.returncode}\n{server.output()}")
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"nkcinema serve did not answer /healthz within "
+                    f"{SERVER_START_TIMEOUT:.0f} s\n{server.output()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _director_works(base_url: str) -> dict[str, object]:
+    response = httpx.post(f"{base_url}/graphql", json={"query": DIRECTOR_QUERY}, timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    person: dict[str, object] = body["data"]["person"]
+    return person
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(
+    ON_POSTGRESQL,
+    reason="the first-run path (migrate and seed the default SQLite file) is SQLite-only",
+)
+def test_serve_first_run_creates_migrates_and_seeds_the_default_sqlite_database(
+    tmp_path: Path,
+) -> None:
+    cwd = tmp_path / "first-run"
+    cwd.mkdir()
+    database_file = cwd / "nkcinema.db"
+    assert not database_file.exists()
+
+    with serve(None, cwd, name="first") as server:
+        assert f"GraphiQL at {server.base_url}/graphql" in server.stdout, server.output()
+        assert "seeded the empty catalog" in server.stdout, server.output()
+        assert database_file.exists()
+
+        person = _director_works(server.base_url)
+        assert person["originalName"] == "최익규"
+        assert person["works"] == {"nodes": DIRECTOR_WORKS}
+
+        graphiql = httpx.get(
+            f"{server.base_url}/graphql", headers={"Accept": "text/html"}, timeout=10
+        )
+        assert graphiql.status_code == 200
+        assert graphiql.headers["content-type"].startswith("text/html")
+        assert "graphiql" in graphiql.text.lower()
+
+        ready = httpx.get(f"{server.base_url}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+    assert "Traceback" not in server.stderr, server.output()
+
+    database_url = f"sqlite:///{database_file}"
+    after_first = export(database_url, tmp_path)
+
+    # A second start on the existing database neither fails nor reseeds.
+    with serve(None, cwd, name="second") as server:
+        assert f"GraphiQL at {server.base_url}/graphql" in server.stdout, server.output()
+        assert "seeded" not in server.stdout, server.output()
+        assert _director_works(server.base_url)["works"] == {"nodes": DIRECTOR_WORKS}
+        assert httpx.get(f"{server.base_url}/readyz", timeout=10).status_code == 200
+    assert "Traceback" not in server.stderr, server.output()
+    assert export(database_url, tmp_path) == after_first
+
+
+@pytest.mark.serial
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="PostgreSQL only: serve migrates the SQLite default itself"
+)
+def test_serve_refuses_an_unmigrated_postgresql_database(
+    empty_database: str, tmp_path: Path
+) -> None:
+    process = subprocess.Popen(
+        [NKCINEMA, "serve", "--port", str(_free_port())],
+        cwd=tmp_path,
+        env=_env(empty_database),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=SERVER_START_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"serve kept running on an empty database\n{stdout}\n{stderr}")
+    finally:
+        _stop(process)
+    assert process.returncode != 0, stdout
+    assert "nkcinema db upgrade" in stderr
+    assert "Traceback" not in stderr, stderr
+
+
+@pytest.mark.serial
+def test_serve_answers_over_http_on_a_seeded_database(seeded_database: str, tmp_path: Path) -> None:
+    cwd = tmp_path / "serve"
+    cwd.mkdir()
+    before = export(seeded_database, tmp_path)
+    with serve(seeded_database, cwd) as server:
+        assert "seeded" not in server.stdout, server.output()
+        person = _director_works(server.base_url)
+        assert person["originalName"] == "최익규"
+        assert person["works"] == {"nodes": DIRECTOR_WORKS}
+        assert httpx.get(f"{server.base_url}/readyz", timeout=10).status_code == 200
+    assert list(cwd.iterdir()) == []  # no default SQLite file beside an explicit database
+    assert export(seeded_database, tmp_path) == before
+
+
+# -- database failures are reported in one line, never as a traceback
+
+
+def test_commands_on_an_unmigrated_database_say_to_migrate(
+    empty_database: str, tmp_path: Path
+) -> None:
+    for command in (["seed"], ["export"]):
+        result = nkcinema(*command, database_url=empty_database, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "nkcinema db upgrade" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = nkcinema("export", database_url="postgresql://postgres@127.0.0.1:1/none", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_revision_is_reported(migrated_database: str, tmp_path: Path) -> None:
+    result = nkcinema("db", "upgrade", "bogus", database_url=migrated_database, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bogus" in result.stderr
+    assert "Traceback" not in result.stderr
