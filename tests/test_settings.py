@@ -1,0 +1,76 @@
+"""Settings come from the environment, validated, with the standard URL forms mapped to drivers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings import (
+    DEFAULT_DATABASE_URL,
+    Settings,
+    SettingsError,
+    async_database_url,
+    load_settings,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///nkcinema.db", "sqlite+aiosqlite:///nkcinema.db"),
+        ("sqlite:////var/lib/nk.db", "sqlite+aiosqlite:////var/lib/nk.db"),
+        ("postgresql://u:p@h:5433/db", "postgresql+asyncpg://u:p@h:5433/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_standard_urls_map_to_the_async_drivers(url: str, expected: str) -> None:
+    assert async_database_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "nkcinema.db", "", "sqlite+pysqlite:///x.db"])
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(SettingsError):
+        async_database_url(url)
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "NKCINEMA_MAX_PAGE_SIZE", "NKCINEMA_DEFAULT_PAGE_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite:///nkcinema.db"
+    assert (settings.default_page_size, settings.max_page_size) == (20, 100)
+    assert settings.sqlite_path() == Path("nkcinema.db")
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    monkeypatch.setenv("NKCINEMA_MAX_PAGE_SIZE", "50")
+    monkeypatch.setenv("NKCINEMA_GRAPHIQL", "off")
+    settings = load_settings()
+    assert settings.async_url == "postgresql+asyncpg://postgres@127.0.0.1/test"
+    assert settings.max_page_size == 50
+    assert settings.graphiql is False
+    assert settings.sqlite_path() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NKCINEMA_MAX_PAGE_SIZE", "many"),
+        ("NKCINEMA_MAX_PAGE_SIZE", "0"),
+        ("NKCINEMA_GRAPHIQL", "perhaps"),
+        ("NKCINEMA_DEFAULT_PAGE_SIZE", "500"),  # more than the maximum
+        ("DATABASE_URL", "oracle://x"),
+    ],
+)
+def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_settings_are_immutable() -> None:
+    with pytest.raises(AttributeError):
+        Settings().max_page_size = 1  # type: ignore[misc]
