@@ -4,6 +4,7 @@ statement for all of them, returning one result per key in key order (DataLoader
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -242,13 +243,27 @@ async def attributions_of_people(
 # -- lists: filters and orderings ------------------------------------------------------------
 
 
+class Match(enum.StrEnum):
+    """How a list of values in a filter combines: any of them, or all of them."""
+
+    ANY = "ANY"
+    ALL = "ALL"
+
+
 @dataclass(frozen=True)
 class WorkFilter:
+    """Conditions on works; all given ones must hold. Hashable, so it can key a DataLoader."""
+
     kind: WorkKind | None = None
+    kinds: tuple[WorkKind, ...] | None = None
     year_from: int | None = None
     year_to: int | None = None
     director: str | None = None
+    directors: tuple[str, ...] | None = None
     theme: str | None = None
+    themes: tuple[str, ...] | None = None
+    themes_match: Match = Match.ANY
+    has_disputes: bool | None = None
     search: str | None = None
 
 
@@ -275,31 +290,51 @@ def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.kind is not None:
         conditions.append(w.kind == f.kind)
+    if f.kinds is not None:
+        conditions.append(w.kind.in_(f.kinds))
     if f.year_from is not None:
         conditions.append(w.year >= f.year_from)
     if f.year_to is not None:
         conditions.append(w.year <= f.year_to)
     if f.director is not None:
-        conditions.append(
-            exists()
-            .where(m.Credit.work_id == w.id, m.Credit.role == CreditRole.DIRECTOR)
-            .where(
-                m.Credit.person_id
-                == select(m.Person.id).where(m.Person.slug == f.director).scalar_subquery()
-            )
-        )
+        conditions.append(_directed_by_any((f.director,)))
+    if f.directors is not None:
+        conditions.append(_directed_by_any(f.directors))
     if f.theme is not None:
-        conditions.append(
-            exists()
-            .where(m.WorkTheme.work_id == w.id)
-            .where(
-                m.WorkTheme.theme_id
-                == select(m.Theme.id).where(m.Theme.slug == f.theme).scalar_subquery()
-            )
-        )
+        conditions.append(_tagged((f.theme,), Match.ANY))
+    if f.themes is not None:
+        conditions.append(_tagged(f.themes, f.themes_match))
+    if f.has_disputes is not None:
+        disputed = exists().where(m.Dispute.work_id == w.id)
+        conditions.append(disputed if f.has_disputes else ~disputed)
     if f.search is not None:
         conditions.append(search_condition(w.search_text, f.search))
     return conditions
+
+
+def _directed_by_any(slugs: tuple[str, ...]) -> ColumnElement[bool]:
+    if not slugs:
+        return nothing()
+    return (
+        exists()
+        .where(m.Credit.work_id == m.Work.id, m.Credit.role == CreditRole.DIRECTOR)
+        .where(m.Credit.person_id.in_(select(m.Person.id).where(m.Person.slug.in_(slugs))))
+    )
+
+
+def _tagged(slugs: tuple[str, ...], match: Match) -> ColumnElement[bool]:
+    """Works tagged with any (or all) of the themes; an empty list matches nothing."""
+    wanted = set(slugs)
+    if not wanted:
+        return nothing()
+    tagged = (
+        select(func.count())
+        .select_from(m.WorkTheme)
+        .join(m.Theme, m.Theme.id == m.WorkTheme.theme_id)
+        .where(m.WorkTheme.work_id == m.Work.id, m.Theme.slug.in_(wanted))
+        .scalar_subquery()
+    )
+    return tagged >= (1 if match == Match.ANY else len(wanted))
 
 
 def work_ordering(orders: Sequence[WorkOrder]) -> Ordering:
@@ -325,23 +360,31 @@ def works_query(f: WorkFilter | None) -> Select[Any]:
     return select(m.Work).where(*work_conditions(f))
 
 
-def person_works_query(
-    role: CreditRole | None, f: WorkFilter | None
+class Parent(enum.StrEnum):
+    """What a nested works list hangs from."""
+
+    PERSON = "person"
+    THEME = "theme"
+
+
+def nested_works_query(
+    parent: Parent, role: CreditRole | None, f: WorkFilter | None
 ) -> tuple[Select[Any], SqlExpression]:
-    """Works with the person credited (in ``role``), one row per (person, work)."""
-    c = m.Credit
-    links = select(c.person_id, c.work_id).distinct()
-    if role is not None:
-        links = links.where(c.role == role)
+    """The works of many parents at once, one row per (parent, work), and the parent column.
+
+    A person's works are those they are credited on (in ``role``; each work once, whatever
+    the number of their credits on it); a theme's works are those tagged with it.
+    """
+    if parent == Parent.PERSON:
+        c = m.Credit
+        links = select(c.person_id.label("parent_id"), c.work_id).distinct()
+        if role is not None:
+            links = links.where(c.role == role)
+    else:
+        links = select(m.WorkTheme.theme_id.label("parent_id"), m.WorkTheme.work_id)
     link = links.subquery()
     query = select(m.Work).join(link, link.c.work_id == m.Work.id).where(*work_conditions(f))
-    return query, link.c.person_id
-
-
-def theme_works_query(f: WorkFilter | None) -> tuple[Select[Any], SqlExpression]:
-    wt = m.WorkTheme
-    query = select(m.Work).join(wt, wt.work_id == m.Work.id).where(*work_conditions(f))
-    return query, wt.theme_id
+    return query, link.c.parent_id
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,46 @@ def work_orders(
     return orders
 
 
+strawberry.enum(q.Match, description="How a list of values in a filter combines.")
+
+MAX_FILTER_VALUES = 50
+
+
+def _values(value: Any, name: str) -> tuple[Any, ...] | None:
+    """A list argument as a tuple (hashable, for batching); bounded, text checked."""
+    value = given(value)
+    if value is None:
+        return None
+    if len(value) > MAX_FILTER_VALUES:
+        raise BadUserInput(f"`{name}` may list at most {MAX_FILTER_VALUES} values", argument=name)
+    return tuple(text_argument(v, name) if isinstance(v, str) else v for v in dict.fromkeys(value))
+
+
 @strawberry.input(description="Narrows a list of works; all given conditions must hold.")
 class WorkFilter:
     kind: WorkKind | None = strawberry.field(
         default=UNSET, description="Only films or only series."
     )
+    kinds: list[WorkKind] | None = strawberry.field(
+        default=UNSET, description="Only works of any of these kinds."
+    )
     year_from: int | None = strawberry.field(default=UNSET, description="Earliest year, inclusive.")
     year_to: int | None = strawberry.field(default=UNSET, description="Latest year, inclusive.")
     director: str | None = strawberry.field(default=UNSET, description="A director's person slug.")
+    directors: list[str] | None = strawberry.field(
+        default=UNSET, description="Works directed by any of these people (slugs)."
+    )
     theme: str | None = strawberry.field(default=UNSET, description="A theme's slug.")
+    themes: list[str] | None = strawberry.field(
+        default=UNSET, description="Works tagged with these themes (slugs); see `themesMatch`."
+    )
+    themes_match: q.Match = strawberry.field(
+        default=q.Match.ANY, description="ANY (default): at least one of `themes`; ALL: every one."
+    )
+    has_disputes: bool | None = strawberry.field(
+        default=UNSET,
+        description="true: only works with a statement references dispute; false: only without.",
+    )
     search: str | None = strawberry.field(
         default=UNSET,
         description="Matches titles, original (Hangul) and alternative titles; insensitive to "
@@ -76,10 +107,15 @@ class WorkFilter:
     def to_db(self) -> q.WorkFilter:
         return q.WorkFilter(
             kind=given(self.kind),
+            kinds=_values(self.kinds, "filter.kinds"),
             year_from=given(self.year_from),
             year_to=given(self.year_to),
             director=text_argument(self.director, "filter.director"),
+            directors=_values(self.directors, "filter.directors"),
             theme=text_argument(self.theme, "filter.theme"),
+            themes=_values(self.themes, "filter.themes"),
+            themes_match=self.themes_match,
+            has_disputes=given(self.has_disputes),
             search=text_argument(self.search, "filter.search"),
         )
 

@@ -27,19 +27,20 @@ V = TypeVar("V")
 
 
 @dataclass(frozen=True)
-class NestedWorks:
-    """What a nested works list asks for; loads with equal args batch into one statement."""
+class NestedCount:
+    """Which nested works list to count; equal ones batch into one statement."""
 
+    parent: q.Parent
     role: CreditRole | None
     filter: q.WorkFilter | None
-    orders: tuple[q.WorkOrder, ...]
-    request: PageRequest
 
 
 @dataclass(frozen=True)
-class NestedCount:
-    role: CreditRole | None
-    filter: q.WorkFilter | None
+class NestedWorks(NestedCount):
+    """Which page of a nested works list; loads with equal args batch into one statement."""
+
+    orders: tuple[q.WorkOrder, ...]
+    request: PageRequest
 
 
 class _Batched(Generic[K, V]):
@@ -123,17 +124,11 @@ class Loaders:
         self.work_disputes = L(q.disputes_of_works)
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
-        self.person_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
-            load_fn=_Batched(self._query(self._person_works))
+        self.nested_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
+            load_fn=_Batched(self._query(self._nested_works))
         )
-        self.person_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
-            load_fn=_Batched(self._query(self._person_works_count))
-        )
-        self.theme_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
-            load_fn=_Batched(self._query(self._theme_works))
-        )
-        self.theme_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
-            load_fn=_Batched(self._query(self._theme_works_count))
+        self.nested_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
+            load_fn=_Batched(self._query(self._nested_works_count))
         )
 
     def _query(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
@@ -153,33 +148,18 @@ class Loaders:
         return DataLoader(load_fn=load)
 
     @staticmethod
-    async def _person_works(
+    async def _nested_works(
         session: AsyncSession, args: NestedWorks, parents: list[int]
     ) -> list[Page]:
-        query, parent = q.person_works_query(args.role, args.filter)
+        query, parent = q.nested_works_query(args.parent, args.role, args.filter)
         ordering = q.work_ordering(args.orders)
         return await fetch_pages(session, query, parent, parents, ordering, args.request)
 
     @staticmethod
-    async def _person_works_count(
+    async def _nested_works_count(
         session: AsyncSession, args: NestedCount, parents: list[int]
     ) -> list[int]:
-        query, parent = q.person_works_query(args.role, args.filter)
-        return await count_per_parent(session, query, parent, parents)
-
-    @staticmethod
-    async def _theme_works(
-        session: AsyncSession, args: NestedWorks, parents: list[int]
-    ) -> list[Page]:
-        query, parent = q.theme_works_query(args.filter)
-        ordering = q.work_ordering(args.orders)
-        return await fetch_pages(session, query, parent, parents, ordering, args.request)
-
-    @staticmethod
-    async def _theme_works_count(
-        session: AsyncSession, args: NestedCount, parents: list[int]
-    ) -> list[int]:
-        query, parent = q.theme_works_query(args.filter)
+        query, parent = q.nested_works_query(args.parent, args.role, args.filter)
         return await count_per_parent(session, query, parent, parents)
 
     async def run(self, fn: Callable[..., Awaitable[V]], *args: Any) -> V:

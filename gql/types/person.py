@@ -9,14 +9,19 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from db.enums import SortDirection as Direction
-from db.enums import WorkOrderField as OrderField
-from gql.arguments import After, Before, First, KindArg, Last, RoleArg, WorkOrderBy
+from gql.arguments import (
+    After,
+    Before,
+    First,
+    KindArg,
+    Last,
+    RoleArg,
+    WorkFilterArg,
+    WorkOrderBy,
+)
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.inputs import given, work_orders
-from gql.loaders import NestedCount, NestedWorks
-from gql.pagination import build_connection, page_request
+from gql.nested import nested_works
 from gql.types.common import Attribution, Node, Source
 from gql.types.connection import Connection
 
@@ -26,8 +31,6 @@ if TYPE_CHECKING:
 
 WorkRef = Annotated["Work", strawberry.lazy("gql.types.work")]
 CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
-
-FILMOGRAPHY_ORDER = (q.WorkOrder(OrderField.YEAR, Direction.ASC), q.WorkOrder(OrderField.TITLE))
 
 
 @strawberry.type(description="A person credited in the catalog: a director, writer, actor …")
@@ -70,31 +73,25 @@ class Person(Node):
         info: Info,
         role: RoleArg = UNSET,
         kind: KindArg = UNSET,
+        filter: WorkFilterArg = UNSET,
         first: First = UNSET,
         after: After = UNSET,
         last: Last = UNSET,
         before: Before = UNSET,
         order_by: WorkOrderBy = UNSET,
     ) -> Connection[WorkRef]:
-        from gql.types.work import Work
-
-        orders = work_orders(order_by, FILMOGRAPHY_ORDER)
-        ordering = q.work_ordering(orders)
-        request = page_request(info, "person.works", ordering, first, after, last, before)
-        kind = given(kind)
-        role = given(role)
-        work_filter = q.WorkFilter(kind=kind) if kind is not None else None
-        loaders = info.context.loaders
-        page = await loaders.person_works.load(
-            (self.row.id, NestedWorks(role, work_filter, orders, request))
-        )
-        count_key = (self.row.id, NestedCount(role, work_filter))
-        return build_connection(
-            page,
-            "person.works",
-            ordering,
-            Work.from_row,
-            lambda: loaders.person_works_count.load(count_key),
+        return await nested_works(
+            info,
+            q.Parent.PERSON,
+            self.row.id,
+            role=role,
+            kind=kind,
+            filter=filter,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order_by=order_by,
         )
 
     @strawberry.field(description="Where this person's record comes from.")

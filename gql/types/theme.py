@@ -9,15 +9,12 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import After, Before, First, KindArg, Last, WorkOrderBy
+from gql.arguments import After, Before, First, KindArg, Last, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.inputs import given, work_orders
-from gql.loaders import NestedCount, NestedWorks
-from gql.pagination import build_connection, page_request
+from gql.nested import nested_works
 from gql.types.common import Node
 from gql.types.connection import Connection
-from gql.types.person import FILMOGRAPHY_ORDER
 
 if TYPE_CHECKING:
     from gql.types.work import Work
@@ -51,28 +48,22 @@ class Theme(Node):
         self,
         info: Info,
         kind: KindArg = UNSET,
+        filter: WorkFilterArg = UNSET,
         first: First = UNSET,
         after: After = UNSET,
         last: Last = UNSET,
         before: Before = UNSET,
         order_by: WorkOrderBy = UNSET,
     ) -> Connection[WorkRef]:
-        from gql.types.work import Work
-
-        orders = work_orders(order_by, FILMOGRAPHY_ORDER)
-        ordering = q.work_ordering(orders)
-        request = page_request(info, "theme.works", ordering, first, after, last, before)
-        kind = given(kind)
-        work_filter = q.WorkFilter(kind=kind) if kind is not None else None
-        loaders = info.context.loaders
-        page = await loaders.theme_works.load(
-            (self.row.id, NestedWorks(None, work_filter, orders, request))
-        )
-        count_key = (self.row.id, NestedCount(None, work_filter))
-        return build_connection(
-            page,
-            "theme.works",
-            ordering,
-            Work.from_row,
-            lambda: loaders.theme_works_count.load(count_key),
+        return await nested_works(
+            info,
+            q.Parent.THEME,
+            self.row.id,
+            kind=kind,
+            filter=filter,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order_by=order_by,
         )

@@ -276,3 +276,57 @@ async def test_search_ranks_whole_names_before_prefixes_before_substrings(gql: G
     assert (await gql('{ search(query: "zzzz") { __typename } }'))["search"] == []
     limited = await gql('{ search(query: "the", first: 2) { __typename } }')
     assert len(limited["search"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("filter_", "expected"),
+    [
+        ("{kinds: [FILM, SERIES]}", 10),
+        ("{kinds: []}", 0),
+        ('{themes: ["fantasy", "love"]}', 2),
+        ('{themes: ["japanese-occupation", "sacrifice"], themesMatch: ALL}', 1),
+        ('{themes: ["japanese-occupation", "sacrifice"], themesMatch: ANY}', 4),
+        ('{directors: ["shin-sang-ok", "kim-ki-nam"]}', 2),
+        ("{hasDisputes: true}", 5),
+        ("{hasDisputes: false}", 5),
+        ('{hasDisputes: true, kinds: [SERIES], themes: ["youth", "pyongyang"]}', 2),
+    ],
+)
+async def test_list_filters(gql: GraphQL, filter_: str, expected: int) -> None:
+    data = await gql(f"{{ works(filter: {filter_}) {{ totalCount nodes {{ slug }} }} }}")
+    assert data["works"]["totalCount"] == expected == len(data["works"]["nodes"])
+
+
+async def test_has_disputes_splits_the_catalog_by_its_disputes(gql: GraphQL) -> None:
+    data = await gql(
+        "{ yes: works(filter: {hasDisputes: true}) { nodes { disputes { field } } }"
+        " no: works(filter: {hasDisputes: false}) { nodes { disputes { field } } } }"
+    )
+    assert all(w["disputes"] for w in data["yes"]["nodes"])
+    assert not any(w["disputes"] for w in data["no"]["nodes"])
+
+
+async def test_nested_lists_take_the_same_filters(gql: GraphQL) -> None:
+    data = await gql(
+        """{ person(slug: "choe-ik-kyu") {
+               disputed: works(role: DIRECTOR, filter: {hasDisputes: true}) { nodes { title } }
+               oldSeries: works(kind: SERIES, filter: {yearTo: 1987}) { nodes { title } }
+               clash: works(kind: FILM, filter: {kinds: [SERIES]}) { totalCount } }
+             theme(slug: "japanese-occupation") {
+               works(filter: {themes: ["sacrifice"], kinds: [FILM]}) { nodes { title } } } }"""
+    )
+    person = data["person"]
+    assert [w["title"] for w in person["disputed"]["nodes"]] == [
+        "The Country I Saw",
+        "A Traffic Controller on Crossroads",
+    ]
+    assert [w["title"] for w in person["oldSeries"]["nodes"]] == ["The Country I Saw"]
+    assert person["clash"]["totalCount"] == 0  # `kind` and `filter` must both hold
+    assert [w["title"] for w in data["theme"]["works"]["nodes"]] == ["The Flower Girl"]
+
+
+async def test_filter_lists_are_bounded(gql: GraphQL) -> None:
+    themes = ", ".join(f'"t{i}"' for i in range(51))
+    assert await gql.error_codes(
+        f"{{ works(filter: {{themes: [{themes}]}}) {{ totalCount }} }}"
+    ) == ["BAD_USER_INPUT"]

@@ -1,0 +1,64 @@
+"""Works lists nested under a parent (``person.works``, ``theme.works``): batched across
+parents, paged per parent."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from db import queries as q
+from db.enums import CreditRole, WorkKind
+from db.enums import SortDirection as Direction
+from db.enums import WorkOrderField as OrderField
+from gql.context import Info
+from gql.inputs import WorkFilter, WorkOrder, given, work_orders
+from gql.loaders import NestedCount, NestedWorks
+from gql.pagination import build_connection, page_request
+from gql.types.connection import Connection
+
+if TYPE_CHECKING:
+    from gql.types.work import Work
+
+FILMOGRAPHY_ORDER = (q.WorkOrder(OrderField.YEAR, Direction.ASC), q.WorkOrder(OrderField.TITLE))
+
+
+async def nested_works(
+    info: Info,
+    parent: q.Parent,
+    parent_id: int,
+    *,
+    role: CreditRole | None = None,
+    kind: WorkKind | None = None,
+    filter: WorkFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    order_by: list[WorkOrder] | None = None,
+) -> Connection[Work]:
+    """One parent's page of works; the loads of all parents at this level run as one batch."""
+    from gql.types.work import Work
+
+    list_name = f"{parent}.works"
+    orders = work_orders(order_by, FILMOGRAPHY_ORDER)
+    ordering = q.work_ordering(orders)
+    request = page_request(info, list_name, ordering, first, after, last, before)
+    given_filter: WorkFilter | None = given(filter)
+    work_filter = given_filter.to_db() if given_filter else None
+    kind = given(kind)
+    if kind is not None:  # the `kind` argument is one more condition, like `filter.kind`
+        base = work_filter or q.WorkFilter()
+        kinds = (kind,) if base.kinds is None else tuple(k for k in base.kinds if k == kind)
+        work_filter = dataclasses.replace(base, kinds=kinds)
+    count = NestedCount(parent, given(role), work_filter)
+    loaders = info.context.loaders
+    page = await loaders.nested_works.load(
+        (parent_id, NestedWorks(count.parent, count.role, count.filter, orders, request))
+    )
+    return build_connection(
+        page,
+        list_name,
+        ordering,
+        Work.from_row,
+        lambda: loaders.nested_works_count.load((parent_id, count)),
+    )
