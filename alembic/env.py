@@ -15,6 +15,7 @@ from alembic import context
 from db import models  # noqa: F401  (registers the tables on the metadata)
 from db.base import Base
 from db.engine import create_engine
+from db.search import is_search_index
 from settings import load_settings
 
 config = context.config
@@ -29,12 +30,22 @@ def _database_url() -> str:
     return str(url) if url else load_settings().database_url
 
 
+def _include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave the search indexes (migration 0003) out of autogenerate: they are
+    dialect-specific (FTS5 tables on SQLite, trigram GIN indexes on PostgreSQL) and have no
+    model."""
+    return not (reflected and compare_to is None and name and is_search_index(name))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

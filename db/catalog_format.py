@@ -1,7 +1,9 @@
 """The catalog interchange format (``nkcinema-catalog/1``): typed records and their validation.
 
 See ``shared/contract/catalog-format.md``. Beyond it, person and work records may carry
-``attributions``: ``{field: [source key, ...]}``, the sources stating each field.
+``attributions``: ``{field: [source key, ...]}``, the sources stating each field, and
+``externalIds``: ``[{"system": "IMDB", "value": "tt0168937"}, ...]``, at most one per system
+(kept in system order), each valid for its system and naming one record only.
 Validation is strict (unknown keys are errors, so typos cannot load silently) and reports
 every problem with its position, e.g. ``works[3].credits[0].person``.
 """
@@ -13,8 +15,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from db.enums import CreditRole, WorkKind, WorkRelationType
-from db.models import SLUG_LENGTH, TEXT_LENGTH, URL_LENGTH, YEAR_MAX, YEAR_MIN
+from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
+from db.external_ids import Owner, external_id_problem
+from db.models import (
+    EXTERNAL_ID_LENGTH,
+    SLUG_LENGTH,
+    TEXT_LENGTH,
+    URL_LENGTH,
+    YEAR_MAX,
+    YEAR_MIN,
+)
 from db.text import SLUG_PATTERN
 
 FORMAT = "nkcinema-catalog/1"
@@ -41,6 +51,7 @@ PERSON_KEYS = (
     "alternativeNames",
     "biography",
     "sources",
+    "externalIds",
     "attributions",
 )
 WORK_KEYS = (
@@ -56,6 +67,7 @@ WORK_KEYS = (
     "related",
     "sources",
     "disputes",
+    "externalIds",
     "attributions",
 )
 Attributions = dict[str, list[str]]
@@ -83,6 +95,13 @@ class ThemeRecord:
 
 
 @dataclass(frozen=True)
+class ExternalIdRecord:
+    system: ExternalSystem
+    value: str
+    at: str = _position()
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     slug: str
     name: str
@@ -91,6 +110,7 @@ class PersonRecord:
     biography: str | None
     sources: list[str]
     attributions: Attributions
+    external_ids: list[ExternalIdRecord] = field(default_factory=list)
     at: str = _position()
 
 
@@ -134,6 +154,7 @@ class WorkRecord:
     sources: list[str]
     disputes: list[DisputeRecord]
     attributions: Attributions
+    external_ids: list[ExternalIdRecord] = field(default_factory=list)
     at: str = _position()
 
 
@@ -359,6 +380,30 @@ class _Reader:
                     result[name] = keys
         return result
 
+    def external_id(self, value: Any, position: str, owner: Owner) -> ExternalIdRecord:
+        data = self.obj(value, position, ("system", "value"))
+        before, f = len(self.problems), self.field
+        system = f(self.enum, ExternalSystem, data.get("system"), f"{position}.system")
+        text = f(
+            self.required_text, data.get("value"), f"{position}.value", limit=EXTERNAL_ID_LENGTH
+        )
+        if system is not None and text is not None:
+            problem = external_id_problem(system, text, owner)
+            if problem is not None:
+                self.fail(f"{position}.value", problem)
+        self.finish(before)
+        return ExternalIdRecord(system=system, value=text, at=position)
+
+    def external_ids(self, value: Any, position: str, owner: Owner) -> list[ExternalIdRecord]:
+        """A record's identifiers, one per system, in system order (the canonical order)."""
+        records = self.items(value, position, lambda item, at: self.external_id(item, at, owner))
+        self.unique_records(
+            records,
+            lambda r: r.system,
+            lambda r: f"duplicate external id: {r.system} is already given",
+        )
+        return sorted(records, key=lambda r: r.system)
+
     def person(self, value: Any, position: str) -> PersonRecord:
         data = self.obj(value, position, PERSON_KEYS)
         before, f = len(self.problems), self.field
@@ -376,6 +421,9 @@ class _Reader:
                 data.get("attributions"),
                 f"{position}.attributions",
                 PERSON_FIELDS,
+            ),
+            external_ids=f(
+                self.external_ids, data.get("externalIds"), f"{position}.externalIds", Owner.PERSON
             ),
             at=position,
         )
@@ -477,6 +525,9 @@ class _Reader:
             attributions=f(
                 self.attributions, data.get("attributions"), f"{position}.attributions", WORK_FIELDS
             ),
+            external_ids=f(
+                self.external_ids, data.get("externalIds"), f"{position}.externalIds", Owner.WORK
+            ),
             at=position,
         )
         self.finish(before)
@@ -552,6 +603,37 @@ def parse_catalog(data: Any, file: str) -> tuple[Catalog, list[Problem]]:
     reader = _Reader(file)
     catalog = reader.catalog(data)
     return catalog, reader.problems
+
+
+def check_external_ids(stored: Catalog, documents: list[tuple[str, Catalog]]) -> list[Problem]:
+    """An identifier names one record: among the stored records the documents leave in place
+    and the documents' records (later documents replacing earlier ones by slug), each
+    (system, value) may belong to one work and one person only. A clash is reported where
+    the identifier is given a second time."""
+    problems: list[Problem] = []
+    for what, attr in (("work", "works"), ("person", "people")):
+        final: dict[str, Any] = {r.slug: r for r in getattr(stored, attr)}
+        for _, catalog in documents:
+            final.update((r.slug, r) for r in getattr(catalog, attr))
+        owner: dict[tuple[ExternalSystem, str], str] = {}
+        for record in getattr(stored, attr):
+            if final[record.slug] is record:
+                owner.update(((e.system, e.value), record.slug) for e in record.external_ids)
+        for file, catalog in documents:
+            for record in getattr(catalog, attr):
+                if final[record.slug] is not record:
+                    continue
+                for e in record.external_ids:
+                    other = owner.setdefault((e.system, e.value), record.slug)
+                    if other != record.slug:
+                        problems.append(
+                            Problem(
+                                file,
+                                f"{e.at}.value",
+                                f"{e.system} {e.value!r} already identifies {what} {other!r}",
+                            )
+                        )
+    return problems
 
 
 def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Problem]:

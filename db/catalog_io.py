@@ -25,6 +25,7 @@ from db.catalog_format import (
     CatalogError,
     CreditRecord,
     DisputeRecord,
+    ExternalIdRecord,
     KnownNames,
     PersonRecord,
     Problem,
@@ -32,6 +33,7 @@ from db.catalog_format import (
     SourceRecord,
     ThemeRecord,
     WorkRecord,
+    check_external_ids,
     check_references,
     parse_catalog,
 )
@@ -118,6 +120,16 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
             ).order_by(m.PersonFieldSource.person_id, m.PersonFieldSource.position)
         )
     )
+    person_external_ids = _grouped(
+        (e.person_id, ExternalIdRecord(e.system, e.value))
+        for e in (
+            await session.execute(
+                select(m.PersonExternalId).order_by(
+                    m.PersonExternalId.person_id, m.PersonExternalId.system
+                )
+            )
+        ).scalars()
+    )
     people = (await session.execute(select(m.Person).order_by(m.Person.slug))).scalars().all()
     slug_of_person = {p.id: p.slug for p in people}
     for p in people:
@@ -132,6 +144,7 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                 biography=p.biography,
                 sources=[key_of[s] for s in person_sources[p.id]],
                 attributions=_ordered_attributions(fields, PERSON_FIELDS),
+                external_ids=person_external_ids[p.id],
             )
         )
 
@@ -197,6 +210,14 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
             ).order_by(m.WorkFieldSource.work_id, m.WorkFieldSource.position)
         )
     )
+    work_external_ids = _grouped(
+        (e.work_id, ExternalIdRecord(e.system, e.value))
+        for e in (
+            await session.execute(
+                select(m.WorkExternalId).order_by(m.WorkExternalId.work_id, m.WorkExternalId.system)
+            )
+        ).scalars()
+    )
     for w in works:
         stored.work_ids[w.slug] = w.id
         fields = {f: [key_of[s] for s in ids] for f, ids in work_fields[w.id].items()}
@@ -227,6 +248,7 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                     for d in disputes[w.id]
                 ],
                 attributions=_ordered_attributions(fields, WORK_FIELDS),
+                external_ids=work_external_ids[w.id],
             )
         )
     return stored
@@ -243,6 +265,10 @@ def theme_json(t: ThemeRecord) -> dict[str, Any]:
     return {"slug": t.slug, "name": t.name, "description": t.description}
 
 
+def external_ids_json(ids: list[ExternalIdRecord]) -> list[dict[str, Any]]:
+    return [{"system": str(e.system), "value": e.value} for e in ids]
+
+
 def person_json(p: PersonRecord) -> dict[str, Any]:
     return {
         "slug": p.slug,
@@ -251,6 +277,7 @@ def person_json(p: PersonRecord) -> dict[str, Any]:
         "alternativeNames": list(p.alternative_names),
         "biography": p.biography,
         "sources": list(p.sources),
+        "externalIds": external_ids_json(p.external_ids),
         "attributions": {k: list(v) for k, v in p.attributions.items()},
     }
 
@@ -280,6 +307,7 @@ def work_json(w: WorkRecord) -> dict[str, Any]:
             }
             for d in w.disputes
         ],
+        "externalIds": external_ids_json(w.external_ids),
         "attributions": {k: list(v) for k, v in w.attributions.items()},
     }
 
@@ -351,6 +379,7 @@ def validate_documents(
     )
     for file, catalog in parsed:
         problems.extend(check_references(catalog, file, known))
+    problems.extend(check_external_ids(stored.catalog, parsed))
     if problems:
         raise CatalogError(problems)
     return parsed
@@ -394,8 +423,11 @@ class _Writer:
             await self._source(source)
         for theme in catalog.themes:
             await self._theme(theme)
-        for person in catalog.people:
-            await self._person(person)
+        changed_people = [p for p in catalog.people if await self._person(p)]
+        for person in changed_people:  # after every person's old ids are gone: ids may move
+            await self._external_ids(
+                m.PersonExternalId, "person_id", self.stored.person_ids[person.slug], person
+            )
         changed = []
         for work in catalog.works:  # every work gets an id first, so relations can point ahead
             if await self._work_row(work):
@@ -444,11 +476,12 @@ class _Writer:
         else:
             self.report.count("themes", "unchanged")
 
-    async def _person(self, p: PersonRecord) -> None:
+    async def _person(self, p: PersonRecord) -> bool:
+        """Write the person's record (its external ids excepted); return whether it changed."""
         old = self.old_people.get(p.slug)
         if old is not None and person_json(old) == person_json(p):
             self.report.count("people", "unchanged")
-            return
+            return False
         values = {
             "slug": p.slug,
             "name": p.name,
@@ -468,7 +501,12 @@ class _Writer:
             await self.session.execute(
                 update(m.Person).where(m.Person.id == person_id).values(**values)
             )
-            for table in (m.PersonAlternativeName, m.PersonSource, m.PersonFieldSource):
+            for table in (
+                m.PersonAlternativeName,
+                m.PersonSource,
+                m.PersonFieldSource,
+                m.PersonExternalId,
+            ):
                 await self.session.execute(delete(table).where(table.person_id == person_id))
             self.report.count("people", "updated")
         await self._rows(
@@ -488,6 +526,15 @@ class _Writer:
         await self._rows(
             m.PersonFieldSource, self._field_rows("person_id", person_id, p.attributions)
         )
+        return True
+
+    async def _external_ids(
+        self, table: Any, parent: str, parent_id: int, record: PersonRecord | WorkRecord
+    ) -> None:
+        rows = [
+            {parent: parent_id, "system": e.system, "value": e.value} for e in record.external_ids
+        ]
+        await self._rows(table, rows)
 
     def _field_rows(
         self, parent: str, parent_id: int, attributions: dict[str, list[str]]
@@ -542,6 +589,7 @@ class _Writer:
                 m.WorkSource,
                 m.Dispute,
                 m.WorkFieldSource,
+                m.WorkExternalId,
             ):
                 await self.session.execute(delete(table).where(table.work_id == work_id))
             self.report.count("works", "updated")
@@ -625,3 +673,4 @@ class _Writer:
             ],
         )
         await self._rows(m.WorkFieldSource, self._field_rows("work_id", work_id, w.attributions))
+        await self._external_ids(m.WorkExternalId, "work_id", work_id, w)

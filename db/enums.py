@@ -38,3 +38,10 @@ class SortDirection(enum.StrEnum):
 class WorkOrderField(enum.StrEnum):
     TITLE = "TITLE"
     YEAR = "YEAR"
+
+
+class ExternalSystem(enum.StrEnum):
+    """An outside database that identifies works and people."""
+
+    IMDB = "IMDB"
+    WIKIDATA = "WIKIDATA"

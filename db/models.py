@@ -17,11 +17,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from db.base import Base
-from db.enums import CreditRole, WorkKind, WorkRelationType
+from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
 from db.text import sort_key
 
 YEAR_MIN = 1888  # the first surviving motion picture
@@ -284,3 +285,39 @@ class Dispute(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("uq_disputes_work_id_position", "work_id", "position", unique=True),)
+
+
+EXTERNAL_ID_LENGTH = 40
+
+
+class WorkExternalId(Base):
+    """A work's identifier in an outside database (IMDb, Wikidata): at most one per system,
+    and each identifier names one work."""
+
+    __tablename__ = "work_external_ids"
+
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    system: Mapped[ExternalSystem] = mapped_column(
+        _enum(ExternalSystem, "external_system"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
+
+    __table_args__ = (UniqueConstraint("system", "value"),)
+
+
+class PersonExternalId(Base):
+    """A person's identifier in an outside database (IMDb, Wikidata)."""
+
+    __tablename__ = "person_external_ids"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    system: Mapped[ExternalSystem] = mapped_column(
+        _enum(ExternalSystem, "external_system"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
+
+    __table_args__ = (UniqueConstraint("system", "value"),)

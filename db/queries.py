@@ -10,14 +10,14 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.aliases import SqlExpression
 from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
 from db.pagination import Ordering, SortKey, nothing
-from db.text import search_key
+from db.search import search_condition
 
 K = TypeVar("K", bound=Hashable)
 Row = TypeVar("Row")
@@ -273,16 +273,6 @@ class WorkOrder:
     direction: SortDirection = SortDirection.ASC
 
 
-def search_condition(column: SqlExpression, text: str | None) -> ColumnElement[bool]:
-    """Romanization-insensitive substring match on a stored search document."""
-    if text is None or not text.strip():
-        return true()
-    key = search_key(text)
-    if not key:
-        return nothing()
-    return column.contains(key, autoescape=True)
-
-
 def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
     if f is None:
         return []
@@ -308,7 +298,7 @@ def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
         disputed = exists().where(m.Dispute.work_id == w.id)
         conditions.append(disputed if f.has_disputes else ~disputed)
     if f.search is not None:
-        conditions.append(search_condition(w.search_text, f.search))
+        conditions.append(search_condition("works", f.search))
     return conditions
 
 
@@ -399,7 +389,7 @@ def people_query(f: PersonFilter | None) -> Select[Any]:
     if f is not None and f.role is not None:
         query = query.where(exists().where(m.Credit.person_id == p.id, m.Credit.role == f.role))
     if f is not None and f.search is not None:
-        query = query.where(search_condition(p.search_text, f.search))
+        query = query.where(search_condition("people", f.search))
     return query
 
 
@@ -413,49 +403,3 @@ THEMES_ORDERING = Ordering(
 
 def themes_query() -> Select[Any]:
     return select(m.Theme)
-
-
-# -- search across types ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One match of the root search: what it is, how well it matched, and on which name."""
-
-    kind: str  # "work" | "person" | "theme"
-    id: int
-    score: float
-
-
-def _rank(document: SqlExpression, key: str) -> ColumnElement[int]:
-    """3 for a whole name, 2 for a name's prefix, 1 for a substring (0: no match)."""
-    return case(
-        (document.contains(f"|{key}|", autoescape=True), 3),
-        (document.contains(f"|{key}", autoescape=True), 2),
-        (document.contains(key, autoescape=True), 1),
-        else_=0,
-    )
-
-
-async def search(session: AsyncSession, text: str, limit: int) -> list[SearchHit]:
-    """Best matches across works, people and themes: exact > prefix > substring, then name."""
-    key = search_key(text)
-    if not key or limit <= 0:
-        return []
-    hits: list[tuple[int, str, str, int]] = []
-    for kind, entity, document, name in (
-        ("work", m.Work, m.Work.search_text, m.Work.title_key),
-        ("person", m.Person, m.Person.search_text, m.Person.name_key),
-        ("theme", m.Theme, m.Theme.search_text, m.Theme.name_key),
-    ):
-        rank = _rank(document, key)
-        statement = (
-            select(entity.id, rank.label("rank"), name)
-            .where(document.contains(key, autoescape=True))
-            .order_by(rank.desc(), name, entity.id)
-            .limit(limit)
-        )
-        for row_id, row_rank, row_name in await session.execute(statement):
-            hits.append((int(row_rank), str(row_name), kind, int(row_id)))
-    hits.sort(key=lambda h: (-h[0], h[1], h[2], h[3]))
-    return [SearchHit(kind, row_id, float(rank)) for rank, _, kind, row_id in hits[:limit]]

@@ -90,3 +90,20 @@ def search_document(names: list[str]) -> str:
     """The stored search text of a record: the keys of all its names, ``|``-delimited."""
     keys = [key for key in dict.fromkeys(search_key(name) for name in names) if key]
     return "|" + "|".join(keys) + "|" if keys else ""
+
+
+def trigrams(key: str) -> set[str]:
+    return {key[i : i + 3] for i in range(len(key) - 2)}
+
+
+def word_similarity(key: str, document: str) -> float:
+    """How much of ``key`` some single name in a search document contains, by trigrams: the
+    share of the key's trigrams found in the best-matching name (0 to 1). Close to
+    PostgreSQL's ``word_similarity``; registered on SQLite connections for typo tolerance."""
+    wanted = trigrams(key)
+    if not wanted:
+        return 0.0
+    return max(
+        (len(wanted & trigrams(name)) / len(wanted) for name in document.split("|") if name),
+        default=0.0,
+    )

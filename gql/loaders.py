@@ -14,12 +14,17 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from db import external_ids as x
+from db import facets, similar
 from db import models as m
 from db import queries as q
+from db.aliases import SqlExpression
 from db.enums import CreditRole
+from db.facets import KindsAndDecades
 from db.pagination import Page, PageRequest, count_per_parent, fetch_pages
 
 K = TypeVar("K", bound=Hashable)
@@ -30,7 +35,7 @@ V = TypeVar("V")
 class NestedCount:
     """Which nested works list to count; equal ones batch into one statement."""
 
-    parent: q.Parent
+    parent: q.Parent | None  # None: the root works list (its one "parent" is 0)
     role: CreditRole | None
     filter: q.WorkFilter | None
 
@@ -130,6 +135,20 @@ class Loaders:
         self.nested_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
             load_fn=_Batched(self._query(self._nested_works_count))
         )
+        self.kinds_and_decades: DataLoader[tuple[int, NestedCount], KindsAndDecades] = DataLoader(
+            load_fn=_Batched(self._query(self._kinds_and_decades))
+        )
+        self.top_themes: DataLoader[
+            tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]
+        ] = DataLoader(load_fn=_Batched(self._query(self._top_themes)))
+        self.work_external_ids = L(x.external_ids_of_works)
+        self.person_external_ids = L(x.external_ids_of_people)
+        self.work_by_external_id = L(x.works_by_external_id)
+        self.person_by_external_id = L(x.people_by_external_id)
+        self.similar_works: DataLoader[tuple[int, PageRequest], Page] = DataLoader(
+            load_fn=_Batched(self._query(similar.similar_pages))
+        )
+        self.similar_works_count = L(similar.similar_counts)
 
     def _query(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
         """``fn(session, *args)`` as ``run(*args)`` on the request's database."""
@@ -151,6 +170,7 @@ class Loaders:
     async def _nested_works(
         session: AsyncSession, args: NestedWorks, parents: list[int]
     ) -> list[Page]:
+        assert args.parent is not None  # nested lists always hang from a parent
         query, parent = q.nested_works_query(args.parent, args.role, args.filter)
         ordering = q.work_ordering(args.orders)
         return await fetch_pages(session, query, parent, parents, ordering, args.request)
@@ -159,8 +179,34 @@ class Loaders:
     async def _nested_works_count(
         session: AsyncSession, args: NestedCount, parents: list[int]
     ) -> list[int]:
+        assert args.parent is not None  # nested lists always hang from a parent
         query, parent = q.nested_works_query(args.parent, args.role, args.filter)
         return await count_per_parent(session, query, parent, parents)
+
+    @staticmethod
+    def _works_of(args: NestedCount) -> tuple[Select[Any], SqlExpression | None]:
+        if args.parent is None:
+            return q.works_query(args.filter), None
+        return q.nested_works_query(args.parent, args.role, args.filter)
+
+    @classmethod
+    async def _kinds_and_decades(
+        cls, session: AsyncSession, args: NestedCount, parents: list[int]
+    ) -> list[KindsAndDecades]:
+        query, parent = cls._works_of(args)
+        if parent is None:
+            return await facets.kinds_and_decades(session, query)
+        return await facets.kinds_and_decades(session, query, parent, parents)
+
+    @classmethod
+    async def _top_themes(
+        cls, session: AsyncSession, args: tuple[NestedCount, int], parents: list[int]
+    ) -> list[list[tuple[m.Theme, int]]]:
+        works, limit = args
+        query, parent = cls._works_of(works)
+        if parent is None:
+            return await facets.top_themes(session, query, limit)
+        return await facets.top_themes(session, query, limit, parent, parents)
 
     async def run(self, fn: Callable[..., Awaitable[V]], *args: Any) -> V:
         """Run a one-off query function (root lists, search) on the request's session."""

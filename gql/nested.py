@@ -13,11 +13,11 @@ from db.enums import WorkOrderField as OrderField
 from gql.context import Info
 from gql.inputs import WorkFilter, WorkOrder, given, work_orders
 from gql.loaders import NestedCount, NestedWorks
-from gql.pagination import build_connection, page_request
-from gql.types.connection import Connection
+from gql.pagination import connection_parts, page_request
+from gql.types.work_connection import WorkConnection
 
 if TYPE_CHECKING:
-    from gql.types.work import Work
+    pass
 
 FILMOGRAPHY_ORDER = (q.WorkOrder(OrderField.YEAR, Direction.ASC), q.WorkOrder(OrderField.TITLE))
 
@@ -35,7 +35,7 @@ async def nested_works(
     last: int | None = None,
     before: str | None = None,
     order_by: list[WorkOrder] | None = None,
-) -> Connection[Work]:
+) -> WorkConnection:
     """One parent's page of works; the loads of all parents at this level run as one batch."""
     from gql.types.work import Work
 
@@ -55,10 +55,8 @@ async def nested_works(
     page = await loaders.nested_works.load(
         (parent_id, NestedWorks(count.parent, count.role, count.filter, orders, request))
     )
-    return build_connection(
-        page,
-        list_name,
-        ordering,
-        Work.from_row,
-        lambda: loaders.nested_works_count.load((parent_id, count)),
+    return WorkConnection(
+        **connection_parts(page, list_name, ordering, Work.from_row),
+        count=lambda: loaders.nested_works_count.load((parent_id, count)),
+        facet_key=(parent_id, count),
     )

@@ -54,6 +54,25 @@ def page_request(
     )
 
 
+def connection_parts(
+    page: Page, list_name: str, ordering: Ordering, make_node: Callable[[Any], T]
+) -> dict[str, Any]:
+    """The edges (with their cursors) and pageInfo of a database page."""
+    edges = [
+        Edge(cursor=encode_cursor(list_name, ordering, values), node=make_node(row))
+        for row, values in page.rows
+    ]
+    return {
+        "edges": edges,
+        "page_info": PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    }
+
+
 def build_connection(
     page: Page,
     list_name: str,
@@ -61,17 +80,4 @@ def build_connection(
     make_node: Callable[[Any], T],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
-    edges = [
-        Edge(cursor=encode_cursor(list_name, ordering, values), node=make_node(row))
-        for row, values in page.rows
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )
+    return Connection(**connection_parts(page, list_name, ordering, make_node), count=count)

@@ -24,23 +24,28 @@ from gql.arguments import (
     WorkOrderBy,
 )
 from gql.context import Info
-from gql.errors import BadUserInput, PageSizeExceeded
+from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
-from gql.pagination import build_connection, page_request
+from gql.loaders import NestedCount
+from gql.pagination import build_connection, connection_parts, page_request
+from gql.search import First as SearchFirst
+from gql.search import QueryText, SearchHit, SearchResult, search_hits
 from gql.types.common import Node
 from gql.types.connection import Connection
+from gql.types.external import (
+    PERSON_BY_EXTERNAL_ID,
+    WORK_BY_EXTERNAL_ID,
+    person_by_external_id,
+    work_by_external_id,
+)
 from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
+from gql.types.work_connection import WorkConnection
 
 T = TypeVar("T")
 TITLE_ORDER = (q.WorkOrder(OrderField.TITLE),)
-
-SearchResult = Annotated[
-    Work | Person | Theme,
-    strawberry.union("SearchResult", description="A work, a person or a theme found by `search`."),
-]
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -129,12 +134,19 @@ class Query:
         after: After = UNSET,
         last: Last = UNSET,
         before: Before = UNSET,
-    ) -> Connection[Work]:
+    ) -> WorkConnection:
         orders = work_orders(order_by, TITLE_ORDER)
-        work_filter: WorkFilter | None = given(filter)
-        query = q.works_query(work_filter.to_db() if work_filter else None)
-        return await _root_connection(
-            info, "works", query, q.work_ordering(orders), Work.from_row, first, after, last, before
+        given_filter: WorkFilter | None = given(filter)
+        work_filter = given_filter.to_db() if given_filter else None
+        query = q.works_query(work_filter)
+        ordering = q.work_ordering(orders)
+        request = page_request(info, "works", ordering, first, after, last, before)
+        loaders = info.context.loaders
+        page = await loaders.run(fetch_page, query, ordering, request)
+        return WorkConnection(
+            **connection_parts(page, "works", ordering, Work.from_row),
+            count=lambda: loaders.run(count_rows, query),
+            facet_key=(0, NestedCount(None, None, work_filter)),
         )
 
     @strawberry.field(description="A person by their slug.")
@@ -200,39 +212,25 @@ class Query:
 
     @strawberry.field(
         description="Best matches first across works, people and themes: whole names, then "
-        "prefixes, then substrings; romanization-insensitive (Choe/Choi, k/g, ŏ/eo …)."
+        "name starts, then substrings, then similar spellings (typo tolerance for longer "
+        "words); romanization-insensitive (Choe/Choi, k/g, ŏ/eo …). `searchHits` says why."
     )
     async def search(
-        self,
-        info: Info,
-        query: Annotated[
-            str, strawberry.argument(description="Words to look for, in any romanization.")
-        ],
-        first: Annotated[
-            int | None, strawberry.argument(description="How many results at most (default 10).")
-        ] = 10,
+        self, info: Info, query: QueryText, first: SearchFirst = 10
     ) -> list[SearchResult]:
-        text = text_argument(query, "query")
-        assert text is not None
-        limit = 10 if first is None else first
-        maximum = info.context.settings.max_page_size
-        if limit < 0:
-            raise BadUserInput("`first` must not be negative", argument="first")
-        if limit > maximum:
-            raise PageSizeExceeded(f"`first` may be at most {maximum}", maximum=maximum)
-        loaders = info.context.loaders
-        hits = await loaders.run(q.search, text, limit)
-        works = await loaders.work.load_many([h.id for h in hits if h.kind == "work"])
-        people = await loaders.person.load_many([h.id for h in hits if h.kind == "person"])
-        themes = await loaders.theme.load_many([h.id for h in hits if h.kind == "theme"])
-        found: dict[tuple[str, int], Work | Person | Theme] = {}
-        for w in works:
-            if w is not None:
-                found[("work", w.id)] = Work.from_row(w)
-        for p in people:
-            if p is not None:
-                found[("person", p.id)] = Person.from_row(p)
-        for t in themes:
-            if t is not None:
-                found[("theme", t.id)] = Theme.from_row(t)
-        return [found[(h.kind, h.id)] for h in hits if (h.kind, h.id) in found]
+        return [hit.node for hit in await search_hits(info, query, first)]
+
+    @strawberry.field(
+        description="`search` with each result's score and the name it matched, best first."
+    )
+    async def search_hits(
+        self, info: Info, query: QueryText, first: SearchFirst = 10
+    ) -> list[SearchHit]:
+        return await search_hits(info, query, first)
+
+    work_by_external_id = strawberry.field(
+        resolver=work_by_external_id, description=WORK_BY_EXTERNAL_ID
+    )
+    person_by_external_id = strawberry.field(
+        resolver=person_by_external_id, description=PERSON_BY_EXTERNAL_ID
+    )

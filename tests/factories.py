@@ -8,10 +8,12 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db.enums import CreditRole, WorkKind
+from db.enums import CreditRole, ExternalSystem, WorkKind
 from db.text import search_document, sort_key
 
 ALL_TABLES = (
+    m.WorkExternalId,
+    m.PersonExternalId,
     m.WorkFieldSource,
     m.PersonFieldSource,
     m.Dispute,
@@ -47,7 +49,9 @@ async def build_catalog(
     session: AsyncSession, directors: int, *, works_per_director: int = 12, themes: int = 7
 ) -> Built:
     """A catalog of ``directors`` directors; director i directs ((i % works_per_director) + 1)
-    works, each tagged with two themes, credited with a writer too, and linked to a source."""
+    works, each tagged with two themes, credited with a writer too (one writer per ten
+    directors), and linked to a source.
+    Every third work has an IMDb id, every other director a Wikidata id."""
     base = 100_000
     source_id = base
     await session.execute(
@@ -66,9 +70,10 @@ async def build_catalog(
     ]
     await session.execute(insert(m.Theme), theme_rows)
     people, works, credits, tags, work_sources = [], [], [], [], []
-    writer_id = base + directors  # one writer credited on every work
-    for d in range(directors + 1):
-        name = f"Director {d:04d}" if d < directors else "Writer Everywhere"
+    work_ids, person_ids = [], []
+    writers = (directors + 9) // 10  # each writer is credited on ten directors' works
+    for d in range(directors + writers):
+        name = f"Director {d:04d}" if d < directors else f"Writer {d - directors:03d}"
         people.append(
             {
                 "id": base + d,
@@ -108,7 +113,7 @@ async def build_catalog(
             credits.append(
                 {
                     "work_id": work_id,
-                    "person_id": writer_id,
+                    "person_id": base + directors + d // 10,
                     "role": CreditRole.WRITER,
                     "position": 1,
                 }
@@ -116,12 +121,22 @@ async def build_catalog(
             for position, theme in enumerate({(d + k) % themes, (d + 2 * k + 1) % themes}):
                 tags.append({"work_id": work_id, "theme_id": base + theme, "position": position})
             work_sources.append({"work_id": work_id, "source_id": source_id, "position": 0})
+            if k % 3 == 0:
+                work_ids.append(
+                    {"work_id": work_id, "system": ExternalSystem.IMDB, "value": f"tt{work_id:07d}"}
+                )
             work_id += 1
+        if d % 2 == 0:
+            person_ids.append(
+                {"person_id": base + d, "system": ExternalSystem.WIKIDATA, "value": f"Q{base + d}"}
+            )
     await session.execute(insert(m.Person), people)
     await session.execute(insert(m.Work), works)
     await session.execute(insert(m.Credit), credits)
     await session.execute(insert(m.WorkTheme), tags)
     await session.execute(insert(m.WorkSource), work_sources)
+    await session.execute(insert(m.WorkExternalId), work_ids)
+    await session.execute(insert(m.PersonExternalId), person_ids)
     await session.flush()
     return Built(
         director_ids=[base + d for d in range(directors)],

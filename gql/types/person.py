@@ -23,13 +23,13 @@ from gql.context import Info
 from gql.ids import to_global_id
 from gql.nested import nested_works
 from gql.types.common import Attribution, Node, Source
-from gql.types.connection import Connection
+from gql.types.external import ExternalId, person_external_ids
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
-    from gql.types.work import Work
+    from gql.types.work_connection import WorkConnection
 
-WorkRef = Annotated["Work", strawberry.lazy("gql.types.work")]
+WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
 
 
@@ -79,7 +79,7 @@ class Person(Node):
         last: Last = UNSET,
         before: Before = UNSET,
         order_by: WorkOrderBy = UNSET,
-    ) -> Connection[WorkRef]:
+    ) -> WorkConnectionRef:
         return await nested_works(
             info,
             q.Parent.PERSON,
@@ -107,3 +107,7 @@ class Person(Node):
             Attribution(field=name, sources=[Source.from_row(s) for s in sources])
             for name, sources in rows
         ]
+
+    @strawberry.field(description="Their identifiers in outside databases (IMDb, Wikidata).")
+    async def external_ids(self, info: Info) -> list[ExternalId]:
+        return await person_external_ids(info, self.row.id)

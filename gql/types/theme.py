@@ -14,12 +14,11 @@ from gql.context import Info
 from gql.ids import to_global_id
 from gql.nested import nested_works
 from gql.types.common import Node
-from gql.types.connection import Connection
 
 if TYPE_CHECKING:
-    from gql.types.work import Work
+    from gql.types.work_connection import WorkConnection
 
-WorkRef = Annotated["Work", strawberry.lazy("gql.types.work")]
+WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 
 
 @strawberry.type(description="A theme from the catalog's curated vocabulary.")
@@ -54,7 +53,7 @@ class Theme(Node):
         last: Last = UNSET,
         before: Before = UNSET,
         order_by: WorkOrderBy = UNSET,
-    ) -> Connection[WorkRef]:
+    ) -> WorkConnectionRef:
         return await nested_works(
             info,
             q.Parent.THEME,

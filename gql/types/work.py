@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import UNSET
 
 from db import models as m
 from db.enums import CreditRole as CreditRoleEnum
+from gql.arguments import After, First
 from gql.context import Info
 from gql.ids import to_global_id
+from gql.similar import similar_works
 from gql.types.common import (
     Attribution,
     Dispute,
@@ -18,15 +21,18 @@ from gql.types.common import (
     WorkKind,
     WorkRelationType,
 )
+from gql.types.external import ExternalId, work_external_ids
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
     from gql.types.person import Person
     from gql.types.theme import Theme
+    from gql.types.work_connection import WorkConnection
 
 PersonRef = Annotated["Person", strawberry.lazy("gql.types.person")]
 ThemeRef = Annotated["Theme", strawberry.lazy("gql.types.theme")]
 CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
+WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 
 
 @strawberry.type(description="A film or a television series in the catalog.")
@@ -111,6 +117,20 @@ class Work(Node):
             Attribution(field=name, sources=[Source.from_row(s) for s in sources])
             for name, sources in rows
         ]
+
+    @strawberry.field(description="Its identifiers in outside databases (IMDb, Wikidata).")
+    async def external_ids(self, info: Info) -> list[ExternalId]:
+        return await work_external_ids(info, self.row.id)
+
+    @strawberry.field(
+        description="Other works ranked by what they share with this one: 2 points per person "
+        "credited on both, 1 per theme both are tagged with; best first, ties by id; works "
+        "sharing nothing are left out."
+    )
+    async def similar(
+        self, info: Info, first: First = UNSET, after: After = UNSET
+    ) -> WorkConnectionRef:
+        return await similar_works(info, self.row.id, first, after)
 
 
 @strawberry.type(description='A relation from one work to another: "this work <type> that work".')

@@ -294,3 +294,57 @@ async def test_page_size_limit_names_the_maximum(gql: GraphQL) -> None:
 async def test_first_zero_is_an_empty_page(gql: GraphQL) -> None:
     data = await gql("{ works(first: 0) { totalCount edges { cursor } pageInfo { hasNextPage } } }")
     assert data["works"] == {"totalCount": 10, "edges": [], "pageInfo": {"hasNextPage": True}}
+
+
+NESTED = """query($slug: String!, $first: Int, $after: String, $last: Int, $before: String,
+               $orderBy: [WorkOrder!]) {
+  person(slug: $slug) {
+    works(role: DIRECTOR, first: $first, after: $after, last: $last, before: $before,
+          orderBy: $orderBy) {
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { node { slug } }
+    }
+  }
+}"""
+
+
+async def _walk_nested(gql: GraphQL, size: int, backward: bool, **args: Any) -> list[str]:
+    slugs: list[str] = []
+    cursor = None
+    while True:
+        step = {"last": size, "before": cursor} if backward else {"first": size, "after": cursor}
+        works = (await gql(NESTED, {**args, **step}))["person"]["works"]
+        page = [e["node"]["slug"] for e in works["edges"]]
+        slugs = page + slugs if backward else slugs + page
+        info = works["pageInfo"]
+        more = info["hasPreviousPage"] if backward else info["hasNextPage"]
+        if not more:
+            return slugs
+        cursor = info["startCursor"] if backward else info["endCursor"]
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(size=st.integers(1, 6), order=orders)
+async def test_walking_a_nested_list_both_ways_yields_its_ordered_set(
+    gql: GraphQL, session: AsyncSession, size: int, order: list[dict[str, str]]
+) -> None:
+    async with session.begin_nested() as savepoint:
+        await wipe(session)
+        await build_catalog(session, 12)  # director 11 directs 12 works
+        slug = "person-11"
+        everything = await gql(
+            "query($slug: String!, $orderBy: [WorkOrder!]) { person(slug: $slug) {"
+            " works(role: DIRECTOR, first: 100, orderBy: $orderBy) { nodes { slug } } } }",
+            {"slug": slug, "orderBy": order or None},
+        )
+        rows = await _rows(session, None)
+        mine = {w["slug"] for w in everything["person"]["works"]["nodes"]}
+        default = [{"field": "YEAR", "direction": "ASC"}, {"field": "TITLE", "direction": "ASC"}]
+        expected = _expected([r for r in rows if r["slug"] in mine], order or default)
+        assert len(expected) == 12
+        args = {"slug": slug, "orderBy": order or None}
+        assert await _walk_nested(gql, size, backward=False, **args) == expected
+        assert await _walk_nested(gql, size, backward=True, **args) == expected
+        await savepoint.rollback()

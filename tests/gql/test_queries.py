@@ -330,3 +330,61 @@ async def test_filter_lists_are_bounded(gql: GraphQL) -> None:
     assert await gql.error_codes(
         f"{{ works(filter: {{themes: [{themes}]}}) {{ totalCount }} }}"
     ) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pulgasri", "Pulgasari"),  # a letter missing
+        ("kotpanum", "The Flower Girl"),  # a letter wrong (its romanized title, Kotpanun)
+    ],
+)
+async def test_search_tolerates_typos_in_longer_words(
+    gql: GraphQL, query: str, expected: str
+) -> None:
+    data = await gql(
+        "query($q: String!) { searchHits(query: $q) { score matchedText"
+        " node { ... on Work { title } } } }",
+        {"q": query},
+    )
+    first = data["searchHits"][0]
+    assert first["node"]["title"] == expected
+    assert 0 < first["score"] < 0.75  # ranked below any exact, prefix or substring match
+
+
+@pytest.mark.parametrize("query", ["pulgasarri", "bulgassari", "PULGASARI"])
+async def test_doubled_letters_and_case_fold_to_a_whole_name(gql: GraphQL, query: str) -> None:
+    data = await gql(
+        "query($q: String!) { searchHits(query: $q, first: 1) { score matchedText } }", {"q": query}
+    )
+    assert data["searchHits"] == [{"score": 1.0, "matchedText": "Pulgasari"}]
+
+
+async def test_search_hits_say_what_matched(gql: GraphQL) -> None:
+    data = await gql(
+        """{ a: searchHits(query: "kotpanun chonio") { score matchedText node { __typename } }
+             b: searchHits(query: "최익규", first: 1) { score matchedText }
+             c: searchHits(query: "choi ik kyu", first: 1) {
+               matchedText node { ... on Person { name } } }
+             d: searchHits(query: "flower", first: 2) { score matchedText } }"""
+    )
+    assert data["a"][0] == {
+        "score": 1.0,
+        "matchedText": "Kotpanun Chonio",
+        "node": {"__typename": "Work"},
+    }
+    assert data["b"] == [{"score": 1.0, "matchedText": "최익규"}]
+    assert data["c"] == [{"matchedText": "Choe Ik-kyu", "node": {"name": "Choe Ik-kyu"}}]
+    assert [h["matchedText"] for h in data["d"]] == ["The Flower Girl", "The Flower Girl's Youth"]
+    assert all(h["score"] == 0.75 for h in data["d"])
+
+
+async def test_search_and_search_hits_agree(gql: GraphQL) -> None:
+    for query in ("choe", "the", "pulgasri", "꽃"):
+        ids = "... on Work { id } ... on Person { id } ... on Theme { id }"
+        data = await gql(
+            f"query($q: String!) {{ search(query: $q, first: 20) {{ {ids} }}"
+            f" searchHits(query: $q, first: 20) {{ node {{ {ids} }} }} }}",
+            {"q": query},
+        )
+        assert data["search"] == [h["node"] for h in data["searchHits"]]

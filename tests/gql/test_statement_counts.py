@@ -24,10 +24,13 @@ EVERYTHING_QUERY = """{
       sources { key title url }
       disputes { field stated reported note source { url } }
       attributions { field sources { key } }
+      externalIds { system value url }
+      similar(first: 3) { totalCount nodes { slug } }
     } }
   }
   people(first: 100) { nodes { slug credits { role work { title } } sources { key }
-    attributions { field } works(first: 2, kind: FILM) { totalCount nodes { slug } } } }
+    attributions { field } works(first: 2, kind: FILM) { totalCount nodes { slug } }
+    externalIds { system value url } } }
   themes(first: 100) { nodes { slug works(first: 5) { nodes { slug directors { slug } } } } }
   search(query: "work", first: 50) { __typename }
 }"""

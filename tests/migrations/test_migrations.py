@@ -18,6 +18,7 @@ from cli import alembic_config
 from db import models  # noqa: F401  (registers the tables on the metadata)
 from db.base import Base
 from db.engine import create_engine
+from db.search import is_search_index
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -30,7 +31,7 @@ async def _schema(database_url: str) -> dict[str, set[str]]:
         return {
             table: {column["name"] for column in inspector.get_columns(table)}
             for table in inspector.get_table_names()
-            if table != ALEMBIC_TABLE
+            if table != ALEMBIC_TABLE and not is_search_index(table)
         }
 
     engine = create_engine(database_url)
@@ -85,7 +86,7 @@ def _model_schema() -> dict[str, set[str]]:
 
 async def test_upgrade_check_downgrade_upgrade_check(empty_database: str) -> None:
     config = alembic_config(empty_database)
-    assert ScriptDirectory.from_config(config).get_heads() == ["0001"]
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1  # one line of history
     assert await _schema(empty_database) == {}
 
     await asyncio.to_thread(command.upgrade, config, "head")

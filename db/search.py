@@ -1,0 +1,195 @@
+"""Search over works, people and themes, backed by trigram indexes on both databases.
+
+A record's ``search_text`` holds the romanization-folded keys of all its names
+(``db.text.search_document``). A query matches when its key is a substring of one of them
+or, for keys of ``FUZZY_MIN_LENGTH`` characters or more, when a name shares most of its
+trigrams (typo tolerance). On PostgreSQL this is ``LIKE`` and ``<%`` (pg_trgm) over a GIN
+trigram index; on SQLite it is a lookup in an FTS5 trigram table (migration 0003).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, Float, bindparam, case, literal, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+
+from db import models as m
+from db.text import search_key, trigrams, word_similarity
+
+SEARCHABLE_TABLES = ("works", "people", "themes")
+
+
+def is_search_index(name: str) -> bool:
+    """Whether a table or index is part of the search indexes of migration 0003, which are
+    dialect-specific and have no model: FTS5 tables (``works_search`` and the shadow tables
+    FTS5 keeps beside it) and trigram GIN indexes (``ix_works_search_text_trgm``)."""
+    return any(name.startswith(f"{table}_search") for table in SEARCHABLE_TABLES) or (
+        name.startswith("ix_") and name.endswith("_search_text_trgm")
+    )
+
+
+FUZZY_MIN_LENGTH = 5
+FUZZY_THRESHOLD = 0.6  # PostgreSQL's default pg_trgm.word_similarity_threshold
+SIMILARITY_FUNCTION = "nk_word_similarity"  # the SQLite twin of word_similarity()
+
+
+class _Matches(ColumnElement[bool]):
+    """``table``'s search document contains ``key`` (or resembles it); compiled per dialect."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, table: str, key: str) -> None:
+        self.table = table
+        self.fuzzy = len(key) >= FUZZY_MIN_LENGTH
+        self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
+        self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
+        phrases = " OR ".join(f'"{t}"' for t in sorted(trigrams(key)))
+        self.phrases: BindParameter[str] = bindparam(None, phrases, unique=True)
+
+
+class _Similarity(ColumnElement[float]):
+    """How closely ``table``'s best-matching name resembles ``key`` (0 to 1)."""
+
+    inherit_cache = False
+    type = Float()
+
+    def __init__(self, table: str, key: str) -> None:
+        self.table = table
+        self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
+
+
+@compiles(_Matches, "postgresql")
+def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    column = f"{element.table}.search_text"
+    like = f"{column} LIKE {compiler.process(element.pattern, **kw)}"
+    if not element.fuzzy:
+        return like
+    return f"({like} OR {compiler.process(element.query_key, **kw)} <% {column})"
+
+
+@compiles(_Matches)
+def _matches_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    fts = f"{element.table}_search"
+    found = (
+        f"SELECT rowid FROM {fts} WHERE {fts}.search_text LIKE "
+        f"{compiler.process(element.pattern, **kw)}"
+    )
+    if element.fuzzy:
+        found += (
+            f" UNION SELECT rowid FROM {fts} WHERE {fts} MATCH "
+            f"{compiler.process(element.phrases, **kw)} AND {SIMILARITY_FUNCTION}("
+            f"{compiler.process(element.query_key, **kw)}, {fts}.search_text) >= {FUZZY_THRESHOLD}"
+        )
+    return f"{element.table}.id IN ({found})"
+
+
+@compiles(_Similarity, "postgresql")
+def _similarity_postgresql(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"word_similarity({compiler.process(element.query_key, **kw)}, {element.table}.search_text)"
+    )
+
+
+@compiles(_Similarity)
+def _similarity_sqlite(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
+    key = compiler.process(element.query_key, **kw)
+    return f"{SIMILARITY_FUNCTION}({key}, {element.table}.search_text)"
+
+
+def search_condition(table: str, text: str | None) -> ColumnElement[bool]:
+    """The rows of ``table`` (works, people or themes) whose names match ``text``.
+
+    A blank text is no condition; a text with nothing searchable in it matches nothing.
+    """
+    if text is None or not text.strip():
+        return true()
+    key = search_key(text)
+    if not key:
+        return literal(False)
+    return _Matches(table, key)
+
+
+# -- ranked search across types ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One match: what it is, how well it matched (1 = a whole name)."""
+
+    kind: str  # "work" | "person" | "theme"
+    id: int
+    score: float
+
+
+_KINDS = (
+    ("work", m.Work, "works", m.Work.title_key),
+    ("person", m.Person, "people", m.Person.name_key),
+    ("theme", m.Theme, "themes", m.Theme.name_key),
+)
+_SCORES = {3: 1.0, 2: 0.9, 1: 0.75}  # a whole name, a name's start, inside a name
+
+
+def _rank(document: Any, key: str) -> ColumnElement[int]:
+    """3 for a whole name, 2 for a name's prefix, 1 for a substring (0: similar only)."""
+    return case(
+        (document.contains(f"|{key}|", autoescape=True), 3),
+        (document.contains(f"|{key}", autoescape=True), 2),
+        (document.contains(key, autoescape=True), 1),
+        else_=0,
+    )
+
+
+def score(rank: int, similarity: float) -> float:
+    """Exact > prefix > substring > similar; similar matches score by their similarity."""
+    return _SCORES.get(rank, round(0.5 * similarity, 4))
+
+
+async def search(
+    session: AsyncSession, text: str, limit: int, kinds: Sequence[str] = ("work", "person", "theme")
+) -> list[SearchHit]:
+    """The best ``limit`` matches across types: one indexed statement per type."""
+    key = search_key(text)
+    if not key or limit <= 0:
+        return []
+    found: list[tuple[float, str, str, int]] = []
+    for kind, entity, table, name in _KINDS:
+        if kind not in kinds:
+            continue
+        rank = _rank(entity.search_text, key)
+        similarity = _Similarity(table, key)
+        statement = (
+            select(entity.id, rank, similarity, name)
+            .where(_Matches(table, key))
+            .order_by(rank.desc(), similarity.desc(), name, entity.id)
+            .limit(limit)
+        )
+        for row_id, row_rank, row_similarity, row_name in await session.execute(statement):
+            found.append((score(int(row_rank), float(row_similarity)), str(row_name), kind, row_id))
+    found.sort(key=lambda hit: (-hit[0], hit[1], hit[2], hit[3]))
+    return [SearchHit(kind, int(row_id), s) for s, _, kind, row_id in found[:limit]]
+
+
+def best_name(text: str, names: Sequence[str]) -> str:
+    """The name a query matched best: a whole name, then a name's start, then a substring,
+    then the most similar (by trigrams); earlier names win ties."""
+    key = search_key(text)
+
+    def quality(name: str) -> tuple[int, float]:
+        name_key = search_key(name)
+        if name_key == key:
+            return 3, 1.0
+        if name_key.startswith(key):
+            return 2, 1.0
+        if key in name_key:
+            return 1, 1.0
+        return 0, word_similarity(key, name_key)
+
+    best = max(range(len(names)), key=lambda i: (quality(names[i]), -i), default=None)
+    return names[best] if best is not None else ""

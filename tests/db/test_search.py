@@ -1,0 +1,81 @@
+"""Search is served by trigram indexes: FTS5 on SQLite, pg_trgm GIN on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db import search as s
+from db.text import search_document, word_similarity
+
+
+async def _plan(session: AsyncSession, statement: object) -> str:
+    bind = session.get_bind()
+    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
+    if bind.dialect.name == "sqlite":
+        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        return "\n".join(str(r[-1]) for r in rows)
+    await session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables: ask for the index
+    rows = await session.execute(text(f"EXPLAIN {compiled}"))
+    return "\n".join(r[0] for r in rows)
+
+
+@pytest.mark.parametrize("query", ["pulgasari", "flower girl", "최익규", "pulgasri"])
+async def test_search_conditions_use_the_trigram_index(session: AsyncSession, query: str) -> None:
+    table = "people" if query == "최익규" else "works"
+    entity = m.Person if table == "people" else m.Work
+    plan = await _plan(session, select(entity.id).where(s.search_condition(table, query)))
+    if session.get_bind().dialect.name == "sqlite":
+        assert f"{table}_search VIRTUAL TABLE INDEX" in plan, plan
+        assert f"SCAN {table}\n" not in plan + "\n", plan
+    else:
+        assert f"ix_{table}_search_text_trgm" in plan, plan
+
+
+async def test_the_search_index_follows_writes(session: AsyncSession) -> None:
+    """Inserting, renaming and deleting records keeps the index in step (SQLite triggers)."""
+    work = m.Work(slug="zebra-crossing", title="Zebra Crossing", kind="FILM")
+    work.search_text = search_document([work.title])
+    session.add(work)
+    await session.flush()
+    found = select(m.Work.slug).where(s.search_condition("works", "zebra"))
+    assert (await session.execute(found)).scalars().all() == ["zebra-crossing"]
+    work.title = "Quagga Crossing"
+    work.search_text = search_document([work.title])
+    await session.flush()
+    assert (await session.execute(found)).scalars().all() == []
+    renamed = select(m.Work.slug).where(s.search_condition("works", "quagga"))
+    assert (await session.execute(renamed)).scalars().all() == ["zebra-crossing"]
+    await session.delete(work)
+    await session.flush()
+    assert (await session.execute(renamed)).scalars().all() == []
+
+
+async def test_ranked_search_orders_whole_names_first(session: AsyncSession) -> None:
+    hits = await s.search(session, "the flower girl", 5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert hits[0].score == 1.0
+
+
+def test_word_similarity_measures_the_best_name() -> None:
+    assert word_similarity("purkasri", "|purkasari|") == pytest.approx(4 / 6)
+    assert word_similarity("purkasri", "|x|purkasari|") == pytest.approx(4 / 6)
+    assert word_similarity("ab", "|ab|") == 0.0  # too short to have trigrams
+    assert word_similarity("zzzzz", "|purkasari|") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("query", "names", "expected"),
+    [
+        ("pulgasari", ["Pulgasari", "Bulgasari"], "Pulgasari"),
+        ("bulga", ["Pulgasari", "불가사리"], "Pulgasari"),
+        ("불가", ["Pulgasari", "불가사리"], "불가사리"),
+        ("choi ik kyu", ["Choe Ik-kyu", "Choi Ik Kyu"], "Choe Ik-kyu"),
+        ("kotpanun", ["The Flower Girl", "꽃파는 처녀", "Kotpanun Chonio"], "Kotpanun Chonio"),
+        ("pulgasri", ["Pulgasari"], "Pulgasari"),
+    ],
+)
+def test_best_name(query: str, names: list[str], expected: str) -> None:
+    assert s.best_name(query, names) == expected

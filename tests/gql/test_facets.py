@@ -1,0 +1,93 @@
+"""Facets count the whole filtered list, not the page, in at most two statements."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import build_catalog, wipe
+from tests.helpers import GraphQL, StatementCounter
+
+FACETS = """facets {
+  kinds { kind count }
+  decades { decade count }
+  themes(first: 3) { theme { slug } count }
+}"""
+
+
+async def test_root_facets_count_the_whole_filtered_list(gql: GraphQL) -> None:
+    data = await gql(
+        f"{{ all: works(first: 1) {{ {FACETS} }}"
+        f" films: works(first: 1, filter: {{kind: FILM}}) {{ {FACETS} }} }}"
+    )
+    facets = data["all"]["facets"]
+    assert facets["kinds"] == [{"kind": "FILM", "count": 5}, {"kind": "SERIES", "count": 5}]
+    assert facets["decades"] == [
+        {"decade": 1970, "count": 2},
+        {"decade": 1980, "count": 4},
+        {"decade": 2000, "count": 3},
+        {"decade": 2010, "count": 1},
+    ]
+    assert facets["themes"] == [
+        {"theme": {"slug": "japanese-occupation"}, "count": 3},
+        {"theme": {"slug": "resistance"}, "count": 3},
+        {"theme": {"slug": "youth"}, "count": 3},
+    ]
+    films = data["films"]["facets"]
+    assert films["kinds"] == [{"kind": "FILM", "count": 5}]
+    assert films["decades"] == [
+        {"decade": 1970, "count": 2},
+        {"decade": 1980, "count": 2},
+        {"decade": 2000, "count": 1},
+    ]
+
+
+async def test_nested_facets_are_per_parent(gql: GraphQL) -> None:
+    data = await gql(
+        f"""{{ directors(first: 100) {{ nodes {{ slug
+             works(role: DIRECTOR, first: 1) {{ totalCount {FACETS} }} }} }} }}"""
+    )
+    by_slug = {d["slug"]: d["works"] for d in data["directors"]["nodes"]}
+    choe = by_slug["choe-ik-kyu"]["facets"]
+    assert choe["kinds"] == [{"kind": "SERIES", "count": 2}, {"kind": "FILM", "count": 1}]
+    assert choe["decades"] == [{"decade": 1970, "count": 1}, {"decade": 1980, "count": 2}]
+    for works in by_slug.values():  # facet counts add up to each parent's own list
+        assert sum(k["count"] for k in works["facets"]["kinds"]) == works["totalCount"]
+
+
+async def test_unknown_years_are_counted_last(gql: GraphQL, session: AsyncSession) -> None:
+    await wipe(session)
+    await build_catalog(session, 10)  # every fifth work of a director has no year
+    data = await gql("{ works { totalCount facets { decades { decade count } } } }")
+    decades = data["works"]["facets"]["decades"]
+    assert decades[-1]["decade"] is None and decades[-1]["count"] > 0
+    assert sum(d["count"] for d in decades) == data["works"]["totalCount"]
+
+
+async def test_facets_cost_two_statements_whatever_the_size(
+    gql: GraphQL, session: AsyncSession, statements: StatementCounter
+) -> None:
+    counts = []
+    for size in (20, 400):
+        await wipe(session)
+        await build_catalog(session, size)
+        statements.reset()
+        await gql(
+            f"""{{ works(first: 5) {{ {FACETS} }}
+                 directors(first: 50) {{ nodes {{ works(first: 2) {{ {FACETS} }} }} }} }}"""
+        )
+        counts.append(statements.count)
+    assert counts[0] == counts[1]
+    statements.reset()
+    await gql("{ works(first: 5) { facets { kinds { count } decades { count } } } }")
+    assert statements.count == 2  # the page, then kinds and decades together
+
+
+async def test_theme_facet_limits(gql: GraphQL) -> None:
+    assert await gql.error_codes("{ works { facets { themes(first: 101) { count } } } }") == [
+        "PAGE_SIZE_EXCEEDED"
+    ]
+    assert await gql.error_codes("{ works { facets { themes(first: -1) { count } } } }") == [
+        "BAD_USER_INPUT"
+    ]
+    data = await gql("{ works { facets { themes(first: 0) { count } } } }")
+    assert data["works"]["facets"]["themes"] == []
