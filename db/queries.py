@@ -303,13 +303,15 @@ def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
 
 
 def _directed_by_any(slugs: tuple[str, ...]) -> ColumnElement[bool]:
+    """Works directed by any of the people; ``id IN (…)`` lets the credits drive the plan."""
     if not slugs:
         return nothing()
-    return (
-        exists()
-        .where(m.Credit.work_id == m.Work.id, m.Credit.role == CreditRole.DIRECTOR)
-        .where(m.Credit.person_id.in_(select(m.Person.id).where(m.Person.slug.in_(slugs))))
+    directed = (
+        select(m.Credit.work_id)
+        .join(m.Person, m.Person.id == m.Credit.person_id)
+        .where(m.Credit.role == CreditRole.DIRECTOR, m.Person.slug.in_(slugs))
     )
+    return m.Work.id.in_(directed)
 
 
 def _tagged(slugs: tuple[str, ...], match: Match) -> ColumnElement[bool]:
@@ -318,13 +320,13 @@ def _tagged(slugs: tuple[str, ...], match: Match) -> ColumnElement[bool]:
     if not wanted:
         return nothing()
     tagged = (
-        select(func.count())
-        .select_from(m.WorkTheme)
+        select(m.WorkTheme.work_id)
         .join(m.Theme, m.Theme.id == m.WorkTheme.theme_id)
-        .where(m.WorkTheme.work_id == m.Work.id, m.Theme.slug.in_(wanted))
-        .scalar_subquery()
+        .where(m.Theme.slug.in_(wanted))
     )
-    return tagged >= (1 if match == Match.ANY else len(wanted))
+    if match == Match.ALL:
+        tagged = tagged.group_by(m.WorkTheme.work_id).having(func.count() == len(wanted))
+    return m.Work.id.in_(tagged)
 
 
 def work_ordering(orders: Sequence[WorkOrder]) -> Ordering:

@@ -44,6 +44,9 @@ class _Matches(ColumnElement[bool]):
 
     inherit_cache = False
     type = Boolean()
+    # A condition in its own right: without this, dialects with no native boolean (SQLite)
+    # get `… = 1` appended, which hides the IN (index lookup) from the planner.
+    _is_implicitly_boolean = True
 
     def __init__(self, table: str, key: str) -> None:
         self.table = table

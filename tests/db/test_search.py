@@ -29,7 +29,9 @@ async def test_search_conditions_use_the_trigram_index(session: AsyncSession, qu
     plan = await _plan(session, select(entity.id).where(s.search_condition(table, query)))
     if session.get_bind().dialect.name == "sqlite":
         assert f"{table}_search VIRTUAL TABLE INDEX" in plan, plan
-        assert f"SCAN {table}\n" not in plan + "\n", plan
+        # no walk over the base table of any kind (a covering index scan is a walk too)
+        walks = [ln for ln in plan.splitlines() if ln.strip().split()[:2] == ["SCAN", table]]
+        assert not walks, plan
     else:
         assert f"ix_{table}_search_text_trgm" in plan, plan
 
