@@ -3,7 +3,7 @@ assembly of edges, cursors and pageInfo from a database page."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from db.pagination import Ordering, Page, PageRequest
@@ -12,7 +12,7 @@ from gql.cursors import decode_cursor, encode_cursor
 from gql.errors import BadUserInput, PageSizeExceeded
 from gql.inputs import given
 from gql.types.common import PageInfo
-from gql.types.connection import Connection, Edge
+from gql.types.connection import Edge
 
 T = TypeVar("T")
 
@@ -71,13 +71,3 @@ def connection_parts(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     }
-
-
-def build_connection(
-    page: Page,
-    list_name: str,
-    ordering: Ordering,
-    make_node: Callable[[Any], T],
-    count: Callable[[], Awaitable[int]],
-) -> Connection[T]:
-    return Connection(**connection_parts(page, list_name, ordering, make_node), count=count)

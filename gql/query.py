@@ -28,9 +28,8 @@ from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
 from gql.loaders import NestedCount
-from gql.pagination import build_connection, connection_parts, page_request
-from gql.search import First as SearchFirst
-from gql.search import QueryText, SearchHit, SearchResult, search_hits
+from gql.pagination import connection_parts, page_request
+from gql.search import QueryText, SearchFirst, SearchHit, SearchResult, search_hits
 from gql.types.common import Node
 from gql.types.connection import Connection
 from gql.types.external import (
@@ -61,23 +60,25 @@ async def _node(info: Info, global_id: str) -> Node | None:
     return Theme.from_row(theme) if theme else None
 
 
-async def _root_connection(
+async def _root_page(
     info: Info,
     list_name: str,
     query: Select[Any],
     ordering: Ordering,
-    make_node: Callable[[Any], T],
+    make_node: Callable[[Any], Any],
     first: int | None,
     after: str | None,
     last: int | None,
     before: str | None,
-) -> Connection[T]:
+) -> dict[str, Any]:
+    """A root list's page as connection fields: edges, pageInfo and the lazy totalCount."""
     request = page_request(info, list_name, ordering, first, after, last, before)
     loaders = info.context.loaders
     page = await loaders.run(fetch_page, query, ordering, request)
-    return build_connection(
-        page, list_name, ordering, make_node, lambda: loaders.run(count_rows, query)
-    )
+    return {
+        **connection_parts(page, list_name, ordering, make_node),
+        "count": lambda: loaders.run(count_rows, query),
+    }
 
 
 def _slug(slug: str) -> str:
@@ -140,14 +141,10 @@ class Query:
         work_filter = given_filter.to_db() if given_filter else None
         query = q.works_query(work_filter)
         ordering = q.work_ordering(orders)
-        request = page_request(info, "works", ordering, first, after, last, before)
-        loaders = info.context.loaders
-        page = await loaders.run(fetch_page, query, ordering, request)
-        return WorkConnection(
-            **connection_parts(page, "works", ordering, Work.from_row),
-            count=lambda: loaders.run(count_rows, query),
-            facet_key=(0, NestedCount(None, None, work_filter)),
+        page = await _root_page(
+            info, "works", query, ordering, Work.from_row, first, after, last, before
         )
+        return WorkConnection(**page, facet_key=(0, NestedCount(None, None, work_filter)))
 
     @strawberry.field(description="A person by their slug.")
     async def person(self, info: Info, slug: Slug) -> Person | None:
@@ -166,9 +163,10 @@ class Query:
     ) -> Connection[Person]:
         person_filter: PersonFilter | None = given(filter)
         query = q.people_query(person_filter.to_db() if person_filter else None)
-        return await _root_connection(
+        page = await _root_page(
             info, "people", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
         )
+        return Connection(**page)
 
     @strawberry.field(description="People with a DIRECTOR credit, ordered by name.")
     async def directors(
@@ -180,9 +178,10 @@ class Query:
         before: Before = UNSET,
     ) -> Connection[Person]:
         query = q.people_query(q.PersonFilter(role=Role.DIRECTOR))
-        return await _root_connection(
+        page = await _root_page(
             info, "directors", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
         )
+        return Connection(**page)
 
     @strawberry.field(description="A theme by its slug.")
     async def theme(self, info: Info, slug: Slug) -> Theme | None:
@@ -198,7 +197,7 @@ class Query:
         last: Last = UNSET,
         before: Before = UNSET,
     ) -> Connection[Theme]:
-        return await _root_connection(
+        page = await _root_page(
             info,
             "themes",
             q.themes_query(),
@@ -209,6 +208,7 @@ class Query:
             last,
             before,
         )
+        return Connection(**page)
 
     @strawberry.field(
         description="Best matches first across works, people and themes: whole names, then "

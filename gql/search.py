@@ -75,6 +75,6 @@ async def search_hits(info: Info, query: str, first: int | None) -> list[SearchH
 QueryText = Annotated[
     str, strawberry.argument(description="Words to look for, in any romanization.")
 ]
-First = Annotated[
+SearchFirst = Annotated[
     int | None, strawberry.argument(description="How many results at most (default 10).")
 ]
