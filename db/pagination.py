@@ -60,17 +60,28 @@ class Ordering:
             for v, k in zip(values, self.keys, strict=True)
         )
 
-    def after(self, values: CursorValues) -> ColumnElement[bool]:
-        """Rows strictly after ``values`` in this ordering (mixed directions expanded)."""
+    def after(self, values: CursorValues, *, inclusive: bool = False) -> ColumnElement[bool]:
+        """Rows after ``values`` in this ordering (and the row at ``values`` if ``inclusive``).
+
+        The lexicographic comparison is expanded key by key (directions may be mixed), and led
+        by a redundant range on the first key (``k0 >= v0``) that the planners can use as an
+        index range: without it, a deep page reads its index from the start.
+        """
         clauses = []
         for i, key in enumerate(self.keys):
             equal = [k.expression == v for k, v in zip(self.keys[:i], values[:i], strict=True)]
             beyond = key.expression < values[i] if key.descending else key.expression > values[i]
             clauses.append(and_(*equal, beyond))
-        return or_(*clauses)
+        if inclusive:
+            same = (k.expression == v for k, v in zip(self.keys, values, strict=True))
+            clauses.append(and_(*same))
+        first, start = self.keys[0].expression, values[0]
+        leading = first <= start if self.keys[0].descending else first >= start
+        return and_(leading, or_(*clauses))
 
-    def before(self, values: CursorValues) -> ColumnElement[bool]:
-        return self.reversed().after(values)
+    def before(self, values: CursorValues, *, inclusive: bool = False) -> ColumnElement[bool]:
+        """Rows before ``values`` (and the row at ``values`` if ``inclusive``)."""
+        return self.reversed().after(values, inclusive=inclusive)
 
 
 @dataclass(frozen=True)
@@ -116,9 +127,9 @@ def _window(ordering: Ordering, request: PageRequest) -> tuple[Ordering, ColumnE
 def _probe_condition(ordering: Ordering, request: PageRequest) -> ColumnElement[bool] | None:
     """Rows on the far side of the cursor the page starts from (None: no cursor there)."""
     if request.backward and request.before is not None:
-        return ~ordering.before(request.before)  # at or after `before`: a next page exists
+        return ordering.after(request.before, inclusive=True)  # a next page exists
     if not request.backward and request.after is not None:
-        return ~ordering.after(request.after)  # at or before `after`: a previous page exists
+        return ordering.before(request.after, inclusive=True)  # a previous page exists
     return None
 
 
