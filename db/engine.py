@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from db.search import SIMILARITY_FUNCTION
-from db.text import word_similarity
+from db.search import SQLITE_FUNCTIONS
 from settings import Settings, async_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -35,7 +34,8 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
-    dbapi_connection.create_function(SIMILARITY_FUNCTION, 2, word_similarity, deterministic=True)
+    for name, function in SQLITE_FUNCTIONS.items():
+        dbapi_connection.create_function(name, 2, function, deterministic=True)
 
 
 def _sqlite_on_begin(connection: Connection) -> None:

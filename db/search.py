@@ -20,13 +20,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
 from db import models as m
-from db.text import search_key, trigrams, word_similarity
+from db.text import resembles, search_key, shared_trigrams_needed, trigrams, word_similarity
 
 SEARCHABLE_TABLES = ("works", "people", "themes")
 
 
 def is_search_index(name: str) -> bool:
-    """Whether a table or index is part of the search indexes of migration 0003, which are
+    """Whether a table or index is part of the search indexes of migrations 0003-0004, which are
     dialect-specific and have no model: FTS5 tables (``works_search`` and the shadow tables
     FTS5 keeps beside it) and trigram GIN indexes (``ix_works_search_text_trgm``)."""
     return any(name.startswith(f"{table}_search") for table in SEARCHABLE_TABLES) or (
@@ -37,6 +37,16 @@ def is_search_index(name: str) -> bool:
 FUZZY_MIN_LENGTH = 5
 FUZZY_THRESHOLD = 0.6  # PostgreSQL's default pg_trgm.word_similarity_threshold
 SIMILARITY_FUNCTION = "nk_word_similarity"  # the SQLite twin of word_similarity()
+RESEMBLES_FUNCTION = "nk_resembles"  # the SQLite twin of `key <% search_text`
+
+
+def _resembles(key: str, document: str) -> bool:
+    return resembles(key, document, FUZZY_THRESHOLD)
+
+
+SQLITE_FUNCTIONS = {SIMILARITY_FUNCTION: word_similarity, RESEMBLES_FUNCTION: _resembles}
+"""The Python functions SQLite connections register (``db.engine``) for the SQL this module
+compiles; each takes a query key and a search document."""
 
 
 class _Matches(ColumnElement[bool]):
@@ -53,8 +63,16 @@ class _Matches(ColumnElement[bool]):
         self.fuzzy = len(key) >= FUZZY_MIN_LENGTH
         self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
         self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
-        phrases = " OR ".join(f'"{t}"' for t in sorted(trigrams(key)))
-        self.phrases: BindParameter[str] = bindparam(None, phrases, unique=True)
+        # Typo tolerance on SQLite: a row resembles the key only if it holds at least `needed`
+        # of its n trigrams, so it holds at least one of any n - needed + 1 of them; the rarest
+        # are looked up in the index's vocabulary (pigeonhole: an exact pre-filter).
+        grams = sorted(trigrams(key))
+        self.trigrams: list[BindParameter[str]] = [bindparam(None, t, unique=True) for t in grams]
+        self.rarest = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
+        # a phrase no row holds: the MATCH when none of the key's trigrams is in the vocabulary
+        self.no_phrase: BindParameter[str] = bindparam(
+            None, f'"{grams[0]}"' if grams else "", unique=True
+        )
 
 
 class _Similarity(ColumnElement[float]):
@@ -85,10 +103,18 @@ def _matches_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
         f"{compiler.process(element.pattern, **kw)}"
     )
     if element.fuzzy:
+        grams = ", ".join(compiler.process(t, **kw) for t in element.trigrams)
+        rarest = (
+            f"SELECT term FROM {fts}_vocab WHERE term IN ({grams}) "
+            f"ORDER BY doc, term LIMIT {element.rarest}"
+        )
+        phrases = (
+            f"coalesce((SELECT group_concat('\"' || term || '\"', ' OR ') FROM ({rarest})), "
+            f"{compiler.process(element.no_phrase, **kw)})"
+        )
         found += (
-            f" UNION SELECT rowid FROM {fts} WHERE {fts} MATCH "
-            f"{compiler.process(element.phrases, **kw)} AND {SIMILARITY_FUNCTION}("
-            f"{compiler.process(element.query_key, **kw)}, {fts}.search_text) >= {FUZZY_THRESHOLD}"
+            f" UNION SELECT rowid FROM {fts} WHERE {fts} MATCH {phrases} AND "
+            f"{RESEMBLES_FUNCTION}({compiler.process(element.query_key, **kw)}, {fts}.search_text)"
         )
     return f"{element.table}.id IN ({found})"
 
@@ -166,7 +192,9 @@ async def search(
         if kind not in kinds:
             continue
         rank = _rank(entity.search_text, key)
-        similarity = _Similarity(table, key)
+        # a substring match is wholly inside one name (similarity 1): only similar-only rows
+        # need the trigram comparison (on SQLite, a Python function call per row)
+        similarity = case((rank > 0, literal(1.0)), else_=_Similarity(table, key))
         statement = (
             select(entity.id, rank, similarity, name)
             .where(_Matches(table, key))

@@ -6,6 +6,8 @@ SQLite and PostgreSQL whatever their collations.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import unicodedata
 
@@ -96,14 +98,42 @@ def trigrams(key: str) -> set[str]:
     return {key[i : i + 3] for i in range(len(key) - 2)}
 
 
+@functools.lru_cache(maxsize=256)
+def _key_trigrams(key: str) -> frozenset[str]:
+    """A query key's trigrams: queries repeat the same key for every candidate row."""
+    return frozenset(trigrams(key))
+
+
+def shared_trigrams_needed(count: int, threshold: float) -> int:
+    """The fewest of a key's ``count`` trigrams a name must contain to reach ``threshold``."""
+    return math.ceil(count * threshold - 1e-9)
+
+
 def word_similarity(key: str, document: str) -> float:
     """How much of ``key`` some single name in a search document contains, by trigrams: the
     share of the key's trigrams found in the best-matching name (0 to 1). Close to
     PostgreSQL's ``word_similarity``; registered on SQLite connections for typo tolerance."""
-    wanted = trigrams(key)
+    wanted = _key_trigrams(key)
     if not wanted:
         return 0.0
+    if key in document:  # inside one name (keys hold no "|"): every trigram is there
+        return 1.0
     return max(
         (len(wanted & trigrams(name)) / len(wanted) for name in document.split("|") if name),
         default=0.0,
     )
+
+
+def resembles(key: str, document: str, threshold: float) -> bool:
+    """Whether ``word_similarity(key, document) >= threshold``, cheaply for most documents: a
+    name holds no more of the key's trigrams than the whole document does, so a document with
+    too few of them is ruled out by substring tests before any name is split up."""
+    wanted = _key_trigrams(key)
+    if not wanted:
+        return False
+    if key in document:
+        return True
+    found = sum(1 for trigram in wanted if trigram in document)
+    if found < shared_trigrams_needed(len(wanted), threshold):
+        return False
+    return word_similarity(key, document) >= threshold

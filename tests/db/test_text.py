@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from db.text import SLUG_PATTERN, search_document, search_key, slugify, sort_key, strip_diacritics
+from db.text import (
+    SLUG_PATTERN,
+    resembles,
+    search_document,
+    search_key,
+    slugify,
+    sort_key,
+    strip_diacritics,
+    word_similarity,
+)
 
 # -- slugify ---------------------------------------------------------------------------------
 
@@ -227,3 +238,15 @@ def test_search_document_delimiters_anchor_whole_keys() -> None:
     assert f"|{search_key('chunhyangjon')}|" in document
     assert f"|{search_key('chunhyang')}|" not in document
     assert search_key("chunhyang") in document
+
+
+@given(
+    key=st.text(alphabet="abkor", min_size=5, max_size=9),
+    names=st.lists(st.text(alphabet="abkor", min_size=1, max_size=12), min_size=1, max_size=4),
+    threshold=st.sampled_from([0.3, 0.5, 0.6, 0.8]),
+)
+def test_resembles_is_word_similarity_at_a_threshold(
+    key: str, names: list[str], threshold: float
+) -> None:
+    document = "|" + "|".join(names) + "|"
+    assert resembles(key, document, threshold) == (word_similarity(key, document) >= threshold)
