@@ -19,6 +19,7 @@ COPY settings.py app.py cli.py ./
 COPY db/ ./db/
 COPY gql/ ./gql/
 COPY seeds/ ./seeds/
+COPY examples/ ./examples/
 RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -18,20 +19,35 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from db.engine import engine_from_settings, session_factory
 from gql.context import Context
+from gql.graphiql import ASSETS as GRAPHIQL
+from gql.graphiql import load_examples, render_page
 from gql.loaders import RequestDatabase
 from gql.schema import schema
 from settings import Settings, load_settings
 
 logger = logging.getLogger("nkcinema")
 
+
+def _examples_directory() -> Path:
+    """``examples/`` beside this module (a checkout), else in the working directory (an
+    installed package run from the project directory, as in the Docker image)."""
+    beside = Path(__file__).resolve().parent / "examples"
+    return beside if beside.is_dir() else Path.cwd() / "examples"
+
+
+EXAMPLES = _examples_directory()  # the example frontend (at /examples/) and operations
+GRAPHQL_PATH = "/graphql"
+GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (gql/graphiql/assets)
 READINESS_TIMEOUT_SECONDS = 2.0
 _DATABASE_KEY = "nkcinema.database"
 _REQUEST_ID_KEY = "nkcinema.request_id"
@@ -82,6 +98,14 @@ class CatalogGraphQL(GraphQL[Context, None]):
         )
         self.sessions = sessions
         self.settings = settings
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (assets served by this app, example tabs) in place of
+        Strawberry's, which loads its scripts from a CDN."""
+        page = render_page(
+            load_examples(EXAMPLES / "operations"), endpoint=GRAPHQL_PATH, assets=GRAPHIQL_ASSETS
+        )
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions: nothing to serve over websockets
@@ -145,12 +169,26 @@ def create_app(
             await owned_engine.dispose()
 
     graphql = CatalogGraphQL(sessions, settings)
-    return Starlette(
-        middleware=[Middleware(RequestIdMiddleware)],
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL), name="graphiql"))
+    if settings.examples and EXAMPLES.is_dir():
+        examples = StaticFiles(directory=EXAMPLES, html=True)
+        routes.append(Mount("/examples", examples, name="examples"))
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Authorization", "If-None-Match", "X-Request-ID"],
+                expose_headers=["ETag", "X-Request-ID"],
+                max_age=600,
+            )
+        )
+    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)

@@ -6,6 +6,7 @@ Every knob the service has lives here; nothing else reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """A comma-separated allow-list of origins (``scheme://host[:port]``), or ``*`` for any."""
+    raw = os.environ.get(name) or ""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise SettingsError(
+                f"{name} must list origins like https://example.org, separated by commas; "
+                f"got {origin!r}"
+            )
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; see the README's Configuration table."""
@@ -69,6 +83,8 @@ class Settings:
     default_page_size: int = 20
     max_page_size: int = 100
     graphiql: bool = True
+    examples: bool = True
+    cors_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
@@ -96,6 +112,8 @@ def load_settings() -> Settings:
         default_page_size=_int("NKCINEMA_DEFAULT_PAGE_SIZE", 20, minimum=1),
         max_page_size=_int("NKCINEMA_MAX_PAGE_SIZE", 100, minimum=1),
         graphiql=_bool("NKCINEMA_GRAPHIQL", True),
+        examples=_bool("NKCINEMA_EXAMPLES", True),
+        cors_origins=_origins("NKCINEMA_CORS_ORIGINS"),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),

@@ -18,6 +18,7 @@ from seeds import seed
 from settings import Settings
 from tests.databases import IN_CI, Databases, backend_name
 from tests.helpers import GraphQL, StatementCounter
+from tests.live import Server, serve
 
 
 def pytest_report_header() -> str:
@@ -55,6 +56,19 @@ def catalog_url(databases: Databases) -> str:
     migrate(url)
     _run(lambda engine: seed(session_factory(engine)), url)
     return url
+
+
+@pytest.fixture(scope="session")
+def live_server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``nkcinema serve`` on a free port over its own seeded catalog, with GraphiQL and the
+    example frontend on: for end-to-end tests from outside the process (a browser, a client)."""
+    url = databases.create()
+    migrate(url)
+    _run(lambda engine: seed(session_factory(engine)), url)
+    with serve(
+        url, tmp_path_factory.mktemp("live"), "live", NKCINEMA_GRAPHIQL="1", NKCINEMA_EXAMPLES="1"
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,9 @@ the backend under test (SQLite by default, PostgreSQL when TEST_DATABASE_URL is 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,11 +19,10 @@ from alembic.script import ScriptDirectory
 from cli import alembic_config, migrate
 from seeds import BUNDLED_CATALOG
 from tests.databases import Databases, backend_name
+from tests.live import NKCINEMA, SERVER_START_TIMEOUT, free_port, serve, server_env, stop
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 COMMAND_TIMEOUT = 120
-SERVER_START_TIMEOUT = 30.0
-SERVER_STOP_TIMEOUT = 10.0
 KINDS = ("sources", "themes", "people", "works")
 
 DIRECTOR_QUERY = (
@@ -45,37 +36,13 @@ DIRECTOR_WORKS = [
 ]
 
 
-def _nkcinema() -> str:
-    beside_python = Path(sys.executable).parent / "nkcinema"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("nkcinema")
-    if found is None:
-        pytest.fail("the nkcinema console script is not installed (pip install -e .)")
-    return found
-
-
-NKCINEMA = _nkcinema()
-
-
-def _env(database_url: str | None, **extra: str) -> dict[str, str]:
-    """The test process's environment without any nkcinema setting, plus the given ones."""
-    env = {
-        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("NKCINEMA_")
-    }
-    if database_url is not None:
-        env["DATABASE_URL"] = database_url
-    env.update(extra)
-    return env
-
-
 def nkcinema(
     *args: str, database_url: str | None, cwd: Path, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [NKCINEMA, *args],
         cwd=cwd,
-        env=_env(database_url, **extra_env),
+        env=server_env(database_url, **extra_env),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -258,7 +225,7 @@ def test_export_to_stdout_matches_export_to_a_file(seeded_database: str, tmp_pat
     to_stdout = subprocess.run(
         [NKCINEMA, "export"],
         cwd=tmp_path,
-        env=_env(seeded_database),
+        env=server_env(seeded_database),
         capture_output=True,
         timeout=COMMAND_TIMEOUT,
         check=False,
@@ -352,78 +319,6 @@ def test_schema_prints_the_sdl(tmp_path: Path) -> None:
 # -- serve --------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    stdout_path: Path
-    stderr_path: Path
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
-
-    def output(self) -> str:
-        return f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=SERVER_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=SERVER_STOP_TIMEOUT)
-
-
-@contextmanager
-def serve(database_url: str | None, cwd: Path, name: str = "server") -> Iterator[Server]:
-    """Start `nkcinema serve` on a free port; wait until /healthz answers; always stop it."""
-    port = _free_port()
-    stdout_path = cwd.parent / f"{name}-{port}.out"
-    stderr_path = cwd.parent / f"{name}-{port}.err"
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        process = subprocess.Popen(
-            [NKCINEMA, "serve", "--port", str(port)],
-            cwd=cwd,
-            env=_env(database_url),
-            stdout=out,
-            stderr=err,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"nkcinema serve exited {process.returncode}\n{server.output()}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"nkcinema serve did not answer /healthz within "
-                    f"{SERVER_START_TIMEOUT:.0f} s\n{server.output()}"
-                )
-            time.sleep(0.2)
-        yield server
-    finally:
-        _stop(process)
-
-
 def _director_works(base_url: str) -> dict[str, object]:
     response = httpx.post(f"{base_url}/graphql", json={"query": DIRECTOR_QUERY}, timeout=10)
     assert response.status_code == 200, response.text
@@ -487,9 +382,9 @@ def test_serve_refuses_an_unmigrated_postgresql_database(
     empty_database: str, tmp_path: Path
 ) -> None:
     process = subprocess.Popen(
-        [NKCINEMA, "serve", "--port", str(_free_port())],
+        [NKCINEMA, "serve", "--port", str(free_port())],
         cwd=tmp_path,
-        env=_env(empty_database),
+        env=server_env(empty_database),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -498,11 +393,11 @@ def test_serve_refuses_an_unmigrated_postgresql_database(
     try:
         stdout, stderr = process.communicate(timeout=SERVER_START_TIMEOUT)
     except subprocess.TimeoutExpired:
-        _stop(process)
+        stop(process)
         stdout, stderr = process.communicate()
         pytest.fail(f"serve kept running on an empty database\n{stdout}\n{stderr}")
     finally:
-        _stop(process)
+        stop(process)
     assert process.returncode != 0, stdout
     assert "nkcinema db upgrade" in stderr
     assert "Traceback" not in stderr, stderr

@@ -1,0 +1,120 @@
+"""A live server for end-to-end tests: ``nkcinema serve`` in a subprocess on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+SERVER_START_TIMEOUT = 30.0
+SERVER_STOP_TIMEOUT = 10.0
+
+
+def _nkcinema() -> str:
+    beside_python = Path(sys.executable).parent / "nkcinema"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nkcinema")
+    if found is None:
+        pytest.fail("the nkcinema console script is not installed (pip install -e .)")
+    return found
+
+
+NKCINEMA = _nkcinema()
+
+
+def server_env(database_url: str | None, **extra: str) -> dict[str, str]:
+    """The test process's environment without any nkcinema setting, plus the given ones."""
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("NKCINEMA_")
+    }
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def output(self) -> str:
+        return f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=SERVER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=SERVER_STOP_TIMEOUT)
+
+
+@contextmanager
+def serve(
+    database_url: str | None, cwd: Path, name: str = "server", **env: str
+) -> Iterator[Server]:
+    """Start `nkcinema serve` on a free port (with ``env`` set); wait until /healthz answers;
+    always stop it."""
+    port = free_port()
+    stdout_path = cwd.parent / f"{name}-{port}.out"
+    stderr_path = cwd.parent / f"{name}-{port}.err"
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        process = subprocess.Popen(
+            [NKCINEMA, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=server_env(database_url, **env),
+            stdout=out,
+            stderr=err,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nkcinema serve exited {process.returncode}\n{server.output()}")
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"nkcinema serve did not answer /healthz within "
+                    f"{SERVER_START_TIMEOUT:.0f} s\n{server.output()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        stop(process)
