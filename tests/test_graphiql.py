@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import EXAMPLES, create_app
-from gql.graphiql import ASSETS, load_examples, render_page
+from gql.graphiql import ASSETS, load_examples, render_page, vendor
 from settings import Settings
 from tests.helpers import GraphQL
 
@@ -98,3 +98,16 @@ async def test_graphiql_and_the_examples_can_be_switched_off(
         assert ((await client.get("/examples/")).status_code == 200) is examples
         answer = await client.post("/graphql", json={"query": "{ __typename }"})
         assert answer.json() == {"data": {"__typename": "Query"}}
+
+
+def test_the_vendored_assets_are_the_files_their_packages_ship() -> None:
+    """assets/VERSIONS (written by `python -m gql.graphiql.vendor`) names each file's package
+    and checksum: a vendored file edited by hand, or added without the script, fails here."""
+    listed = {}
+    for line in (ASSETS / "VERSIONS").read_text("utf-8").splitlines():
+        name, package, _inside, digest = line.split()
+        listed[name] = digest
+        assert vendor.sha256(ASSETS / name) == digest, (name, package)
+    ours = {"nkcinema-graphiql.js"}
+    shipped = {p.name for p in ASSETS.glob("*.js")} | {p.name for p in ASSETS.glob("*.css")}
+    assert shipped - ours == set(listed)
