@@ -18,6 +18,7 @@ from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -26,8 +27,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
+from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
+from gql import http_cache
 from gql.context import Context
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
@@ -51,6 +55,7 @@ GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (gql/gra
 READINESS_TIMEOUT_SECONDS = 2.0
 _DATABASE_KEY = "nkcinema.database"
 _REQUEST_ID_KEY = "nkcinema.request_id"
+_ETAG_KEY = "nkcinema.etag"
 _REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -113,9 +118,56 @@ class CatalogGraphQL(GraphQL[Context, None]):
             return
         database = scope[_DATABASE_KEY] = RequestDatabase(self.sessions())
         try:
+            tag = await self._entity_tag(Request(scope), database)
+            if tag is not None:
+                if http_cache.matches(Headers(scope=scope).get("if-none-match"), tag):
+                    headers = {"ETag": tag, "Cache-Control": self._cache_control}
+                    await Response(status_code=304, headers=headers)(scope, receive, send)
+                    return
+                scope[_ETAG_KEY] = tag
             await super().__call__(scope, receive, send)
         finally:
             await database.close()
+
+    @property
+    def _cache_control(self) -> str:
+        return http_cache.cache_control(self.settings.cache_max_age)
+
+    async def _entity_tag(self, request: Request, database: RequestDatabase) -> str | None:
+        """The tag of a GET query's answer (None: not a cacheable request)."""
+        if request.method != "GET" or "query" not in request.query_params:
+            return None
+        if "authorization" in request.headers:  # an answer for someone: not for shared caches
+            return None
+        try:
+            version = await database.run(catalog_version)
+        except Exception as error:  # no tag then; the query itself reports what is wrong
+            logger.warning("catalog version unavailable: %r", error)
+            return None
+        return http_cache.entity_tag(version, request.query_params)
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        response = await super().get_sub_response(request)
+        tag = request.scope.get(_ETAG_KEY)
+        if tag is not None:
+            response.headers["ETag"] = tag
+            response.headers["Cache-Control"] = self._cache_control
+        elif request.method == "GET":
+            response.headers["Cache-Control"] = http_cache.UNCACHEABLE
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if "etag" in response.headers and (
+            not isinstance(response_data, dict) or response_data.get("errors")
+        ):  # errors may be passing (a timeout, an outage): never cache them
+            del response.headers["etag"]
+            response.headers["Cache-Control"] = http_cache.UNCACHEABLE
+        return response
 
     def parse_json(self, data: str | bytes) -> Any:
         """Only a JSON object (or a list, for batches) is a request; anything else is a 400."""

@@ -85,6 +85,7 @@ class Settings:
     graphiql: bool = True
     examples: bool = True
     cors_origins: tuple[str, ...] = ()
+    cache_max_age: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
@@ -114,6 +115,7 @@ def load_settings() -> Settings:
         graphiql=_bool("NKCINEMA_GRAPHIQL", True),
         examples=_bool("NKCINEMA_EXAMPLES", True),
         cors_origins=_origins("NKCINEMA_CORS_ORIGINS"),
+        cache_max_age=_int("NKCINEMA_CACHE_MAX_AGE", 0),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),

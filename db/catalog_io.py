@@ -37,6 +37,7 @@ from db.catalog_format import (
     check_references,
     parse_catalog,
 )
+from db.catalog_version import bump_catalog_version
 from db.text import search_document, sort_key
 
 # -- reading ---------------------------------------------------------------------------------
@@ -404,7 +405,10 @@ async def load_catalogs(session: AsyncSession, documents: list[tuple[str, Any]])
             for record in getattr(catalog, attr):
                 records[record.key if attr == "sources" else record.slug] = record
         getattr(merged, attr).extend(records.values())
-    return await _Writer(session, stored).write(merged)
+    report = await _Writer(session, stored).write(merged)
+    if report.changed:
+        await bump_catalog_version(session)
+    return report
 
 
 class _Writer:

@@ -321,3 +321,19 @@ class PersonExternalId(Base):
     value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
 
     __table_args__ = (UniqueConstraint("system", "value"),)
+
+
+class CatalogState(Base):
+    """One row: the catalog's version, bumped by every write that changes it (a seed that
+    changed anything). HTTP caching keys responses by it (``ETag``), so it lives in the
+    database, where every worker and host sees the same value."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )

@@ -1,0 +1,44 @@
+"""HTTP caching of GET queries: entity tags from the catalog version and the request.
+
+A GET query's answer depends only on the catalog (its version, ``db.catalog_version``) and on
+the request's ``query``, ``variables`` and ``operationName``; the tag is made of exactly these,
+so a client (or a cache in between) that sends ``If-None-Match`` with a current tag gets
+``304 Not Modified`` without the query being run, and every change to the catalog changes
+every tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+CACHED_PARAMETERS = ("query", "variables", "operationName")
+
+
+def entity_tag(version: int, parameters: Mapping[str, str]) -> str:
+    """A strong tag, quoted as HTTP wants it: ``"<version>-<digest of the request>"``."""
+    request = json.dumps([parameters.get(name) for name in CACHED_PARAMETERS])
+    digest = hashlib.sha256(request.encode("utf-8")).hexdigest()[:32]
+    return f'"{version}-{digest}"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``tag`` (weak comparison, RFC 9110 13.1.2)."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.removeprefix("W/") == tag:
+            return True
+    return False
+
+
+def cache_control(max_age: int) -> str:
+    """For answers that carry a tag: caches may keep them, revalidating after ``max_age``."""
+    return f"public, max-age={max_age}, must-revalidate"
+
+
+UNCACHEABLE = "no-store"  # errors, and answers to requests that carry credentials
