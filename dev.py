@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,6 +41,32 @@ def ensure_environment() -> None:
     STAMP.write_text(digest)
 
 
+JS_TESTS = ROOT / "tests" / "js"
+JS_STAMP = JS_TESTS / "node_modules" / ".nkcinema-installed"
+
+
+def ensure_js_tools() -> None:
+    """The end-to-end tests' npm packages (a JavaScript client, playwright-core), installed
+    from tests/js/package-lock.json when npm is here. Without npm those tests skip, saying
+    why (under CI=true they fail instead)."""
+    lock = JS_TESTS / "package-lock.json"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if JS_STAMP.exists() and JS_STAMP.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("dev.py: npm not found: the JavaScript and browser tests will skip", flush=True)
+        return
+    print("dev.py: installing the end-to-end tests' npm packages (tests/js)", flush=True)
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_TESTS
+    )
+    if installed.returncode != 0:
+        print("dev.py: npm ci failed: the JavaScript and browser tests will skip", flush=True)
+        return
+    JS_STAMP.write_text(digest)
+
+
 def run(*command: str) -> int:
     return subprocess.run(list(command), cwd=ROOT).returncode
 
@@ -54,12 +81,14 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     ensure_environment()
     if command == "setup":
+        ensure_js_tools()
         return 0
     if command == "serve":
         os.chdir(ROOT)
         nkcinema = str(BIN / "nkcinema")
         os.execv(nkcinema, [nkcinema, "serve", *rest])
     if command == "test":
+        ensure_js_tools()
         return run(str(PYTHON), "-m", "pytest", *rest)
     for step in (
         (str(PYTHON), "-m", "ruff", "check", "."),
