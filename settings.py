@@ -51,6 +51,26 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum or value == float("inf"):
+        raise SettingsError(f"{name} must be a finite number of at least {minimum}, got {raw!r}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or default).lower()
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return raw
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -75,6 +95,9 @@ def _origins(name: str) -> tuple[str, ...]:
     return origins
 
 
+LOG_FORMATS = ("text", "json")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; see the README's Configuration table."""
@@ -89,6 +112,23 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
+    log_format: str = "text"  # "text" or "json" (one JSON object per line)
+    # -- abuse resistance (SECURITY.md) --
+    production: bool = False  # the defaults below that production changes are marked (P)
+    introspection: bool = True  # (P) off
+    suggestions: bool = True  # (P) off: "Did you mean …?" in validation errors
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_document_bytes: int = 64 * 1024
+    max_body_bytes: int = 256 * 1024
+    max_cost: int = 25000
+    list_size_estimate: int = 10  # what a list that is not paged costs per item, in the cost
+    request_timeout: float = 10.0  # seconds for a whole request
+    statement_timeout: float = 5.0  # seconds for one SQL statement (PostgreSQL, SQLite)
+    pool_size: int = 5
+    pool_timeout: float = 2.0  # seconds to wait for a pooled connection
+    connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
 
     @property
     def async_url(self) -> str:
@@ -108,17 +148,34 @@ class Settings:
 
 def load_settings() -> Settings:
     """Read the settings from the environment (validated; raises SettingsError)."""
+    production = _bool("NKCINEMA_PRODUCTION", False)
     settings = Settings(
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         default_page_size=_int("NKCINEMA_DEFAULT_PAGE_SIZE", 20, minimum=1),
         max_page_size=_int("NKCINEMA_MAX_PAGE_SIZE", 100, minimum=1),
-        graphiql=_bool("NKCINEMA_GRAPHIQL", True),
-        examples=_bool("NKCINEMA_EXAMPLES", True),
+        graphiql=_bool("NKCINEMA_GRAPHIQL", not production),
+        examples=_bool("NKCINEMA_EXAMPLES", not production),
         cors_origins=_origins("NKCINEMA_CORS_ORIGINS"),
         cache_max_age=_int("NKCINEMA_CACHE_MAX_AGE", 0),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),
+        log_format=_choice("NKCINEMA_LOG_FORMAT", "json" if production else "text", LOG_FORMATS),
+        production=production,
+        introspection=_bool("NKCINEMA_INTROSPECTION", not production),
+        suggestions=_bool("NKCINEMA_SUGGESTIONS", not production),
+        max_depth=_int("NKCINEMA_MAX_DEPTH", 15, minimum=1),
+        max_aliases=_int("NKCINEMA_MAX_ALIASES", 30, minimum=0),
+        max_tokens=_int("NKCINEMA_MAX_TOKENS", 5000, minimum=10),
+        max_document_bytes=_int("NKCINEMA_MAX_DOCUMENT_BYTES", 64 * 1024, minimum=100),
+        max_body_bytes=_int("NKCINEMA_MAX_BODY_BYTES", 256 * 1024, minimum=1024),
+        max_cost=_int("NKCINEMA_MAX_COST", 25000, minimum=1),
+        list_size_estimate=_int("NKCINEMA_LIST_SIZE_ESTIMATE", 10, minimum=1),
+        request_timeout=_float("NKCINEMA_REQUEST_TIMEOUT", 10.0, minimum=0.1),
+        statement_timeout=_float("NKCINEMA_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
+        pool_size=_int("NKCINEMA_POOL_SIZE", 5, minimum=1),
+        pool_timeout=_float("NKCINEMA_POOL_TIMEOUT", 2.0, minimum=0.1),
+        connect_timeout=_float("NKCINEMA_CONNECT_TIMEOUT", 2.0, minimum=0.1),
     )
     async_database_url(settings.database_url)  # validate early, with a clear message
     if settings.default_page_size > settings.max_page_size:
