@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
-from gql import http_cache
+from gql import errors, http_cache
 from gql.context import Context
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
@@ -92,6 +92,12 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def _error_response(status: int, code: str, message: str, **extensions: Any) -> Response:
+    """A transport-level refusal, shaped like a GraphQL error response."""
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    return JSONResponse(body, status_code=status)
+
+
 class CatalogGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with one database session per request, closed after it."""
 
@@ -116,6 +122,11 @@ class CatalogGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":  # no subscriptions: nothing to serve over websockets
             await Response(status_code=404)(scope, receive, send)
             return
+        if scope["method"] == "POST":
+            refusal, receive = await self._admit_post(scope, receive)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
         database = scope[_DATABASE_KEY] = RequestDatabase(self.sessions())
         try:
             tag = await self._entity_tag(Request(scope), database)
@@ -128,6 +139,49 @@ class CatalogGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
         finally:
             await database.close()
+
+    async def _admit_post(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+        """POSTs must be ``application/json`` (so a browser cannot send one cross-site without a
+        CORS preflight: no form, multipart or text/plain posts) and at most
+        ``max_body_bytes`` long. The body is read here, within the limit, and replayed."""
+        headers = Headers(scope=scope)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return _error_response(
+                415,
+                errors.UNSUPPORTED_MEDIA_TYPE,
+                "POST requests must have Content-Type: application/json.",
+            ), receive
+        limit = self.settings.max_body_bytes
+        too_large = _error_response(
+            413, errors.REQUEST_TOO_LARGE, f"The request body is over {limit} bytes.", limit=limit
+        )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return too_large, receive
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return too_large, receive
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return None, replay
 
     @property
     def _cache_control(self) -> str:

@@ -18,6 +18,15 @@ GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# operation limits (gql/limits.py) and transport (app.py); see SECURITY.md
+QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+TIMEOUT = "TIMEOUT"
+REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class ApiError(GraphQLError):
@@ -43,3 +52,10 @@ class InvalidId(ApiError):
 
 class PageSizeExceeded(ApiError):
     code = PAGE_SIZE_EXCEEDED
+
+
+class LimitExceeded(ApiError):
+    """An operation over one of the limits of SECURITY.md; ``code`` names which."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        GraphQLError.__init__(self, message, extensions={"code": code, **extensions})

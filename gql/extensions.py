@@ -12,6 +12,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
 
 from gql import errors
+from gql.limits import without_suggestions
+from settings import Settings
 
 logger = logging.getLogger("nkcinema.errors")
 
@@ -48,6 +50,10 @@ class ErrorCodes(MaskErrors):
     def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
         return [self._process(error) for error in errors_]
 
+    def _settings(self) -> Settings:
+        settings = getattr(self.execution_context.context, "settings", None)
+        return settings if isinstance(settings, Settings) else Settings()
+
     def _request_id(self) -> str:
         context = self.execution_context.context
         return str(getattr(context, "request_id", "-"))
@@ -57,13 +63,17 @@ class ErrorCodes(MaskErrors):
         if original is None:
             code = error.extensions.get("code") if error.extensions else None
             if not code:
-                if error.message.startswith("Syntax Error"):
+                if "tokens. Parsing aborted" in error.message:
+                    code = errors.TOO_MANY_TOKENS
+                elif error.message.startswith("Syntax Error"):
                     code = errors.GRAPHQL_PARSE_FAILED
                 elif error.message.startswith("Variable '$"):
                     code = errors.BAD_USER_INPUT
                 else:
                     code = errors.GRAPHQL_VALIDATION_FAILED
             error.extensions = {**(error.extensions or {}), "code": code}
+            if code == errors.GRAPHQL_VALIDATION_FAILED and not self._settings().suggestions:
+                error.message = without_suggestions(error.message)
             return error
         if isinstance(original, GraphQLError):
             if (original.extensions or {}).get("code"):

@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 
+from gql.errors import TIMEOUT
 from gql.extensions import ErrorCodes
+from gql.limits import OperationLimits
 from gql.query import Query
 from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
+from settings import Settings
 
 
 class CatalogSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors are the client's business; ErrorCodes logs the unexpected ones."""
 
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Every operation within the request deadline (``settings.request_timeout``): past
+        it, the operation is cancelled and answers a ``TIMEOUT`` error; each SQL statement
+        has its own, shorter timeout on the database (``db.engine``)."""
+        context = kwargs.get("context_value")
+        settings = getattr(context, "settings", None)
+        deadline = settings.request_timeout if isinstance(settings, Settings) else None
+        try:
+            async with asyncio.timeout(deadline):
+                return await super().execute(query, *args, **kwargs)
+        except TimeoutError:
+            message = f"The request took longer than {deadline:g} s and was stopped."
+            error = GraphQLError(message, extensions={"code": TIMEOUT, "limit": deadline})
+            return ExecutionResult(data=None, errors=[error])
+
 
 schema = CatalogSchema(
     query=Query,
     types=[Work, Person, Theme],
-    extensions=[ErrorCodes],
+    extensions=[OperationLimits, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )

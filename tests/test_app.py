@@ -147,7 +147,7 @@ async def test_graphiql_can_be_switched_off(
     assert not _is_graphiql(page)
     assert page.status_code != 200 or "graphiql" not in page.text.lower()
     assert query.status_code == 200
-    assert query.json() == {"data": {"__typename": "Query"}}
+    assert query.json()["data"] == {"__typename": "Query"}
 
 
 # -- request ids --------------------------------------------------------------------------------

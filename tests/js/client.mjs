@@ -98,6 +98,7 @@ async function runReadmeExamples(url, examples) {
     assert.equal(response.status, 200, `${name}: HTTP ${response.status}`);
     const body = { data: response.data };
     if (response.errors !== undefined) body.errors = response.errors;
+    if (response.extensions !== undefined) body.extensions = response.extensions;
     assert.deepStrictEqual(body, answer, `${name} does not answer as the README shows:\n${query}`);
   }
   return examples.length;
