@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -40,6 +41,7 @@ from gql.schema import schema
 from settings import Settings, load_settings
 
 logger = logging.getLogger("nkcinema")
+access_logger = logging.getLogger("nkcinema.access")
 
 
 def _examples_directory() -> Path:
@@ -96,6 +98,46 @@ def _error_response(status: int, code: str, message: str, **extensions: Any) -> 
     """A transport-level refusal, shaped like a GraphQL error response."""
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return JSONResponse(body, status_code=status)
+
+
+class AccessLog:
+    """One record per HTTP request on ``nkcinema.access``: method, path (never the query
+    string, which can hold variables), status, duration and request id."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless the app answers: an exception that escaped everything
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            client = scope.get("client")
+            access_logger.info(
+                "%s %s %d",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "request_id": scope.get(_REQUEST_ID_KEY),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client[0] if client else None,
+                },
+            )
 
 
 class CatalogGraphQL(GraphQL[Context, None]):
@@ -285,7 +327,7 @@ def create_app(
     if settings.examples and EXAMPLES.is_dir():
         examples = StaticFiles(directory=EXAMPLES, html=True)
         routes.append(Mount("/examples", examples, name="examples"))
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [Middleware(RequestIdMiddleware), Middleware(AccessLog)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -99,6 +99,8 @@ def prepare_database(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from logs import log_config
+
     prepare_database(settings)
     host = args.host or settings.host
     port = args.port or settings.port
@@ -109,8 +111,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         workers=args.workers,
-        log_level="info",
-        access_log=False,
+        log_config=log_config(settings),
+        access_log=False,  # the app's own access log (app.AccessLog) has the request ids
     )
     return 0
 

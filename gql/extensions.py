@@ -83,7 +83,12 @@ class ErrorCodes(MaskErrors):
                 return error
         request_id = self._request_id()
         if _is_unavailable(original):
-            logger.warning("database unavailable [request %s]: %r", request_id, original)
+            logger.warning(
+                "database unavailable [request %s]: %r",
+                request_id,
+                original,
+                extra={"request_id": request_id},
+            )
             code, message = errors.SERVICE_UNAVAILABLE, "The catalog is unavailable; retry shortly."
         else:
             logger.error(
@@ -91,6 +96,7 @@ class ErrorCodes(MaskErrors):
                 request_id,
                 error.path,
                 exc_info=(type(original), original, original.__traceback__),
+                extra={"request_id": request_id},
             )
             code, message = errors.INTERNAL_SERVER_ERROR, "Unexpected error."
         return GraphQLError(
