@@ -1,10 +1,31 @@
-"""Engines and sessions: one async engine per database URL, configured per dialect."""
+"""Engines and sessions: one async engine per database URL, configured per dialect.
+
+Surviving database faults (the rules, in one place):
+
+* The pool is bounded (``pool_size`` + ``max_overflow`` connections) and a request waits at
+  most ``pool_timeout`` seconds for one; a new connection must be accepted within
+  ``connect_timeout`` seconds. Both errors map to ``SERVICE_UNAVAILABLE``.
+* PostgreSQL: every checkout pings the connection first (``pool_pre_ping``); a dead one is
+  discarded, together with every other connection of the pool that was opened before it (the
+  server restarted: they are all dead), and a fresh one is opened. So while the server is
+  down, requests fail as fast as a connection is refused, and once it is back the next
+  request succeeds, with no restart of the app.
+* PostgreSQL: each statement may run ``statement_timeout`` seconds on the server (the
+  connection's ``statement_timeout`` setting); the driver gives up on any operation, pings
+  included, a little after that (``command_timeout``), in case the server stops answering.
+* SQLite: WAL, so readers and the writer do not block each other, and a busy timeout, so two
+  writers (or a checkpoint) wait for each other instead of failing.
+
+Retrying a read-only statement whose connection dropped is the request's business:
+``gql.loaders.RequestDatabase``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,13 +36,20 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.search import SQLITE_FUNCTIONS
+from db.statement_timeout import limit_sqlite_statements
 from settings import Settings, async_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# How much longer than the server's statement timeout the driver waits for any answer: the
+# server's own timeout (a clean "canceling statement") should always come first.
+COMMAND_TIMEOUT_MARGIN_SECONDS = 1.0
 
 
 def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """Foreign keys on (SQLite leaves them off), WAL so readers don't block the writer.
+
+    The busy timeout is set first, so that even switching to WAL waits for a lock instead of
+    failing with "database is locked".
 
     The driver's own transaction handling is switched off (``isolation_level = None``) and
     ``_sqlite_on_begin`` emits BEGIN itself, so transactions (DDL included) and SAVEPOINTs
@@ -29,8 +57,8 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
     """
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
@@ -42,21 +70,75 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for a standard ``sqlite:///`` or ``postgresql://`` URL."""
+def asyncpg_connect_args(
+    *, connect_timeout: float | None, statement_timeout: float | None
+) -> dict[str, Any]:
+    """asyncpg's ``connect()`` arguments for the timeouts (SQLAlchemy passes them through).
+
+    ``timeout``: seconds to establish a connection (asyncpg's default is 60).
+    ``server_settings.statement_timeout``: the server cancels a statement after that many ms.
+    ``command_timeout``: the driver's own limit on every operation, a margin above it.
+    """
+    args: dict[str, Any] = {}
+    if connect_timeout is not None:
+        args["timeout"] = connect_timeout
+    if statement_timeout is not None:
+        args["server_settings"] = {"statement_timeout": str(max(1, int(statement_timeout * 1000)))}
+        args["command_timeout"] = statement_timeout + COMMAND_TIMEOUT_MARGIN_SECONDS
+    return args
+
+
+def create_engine(
+    database_url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 5.0,
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+) -> AsyncEngine:
+    """An async engine for a standard ``sqlite:///`` or ``postgresql://`` URL.
+
+    The defaults suit the command line (migrations, seeding): no statement timeout and the
+    driver's connect timeout. The service passes its settings (``engine_from_settings``).
+    ``statement_timeout`` is PostgreSQL's ``statement_timeout`` there, and a progress handler
+    that interrupts long statements on SQLite (``db.statement_timeout``).
+    """
     url = async_database_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo}
-    if url.startswith("postgresql"):
-        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=5)
+    backend = make_url(url).get_backend_name()
+    pooled = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+    if backend == "postgresql":
+        kwargs.update(pooled, pool_pre_ping=True)
+        kwargs["connect_args"] = asyncpg_connect_args(
+            connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        )
+    elif backend == "sqlite" and _is_sqlite_file(url):
+        kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        if statement_timeout is not None:
+            limit_sqlite_statements(engine, statement_timeout)
     return engine
 
 
+def _is_sqlite_file(url: str) -> bool:
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
+
+
 def engine_from_settings(settings: Settings) -> AsyncEngine:
-    return create_engine(settings.database_url, echo=settings.log_sql)
+    return create_engine(
+        settings.database_url,
+        echo=settings.log_sql,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
+        connect_timeout=settings.connect_timeout,
+        statement_timeout=settings.statement_timeout,
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
