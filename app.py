@@ -30,9 +30,8 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
-from gql import errors, http_cache
+from gql import errors, http_cache, response_cache
 from gql.context import Context
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
@@ -57,7 +56,6 @@ GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (gql/gra
 READINESS_TIMEOUT_SECONDS = 2.0
 _DATABASE_KEY = "nkcinema.database"
 _REQUEST_ID_KEY = "nkcinema.request_id"
-_ETAG_KEY = "nkcinema.etag"
 _REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -92,6 +90,63 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string in a decoded JSON value is encodable text: JSON can spell lone
+    UTF-16 surrogates (``"\\ud800"``), which no database accepts and UTF-8 cannot encode."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+TRANSPORT_CODES = {
+    400: errors.BAD_REQUEST,
+    404: errors.NOT_FOUND,
+    405: errors.METHOD_NOT_ALLOWED,
+    413: errors.REQUEST_TOO_LARGE,
+    415: errors.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def _json_refusals(send: Send) -> Send:
+    """Strawberry answers transport-level refusals (a body that is not JSON, a mutation over
+    GET …) in plain text; clients get them as GraphQL errors with a code, like the rest."""
+    held: dict[str, Any] = {}
+
+    async def send_json(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = Headers(raw=message.get("headers", []))
+            status = int(message["status"])
+            if 400 <= status < 500 and headers.get("content-type", "").startswith("text/plain"):
+                held["start"] = message
+                return
+        elif message["type"] == "http.response.body" and "start" in held:
+            held["body"] = held.get("body", b"") + message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            start = held.pop("start")
+            status = int(start["status"])
+            reason = held.pop("body").decode("utf-8", "replace")
+            code = TRANSPORT_CODES.get(status, errors.BAD_REQUEST)
+            response = _error_response(status, code, reason)
+            await send({**start, "headers": response.raw_headers})
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        await send(message)
+
+    return send_json
 
 
 def _error_response(status: int, code: str, message: str, **extensions: Any) -> Response:
@@ -151,6 +206,9 @@ class CatalogGraphQL(GraphQL[Context, None]):
         )
         self.sessions = sessions
         self.settings = settings
+        self.responses = response_cache.ResponseCache(
+            settings.response_cache_entries, settings.response_cache_bytes
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page (assets served by this app, example tabs) in place of
@@ -171,14 +229,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
                 return
         database = scope[_DATABASE_KEY] = RequestDatabase(self.sessions())
         try:
-            tag = await self._entity_tag(Request(scope), database)
-            if tag is not None:
-                if http_cache.matches(Headers(scope=scope).get("if-none-match"), tag):
-                    headers = {"ETag": tag, "Cache-Control": self._cache_control}
-                    await Response(status_code=304, headers=headers)(scope, receive, send)
-                    return
-                scope[_ETAG_KEY] = tag
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, _json_refusals(send))
         finally:
             await database.close()
 
@@ -229,26 +280,9 @@ class CatalogGraphQL(GraphQL[Context, None]):
     def _cache_control(self) -> str:
         return http_cache.cache_control(self.settings.cache_max_age)
 
-    async def _entity_tag(self, request: Request, database: RequestDatabase) -> str | None:
-        """The tag of a GET query's answer (None: not a cacheable request)."""
-        if request.method != "GET" or "query" not in request.query_params:
-            return None
-        if "authorization" in request.headers:  # an answer for someone: not for shared caches
-            return None
-        try:
-            version = await database.run(catalog_version)
-        except Exception as error:  # no tag then; the query itself reports what is wrong
-            logger.warning("catalog version unavailable: %r", error)
-            return None
-        return http_cache.entity_tag(version, request.query_params)
-
     async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
         response = await super().get_sub_response(request)
-        tag = request.scope.get(_ETAG_KEY)
-        if tag is not None:
-            response.headers["ETag"] = tag
-            response.headers["Cache-Control"] = self._cache_control
-        elif request.method == "GET":
+        if request.method == "GET":  # gql.caching tags cacheable answers
             response.headers["Cache-Control"] = http_cache.UNCACHEABLE
         return response
 
@@ -257,6 +291,12 @@ class CatalogGraphQL(GraphQL[Context, None]):
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
+        if sub_response.status_code == 304:  # gql.caching: the client's copy is current
+            not_modified = Response(status_code=304)
+            for name in ("etag", "cache-control"):
+                if name in sub_response.headers:
+                    not_modified.headers[name] = sub_response.headers[name]
+            return not_modified
         response = super().create_response(response_data, sub_response)
         if "etag" in response.headers and (
             not isinstance(response_data, dict) or response_data.get("errors")
@@ -269,10 +309,12 @@ class CatalogGraphQL(GraphQL[Context, None]):
         """Only a JSON object (or a list, for batches) is a request; anything else is a 400."""
         try:
             value = self.decode_json(data)
-        except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        except (ValueError, RecursionError) as error:  # bad JSON, bad UTF-8, absurd nesting
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, "The request body must be a JSON object")
+        if not _is_unicode(value):
+            raise HTTPException(400, "The request holds text that is not valid Unicode")
         return value
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -282,6 +324,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             database=request.scope[_DATABASE_KEY],
             settings=self.settings,
             request_id=request.scope.get(_REQUEST_ID_KEY) or uuid.uuid4().hex,
+            responses=self.responses,
         )
 
 

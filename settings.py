@@ -109,6 +109,8 @@ class Settings:
     examples: bool = True
     cors_origins: tuple[str, ...] = ()
     cache_max_age: int = 0
+    response_cache_entries: int = 1000  # answers to repeated queries kept per process (0: off)
+    response_cache_bytes: int = 64 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
@@ -157,6 +159,8 @@ def load_settings() -> Settings:
         examples=_bool("NKCINEMA_EXAMPLES", not production),
         cors_origins=_origins("NKCINEMA_CORS_ORIGINS"),
         cache_max_age=_int("NKCINEMA_CACHE_MAX_AGE", 0),
+        response_cache_entries=_int("NKCINEMA_RESPONSE_CACHE_ENTRIES", 1000),
+        response_cache_bytes=_int("NKCINEMA_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),

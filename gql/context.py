@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gql.loaders import Loaders, RequestDatabase
+from gql.response_cache import ResponseCache
 from settings import Settings
 
 
@@ -20,6 +21,8 @@ class Context:
     database: RequestDatabase
     settings: Settings
     request_id: str
+    responses: ResponseCache | None = None  # gql.caching: answers to repeated queries
+    catalog_version: int | None = None  # read once per operation by gql.caching
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

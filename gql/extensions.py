@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
 
+from db.statement_timeout import is_statement_timeout
 from gql import errors
 from gql.limits import without_suggestions
 from settings import Settings
@@ -46,6 +47,15 @@ def _is_unavailable(error: BaseException) -> bool:
     return False
 
 
+# graphql-core's messages about a variable's *value* (coercion), as opposed to its use in
+# the document (validation: "is never used", "is not defined", "used in position …").
+_VARIABLE_VALUE_MESSAGES = ("invalid value", "was not provided", "must not be null")
+
+
+def _is_variable_value(error: GraphQLError) -> bool:
+    return any(text in error.message for text in _VARIABLE_VALUE_MESSAGES)
+
+
 class ErrorCodes(MaskErrors):
     def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
         return [self._process(error) for error in errors_]
@@ -67,7 +77,7 @@ class ErrorCodes(MaskErrors):
                     code = errors.TOO_MANY_TOKENS
                 elif error.message.startswith("Syntax Error"):
                     code = errors.GRAPHQL_PARSE_FAILED
-                elif error.message.startswith("Variable '$"):
+                elif error.message.startswith("Variable '$") and _is_variable_value(error):
                     code = errors.BAD_USER_INPUT
                 else:
                     code = errors.GRAPHQL_VALIDATION_FAILED
@@ -82,7 +92,20 @@ class ErrorCodes(MaskErrors):
                 error.extensions = {**(error.extensions or {}), "code": errors.BAD_USER_INPUT}
                 return error
         request_id = self._request_id()
-        if _is_unavailable(original):
+        driver_error = getattr(original, "orig", None)
+        if is_statement_timeout(original) or (
+            isinstance(driver_error, BaseException) and is_statement_timeout(driver_error)
+        ):
+            logger.warning(
+                "statement timeout [request %s]: %r",
+                request_id,
+                original,
+                extra={"request_id": request_id},
+            )
+            limit = self._settings().statement_timeout
+            code = errors.TIMEOUT
+            message = f"A database statement took longer than {limit:g} s and was stopped."
+        elif _is_unavailable(original):
             logger.warning(
                 "database unavailable [request %s]: %r",
                 request_id,

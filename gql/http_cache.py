@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import Any
 
 CACHED_PARAMETERS = ("query", "variables", "operationName")
 
 
-def entity_tag(version: int, parameters: Mapping[str, str]) -> str:
+def entity_tag(version: int, parameters: Mapping[str, Any]) -> str:
     """A strong tag, quoted as HTTP wants it: ``"<version>-<digest of the request>"``."""
-    request = json.dumps([parameters.get(name) for name in CACHED_PARAMETERS])
+    request = json.dumps([parameters.get(name) for name in CACHED_PARAMETERS], sort_keys=True)
     digest = hashlib.sha256(request.encode("utf-8")).hexdigest()[:32]
     return f'"{version}-{digest}"'
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -113,10 +114,7 @@ class Query:
             raise PageSizeExceeded(f"`ids` may name at most {maximum} objects", maximum=maximum)
         for global_id in ids:  # reject any malformed ID before loading anything
             from_global_id(global_id)
-        results = []
-        for global_id in ids:
-            results.append(_node(info, global_id))
-        return [await r for r in results]
+        return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
 
     @strawberry.field(description="A work by its slug.")
     async def work(self, info: Info, slug: Slug) -> Work | None:

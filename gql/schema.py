@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
+from gql.caching import CatalogCaching
 from gql.errors import TIMEOUT
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
@@ -43,6 +44,6 @@ class CatalogSchema(strawberry.Schema):
 schema = CatalogSchema(
     query=Query,
     types=[Work, Person, Theme],
-    extensions=[OperationLimits, ErrorCodes],
+    extensions=[OperationLimits, CatalogCaching, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )

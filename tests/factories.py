@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db.catalog_version import bump_catalog_version
 from db.enums import CreditRole, ExternalSystem, WorkKind
 from db.text import search_document, sort_key
 
@@ -36,6 +37,7 @@ async def wipe(session: AsyncSession) -> None:
     """Empty every table (inside the test's transaction, so it is rolled back afterwards)."""
     for table in ALL_TABLES:
         await session.execute(delete(table))
+    await bump_catalog_version(session)  # a write like any other: cached answers are stale
 
 
 @dataclass
@@ -138,6 +140,7 @@ async def build_catalog(
     await session.execute(insert(m.WorkExternalId), work_ids)
     await session.execute(insert(m.PersonExternalId), person_ids)
     await session.flush()
+    await bump_catalog_version(session)
     return Built(
         director_ids=[base + d for d in range(directors)],
         work_ids=[w["id"] for w in works],

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db.catalog_version import bump_catalog_version
 from db.enums import WorkKind
 from db.text import sort_key
 from tests.factories import build_catalog, wipe
@@ -186,6 +187,7 @@ async def test_inserting_rows_between_pages_never_duplicates_or_skips(
                         search_text="",
                     )
                 )
+                await bump_catalog_version(session)  # as every write does
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]

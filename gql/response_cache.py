@@ -1,0 +1,93 @@
+"""A cache of whole responses to repeated read operations, per process.
+
+Keyed by the catalog version (``db.catalog_version``, read from the database on every
+request), the document, the variables and the operation name: a write anywhere bumps the
+version, so no worker on any host serves an answer older than the catalog it reads — entries
+for older versions are never looked up again and age out. Only query operations that answered
+without errors are kept; requests that carry credentials are never cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+
+
+@functools.lru_cache(maxsize=1024)
+def is_query_document(document: str, operation_name: str | None) -> bool:
+    """Whether the operation ``document`` runs (by ``operation_name``) is a query.
+
+    Parsed once per distinct document (an LRU of the last 1024); unparsable documents are not
+    queries (they answer errors, which are not cached anyway). Limits apply to parsing here
+    too: only documents that passed the size checks reach this."""
+    try:
+        parsed = parse(document, no_location=True, max_tokens=100_000)
+    except GraphQLSyntaxError:
+        return False
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    return len(operations) == 1 and operations[0].operation == OperationType.QUERY
+
+
+def request_key(version: int, parameters: Mapping[str, Any]) -> str:
+    """The cache key of a request: catalog version + digest of query, variables, name."""
+    variables = parameters.get("variables")
+    if isinstance(variables, str):  # GET: JSON in the query string
+        try:
+            variables = json.loads(variables)
+        except ValueError:
+            variables = {"__unparsable__": variables}
+    canonical = json.dumps(
+        [parameters.get("query"), variables, parameters.get("operationName")],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return f"{version}:{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+
+
+class ResponseCache:
+    """A bounded LRU of response bodies (by count and by total bytes)."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0 and self.max_bytes > 0
+
+    def get(self, key: str) -> bytes | None:
+        body = self._entries.get(key)
+        if body is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if not self.enabled or len(body) > self.max_bytes // 4:  # no one answer fills it
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old)
+        self._entries[key] = body
+        self._bytes += len(body)
+        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted)
+
+    def __len__(self) -> int:
+        return len(self._entries)
