@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType
 
 from db.catalog_version import catalog_version
 from gql import http_cache
+from gql.compiled import execute_compiled
 from gql.context import Context
 from gql.response_cache import request_key
 
@@ -67,18 +68,24 @@ class CatalogCaching(SchemaExtension):
                 yield
                 return
         cache = context.responses
-        if cache is None or not cache.enabled:
-            yield
-            return
-        key = request_key(version, parameters)
-        cached = cache.get(key)
-        if cached is not None:
-            if response is not None:
-                response.headers["X-Cache"] = "hit"
-            self.execution_context.result = ExecutionResult(data=json.loads(cached))
-            yield
-            return
+        key = request_key(version, parameters) if cache is not None and cache.enabled else None
+        if cache is not None and key is not None:
+            cached = cache.get(key)
+            if cached is not None:
+                if response is not None:
+                    response.headers["X-Cache"] = "hit"
+                self.execution_context.result = ExecutionResult(data=json.loads(cached))
+                yield
+                return
+        if context.settings.compiled:
+            data = await execute_compiled(self.execution_context, context)
+            if data is not None:
+                self.execution_context.result = ExecutionResult(data=data)
+                if response is not None:
+                    response.headers["X-Execution"] = "compiled"
         yield
+        if cache is None or key is None:
+            return
         result: Any = self.execution_context.result
         if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
             cache.put(key, json.dumps(result.data, ensure_ascii=False).encode("utf-8"))
