@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -30,8 +31,10 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
+from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
 from gql import errors, http_cache, response_cache
+from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
@@ -149,6 +152,20 @@ def _json_refusals(send: Send) -> Send:
     return send_json
 
 
+def _request_key(scope: Scope, body: bytes) -> str | None:
+    """The response-cache key of a GET or JSON POST request (None: not a single operation)."""
+    if scope["method"] == "GET":
+        parameters: Any = dict(Request(scope).query_params)
+    else:
+        try:
+            parameters = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
+        return None
+    return response_cache.request_key(parameters)
+
+
 def _error_response(status: int, code: str, message: str, **extensions: Any) -> Response:
     """A transport-level refusal, shaped like a GraphQL error response."""
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
@@ -222,36 +239,98 @@ class CatalogGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":  # no subscriptions: nothing to serve over websockets
             await Response(status_code=404)(scope, receive, send)
             return
+        body = b""
         if scope["method"] == "POST":
-            refusal, receive = await self._admit_post(scope, receive)
+            refusal, receive, body = await self._admit_post(scope, receive)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
         database = scope[_DATABASE_KEY] = RequestDatabase(self.sessions())
         try:
-            await super().__call__(scope, receive, _json_refusals(send))
+            if await self._answer_from_cache(scope, receive, send, body, database):
+                return
+            await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
             await database.close()
 
-    async def _admit_post(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+    async def _answer_from_cache(
+        self, scope: Scope, receive: Receive, send: Send, body: bytes, database: RequestDatabase
+    ) -> bool:
+        """Serve a repeated query from the response cache, before any parsing: only requests
+        already answered (so within every limit) are in it, and only while the catalog
+        version they were answered at is current (one single-row read)."""
+        key = _request_key(scope, body)
+        if key is None:
+            return False
+        scope[REQUEST_KEY] = key  # gql.caching files the answer under it
+        if not self.responses.enabled or "authorization" in Headers(scope=scope):
+            return False
+        if key not in self.responses:
+            return False
+        try:
+            version = scope[CATALOG_VERSION] = await database.run(catalog_version)
+        except Exception:  # the normal path will report what is wrong
+            return False
+        cached = self.responses.get(key, version)
+        if cached is None:
+            return False
+        headers = {"X-Cache": "hit"}
+        if scope["method"] == "GET":
+            tag = http_cache.entity_tag(version, key)
+            headers.update(ETag=tag, **{"Cache-Control": self._cache_control})
+            if http_cache.matches(Headers(scope=scope).get("if-none-match"), tag):
+                await Response(status_code=304, headers=headers)(scope, receive, send)
+                return True
+        await Response(cached, media_type="application/json", headers=headers)(scope, receive, send)
+        return True
+
+    def _keep_answer(self, scope: Scope, send: Send) -> Send:
+        """Keep the answer to a query gql.caching marked cacheable, if it has no errors."""
+        if not self.responses.enabled:
+            return send
+        status, chunks = 0, []
+
+        async def keep(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                marked = scope.get(CACHEABLE)
+                if not message.get("more_body", False) and status == 200 and marked:
+                    answer = b"".join(chunks)
+                    if b'"errors"' not in answer:
+                        key, version = marked
+                        self.responses.put(key, version, answer)
+            await send(message)
+
+        return keep
+
+    async def _admit_post(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[Response | None, Receive, bytes]:
         """POSTs must be ``application/json`` (so a browser cannot send one cross-site without a
         CORS preflight: no form, multipart or text/plain posts) and at most
         ``max_body_bytes`` long. The body is read here, within the limit, and replayed."""
         headers = Headers(scope=scope)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
-            return _error_response(
-                415,
-                errors.UNSUPPORTED_MEDIA_TYPE,
-                "POST requests must have Content-Type: application/json.",
-            ), receive
+            return (
+                _error_response(
+                    415,
+                    errors.UNSUPPORTED_MEDIA_TYPE,
+                    "POST requests must have Content-Type: application/json.",
+                ),
+                receive,
+                b"",
+            )
         limit = self.settings.max_body_bytes
         too_large = _error_response(
             413, errors.REQUEST_TOO_LARGE, f"The request body is over {limit} bytes.", limit=limit
         )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return too_large, receive
+            return too_large, receive, b""
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -260,7 +339,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return too_large, receive
+                return too_large, receive, b""
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -274,7 +353,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return None, replay
+        return None, replay, body
 
     @property
     def _cache_control(self) -> str:

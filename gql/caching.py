@@ -6,8 +6,9 @@ version (one single-row statement). Then, for a query from a request without cre
 
 - over GET, the answer's ``ETag`` is that version plus a digest of the request
   (``gql.http_cache``); a matching ``If-None-Match`` answers ``304`` without executing;
-- the answer may come from the process's response cache (``gql.response_cache``), keyed by
-  the same; an answer without errors is kept for the next identical request.
+- the request is marked cacheable for the app (``CACHEABLE``), which keeps an answer without
+  errors in the process's response cache (``gql.response_cache``) and serves the next
+  identical request from it while the catalog version is unchanged, before any parsing.
 
 Reading the version *before* executing is what makes this correct: what the operation then
 reads is at least as new as the version it is filed under, and every write bumps the version.
@@ -15,9 +16,7 @@ reads is at least as new as the version it is filed under, and every write bumps
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -27,7 +26,10 @@ from db.catalog_version import catalog_version
 from gql import http_cache
 from gql.compiled import execute_compiled
 from gql.context import Context
-from gql.response_cache import request_key
+
+CACHEABLE = "nkcinema.cacheable"  # scope key: (request key, catalog version) of a cacheable query
+CATALOG_VERSION = "nkcinema.catalog_version"  # scope key: the version, once read this request
+REQUEST_KEY = "nkcinema.request_key"  # scope key: gql.response_cache.request_key of the request
 
 
 class CatalogCaching(SchemaExtension):
@@ -37,7 +39,9 @@ class CatalogCaching(SchemaExtension):
             yield
             return
         try:
-            version = context.catalog_version = await context.database.run(catalog_version)
+            read = context.request.scope.get(CATALOG_VERSION)
+            version = read if isinstance(read, int) else await context.database.run(catalog_version)
+            context.catalog_version = version
         except Exception as error:  # answered like a resolver's failure: masked, with a code
             failure = GraphQLError(str(error), original_error=error)
             self.execution_context.result = ExecutionResult(data=None, errors=[failure])
@@ -50,14 +54,13 @@ class CatalogCaching(SchemaExtension):
         ):
             yield
             return
-        parameters = {
-            "query": self.execution_context.query,
-            "variables": self.execution_context.variables,
-            "operationName": self.execution_context.operation_name,
-        }
+        key = request.scope.get(REQUEST_KEY)  # set by the app from the request as sent
+        if not isinstance(key, str):
+            yield
+            return
         response = context.response
         if request.method == "GET" and response is not None:
-            tag = http_cache.entity_tag(version, parameters)
+            tag = http_cache.entity_tag(version, key)
             response.headers["ETag"] = tag
             response.headers["Cache-Control"] = http_cache.cache_control(
                 context.settings.cache_max_age
@@ -68,15 +71,8 @@ class CatalogCaching(SchemaExtension):
                 yield
                 return
         cache = context.responses
-        key = request_key(version, parameters) if cache is not None and cache.enabled else None
-        if cache is not None and key is not None:
-            cached = cache.get(key)
-            if cached is not None:
-                if response is not None:
-                    response.headers["X-Cache"] = "hit"
-                self.execution_context.result = ExecutionResult(data=json.loads(cached))
-                yield
-                return
+        if cache is not None and cache.enabled:  # the app keeps the answer if it has no errors
+            request.scope[CACHEABLE] = (key, version)
         if context.settings.compiled:
             data = await execute_compiled(self.execution_context, context)
             if data is not None:
@@ -84,8 +80,3 @@ class CatalogCaching(SchemaExtension):
                 if response is not None:
                     response.headers["X-Execution"] = "compiled"
         yield
-        if cache is None or key is None:
-            return
-        result: Any = self.execution_context.result
-        if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
-            cache.put(key, json.dumps(result.data, ensure_ascii=False).encode("utf-8"))

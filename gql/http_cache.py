@@ -9,19 +9,11 @@ every tag.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
-from typing import Any
 
-CACHED_PARAMETERS = ("query", "variables", "operationName")
-
-
-def entity_tag(version: int, parameters: Mapping[str, Any]) -> str:
-    """A strong tag, quoted as HTTP wants it: ``"<version>-<digest of the request>"``."""
-    request = json.dumps([parameters.get(name) for name in CACHED_PARAMETERS], sort_keys=True)
-    digest = hashlib.sha256(request.encode("utf-8")).hexdigest()[:32]
-    return f'"{version}-{digest}"'
+def entity_tag(version: int, request_key: str) -> str:
+    """A strong tag, quoted as HTTP wants it: ``"<version>-<request digest>"``; the request
+    key is ``gql.response_cache.request_key`` of the request's parameters."""
+    return f'"{version}-{request_key[:32]}"'
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:

@@ -1,10 +1,11 @@
 """A cache of whole responses to repeated read operations, per process.
 
-Keyed by the catalog version (``db.catalog_version``, read from the database on every
-request), the document, the variables and the operation name: a write anywhere bumps the
-version, so no worker on any host serves an answer older than the catalog it reads — entries
-for older versions are never looked up again and age out. Only query operations that answered
-without errors are kept; requests that carry credentials are never cached.
+Keyed by a digest of the document, the variables and the operation name; each entry holds the
+catalog version (``db.catalog_version``) it was computed at and the response body. It is
+served only while the database still says that version: a write anywhere bumps it, so no
+worker on any host serves an answer older than the catalog it reads. Only query operations
+that passed every limit and answered without errors get in (so a hit never needs the limits
+checked again); requests that carry credentials are never cached.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def is_query_document(document: str, operation_name: str | None) -> bool:
     return len(operations) == 1 and operations[0].operation == OperationType.QUERY
 
 
-def request_key(version: int, parameters: Mapping[str, Any]) -> str:
-    """The cache key of a request: catalog version + digest of query, variables, name."""
+def request_key(parameters: Mapping[str, Any]) -> str:
+    """The cache key of a request: a digest of its query, variables and operation name."""
     variables = parameters.get("variables")
     if isinstance(variables, str):  # GET: JSON in the query string
         try:
@@ -45,21 +46,20 @@ def request_key(version: int, parameters: Mapping[str, Any]) -> str:
         except ValueError:
             variables = {"__unparsable__": variables}
     canonical = json.dumps(
-        [parameters.get("query"), variables, parameters.get("operationName")],
+        [parameters.get("query"), variables or {}, parameters.get("operationName")],
         sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        separators=(",", ":"),  # ASCII: escapes even text UTF-8 cannot carry (lone surrogates)
     )
-    return f"{version}:{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class ResponseCache:
-    """A bounded LRU of response bodies (by count and by total bytes)."""
+    """A bounded LRU of (catalog version, response body) by request key (count and bytes)."""
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
         self._bytes = 0
         self.hits = 0
         self.misses = 0
@@ -68,25 +68,29 @@ class ResponseCache:
     def enabled(self) -> bool:
         return self.max_entries > 0 and self.max_bytes > 0
 
-    def get(self, key: str) -> bytes | None:
-        body = self._entries.get(key)
-        if body is None:
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def get(self, key: str, version: int) -> bytes | None:
+        """The body kept for ``key`` if it was computed at ``version``."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
             self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return body
+        return entry[1]
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: str, version: int, body: bytes) -> None:
         if not self.enabled or len(body) > self.max_bytes // 4:  # no one answer fills it
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old)
-        self._entries[key] = body
+            self._bytes -= len(old[1])
+        self._entries[key] = (version, body)
         self._bytes += len(body)
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
+            _, (_, evicted) = self._entries.popitem(last=False)
             self._bytes -= len(evicted)
 
     def __len__(self) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import create_app
 from db.engine import create_engine
 from gql import http_cache
+from gql.response_cache import request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
 from tests.helpers import StatementCounter
@@ -91,13 +92,13 @@ async def test_posts_and_requests_with_credentials_carry_no_tag(client: httpx.As
 
 
 def test_if_none_match_parsing() -> None:
-    tag = http_cache.entity_tag(3, {"query": "{ a }"})
+    tag = http_cache.entity_tag(3, request_key({"query": "{ a }"}))
     assert http_cache.matches(tag, tag)
     assert http_cache.matches(f'"x", W/{tag}', tag)
     assert http_cache.matches("*", tag)
     assert not http_cache.matches(None, tag)
     assert not http_cache.matches('"3-abc"', tag)
-    assert http_cache.entity_tag(4, {"query": "{ a }"}) != tag
+    assert http_cache.entity_tag(4, request_key({"query": "{ a }"})) != tag
 
 
 # -- the tag follows the catalog ----------------------------------------------------------------

@@ -129,18 +129,25 @@ async def test_every_worker_sees_a_seed_that_another_process_ran(
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     cache = ResponseCache(max_entries=3, max_bytes=1000)
     for i in range(5):
-        cache.put(f"k{i}", b"x" * 10)
-    assert len(cache) == 3 and cache.get("k0") is None and cache.get("k4") == b"x" * 10
-    cache.put("big", b"x" * 300)  # over a quarter of the budget: not kept
-    assert cache.get("big") is None
+        cache.put(f"k{i}", 1, b"x" * 10)
+    assert len(cache) == 3 and cache.get("k0", 1) is None and cache.get("k4", 1) == b"x" * 10
+    cache.put("big", 1, b"x" * 300)  # over a quarter of the budget: not kept
+    assert cache.get("big", 1) is None
     for i in range(4):
-        cache.put(f"m{i}", b"x" * 240)
-    assert sum(len(cache.get(f"m{i}") or b"") for i in range(4)) <= 1000
+        cache.put(f"m{i}", 1, b"x" * 240)
+    assert sum(len(cache.get(f"m{i}", 1) or b"") for i in range(4)) <= 1000
 
 
-def test_keys_follow_the_version_and_ignore_variable_order() -> None:
+def test_an_entry_is_served_only_at_its_version() -> None:
+    cache = ResponseCache(max_entries=3, max_bytes=1000)
+    cache.put("k", 7, b"answer")
+    assert cache.get("k", 7) == b"answer"
+    assert cache.get("k", 8) is None  # the catalog changed since
+
+
+def test_keys_ignore_variable_order_and_spelling() -> None:
     a = {"query": "q", "variables": {"a": 1, "b": 2}}
     b = {"query": "q", "variables": '{"b": 2, "a": 1}'}
-    assert request_key(1, a) == request_key(1, b)
-    assert request_key(1, a) != request_key(2, a)
-    assert request_key(1, a) != request_key(1, {**a, "operationName": "Q"})
+    assert request_key(a) == request_key(b)
+    assert request_key({"query": "q"}) == request_key({"query": "q", "variables": {}})
+    assert request_key(a) != request_key({**a, "operationName": "Q"})
