@@ -1,0 +1,218 @@
+"""Plan -> SQL: one SQLAlchemy Core statement per root field, returning that field's JSON.
+
+Every object becomes a JSON *array* of its values in plan order (``json_build_array`` on
+PostgreSQL, ``json_array`` on SQLite); ``gql.compiled.shape`` turns the arrays back into
+objects keyed in selection order, and computes what SQL cannot compute the same way on both
+databases (global IDs and cursors are base64; booleans). Lists are correlated scalar
+subqueries aggregated into one JSON array (``json_agg`` / ``json_group_array``); each element
+leads with its ordinal (billing ``position``, or ``ROW_NUMBER()`` over the list's ordering),
+and the elements are sorted by it in Python, so nothing depends on the order in which the
+database feeds an aggregate. Pages are limited per parent inside the correlated subquery
+(``ORDER BY … LIMIT first + 1``), so the statement does not grow with any list.
+
+The conditions and orderings are the resolvers' own (``db.queries``), re-pointed at this
+statement's table aliases with ``ClauseAdapter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.sql.expression import FromClause, ScalarSelect
+from sqlalchemy.sql.util import ClauseAdapter
+
+from db import models as m
+from db import queries as q
+from db.enums import CreditRole
+from gql.compiled.plan import (
+    Children,
+    Column,
+    Connection,
+    GlobalId,
+    Obj,
+    PersonList,
+    RootObject,
+    Strings,
+    Typename,
+    WorkList,
+)
+
+Expression = ColumnElement[Any]
+MODELS: dict[str, Any] = {"works": m.Work, "people": m.Person, "themes": m.Theme}
+
+
+def _clause(expression: Any) -> Expression:
+    """An ORM attribute's column (``ClauseAdapter`` adapts columns, not attributes)."""
+    clause = getattr(expression, "__clause_element__", None)
+    return clause() if clause is not None else expression  # type: ignore[no-any-return]
+
+
+def _adapt(expression: Any, alias: FromClause) -> Expression:
+    adapted: Expression = ClauseAdapter(alias).traverse(_clause(expression))
+    return adapted
+
+
+class Compiler:
+    """Builds the statements for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.postgres = dialect == "postgresql"
+
+    # -- JSON building blocks
+
+    def array(self, values: Sequence[Expression]) -> Expression:
+        if self.postgres:
+            return func.json_build_array(*values)
+        return func.json_array(*values)
+
+    def embed(self, value: Expression) -> Expression:
+        """A JSON value (a subquery's, a derived table's) nested into another JSON value:
+        SQLite only nests what ``json()`` marks as JSON (else it would embed a string)."""
+        return value if self.postgres else func.json(value)
+
+    def aggregate(self, element: Expression, *, built: bool = False) -> Expression:
+        """All rows' ``element`` as one JSON array. ``built``: the element is a JSON function's
+        result in this very expression (SQLite keeps it JSON without ``json()``)."""
+        if self.postgres:
+            return func.json_agg(element)
+        return func.json_group_array(element if built else self.embed(element))
+
+    # -- objects
+
+    def values(self, obj: Obj, row: FromClause) -> list[Expression]:
+        """The object's values, in plan order (``Typename`` takes none)."""
+        values: list[Expression] = []
+        for _, field in obj.fields:
+            if isinstance(field, Typename):
+                continue
+            if isinstance(field, Column):
+                values.append(row.c[field.column])
+            elif isinstance(field, GlobalId):
+                values.append(row.c.id)
+            elif isinstance(field, Strings):
+                values.append(self.embed(self.strings(field, row)))
+            elif isinstance(field, Children):
+                values.append(self.embed(self.children(field, row)))
+            else:
+                values.append(self.connection(field, row))  # built here: no embedding
+        return values
+
+    def strings(self, field: Strings, row: FromClause) -> ScalarSelect[Any]:
+        if field.kind == "alternative_titles":
+            t = m.WorkAlternativeTitle.__table__.alias()
+            value, owner = t.c.title, t.c.work_id
+        else:
+            t = m.PersonAlternativeName.__table__.alias()
+            value, owner = t.c.name, t.c.person_id
+        element = self.array([t.c.position, value])
+        return (
+            select(self.aggregate(element, built=True)).where(owner == row.c.id).scalar_subquery()
+        )
+
+    def children(self, field: Children, row: FromClause) -> ScalarSelect[Any]:
+        if field.kind == "directors":
+            c = m.Credit.__table__.alias()
+            p = m.Person.__table__.alias()
+            element = self.array([c.c.position, *self.values(field.node, p)])
+            return (
+                select(self.aggregate(element, built=True))
+                .select_from(c.join(p, p.c.id == c.c.person_id))
+                .where(c.c.work_id == row.c.id, c.c.role == CreditRole.DIRECTOR)
+                .scalar_subquery()
+            )
+        wt = m.WorkTheme.__table__.alias()
+        t = m.Theme.__table__.alias()
+        element = self.array([wt.c.position, *self.values(field.node, t)])
+        return (
+            select(self.aggregate(element, built=True))
+            .select_from(wt.join(t, t.c.id == wt.c.theme_id))
+            .where(wt.c.work_id == row.c.id)
+            .scalar_subquery()
+        )
+
+    # -- lists
+
+    def _list_rows(
+        self, connection: Connection, parent: FromClause | None
+    ) -> tuple[FromClause, list[Expression]]:
+        """A fresh alias of the list's table and the conditions its rows meet."""
+        source = connection.source
+        if isinstance(source, WorkList):
+            w = m.Work.__table__.alias()
+            conditions = [_adapt(c, w) for c in q.work_conditions(source.filter)]
+            if source.parent is not None:
+                assert parent is not None
+                conditions.append(w.c.id.in_(self._links(source, parent)))
+            return w, conditions
+        if isinstance(source, PersonList):
+            p = m.Person.__table__.alias()
+            where = q.people_query(q.PersonFilter(role=source.role)).whereclause
+            return p, [] if where is None else [_adapt(where, p)]
+        return m.Theme.__table__.alias(), []
+
+    @staticmethod
+    def _links(source: WorkList, parent: FromClause) -> Select[Any]:
+        """The ids of the parent's works (as ``db.queries.nested_works_query`` links them)."""
+        if source.parent == q.Parent.PERSON:
+            c = m.Credit.__table__.alias()
+            links = select(c.c.work_id).where(c.c.person_id == parent.c.id)
+            if source.role is not None:
+                links = links.where(c.c.role == source.role)
+            return links.correlate(parent)
+        wt = m.WorkTheme.__table__.alias()
+        return select(wt.c.work_id).where(wt.c.theme_id == parent.c.id).correlate(parent)
+
+    def page(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
+        """``first + 1`` rows (the extra one says whether a next page exists), each
+        ``[ordinal, *node values…, *sort keys]``."""
+        row, conditions = self._list_rows(connection, parent)
+        keys = [
+            _adapt(k.expression, row).desc() if k.descending else _adapt(k.expression, row).asc()
+            for k in connection.ordering.keys
+        ]
+        element: list[Expression] = [func.row_number().over(order_by=keys)]
+        for node in connection.nodes:
+            element += self.values(node, row)
+        if connection.needs_keys:
+            element += [_adapt(k.expression, row) for k in connection.ordering.keys]
+        rows = (
+            select(self.array(element).label("v"))
+            .select_from(row)
+            .where(*conditions)
+            .order_by(*keys)
+            .limit(connection.first + 1)
+            .subquery()
+        )
+        return select(self.aggregate(rows.c.v)).scalar_subquery()
+
+    def count(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
+        row, conditions = self._list_rows(connection, parent)
+        return select(func.count()).select_from(row).where(*conditions).scalar_subquery()
+
+    def connection(self, connection: Connection, parent: FromClause | None) -> Expression:
+        """``[page?, count?]``: only the parts the selection needs."""
+        parts: list[Expression] = []
+        if connection.needs_page:
+            parts.append(self.embed(self.page(connection, parent)))
+        if connection.needs_count:
+            parts.append(self.count(connection, parent))
+        return self.array(parts)
+
+    # -- root fields
+
+    def root_object(self, root: RootObject) -> Select[Any]:
+        row = MODELS[root.node.table].__table__.alias()
+        return (
+            select(self.array([row.c.id, *self.values(root.node, row)]))
+            .select_from(row)
+            .where(row.c.slug == root.slug)
+            .limit(1)
+        )
+
+    def root_connection(self, connection: Connection) -> Select[Any] | None:
+        """The statement, or None when the selection reads nothing (only ``__typename``…)."""
+        if not (connection.needs_page or connection.needs_count):
+            return None
+        return select(self.connection(connection, None))
