@@ -66,8 +66,15 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
         dbapi_connection.create_function(name, 2, function, deterministic=True)
 
 
+SQLITE_BEGIN = "sqlite_begin"  # execution option: "IMMEDIATE" for a transaction that writes
+
+
 def _sqlite_on_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """BEGIN, or BEGIN IMMEDIATE for a writer (``execution_options(sqlite_begin=…)``): a
+    deferred transaction that reads, then writes, cannot wait for another writer (SQLite
+    refuses the upgrade at once, "database is locked"); an immediate one waits its turn."""
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+    connection.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
 
 
 def asyncpg_connect_args(

@@ -8,8 +8,11 @@ their provenance: record-level ``*_sources``, field-level ``*_field_sources`` an
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     CheckConstraint,
+    DateTime,
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
@@ -69,6 +72,8 @@ class Theme(Base):
     name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # optimistic concurrency: an update names the version it read (db.curation)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (Index("ix_themes_name_key_id", "name_key", "id"),)
 
@@ -88,6 +93,8 @@ class Person(Base):
     original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     biography: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # optimistic concurrency: an update names the version it read (db.curation)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     alternative_names: Mapped[list[PersonAlternativeName]] = relationship(
         lazy="raise", order_by="PersonAlternativeName.position", cascade="all, delete-orphan"
@@ -113,6 +120,8 @@ class Work(Base):
     year: Mapped[int | None] = mapped_column(Integer)
     synopsis: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # optimistic concurrency: an update names the version it read (db.curation)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     alternative_titles: Mapped[list[WorkAlternativeTitle]] = relationship(
         lazy="raise", order_by="WorkAlternativeTitle.position", cascade="all, delete-orphan"
@@ -337,3 +346,39 @@ class CatalogState(Base):
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
+
+
+TOKEN_SCOPES = ("editor", "admin")
+
+
+class ApiToken(Base):
+    """A curator's API token: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("scope IN ('editor', 'admin')", name="scope_known"),)
+
+
+class Change(Base):
+    """One change to the catalog: who, when, what, and the record before and after (JSON)."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    operation: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_slug: Mapped[str] = mapped_column(String(SLUG_LENGTH))
+    source_key: Mapped[str | None] = mapped_column(String(SLUG_LENGTH))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_changes_subject", "subject_type", "subject_slug", "id"),)

@@ -9,6 +9,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 
+from db.models import ApiToken
 from gql.loaders import Loaders, RequestDatabase
 from gql.response_cache import ResponseCache
 from settings import Settings
@@ -23,6 +24,7 @@ class Context:
     request_id: str
     responses: ResponseCache | None = None  # gql.caching: answers to repeated queries
     catalog_version: int | None = None  # read once per operation by gql.caching
+    token: ApiToken | None = None  # the curator's token, once gql.auth has checked it
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

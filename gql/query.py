@@ -7,13 +7,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from strawberry import UNSET
 
+from db import models as m
 from db import queries as q
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
-from db.pagination import Ordering, count_rows, fetch_page
+from db.pagination import Ordering, SortKey, count_rows, fetch_page
 from gql.arguments import (
     After,
     Before,
@@ -24,6 +25,7 @@ from gql.arguments import (
     WorkFilterArg,
     WorkOrderBy,
 )
+from gql.auth import require
 from gql.context import Info
 from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
@@ -31,6 +33,7 @@ from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orde
 from gql.loaders import NestedCount
 from gql.pagination import connection_parts, page_request
 from gql.search import QueryText, SearchFirst, SearchHit, SearchResult, search_hits
+from gql.types.change import Change
 from gql.types.common import Node
 from gql.types.connection import Connection
 from gql.types.external import (
@@ -86,6 +89,9 @@ def _slug(slug: str) -> str:
     checked = text_argument(slug, "slug")
     assert checked is not None
     return checked
+
+
+CHANGES_ORDERING = Ordering((SortKey("id", m.Change.id, True, int),))
 
 
 @strawberry.type(description="Read the catalog: films and series, the people credited, themes.")
@@ -178,6 +184,32 @@ class Query:
         query = q.people_query(q.PersonFilter(role=Role.DIRECTOR))
         page = await _root_page(
             info, "directors", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
+        )
+        return Connection(**page)
+
+    @strawberry.field(
+        description="The audit trail, newest first: every change curators made (needs an "
+        "editor token)."
+    )
+    async def changes(
+        self,
+        info: Info,
+        first: First = UNSET,
+        after: After = UNSET,
+        last: Last = UNSET,
+        before: Before = UNSET,
+        subject: Annotated[
+            str | None,
+            strawberry.argument(description="Only changes to the record with this slug."),
+        ] = UNSET,
+    ) -> Connection[Change]:
+        await require(info, "editor")
+        query = select(m.Change)
+        subject = text_argument(subject, "subject")
+        if subject is not None:
+            query = query.where(m.Change.subject_slug == subject)
+        page = await _root_page(
+            info, "changes", query, CHANGES_ORDERING, Change.from_row, first, after, last, before
         )
         return Connection(**page)
 

@@ -14,6 +14,7 @@ from gql.caching import CatalogCaching
 from gql.errors import TIMEOUT
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
+from gql.mutations import Mutation
 from gql.query import Query
 from gql.types.person import Person
 from gql.types.theme import Theme
@@ -43,6 +44,7 @@ class CatalogSchema(strawberry.Schema):
 
 schema = CatalogSchema(
     query=Query,
+    mutation=Mutation,
     types=[Work, Person, Theme],
     extensions=[OperationLimits, CatalogCaching, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),

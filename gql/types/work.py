@@ -45,6 +45,9 @@ class Work(Node):
     kind: WorkKind = strawberry.field(description="Film or series, as the catalog states it.")
     year: int | None = strawberry.field(description="Year as the catalog states it.")
     synopsis: str | None = strawberry.field(description="What the work is about.")
+    version: int = strawberry.field(
+        description="Increases with every change; an update names the version it read."
+    )
 
     @classmethod
     def from_row(cls, row: m.Work) -> Work:
@@ -57,6 +60,7 @@ class Work(Node):
             kind=row.kind,
             year=row.year,
             synopsis=row.synopsis,
+            version=row.version,
         )
 
     @strawberry.field(description="Other English titles and romanizations.")

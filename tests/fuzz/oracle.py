@@ -69,6 +69,8 @@ LIMIT_CODES = frozenset(
         "TIMEOUT",
     }
 )
+#: The fuzzers send no token: mutations and the audit trail refuse them (gql/auth.py).
+AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
 #: The document itself is not a valid operation.
 DOCUMENT_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 #: Transport-level refusals (with a 4xx status).
@@ -83,9 +85,11 @@ TRANSPORT_CODES = frozenset(
 )
 #: Documented, but never acceptable while fuzzing a healthy service.
 FORBIDDEN_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
-KNOWN_CODES = ARGUMENT_CODES | LIMIT_CODES | DOCUMENT_CODES | TRANSPORT_CODES | FORBIDDEN_CODES
+KNOWN_CODES = (
+    ARGUMENT_CODES | LIMIT_CODES | AUTH_CODES | DOCUMENT_CODES | TRANSPORT_CODES | FORBIDDEN_CODES
+)
 #: What a schema-valid operation may be answered with.
-VALID_OPERATION_CODES = ARGUMENT_CODES | LIMIT_CODES
+VALID_OPERATION_CODES = ARGUMENT_CODES | LIMIT_CODES | AUTH_CODES
 
 NON_NULL_VIOLATION = "Cannot return null for non-nullable field"
 #: Text that must never reach a client (matched case-sensitively where case tells, e.g. SQL).

@@ -580,6 +580,9 @@ def test_valid_operations_with_variables(endpoint: Endpoint, strategies: Strateg
             else:
                 variables[name] = data.draw(JSON_VALUES, label="value")
         get = data.draw(st.integers(min_value=0, max_value=3), label="method") == 0
+        if get and query.lstrip().startswith("mutation"):  # refused over GET: a 400
+            endpoint.operation(query, variables, Expect(statuses=frozenset({400})), get=get)
+            return
         endpoint.operation(query, variables, VALID, get=get)
 
     run(endpoint, example, st.data())

@@ -1,0 +1,424 @@
+"""Curators' writes to works: validated, atomic, versioned, attributed and audited.
+
+Each function runs inside the caller's transaction and either applies the whole change —
+the record, its attributions, one ``changes`` row (who, when, what, before and after) and a
+bump of the catalog version — or returns user errors and writes nothing. Updates and
+deletions name the ``version`` they read; a stale one is a ``CONFLICT`` (the version check is
+part of the UPDATE/DELETE itself, so two writers racing on one version cannot both win).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.catalog_version import bump_catalog_version
+from db.enums import CreditRole, WorkKind
+from db.text import SLUG_PATTERN, search_document, slugify, sort_key
+
+REQUIRED = "REQUIRED"
+TOO_LONG = "TOO_LONG"
+OUT_OF_RANGE = "OUT_OF_RANGE"
+INVALID_SLUG = "INVALID_SLUG"
+SLUG_TAKEN = "SLUG_TAKEN"
+NOT_FOUND = "NOT_FOUND"
+DUPLICATE = "DUPLICATE"
+CONFLICT = "CONFLICT"
+REFERENCED = "REFERENCED"
+
+
+@dataclass(frozen=True)
+class UserError:
+    """What is wrong with one input field (``field`` is its path in the input)."""
+
+    field: tuple[str, ...]
+    code: str
+    message: str
+
+
+@dataclass
+class WorkChanges:
+    """The fields a create or an update sets (None: not given; for an update, unchanged)."""
+
+    title: str | None = None
+    kind: WorkKind | None = None
+    year: int | None = None
+    clear_year: bool = False
+    synopsis: str | None = None
+    original_title: str | None = None
+    directors: list[str] | None = None  # person slugs, in billing order
+    themes: list[str] | None = None  # theme slugs
+
+
+@dataclass
+class Outcome:
+    work: m.Work | None = None
+    errors: list[UserError] = field(default_factory=list)
+
+
+def _changed_meanwhile() -> UserError:
+    return UserError(("input", "version"), CONFLICT, "the work changed meanwhile: read it again")
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE matched (the version check is in its WHERE)."""
+    return int(result.rowcount)
+
+
+def _text(errors: list[UserError], name: str, value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        errors.append(UserError(("input", name), REQUIRED, f"{name} must not be blank"))
+    elif len(value) > limit:
+        errors.append(UserError(("input", name), TOO_LONG, f"{name} is over {limit} characters"))
+    return value
+
+
+async def _check(
+    session: AsyncSession, changes: WorkChanges, errors: list[UserError]
+) -> tuple[list[int], list[int]]:
+    """Validate field values and references; the director and theme ids."""
+    changes.title = _text(errors, "title", changes.title, m.TEXT_LENGTH)
+    changes.original_title = _text(errors, "originalTitle", changes.original_title, m.TEXT_LENGTH)
+    changes.synopsis = _text(errors, "synopsis", changes.synopsis, 20_000)
+    if changes.year is not None and not m.YEAR_MIN <= changes.year <= m.YEAR_MAX:
+        errors.append(
+            UserError(
+                ("input", "year"),
+                OUT_OF_RANGE,
+                f"year must be between {m.YEAR_MIN} and {m.YEAR_MAX}",
+            )
+        )
+    director_ids = await _references(
+        session, m.Person, changes.directors, "directors", "person", errors
+    )
+    theme_ids = await _references(session, m.Theme, changes.themes, "themes", "theme", errors)
+    return director_ids, theme_ids
+
+
+async def _references(
+    session: AsyncSession,
+    entity: Any,
+    slugs: list[str] | None,
+    name: str,
+    what: str,
+    errors: list[UserError],
+) -> list[int]:
+    if not slugs:
+        return []
+    rows = await session.execute(select(entity.slug, entity.id).where(entity.slug.in_(slugs)))
+    found: dict[str, int] = {slug: int(row_id) for slug, row_id in rows.all()}
+    seen: set[str] = set()
+    ids = []
+    for index, slug in enumerate(slugs):
+        path = ("input", name, str(index))
+        if slug in seen:
+            errors.append(UserError(path, DUPLICATE, f"{slug!r} is named twice"))
+        elif slug not in found:
+            errors.append(UserError(path, NOT_FOUND, f"no {what} with slug {slug!r}"))
+        else:
+            ids.append(int(found[slug]))
+        seen.add(slug)
+    return ids
+
+
+async def _source_id(session: AsyncSession, key: str | None, errors: list[UserError]) -> int | None:
+    if key is None:
+        return None
+    source_id = await session.scalar(select(m.Source.id).where(m.Source.key == key))
+    if source_id is None:
+        errors.append(UserError(("input", "source"), NOT_FOUND, f"no source with key {key!r}"))
+    return source_id
+
+
+async def _free_slug(session: AsyncSession, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3`` … whichever no work has."""
+    taken = set(
+        await session.scalars(
+            select(m.Work.slug).where((m.Work.slug == base) | m.Work.slug.like(f"{base}-%"))
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
+    """The work as the audit trail records it."""
+    directors = list(
+        await session.scalars(
+            select(m.Person.slug)
+            .join(m.Credit, m.Credit.person_id == m.Person.id)
+            .where(m.Credit.work_id == work.id, m.Credit.role == CreditRole.DIRECTOR)
+            .order_by(m.Credit.position)
+        )
+    )
+    themes = list(
+        await session.scalars(
+            select(m.Theme.slug)
+            .join(m.WorkTheme, m.WorkTheme.theme_id == m.Theme.id)
+            .where(m.WorkTheme.work_id == work.id)
+            .order_by(m.WorkTheme.position)
+        )
+    )
+    return {
+        "slug": work.slug,
+        "title": work.title,
+        "originalTitle": work.original_title,
+        "kind": str(work.kind),
+        "year": work.year,
+        "synopsis": work.synopsis,
+        "directors": directors,
+        "themes": themes,
+        "version": work.version,
+    }
+
+
+async def _record(
+    session: AsyncSession,
+    actor: str,
+    operation: str,
+    slug: str,
+    source: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    session.add(
+        m.Change(
+            at=datetime.now(UTC),
+            actor=actor,
+            operation=operation,
+            subject_type="work",
+            subject_slug=slug,
+            source_key=source,
+            before=json.dumps(before, ensure_ascii=False) if before is not None else None,
+            after=json.dumps(after, ensure_ascii=False) if after is not None else None,
+        )
+    )
+    await session.flush()
+    await bump_catalog_version(session)
+
+
+_FIELD_NAMES = {
+    "title": "title",
+    "kind": "kind",
+    "year": "year",
+    "synopsis": "synopsis",
+    "original_title": "originalTitle",
+}
+
+
+async def _attribute(
+    session: AsyncSession, work_id: int, fields: list[str], source_id: int | None
+) -> None:
+    """The changed fields are now stated by the cited source (or by no source at all)."""
+    names = [_FIELD_NAMES[f] for f in fields if f in _FIELD_NAMES]
+    if not names:
+        return
+    await session.execute(
+        delete(m.WorkFieldSource).where(
+            m.WorkFieldSource.work_id == work_id, m.WorkFieldSource.field.in_(names)
+        )
+    )
+    if source_id is not None:
+        for name in names:
+            session.add(
+                m.WorkFieldSource(work_id=work_id, field=name, source_id=source_id, position=0)
+            )
+        cited = await session.scalar(
+            select(m.WorkSource.work_id).where(
+                m.WorkSource.work_id == work_id, m.WorkSource.source_id == source_id
+            )
+        )
+        if cited is None:
+            position = await session.scalar(
+                select(func.coalesce(func.max(m.WorkSource.position) + 1, 0)).where(
+                    m.WorkSource.work_id == work_id
+                )
+            )
+            session.add(m.WorkSource(work_id=work_id, source_id=source_id, position=position))
+    await session.flush()
+
+
+async def _set_links(
+    session: AsyncSession, work_id: int, director_ids: list[int] | None, theme_ids: list[int] | None
+) -> None:
+    if director_ids is not None:
+        await session.execute(
+            delete(m.Credit).where(
+                m.Credit.work_id == work_id, m.Credit.role == CreditRole.DIRECTOR
+            )
+        )
+        await session.flush()
+        first = await session.scalar(
+            select(func.coalesce(func.max(m.Credit.position) + 1, 0)).where(
+                m.Credit.work_id == work_id
+            )
+        )
+        for offset, person_id in enumerate(director_ids):
+            session.add(
+                m.Credit(
+                    work_id=work_id,
+                    person_id=person_id,
+                    role=CreditRole.DIRECTOR,
+                    position=int(first or 0) + offset,
+                )
+            )
+    if theme_ids is not None:
+        await session.execute(delete(m.WorkTheme).where(m.WorkTheme.work_id == work_id))
+        for position, theme_id in enumerate(theme_ids):
+            session.add(m.WorkTheme(work_id=work_id, theme_id=theme_id, position=position))
+    await session.flush()
+
+
+async def create_work(
+    session: AsyncSession,
+    actor: str,
+    changes: WorkChanges,
+    *,
+    slug: str | None = None,
+    source: str | None = None,
+) -> Outcome:
+    errors: list[UserError] = []
+    if changes.title is None:
+        errors.append(UserError(("input", "title"), REQUIRED, "a work needs a title"))
+    if changes.kind is None:
+        errors.append(UserError(("input", "kind"), REQUIRED, "a work needs a kind"))
+    director_ids, theme_ids = await _check(session, changes, errors)
+    source_id = await _source_id(session, source, errors)
+    if slug is not None:
+        if not SLUG_PATTERN.match(slug) or len(slug) > m.SLUG_LENGTH:
+            errors.append(UserError(("input", "slug"), INVALID_SLUG, f"{slug!r} is not a slug"))
+        elif await session.scalar(select(m.Work.id).where(m.Work.slug == slug)) is not None:
+            errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"a work has slug {slug!r}"))
+    if errors:
+        return Outcome(errors=errors)
+    assert changes.title is not None and changes.kind is not None
+    work = m.Work(
+        slug=slug or await _free_slug(session, slugify(changes.title) or "work"),
+        title=changes.title,
+        kind=changes.kind,
+        year=changes.year,
+        synopsis=changes.synopsis,
+        original_title=changes.original_title,
+        version=1,
+    )
+    work.search_text = search_document([n for n in (work.title, work.original_title) if n])
+    session.add(work)
+    await session.flush()
+    await _set_links(session, work.id, director_ids, theme_ids)
+    given = [f for f in _FIELD_NAMES if getattr(changes, f) is not None]
+    await _attribute(session, work.id, given, source_id)
+    await _record(
+        session, actor, "createWork", work.slug, source, None, await snapshot(session, work)
+    )
+    return Outcome(work=work)
+
+
+async def _stale(
+    session: AsyncSession, slug: str, version: int
+) -> tuple[m.Work | None, list[UserError]]:
+    work = await session.scalar(select(m.Work).where(m.Work.slug == slug))
+    if work is None:
+        return None, [UserError(("input", "slug"), NOT_FOUND, f"no work with slug {slug!r}")]
+    if work.version != version:
+        return work, [
+            UserError(
+                ("input", "version"),
+                CONFLICT,
+                f"the work is at version {work.version}, not {version}: read it again",
+            )
+        ]
+    return work, []
+
+
+async def update_work(
+    session: AsyncSession,
+    actor: str,
+    slug: str,
+    version: int,
+    changes: WorkChanges,
+    *,
+    source: str | None = None,
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    director_ids, theme_ids = await _check(session, changes, errors)
+    source_id = await _source_id(session, source, errors)
+    if errors or work is None:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    values: dict[str, Any] = {
+        f: getattr(changes, f) for f in _FIELD_NAMES if getattr(changes, f) is not None
+    }
+    if changes.clear_year:
+        values["year"] = None
+    if "title" in values:
+        values["title_key"] = sort_key(values["title"])
+    title = values.get("title", work.title)
+    original = values.get("original_title", work.original_title)
+    values["search_text"] = search_document([n for n in (title, original) if n])
+    updated = await session.execute(
+        update(m.Work)
+        .where(m.Work.id == work.id, m.Work.version == version)
+        .values(**values, version=m.Work.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(updated) != 1:  # another writer got there first, between our read and write
+        return Outcome(errors=[_changed_meanwhile()])
+    await _set_links(
+        session,
+        work.id,
+        director_ids if changes.directors is not None else None,
+        theme_ids if changes.themes is not None else None,
+    )
+    await _attribute(session, work.id, [f for f in values if f in _FIELD_NAMES], source_id)
+    await session.refresh(work)
+    await _record(
+        session, actor, "updateWork", work.slug, source, before, await snapshot(session, work)
+    )
+    return Outcome(work=work)
+
+
+async def delete_work(session: AsyncSession, actor: str, slug: str, version: int) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    if work is not None and not errors:
+        referrers = list(
+            await session.scalars(
+                select(m.Work.slug)
+                .join(m.WorkRelation, m.WorkRelation.work_id == m.Work.id)
+                .where(m.WorkRelation.related_work_id == work.id)
+                .order_by(m.Work.slug)
+            )
+        )
+        if referrers:
+            errors.append(
+                UserError(
+                    ("input", "slug"),
+                    REFERENCED,
+                    f"{', '.join(referrers)} relate to this work: remove those relations first",
+                )
+            )
+    if errors or work is None:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    deleted = await session.execute(
+        delete(m.Work)
+        .where(m.Work.id == work.id, m.Work.version == version)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(deleted) != 1:
+        return Outcome(errors=[_changed_meanwhile()])
+    session.expunge(work)
+    await _record(session, actor, "deleteWork", slug, None, before, None)
+    return Outcome()
