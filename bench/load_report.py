@@ -1,0 +1,382 @@
+"""The load benchmark's results: ``bench/results-load.md`` and a summary for stdout."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bench.environment import Environment
+from bench.load_workloads import W1, W2, W3, W4, W5
+from bench.loadgen import Load
+from bench.run import LABELS
+
+if TYPE_CHECKING:
+    from bench.load import Cell, Results, Setup
+
+SERVER_ORDER = ("app", "app (compiled)", "app (cached)", "PostGraphile", "floor")
+QUERIES = (("W1", W1), ("W2", W2), ("W3", W3), ("W4", W4), ("W5", W5))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    if value is None or base is None or not base or math.isnan(value) or math.isnan(base):
+        return "-"
+    return f"{value / base:.2f}"
+
+
+def _change(new: float, old: float) -> str:
+    return f"{new / old - 1:+.0%}" if old else "-"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _configs(cells: Iterable[Cell]) -> list[tuple[str, int, int]]:
+    seen: dict[tuple[str, int, int], None] = {}
+    for cell in cells:
+        seen[(cell.database, cell.works, cell.workers)] = None
+    order = {"sqlite": 0, "postgresql": 1}
+    return sorted(seen, key=lambda c: (order.get(c[0], 9), c[1], c[2]))
+
+
+def _find(
+    cells: list[Cell], config: tuple[str, int, int], server: str, workload: str
+) -> Cell | None:
+    for cell in cells:
+        if (cell.database, cell.works, cell.workers, cell.server, cell.workload) == (
+            *config,
+            server,
+            workload,
+        ):
+            return cell
+    return None
+
+
+def _table(cells: list[Cell], config: tuple[str, int, int]) -> list[str]:
+    database = config[0]
+    db_cpu = database == "postgresql"
+    header = (
+        "| workload | server | req/s | p50 ms | p99 ms | SQL/req | CPU-ms/req"
+        + (" | DB CPU-ms/req" if db_cpu else "")
+        + " | req/s ÷ floor | p50 ÷ floor | p99 ÷ floor | CPU ÷ floor | same data |"
+    )
+    columns = header.count("|") - 1
+    lines = [header, "|" + "---|" * columns]
+    workloads = sorted({c.workload for c in cells if (c.database, c.works, c.workers) == config})
+    for workload in workloads:
+        floor = _find(cells, config, "floor", workload)
+        for server in SERVER_ORDER:
+            cell = _find(cells, config, server, workload)
+            if cell is None:
+                continue
+            run = cell.run
+            base = floor.run if floor is not None else None
+            row = [
+                workload,
+                f"**{server}**" if server == "app" else server,
+                _number(run.requests_per_second, 0),
+                _number(run.p50_ms),
+                _number(run.p99_ms),
+                _number(cell.statements, 1),
+                _number(run.cpu_ms_per_request),
+            ]
+            if db_cpu:
+                row.append(_number(run.db_cpu_ms_per_request))
+            if server == "floor" or base is None:
+                row += ["", "", "", ""]
+            else:
+                row += [
+                    _ratio(run.requests_per_second, base.requests_per_second),
+                    _ratio(run.p50_ms, base.p50_ms),
+                    _ratio(run.p99_ms, base.p99_ms),
+                    _ratio(run.cpu_ms_per_request, base.cpu_ms_per_request),
+                ]
+            problems = []
+            if run.errors or run.graphql_errors:
+                problems.append(f"{run.errors} errors, {run.graphql_errors} GraphQL errors")
+            if cell.same_data not in ("same", "reference"):
+                problems.append(f"DIFFERS: {cell.same_data}")
+            same = "; ".join(problems) or ("yes" if cell.same_data == "same" else "reference")
+            if server == "app (cached)":
+                same += f" ({run.cache_hits / max(run.requests, 1):.0%} cache hits)"
+            row.append(same)
+            lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _peer_table(cells: list[Cell], configs: list[tuple[str, int, int]]) -> list[str]:
+    lines = [
+        "| catalog | workers | workload | ours | our req/s | PostGraphile req/s | ours ÷ "
+        "PostGraphile req/s | p50 ÷ | p99 ÷ | CPU ÷ | DB CPU ÷ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    found = False
+    for config in configs:
+        for workload, server in itertools.product(("W1", "W2", "W3"), ("app", "app (compiled)")):
+            ours = _find(cells, config, server, workload)
+            peer = _find(cells, config, "PostGraphile", workload)
+            if ours is None or peer is None:
+                continue
+            found = True
+            a, b = ours.run, peer.run
+            lines.append(
+                f"| {config[1]:,} | {config[2]} | {workload} | {server} | "
+                f"{a.requests_per_second:,.0f} | {b.requests_per_second:,.0f} | "
+                f"{_ratio(a.requests_per_second, b.requests_per_second)} | "
+                f"{_ratio(a.p50_ms, b.p50_ms)} | {_ratio(a.p99_ms, b.p99_ms)} | "
+                f"{_ratio(a.cpu_ms_per_request, b.cpu_ms_per_request)} | "
+                f"{_ratio(a.db_cpu_ms_per_request, b.db_cpu_ms_per_request)} |"
+            )
+    return lines if found else []
+
+
+def _growth(cells: list[Cell], configs: list[tuple[str, int, int]]) -> list[str]:
+    sizes = sorted({c[1] for c in configs})
+    if len(sizes) < 2:
+        return []
+    small, large = sizes[0], sizes[-1]
+    lines = [
+        f"| database | workers | workload | server | req/s at {small:,} | req/s at {large:,} | "
+        f"req/s change | p50 ms at {small:,} | p50 ms at {large:,} | p50 change |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    pairs = sorted({(c[0], c[2]) for c in configs}, key=lambda p: (p[0] != "sqlite", p[1]))
+    for database, workers in pairs:
+        for workload in ("W1", "W2", "W3", "W4", "W5"):
+            for server in ("app", "floor", "PostGraphile"):
+                a = _find(cells, (database, small, workers), server, workload)
+                b = _find(cells, (database, large, workers), server, workload)
+                if a is None or b is None:
+                    continue
+                rps = _change(b.run.requests_per_second, a.run.requests_per_second)
+                p50 = _change(b.run.p50_ms, a.run.p50_ms)
+                lines.append(
+                    f"| {LABELS[database]} | {workers} | {workload} | {server} | "
+                    f"{a.run.requests_per_second:,.0f} | {b.run.requests_per_second:,.0f} | "
+                    f"{rps} | {a.run.p50_ms:.2f} | {b.run.p50_ms:.2f} | {p50} |"
+                )
+    return lines
+
+
+EXPLANATION = """\
+Every server runs on this machine and is driven over loopback by `wrk -t{threads}
+-c{connections} -d{seconds:g}s` (after an untimed {warmup:g} s warm-up with the same script)
+with `bench/wrk/rotate.lua`, which POSTs the workload's request bodies in rotation (the
+variables below) and counts responses with GraphQL errors. The servers, on the same
+throwaway database in the same run:
+
+- **app**: `nkcinema serve --workers N` (uvicorn), response cache off
+  (`NKCINEMA_RESPONSE_CACHE_ENTRIES=0`), `NKCINEMA_MAX_COST={max_cost:,}` (W3's estimated cost
+  is above the default limit), `NKCINEMA_REQUEST_TIMEOUT` and `NKCINEMA_STATEMENT_TIMEOUT` 30 s
+  (requests queue for seconds on the slowest workloads), JSON access log to a file.
+- **app (compiled)**: the same with `NKCINEMA_COMPILED=1`, measured only for workloads whose
+  every variant is answered with `X-Execution: compiled`.
+- **app (cached)**: W1 with the response cache on (its 20 variants are hits after the
+  warm-up), with the most workers.
+- **floor**: `bench/floor.py`, a minimal Starlette app under the same uvicorn, one endpoint
+  per workload that runs ONE hand-written SQL statement building the whole response JSON in
+  the database (`json_object`/`json_group_array` on SQLite, `json_build_object`/`json_agg` on
+  PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 5 connections) and sends
+  it back as it comes. What serving these answers costs at the least on this stack.
+- **PostGraphile** (PostgreSQL, W1-W3): PostGraphile v4 CLI (`--disable-default-mutations
+  --disable-query-log`, `--cluster-workers N` for 2 workers, `NODE_ENV=production`), over the
+  same database. W1 and W2 use its generated schema (`workBySlug`, `allWorks(orderBy:
+  [TITLE_KEY_ASC, ID_ASC])`, `creditsByWorkId(condition: {{role: "DIRECTOR"}}, orderBy:
+  POSITION_ASC)`, `workThemesByWorkId`); W3 needs two SQL functions it exposes, `directors()`
+  and the computed column `people_directed_works` (see `bench/load_workloads.py`).
+
+Before a server is timed, its answer to every variant is compared with the floor's
+(PostGraphile's reshaped to ours): **same data** says whether they matched.
+
+- **req/s**: requests completed ÷ the timed seconds, with {connections} connections.
+- **p50 / p99**: wrk's latency percentiles.
+- **SQL/req**: statements per request, counted by running each variant once through the
+  app in-process on the same database (a `before_cursor_execute` listener; transaction
+  control not counted). It includes the catalog-version read every request makes. The floor
+  makes one by construction; PostGraphile's are not counted.
+- **CPU-ms/req**: user + system CPU time of the server's processes (its whole process group:
+  the uvicorn supervisor and workers, node and its cluster workers) from `/proc/<pid>/stat`
+  just before and after the timed run, ÷ requests.
+- **DB CPU-ms/req** (PostgreSQL): the same for the local PostgreSQL server's processes — the
+  floor and PostGraphile move work (JSON building) into the database.
+- **÷ floor**: the server's value over the floor's in the same configuration; for req/s
+  below 1 means slower than the floor, for latency and CPU above 1 means more.
+
+wrk, the servers and PostgreSQL share the machine's cores, so with 2 workers they compete
+for CPU: compare ratios within a table rather than absolute numbers across machines.
+
+**With 2 workers, uvicorn leaves Nagle's algorithm on** ([uvicorn#3149](https://github.com/Kludex/uvicorn/issues/3149):
+the multiprocess supervisor binds the listening socket with `proto` 0, so asyncio does not set
+`TCP_NODELAY` on accepted connections), and every keep-alive request after a connection's
+first waits about 40 ms for the client's delayed ACK. That hits the app and the floor (both
+served by uvicorn) with `--workers 2`, not PostGraphile: with 8 connections they stay near
+8 / 0.045 s ≈ 180 req/s and a p50 of 44-48 ms whatever the workload, so the 2-worker tables
+measure that delay more than the servers (checked directly: the floor answering W1 over one
+connection has a p50 of 0.21 ms with 1 worker and 48 ms with 2). Read throughput and the
+ratios to PostGraphile from the 1-worker tables until `nkcinema serve` works around it.
+"""
+
+
+def _machine(env: Environment, versions: dict[str, str], setups: list[Setup]) -> list[str]:
+    postgres = next((s.version for s in setups if s.database == "postgresql" and s.version), None)
+    packages = ", ".join(f"{name} {version}" for name, version in env.packages.items())
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| CPU | {env.cpu}, {env.cores} cores |",
+        f"| Memory | {env.memory_gib:.1f} GiB |",
+        f"| OS | {env.os} |",
+        f"| Python | {env.python} |",
+        f"| SQLite | {env.sqlite} |",
+    ]
+    if postgres:
+        lines.append(f"| PostgreSQL | {postgres} |")
+    lines += [
+        f"| Packages | {packages}, uvicorn {_package('uvicorn')} |",
+        f"| wrk | {versions.get('wrk', '?')} |",
+        f"| PostGraphile | {versions.get('PostGraphile', '?')} "
+        f"(Node.js {versions.get('Node.js', '?')}) |",
+        f"| Code | {env.revision} |",
+    ]
+    return lines
+
+
+def _package(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def markdown(
+    results: Results,
+    env: Environment,
+    versions: dict[str, str],
+    load: Load,
+    command: str,
+    started: datetime,
+    seconds: float,
+) -> str:
+    cells = results.cells
+    configs = _configs(cells)
+    out = [
+        "# Load benchmark results",
+        "",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `{command}` (the whole run: "
+        f"{_duration(seconds)}). Regenerate with `.venv/bin/python -m bench.load`; see "
+        "[README.md](README.md#load-benchmark) for what is measured.",
+        "",
+        "## Machine and versions",
+        "",
+        *_machine(env, versions, results.setups),
+        "",
+        "## Catalogs",
+        "",
+    ]
+    for works, counts in sorted(results.catalogs.items()):
+        listed = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in counts.items())
+        out.append(
+            f"- {works:,} works (synthetic, `bench/catalog.py`): {listed}; generated in "
+            f"{results.generate_seconds.get(works, 0):.1f} s."
+        )
+    for setup in results.setups:
+        out.append(
+            f"- {LABELS[setup.database]} {setup.version}, {setup.works:,} works: loaded in "
+            f"{setup.load_seconds:.1f} s, analyzed in {setup.analyze_seconds:.1f} s, "
+            f"measured in {_duration(setup.measure_seconds)} (load average when measuring "
+            f"started: {' / '.join(f'{x:.2f}' for x in setup.load_average)})."
+        )
+    out += ["", "## How to read the tables", ""]
+    out.append(
+        EXPLANATION.format(
+            threads=load.threads,
+            connections=load.connections,
+            seconds=load.seconds,
+            warmup=load.warmup,
+            max_cost=1_000_000,
+        )
+    )
+    notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
+    if notes:
+        out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
+    peer = _peer_table(cells, configs)
+    if peer:
+        out += ["## The app against PostGraphile (PostgreSQL, W1-W3)", "", *peer, ""]
+        out.append(
+            "Ratios are the app's value over PostGraphile's: req/s above 1, latency and CPU "
+            "below 1 favour the app. CPU counts each server's own processes; DB CPU the "
+            "PostgreSQL server's."
+        )
+        out.append("")
+    for config in configs:
+        database, works, workers = config
+        out += [
+            f"## {LABELS[database]}, {works:,} works, {workers} worker{'s' if workers > 1 else ''}",
+            "",
+            *_table(cells, config),
+            "",
+        ]
+    growth = _growth(cells, configs)
+    if growth:
+        out += ["## From the smaller catalog to the larger", "", *growth, ""]
+    out += ["## The workloads", ""]
+    for key, query in QUERIES:
+        out += [f"**{key}**", "", "```graphql", query, "```", ""]
+    out.append(
+        "Variables: W1 rotates through 20 works spread over the catalog; W4 through the terms "
+        "`flower girl`, `pulgasari`, `choe`, `chunhyang`, `꽃파는`, `sea of blood`, `mountain`, "
+        "`pyongyang`; W5 through FILM 1970-1989, FILM 1950-1969 and SERIES 1960-1989."
+    )
+    out.append("")
+    return "\n".join(out)
+
+
+def summary(results: Results) -> str:
+    cells = results.cells
+    if not cells:
+        return "no results"
+    lines = [
+        f"{'database':<11}{'works':>8}{'wk':>3}  {'load':<5}{'server':<15}{'req/s':>8}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'SQL':>6}{'CPU ms':>8}{'÷floor':>8}"
+    ]
+    for config in _configs(cells):
+        workloads = sorted(
+            {c.workload for c in cells if (c.database, c.works, c.workers) == config}
+        )
+        for workload in workloads:
+            floor = _find(cells, config, "floor", workload)
+            for server in SERVER_ORDER:
+                cell = _find(cells, config, server, workload)
+                if cell is None:
+                    continue
+                run = cell.run
+                ratio = (
+                    _ratio(run.requests_per_second, floor.run.requests_per_second)
+                    if floor is not None and server != "floor"
+                    else ""
+                )
+                lines.append(
+                    f"{LABELS[config[0]]:<11}{config[1]:>8,}{config[2]:>3}  {workload:<5}"
+                    f"{server:<15}{run.requests_per_second:>8,.0f}{run.p50_ms:>9.2f}"
+                    f"{run.p99_ms:>9.2f}{_number(cell.statements, 1):>6}"
+                    f"{run.cpu_ms_per_request:>8.2f}{ratio:>8}"
+                    + ("" if cell.same_data in ("same", "reference") else "  DATA DIFFERS")
+                )
+    notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
+    return "\n".join(lines + [f"note: {n}" for n in notes])
