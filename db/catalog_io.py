@@ -8,15 +8,19 @@ all are valid; then it upserts by slug and leaves records that did not change un
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db.base import Base
 from db.catalog_format import (
     FORMAT,
     PERSON_FIELDS,
@@ -39,6 +43,13 @@ from db.catalog_format import (
 )
 from db.catalog_version import bump_catalog_version
 from db.text import search_document, sort_key
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``: how far a load has got (e.g. for a progress bar)."""
+# Records per batch: their rows go in one execute per table (multi-row INSERTs of 1,000 rows).
+WRITE_BATCH = 2_000
+Rows = dict[Any, list[dict[str, Any]]]
+T = TypeVar("T")
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -386,35 +397,81 @@ def validate_documents(
     return parsed
 
 
-async def load_catalogs(session: AsyncSession, documents: list[tuple[str, Any]]) -> LoadReport:
+async def load_catalogs(
+    session: AsyncSession,
+    documents: list[tuple[str, Any]],
+    *,
+    progress: Progress | None = None,
+) -> LoadReport:
     """Validate all documents, then upsert their records by slug within the session's transaction.
 
     Raises CatalogError (before writing anything) if any document is invalid. Later documents
-    win where two name the same slug. The caller commits.
+    win where two name the same slug. The caller commits. ``progress(phase, done, total)`` is
+    told how far the load has got, phase by phase and batch by batch.
     """
-    stored = await read_catalog(session)
-    parsed = validate_documents(documents, stored)
-    merged = Catalog()
-    for records, attr in (
-        ({}, "sources"),
-        ({}, "themes"),
-        ({}, "people"),
-        ({}, "works"),
-    ):
-        for _, catalog in parsed:
-            for record in getattr(catalog, attr):
-                records[record.key if attr == "sources" else record.slug] = record
-        getattr(merged, attr).extend(records.values())
-    report = await _Writer(session, stored).write(merged)
-    if report.changed:
-        await bump_catalog_version(session)
+    report_progress = progress or _no_progress
+    with paused_gc():
+        report_progress("reading the stored catalog", 0, 1)
+        stored = await read_catalog(session)
+        report_progress("reading the stored catalog", 1, 1)
+        report_progress("validating", 0, 1)
+        parsed = validate_documents(documents, stored)
+        report_progress("validating", 1, 1)
+        merged = Catalog()
+        for records, attr in (
+            ({}, "sources"),
+            ({}, "themes"),
+            ({}, "people"),
+            ({}, "works"),
+        ):
+            for _, catalog in parsed:
+                for record in getattr(catalog, attr):
+                    records[record.key if attr == "sources" else record.slug] = record
+            getattr(merged, attr).extend(records.values())
+        del parsed
+        report = await _Writer(session, stored, report_progress).write(merged)
+        if report.changed:
+            await bump_catalog_version(session)
     return report
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection for a while: a big catalog is millions of objects, none
+    of them garbage, and the collector would walk them all again and again (a third of the
+    time of validating 100,000 works). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _no_progress(_phase: str, _done: int, _total: int) -> None:
+    pass
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+def _chunks(records: Sequence[T], size: int = WRITE_BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
 class _Writer:
-    def __init__(self, session: AsyncSession, stored: StoredCatalog) -> None:
+    """Writes the merged records in batches: one execute per table and batch, as multi-row
+    INSERTs (new records' ids come back with ``RETURNING``), never a statement per record. Records
+    that did not change are left alone; a changed record's own row is updated and its
+    dependent rows (names, credits, tags, citations, ...) replaced."""
+
+    def __init__(self, session: AsyncSession, stored: StoredCatalog, progress: Progress) -> None:
         self.session = session
         self.stored = stored
+        self.progress = progress
         self.report = LoadReport()
         existing = stored.catalog
         self.old_sources = {s.key: s for s in existing.sources}
@@ -423,122 +480,149 @@ class _Writer:
         self.old_works = {w.slug: w for w in existing.works}
 
     async def write(self, catalog: Catalog) -> LoadReport:
-        for source in catalog.sources:
-            await self._source(source)
-        for theme in catalog.themes:
-            await self._theme(theme)
-        changed_people = [p for p in catalog.people if await self._person(p)]
-        for person in changed_people:  # after every person's old ids are gone: ids may move
-            await self._external_ids(
-                m.PersonExternalId, "person_id", self.stored.person_ids[person.slug], person
-            )
-        changed = []
-        for work in catalog.works:  # every work gets an id first, so relations can point ahead
-            if await self._work_row(work):
-                changed.append(work)
-        for work in changed:
-            await self._work_children(work)
-        return self.report
-
-    async def _insert(self, table: Any, values: dict[str, Any]) -> int:
-        result = await self.session.execute(insert(table).values(**values).returning(table.id))
-        return int(result.scalar_one())
-
-    async def _source(self, s: SourceRecord) -> None:
-        values = {"key": s.key, "title": s.title, "url": s.url}
-        old = self.old_sources.get(s.key)
-        if old is None:
-            self.stored.source_ids[s.key] = await self._insert(m.Source, values)
-            self.report.count("sources", "created")
-        elif old != s:
-            await self.session.execute(
-                update(m.Source)
-                .where(m.Source.id == self.stored.source_ids[s.key])
-                .values(**values)
-            )
-            self.report.count("sources", "updated")
-        else:
-            self.report.count("sources", "unchanged")
-
-    async def _theme(self, t: ThemeRecord) -> None:
-        values = {
-            "slug": t.slug,
-            "name": t.name,
-            "name_key": sort_key(t.name),
-            "description": t.description,
-            "search_text": search_document([t.name]),
-        }
-        old = self.old_themes.get(t.slug)
-        if old is None:
-            self.stored.theme_ids[t.slug] = await self._insert(m.Theme, values)
-            self.report.count("themes", "created")
-        elif old != t:
-            await self.session.execute(
-                update(m.Theme).where(m.Theme.id == self.stored.theme_ids[t.slug]).values(**values)
-            )
-            self.report.count("themes", "updated")
-        else:
-            self.report.count("themes", "unchanged")
-
-    async def _person(self, p: PersonRecord) -> bool:
-        """Write the person's record (its external ids excepted); return whether it changed."""
-        old = self.old_people.get(p.slug)
-        if old is not None and person_json(old) == person_json(p):
-            self.report.count("people", "unchanged")
-            return False
-        values = {
-            "slug": p.slug,
-            "name": p.name,
-            "name_key": sort_key(p.name),
-            "original_name": p.original_name,
-            "biography": p.biography,
-            "search_text": search_document(
-                [p.name, *([p.original_name] if p.original_name else []), *p.alternative_names]
-            ),
-        }
-        if old is None:
-            person_id = await self._insert(m.Person, values)
-            self.stored.person_ids[p.slug] = person_id
-            self.report.count("people", "created")
-        else:
-            person_id = self.stored.person_ids[p.slug]
-            await self.session.execute(
-                update(m.Person).where(m.Person.id == person_id).values(**values)
-            )
-            for table in (
+        ids = self.stored
+        await self._upsert(
+            "sources",
+            _table(m.Source),
+            catalog.sources,
+            self.old_sources,
+            ids.source_ids,
+            same=lambda old, new: old == new,
+            values=_source_values,
+        )
+        await self._upsert(
+            "themes",
+            _table(m.Theme),
+            catalog.themes,
+            self.old_themes,
+            ids.theme_ids,
+            same=lambda old, new: old == new,
+            values=_theme_values,
+        )
+        people = await self._upsert(
+            "people",
+            _table(m.Person),
+            catalog.people,
+            self.old_people,
+            ids.person_ids,
+            same=lambda old, new: person_json(old) == person_json(new),
+            values=_person_values,
+            children=(
                 m.PersonAlternativeName,
                 m.PersonSource,
                 m.PersonFieldSource,
                 m.PersonExternalId,
-            ):
-                await self.session.execute(delete(table).where(table.person_id == person_id))
-            self.report.count("people", "updated")
-        await self._rows(
-            m.PersonAlternativeName,
-            [
-                {"person_id": person_id, "position": i, "name": n}
-                for i, n in enumerate(p.alternative_names)
-            ],
+            ),
         )
-        await self._rows(
-            m.PersonSource,
-            [
-                {"person_id": person_id, "source_id": self.stored.source_ids[k], "position": i}
-                for i, k in enumerate(p.sources)
-            ],
+        await self._children("people's names", people, self._person_rows)
+        # After every changed person's old identifiers are gone: identifiers may move.
+        await self._children("people's identifiers", people, self._person_external_id_rows)
+        # Every work has its id before any dependent row is written: relations point ahead.
+        works = await self._upsert(
+            "works",
+            _table(m.Work),
+            catalog.works,
+            self.old_works,
+            ids.work_ids,
+            same=lambda old, new: work_json(old) == work_json(new),
+            values=_work_values,
+            children=(
+                m.WorkAlternativeTitle,
+                m.CreditSource,
+                m.Credit,
+                m.WorkTheme,
+                m.WorkRelation,
+                m.WorkSource,
+                m.Dispute,
+                m.WorkFieldSource,
+                m.WorkExternalId,
+            ),
         )
-        await self._rows(
-            m.PersonFieldSource, self._field_rows("person_id", person_id, p.attributions)
-        )
-        return True
+        await self._children("works' credits and themes", works, self._work_rows)
+        return self.report
 
-    async def _external_ids(
-        self, table: Any, parent: str, parent_id: int, record: PersonRecord | WorkRecord
+    async def _upsert(
+        self,
+        kind: str,
+        table: Table,
+        records: Sequence[Any],
+        old_records: dict[str, Any],
+        ids: dict[str, int],
+        *,
+        same: Callable[[Any, Any], bool],
+        values: Callable[[Any], dict[str, Any]],
+        children: tuple[type[Base], ...] = (),
+    ) -> list[Any]:
+        """Insert the new records and update the changed ones (deleting their dependent rows,
+        the ``children``); count them all. Return the records written, new and changed."""
+        key = table.c.key if kind == "sources" else table.c.slug
+        new: list[Any] = []
+        changed: list[Any] = []
+        for record in records:
+            old = old_records.get(record.key if kind == "sources" else record.slug)
+            if old is None:
+                new.append(record)
+            elif same(old, record):
+                self.report.count(kind, "unchanged")
+            else:
+                changed.append(record)
+        total, done = len(new) + len(changed), 0
+        if total:
+            self.progress(f"writing {kind}", 0, total)
+        for chunk in _chunks(new):
+            result = await self.session.execute(
+                insert(table).returning(table.c.id, key), [values(r) for r in chunk]
+            )
+            ids.update((row_key, int(row_id)) for row_id, row_key in result)
+            self.report.counts[kind]["created"] += len(chunk)
+            done += len(chunk)
+            self.progress(f"writing {kind}", done, total)
+        for chunk in _chunks(changed):
+            parent_ids = [ids[r.key if kind == "sources" else r.slug] for r in chunk]
+            statement = update(table).where(table.c.id == bindparam("_id"))
+            if "version" in table.c:  # a changed record is a new version (curators' CONFLICT)
+                statement = statement.values(version=table.c.version + 1)
+            await self.session.execute(
+                statement,
+                [{"_id": i, **values(r)} for i, r in zip(parent_ids, chunk, strict=True)],
+            )
+            for model in children:
+                child = _table(model)
+                parent = child.c.person_id if kind == "people" else child.c.work_id
+                await self.session.execute(delete(child).where(parent.in_(parent_ids)))
+            self.report.counts[kind]["updated"] += len(chunk)
+            done += len(chunk)
+            self.progress(f"writing {kind}", done, total)
+        return new + changed
+
+    async def _children(
+        self,
+        what: str,
+        records: list[Any],
+        rows_of: Callable[[Any, Rows], None],
     ) -> None:
-        rows = [
-            {parent: parent_id, "system": e.system, "value": e.value} for e in record.external_ids
-        ]
-        await self._rows(table, rows)
+        """Insert the dependent rows of ``records``, a batch of records at a time, one
+        statement per table and batch (tables in ``rows``' order: parents first)."""
+        done = 0
+        if records:
+            self.progress(f"writing {what}", 0, len(records))
+        for chunk in _chunks(records):
+            rows: Rows = {}
+            for record in chunk:
+                rows_of(record, rows)
+            for model, table_rows in rows.items():
+                if table_rows:
+                    await self._insert_rows(_table(model), table_rows)
+            done += len(chunk)
+            self.progress(f"writing {what}", done, len(records))
+
+    async def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows with multi-row INSERT statements. An INSERT with RETURNING is what
+        SQLAlchemy batches into multi-row statements ("insertmanyvalues") on both databases;
+        without it, asyncpg would run one INSERT per row, several times slower (and SQLite's
+        executemany is no faster). What it returns (the first key column) is not needed."""
+        first_key = next(iter(table.primary_key.columns))
+        await self.session.execute(insert(table).returning(first_key), rows)
 
     def _field_rows(
         self, parent: str, parent_id: int, attributions: dict[str, list[str]]
@@ -556,125 +640,124 @@ class _Writer:
                 )
         return rows
 
-    async def _rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(table), rows)
+    def _person_rows(self, p: PersonRecord, rows: Rows) -> None:
+        ids = self.stored
+        person_id = ids.person_ids[p.slug]
+        rows.setdefault(m.PersonAlternativeName, []).extend(
+            {"person_id": person_id, "position": i, "name": n}
+            for i, n in enumerate(p.alternative_names)
+        )
+        rows.setdefault(m.PersonSource, []).extend(
+            {"person_id": person_id, "source_id": ids.source_ids[k], "position": i}
+            for i, k in enumerate(p.sources)
+        )
+        rows.setdefault(m.PersonFieldSource, []).extend(
+            self._field_rows("person_id", person_id, p.attributions)
+        )
 
-    async def _work_row(self, w: WorkRecord) -> bool:
-        """Insert or update the work's own row; return whether its record changed at all."""
-        old = self.old_works.get(w.slug)
-        if old is not None and work_json(old) == work_json(w):
-            self.report.count("works", "unchanged")
-            return False
-        values = {
-            "slug": w.slug,
-            "title": w.title,
-            "title_key": sort_key(w.title),
-            "original_title": w.original_title,
-            "kind": w.kind,
-            "year": w.year,
-            "synopsis": w.synopsis,
-            "search_text": search_document(
-                [w.title, *([w.original_title] if w.original_title else []), *w.alternative_titles]
-            ),
-        }
-        if old is None:
-            self.stored.work_ids[w.slug] = await self._insert(m.Work, values)
-            self.report.count("works", "created")
-        else:
-            work_id = self.stored.work_ids[w.slug]
-            await self.session.execute(update(m.Work).where(m.Work.id == work_id).values(**values))
-            for table in (
-                m.WorkAlternativeTitle,
-                m.CreditSource,
-                m.Credit,
-                m.WorkTheme,
-                m.WorkRelation,
-                m.WorkSource,
-                m.Dispute,
-                m.WorkFieldSource,
-                m.WorkExternalId,
-            ):
-                await self.session.execute(delete(table).where(table.work_id == work_id))
-            self.report.count("works", "updated")
-        return True
+    def _person_external_id_rows(self, p: PersonRecord, rows: Rows) -> None:
+        person_id = self.stored.person_ids[p.slug]
+        rows.setdefault(m.PersonExternalId, []).extend(
+            {"person_id": person_id, "system": e.system, "value": e.value} for e in p.external_ids
+        )
 
-    async def _work_children(self, w: WorkRecord) -> None:
+    def _work_rows(self, w: WorkRecord, rows: Rows) -> None:
         ids = self.stored
         work_id = ids.work_ids[w.slug]
-        await self._rows(
-            m.WorkAlternativeTitle,
-            [
-                {"work_id": work_id, "position": i, "title": t}
-                for i, t in enumerate(w.alternative_titles)
-            ],
+        rows.setdefault(m.WorkAlternativeTitle, []).extend(
+            {"work_id": work_id, "position": i, "title": t}
+            for i, t in enumerate(w.alternative_titles)
         )
-        await self._rows(
-            m.Credit,
-            [
-                {
-                    "work_id": work_id,
-                    "person_id": ids.person_ids[c.person],
-                    "role": c.role,
-                    "position": i,
-                }
-                for i, c in enumerate(w.credits)
-            ],
+        credits = [(ids.person_ids[c.person], c) for c in w.credits]
+        rows.setdefault(m.Credit, []).extend(
+            {"work_id": work_id, "person_id": person_id, "role": c.role, "position": i}
+            for i, (person_id, c) in enumerate(credits)
         )
-        await self._rows(
-            m.CreditSource,
-            [
-                {
-                    "work_id": work_id,
-                    "person_id": ids.person_ids[c.person],
-                    "role": c.role,
-                    "source_id": ids.source_ids[key],
-                    "position": j,
-                }
-                for c in w.credits
-                for j, key in enumerate(c.sources)
-            ],
+        rows.setdefault(m.CreditSource, []).extend(
+            {
+                "work_id": work_id,
+                "person_id": person_id,
+                "role": c.role,
+                "source_id": ids.source_ids[key],
+                "position": j,
+            }
+            for person_id, c in credits
+            for j, key in enumerate(c.sources)
         )
-        await self._rows(
-            m.WorkTheme,
-            [
-                {"work_id": work_id, "theme_id": ids.theme_ids[slug], "position": i}
-                for i, slug in enumerate(w.themes)
-            ],
+        rows.setdefault(m.WorkTheme, []).extend(
+            {"work_id": work_id, "theme_id": ids.theme_ids[slug], "position": i}
+            for i, slug in enumerate(w.themes)
         )
-        await self._rows(
-            m.WorkRelation,
-            [
-                {
-                    "work_id": work_id,
-                    "related_work_id": ids.work_ids[r.work],
-                    "type": r.type,
-                    "position": i,
-                }
-                for i, r in enumerate(w.related)
-            ],
+        rows.setdefault(m.WorkRelation, []).extend(
+            {
+                "work_id": work_id,
+                "related_work_id": ids.work_ids[r.work],
+                "type": r.type,
+                "position": i,
+            }
+            for i, r in enumerate(w.related)
         )
-        await self._rows(
-            m.WorkSource,
-            [
-                {"work_id": work_id, "source_id": ids.source_ids[k], "position": i}
-                for i, k in enumerate(w.sources)
-            ],
+        rows.setdefault(m.WorkSource, []).extend(
+            {"work_id": work_id, "source_id": ids.source_ids[k], "position": i}
+            for i, k in enumerate(w.sources)
         )
-        await self._rows(
-            m.Dispute,
-            [
-                {
-                    "work_id": work_id,
-                    "position": i,
-                    "field": d.field,
-                    "stated": d.stated,
-                    "reported": d.reported,
-                    "source_id": ids.source_ids[d.source],
-                    "note": d.note,
-                }
-                for i, d in enumerate(w.disputes)
-            ],
+        rows.setdefault(m.Dispute, []).extend(
+            {
+                "work_id": work_id,
+                "position": i,
+                "field": d.field,
+                "stated": d.stated,
+                "reported": d.reported,
+                "source_id": ids.source_ids[d.source],
+                "note": d.note,
+            }
+            for i, d in enumerate(w.disputes)
         )
-        await self._rows(m.WorkFieldSource, self._field_rows("work_id", work_id, w.attributions))
-        await self._external_ids(m.WorkExternalId, "work_id", work_id, w)
+        rows.setdefault(m.WorkFieldSource, []).extend(
+            self._field_rows("work_id", work_id, w.attributions)
+        )
+        rows.setdefault(m.WorkExternalId, []).extend(
+            {"work_id": work_id, "system": e.system, "value": e.value} for e in w.external_ids
+        )
+
+
+def _source_values(s: SourceRecord) -> dict[str, Any]:
+    return {"key": s.key, "title": s.title, "url": s.url}
+
+
+def _theme_values(t: ThemeRecord) -> dict[str, Any]:
+    return {
+        "slug": t.slug,
+        "name": t.name,
+        "name_key": sort_key(t.name),
+        "description": t.description,
+        "search_text": search_document([t.name]),
+    }
+
+
+def _person_values(p: PersonRecord) -> dict[str, Any]:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "name_key": sort_key(p.name),
+        "original_name": p.original_name,
+        "biography": p.biography,
+        "search_text": search_document(
+            [p.name, *([p.original_name] if p.original_name else []), *p.alternative_names]
+        ),
+    }
+
+
+def _work_values(w: WorkRecord) -> dict[str, Any]:
+    return {
+        "slug": w.slug,
+        "title": w.title,
+        "title_key": sort_key(w.title),
+        "original_title": w.original_title,
+        "kind": w.kind,
+        "year": w.year,
+        "synopsis": w.synopsis,
+        "search_text": search_document(
+            [w.title, *([w.original_title] if w.original_title else []), *w.alternative_titles]
+        ),
+    }
