@@ -1,7 +1,7 @@
 """The ``nkcinema`` command: serve, seed, export, and wrap Alembic's migrations.
 
 nkcinema serve [--host H] [--port P] [--workers N]
-nkcinema seed [FILE ...]
+nkcinema seed [FILE ...] | --synthetic N [--seed S] [--output FILE]
 nkcinema export [--output FILE]
 nkcinema db upgrade [REV] | downgrade [REV] | current
 nkcinema schema
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic.config import Config
 from alembic.util import CommandError
@@ -25,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alembic import command
 from db import models
 from db.catalog_format import CatalogError
-from db.catalog_io import export_catalog
+from db.catalog_io import dump_catalog, export_catalog
 from db.engine import create_engine, session_factory
-from seeds import seed
+from seeds import ProgressBar, seed
 from settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -105,22 +106,58 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"nkcinema: GraphiQL at http://{host}:{port}/graphql", flush=True)
+    where: dict[str, Any] = {"host": host, "port": port}
+    shared = listening_socket(host, port) if args.workers > 1 else None  # kept open: uvicorn
+    if shared is not None:  # gets only its file descriptor
+        where = {"fd": shared.fileno()}
     uvicorn.run(
         "app:create_app",
         factory=True,
-        host=host,
-        port=port,
         workers=args.workers,
         log_config=log_config(settings),
         access_log=False,  # the app's own access log (app.AccessLog) has the request ids
+        **where,
     )
     return 0
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The TCP socket several workers share, with TCP_NODELAY set on it (connections accepted
+    on it inherit it). uvicorn binds its shared socket without declaring the TCP protocol, so
+    asyncio does not set TCP_NODELAY on connections accepted there, and every response after
+    a keep-alive connection's first waits ~40 ms on Nagle's algorithm and delayed ACKs."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    if args.synthetic is None:
+        if args.output is not None or args.seed is not None:
+            args.seed_parser.error("--seed and --output go with --synthetic N")
+    elif args.files:
+        args.seed_parser.error("--synthetic N generates the catalog: give no FILE with it")
+    if args.synthetic is not None and args.output is not None:
+        return _write_synthetic(args.synthetic, _synthetic_seed(args), Path(args.output))
     files = [Path(f) for f in args.files] or None
+    documents: list[tuple[str, Any]] | None = None
+    progress: ProgressBar | None = None
+    if args.synthetic is not None:
+        progress = ProgressBar()
+        documents = [_synthetic_document(args.synthetic, _synthetic_seed(args), progress)]
     try:
-        report = _run(lambda e: seed(session_factory(e), files), settings.database_url)
+        try:
+            report = _run(
+                lambda e: seed(session_factory(e), files, documents=documents, progress=progress),
+                settings.database_url,
+            )
+        finally:
+            if progress is not None:
+                progress.close()  # a failure's message starts on a line of its own
     except CatalogError as error:
         print("nkcinema seed: nothing was written; the catalog is unchanged:", file=sys.stderr)
         for problem in error.problems:
@@ -134,6 +171,45 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"nkcinema seed: {report}")
     return 0
+
+
+def _synthetic_seed(args: argparse.Namespace) -> int:
+    return 1 if args.seed is None else int(args.seed)
+
+
+def _synthetic_document(
+    works: int, seed_value: int, progress: ProgressBar
+) -> tuple[str, dict[str, Any]]:
+    from seeds.synthetic import synthetic_catalog
+
+    document = synthetic_catalog(
+        works, seed_value, progress=lambda done, total: progress("generating", done, total)
+    )
+    return f"synthetic catalog ({works} works, seed {seed_value})", document
+
+
+def _write_synthetic(works: int, seed_value: int, output: Path) -> int:
+    """``seed --synthetic N --output FILE``: the catalog as an interchange file, no database."""
+    progress = ProgressBar()
+    _, document = _synthetic_document(works, seed_value, progress)
+    progress("writing " + str(output), 0, 1)
+    output.write_text(dump_catalog(document), encoding="utf-8")
+    progress("writing " + str(output), 1, 1)
+    print(
+        f"nkcinema seed: wrote a synthetic catalog of {works} works (seed {seed_value}) "
+        f"to {output}; the database was not touched"
+    )
+    return 0
+
+
+def _work_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of works: {value!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"the number of works must be at least 1; got {count}")
+    return count
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,6 +243,36 @@ def cmd_schema(_args: argparse.Namespace, _settings: Settings) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    """Curators' API tokens: a new one is printed once (only its hash is kept)."""
+    from db.tokens import TokenError, create_token, list_tokens, revoke_token
+
+    async def run(engine: Any) -> int:
+        async with session_factory(engine)() as session, session.begin():
+            if args.action == "create":
+                secret = await create_token(session, args.name, args.scope)
+                print(secret)
+                print(
+                    f"nkcinema token: created {args.name!r} ({args.scope}); this is the only "
+                    "time the token is shown",
+                    file=sys.stderr,
+                )
+            elif args.action == "revoke":
+                await revoke_token(session, args.name)
+                print(f"nkcinema token: revoked {args.name!r}", file=sys.stderr)
+            else:
+                for row in await list_tokens(session):
+                    state = "revoked" if row.revoked_at else "active"
+                    print(f"{row.name}\t{row.scope}\t{state}\t{row.created_at:%Y-%m-%d}")
+        return 0
+
+    try:
+        return int(_run(run, settings.database_url))
+    except TokenError as error:
+        print(f"nkcinema token: {error}", file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nkcinema",
@@ -180,9 +286,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(handler=cmd_serve)
 
-    seed_cmd = sub.add_parser("seed", help="load catalog files (default: the bundled seeds)")
+    seed_cmd = sub.add_parser(
+        "seed", help="load catalog files (default: the bundled seeds) or a synthetic catalog"
+    )
     seed_cmd.add_argument("files", nargs="*", metavar="FILE", help="interchange JSON files")
-    seed_cmd.set_defaults(handler=cmd_seed)
+    seed_cmd.add_argument(
+        "--synthetic",
+        type=_work_count,
+        metavar="N",
+        help="load a generated, deterministic catalog of N works instead of files",
+    )
+    seed_cmd.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="with --synthetic: the generator's seed (default 1); same N and S, same catalog",
+    )
+    seed_cmd.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="with --synthetic: write the catalog to FILE (interchange JSON), not the database",
+    )
+    seed_cmd.set_defaults(handler=cmd_seed, seed_parser=seed_cmd)
 
     export = sub.add_parser("export", help="write the whole catalog as interchange JSON")
     export.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
@@ -195,6 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema_cmd = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema_cmd.set_defaults(handler=cmd_schema)
+
+    token = sub.add_parser("token", help="curators' API tokens (create, list, revoke)")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    create = token_actions.add_parser("create", help="create a token and print it (once)")
+    create.add_argument("--name", required=True, help="who or what the token is for")
+    create.add_argument("--scope", choices=("editor", "admin"), default="editor")
+    token_actions.add_parser("list", help="list tokens (names, scopes, states; never tokens)")
+    revoke = token_actions.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name")
+    token.set_defaults(handler=cmd_token)
     return parser
 
 

@@ -83,7 +83,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def serve(
-    database_url: str | None, cwd: Path, name: str = "server", **env: str
+    database_url: str | None,
+    cwd: Path,
+    name: str = "server",
+    *,
+    args: tuple[str, ...] = (),
+    **env: str,
 ) -> Iterator[Server]:
     """Start `nkcinema serve` on a free port (with ``env`` set); wait until /healthz answers;
     always stop it."""
@@ -92,7 +97,7 @@ def serve(
     stderr_path = cwd.parent / f"{name}-{port}.err"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
-            [NKCINEMA, "serve", "--port", str(port)],
+            [NKCINEMA, "serve", "--port", str(port), *args],
             cwd=cwd,
             env=server_env(database_url, **env),
             stdout=out,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import graphql
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -455,13 +456,28 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 
 def _unreadable(sent: Sent) -> bool:
-    """Text no UTF-8 can carry (lone surrogates, which JSON can spell) or JSON nested deeper
-    than a parser should follow: a 400 is a fine answer."""
+    """Text no UTF-8 can carry (lone surrogates, which JSON can spell), JSON nested deeper
+    than a parser should follow, or a document with no operation to run (``input A``; or
+    none of the name asked for): a 400 is a fine answer."""
     return (
         _has_lone_surrogate(sent.query)
         or _has_lone_surrogate(sent.variables)
         or _json_depth(sent.raw or "") >= 500
+        or _no_operation(sent)
     )
+
+
+def _no_operation(sent: Sent) -> bool:
+    if not isinstance(sent.query, str):
+        return False
+    try:
+        document = graphql.parse(sent.query, max_tokens=10_000)
+    except (graphql.GraphQLError, RecursionError):
+        return False  # a parse error: answered as a GraphQL error, not a 400
+    operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    if sent.operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == sent.operation_name]
+    return len(operations) != 1
 
 
 def _json_depth(text: str) -> int:

@@ -320,3 +320,23 @@ async def test_export_round_trips_after_mutations(
     ok("db", "upgrade", database_url=empty_database, cwd=tmp_path)
     ok("seed", str(copy), database_url=empty_database, cwd=tmp_path)
     assert export(empty_database, tmp_path) == exported
+
+
+async def test_a_seed_that_changes_a_work_makes_a_curators_version_stale(
+    own_app: tuple[httpx.AsyncClient, str, str], tmp_path: Path
+) -> None:
+    client, token, database_url = own_app
+    curator = Curator(client, token)
+    catalog = json.loads(export(database_url, tmp_path))
+    [work] = [w for w in catalog["works"] if w["slug"] == "pulgasari"]
+    work["synopsis"] = "Seeded again, differently."
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(catalog), "utf-8")
+    ok("seed", str(changed), database_url=database_url, cwd=tmp_path)
+    stale = _data(
+        await curator(UPDATE, {"input": {"slug": "pulgasari", "version": 1, "year": 1990}}),
+        "updateWork",
+    )
+    assert [e["code"] for e in stale["userErrors"]] == ["CONFLICT"]
+    read = await curator('{ work(slug: "pulgasari") { version synopsis } }')
+    assert read["data"]["work"] == {"version": 2, "synopsis": "Seeded again, differently."}
