@@ -172,6 +172,33 @@ async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
             .order_by(m.WorkTheme.position)
         )
     )
+    credits = [
+        [person, str(role)]
+        for person, role in await session.execute(
+            select(m.Person.slug, m.Credit.role)
+            .join(m.Credit, m.Credit.person_id == m.Person.id)
+            .where(m.Credit.work_id == work.id)
+            .order_by(m.Credit.position)
+        )
+    ]
+    related = m.Work.__table__.alias("related")
+    relations = [
+        [str(kind), slug]
+        for kind, slug in await session.execute(
+            select(m.WorkRelation.type, related.c.slug)
+            .join(related, related.c.id == m.WorkRelation.related_work_id)
+            .where(m.WorkRelation.work_id == work.id)
+            .order_by(m.WorkRelation.position)
+        )
+    ]
+    disputes = [
+        {"position": position, "field": field, "stated": stated, "reported": reported}
+        for position, field, stated, reported in await session.execute(
+            select(m.Dispute.position, m.Dispute.field, m.Dispute.stated, m.Dispute.reported)
+            .where(m.Dispute.work_id == work.id)
+            .order_by(m.Dispute.position)
+        )
+    ]
     return {
         "slug": work.slug,
         "title": work.title,
@@ -181,6 +208,9 @@ async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
         "synopsis": work.synopsis,
         "directors": directors,
         "themes": themes,
+        "credits": credits,
+        "related": relations,
+        "disputes": disputes,
         "version": work.version,
     }
 
@@ -193,13 +223,14 @@ async def _record(
     source: str | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    subject_type: str = "work",
 ) -> None:
     session.add(
         m.Change(
             at=datetime.now(UTC),
             actor=actor,
             operation=operation,
-            subject_type="work",
+            subject_type=subject_type,
             subject_slug=slug,
             source_key=source,
             before=json.dumps(before, ensure_ascii=False) if before is not None else None,

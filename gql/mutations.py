@@ -11,18 +11,20 @@ and ETags change with it (``db.curation``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
-from db import curation
+from db import curation, curation_links, curation_names
 from db.engine import SQLITE_BEGIN
-from db.enums import WorkKind
+from db.enums import CreditRole, WorkKind, WorkRelationType
 from gql.auth import require
 from gql.context import Info
 from gql.inputs import text_argument
+from gql.types.person import Person
+from gql.types.theme import Theme
 from gql.types.work import Work
 
 Slugs = Annotated[list[str] | None, strawberry.argument(description="Slugs, in order.")]
@@ -48,6 +50,62 @@ class WorkPayload:
 class DeleteWorkPayload:
     deleted_slug: str | None = strawberry.field(description="The slug deleted (null on errors).")
     user_errors: list[UserError] = strawberry.field(description="Empty when the work is gone.")
+
+
+@strawberry.type(description="The outcome of a person mutation.")
+class PersonPayload:
+    person: Person | None = strawberry.field(description="The person as now (null on errors).")
+    user_errors: list[UserError] = strawberry.field(description="Empty when the change applied.")
+
+
+@strawberry.type(description="The outcome of a theme mutation.")
+class ThemePayload:
+    theme: Theme | None = strawberry.field(description="The theme as now (null on errors).")
+    user_errors: list[UserError] = strawberry.field(description="Empty when the change applied.")
+
+
+@strawberry.type(description="The outcome of deleting a person or a theme.")
+class DeletePayload:
+    deleted_slug: str | None = strawberry.field(description="The slug deleted (null on errors).")
+    user_errors: list[UserError] = strawberry.field(description="Empty when it is gone.")
+
+
+@strawberry.input(description="A new person. The slug is made from the name unless given.")
+class CreatePersonInput:
+    name: str = strawberry.field(description="Name as the catalog states it.")
+    slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from name).")
+    original_name: str | None = strawberry.field(default=UNSET, description="Hangul name.")
+    biography: str | None = strawberry.field(default=UNSET, description="What is known.")
+
+
+@strawberry.input(description="Changes to a person: only the fields given change.")
+class UpdatePersonInput:
+    slug: str = strawberry.field(description="The person to change.")
+    version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
+    name: str | None = strawberry.field(default=UNSET, description="New name.")
+    original_name: str | None = strawberry.field(default=UNSET, description="New Hangul name.")
+    biography: str | None = strawberry.field(default=UNSET, description="New biography.")
+
+
+@strawberry.input(description="A new theme. The slug is made from the name unless given.")
+class CreateThemeInput:
+    name: str = strawberry.field(description="Name of the theme.")
+    slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from name).")
+    description: str | None = strawberry.field(default=UNSET, description="What it covers.")
+
+
+@strawberry.input(description="Changes to a theme: only the fields given change.")
+class UpdateThemeInput:
+    slug: str = strawberry.field(description="The theme to change.")
+    version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
+    name: str | None = strawberry.field(default=UNSET, description="New name.")
+    description: str | None = strawberry.field(default=UNSET, description="New description.")
+
+
+@strawberry.input(description="A person or theme to delete.")
+class DeleteInputBySlug:
+    slug: str = strawberry.field(description="The record to delete.")
+    version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
 
 
 @strawberry.input(description="A new work. Its slug is made from the title unless given.")
@@ -154,8 +212,8 @@ def _errors(outcome: curation.Outcome) -> list[UserError]:
     return [UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors]
 
 
-@strawberry.type(description="Change the catalog (needs `Authorization: Bearer <token>`).")
-class Mutation:
+@strawberry.type(description="Change works (needs `Authorization: Bearer <token>`).")
+class WorkMutations:
     @strawberry.mutation(description="Add a work.")
     async def create_work(self, info: Info, input: CreateInput) -> WorkPayload:
         actor = (await require(info, "editor")).name
@@ -202,3 +260,384 @@ class Mutation:
         outcome = await _apply(info, write)
         deleted = None if outcome.errors else input.slug
         return DeleteWorkPayload(deleted_slug=deleted, user_errors=_errors(outcome))
+
+
+def _named_fields(data: Any, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: _text(getattr(data, name), name) for name in names}
+
+
+async def _named(
+    info: Info, write: Callable[[AsyncSession], Awaitable[curation_names.Outcome]]
+) -> curation_names.Outcome:
+    async def as_work_outcome(session: AsyncSession) -> curation.Outcome:
+        outcome = await write(session)
+        holder.append(outcome)
+        return curation.Outcome(errors=list(outcome.errors or []))
+
+    holder: list[curation_names.Outcome] = []
+    await _apply(info, as_work_outcome)
+    return holder[0]
+
+
+def _named_errors(outcome: curation_names.Outcome) -> list[UserError]:
+    return [
+        UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors or []
+    ]
+
+
+PersonFields = ("name", "original_name", "biography")
+ThemeFields = ("name", "description")
+
+
+@strawberry.type(description="Change people and themes (needs `Authorization: Bearer <token>`).")
+class NamedMutations:
+    @strawberry.mutation(description="Add a person.")
+    async def create_person(
+        self,
+        info: Info,
+        input: Annotated[CreatePersonInput, strawberry.argument(description="The person.")],
+    ) -> PersonPayload:
+        actor = (await require(info, "editor")).name
+        fields, slug = _named_fields(input, PersonFields), _text(input.slug, "slug")
+        outcome = await _named(
+            info,
+            lambda s: curation_names.create(s, curation_names.PERSON, actor, fields, slug),
+        )
+        person = Person.from_row(outcome.record) if outcome.record is not None else None
+        return PersonPayload(person=person, user_errors=_named_errors(outcome))
+
+    @strawberry.mutation(description="Change a person's name, Hangul name or biography.")
+    async def update_person(
+        self,
+        info: Info,
+        input: Annotated[UpdatePersonInput, strawberry.argument(description="The changes.")],
+    ) -> PersonPayload:
+        actor = (await require(info, "editor")).name
+        fields = _named_fields(input, PersonFields)
+        outcome = await _named(
+            info,
+            lambda s: curation_names.change(
+                s, curation_names.PERSON, actor, input.slug, input.version, fields
+            ),
+        )
+        person = Person.from_row(outcome.record) if outcome.record is not None else None
+        return PersonPayload(person=person, user_errors=_named_errors(outcome))
+
+    @strawberry.mutation(
+        description="Delete a person without credits (needs an admin token; REFERENCED if "
+        "the person has credits)."
+    )
+    async def delete_person(
+        self,
+        info: Info,
+        input: Annotated[DeleteInputBySlug, strawberry.argument(description="The person.")],
+    ) -> DeletePayload:
+        actor = (await require(info, "admin")).name
+        outcome = await _named(
+            info,
+            lambda s: curation_names.remove(
+                s, curation_names.PERSON, actor, input.slug, input.version
+            ),
+        )
+        deleted = None if outcome.errors else input.slug
+        return DeletePayload(deleted_slug=deleted, user_errors=_named_errors(outcome))
+
+    @strawberry.mutation(description="Add a theme.")
+    async def create_theme(
+        self,
+        info: Info,
+        input: Annotated[CreateThemeInput, strawberry.argument(description="The theme.")],
+    ) -> ThemePayload:
+        actor = (await require(info, "editor")).name
+        fields, slug = _named_fields(input, ThemeFields), _text(input.slug, "slug")
+        outcome = await _named(
+            info,
+            lambda s: curation_names.create(s, curation_names.THEME, actor, fields, slug),
+        )
+        theme = Theme.from_row(outcome.record) if outcome.record is not None else None
+        return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
+
+    @strawberry.mutation(description="Change a theme's name or description.")
+    async def update_theme(
+        self,
+        info: Info,
+        input: Annotated[UpdateThemeInput, strawberry.argument(description="The changes.")],
+    ) -> ThemePayload:
+        actor = (await require(info, "editor")).name
+        fields = _named_fields(input, ThemeFields)
+        outcome = await _named(
+            info,
+            lambda s: curation_names.change(
+                s, curation_names.THEME, actor, input.slug, input.version, fields
+            ),
+        )
+        theme = Theme.from_row(outcome.record) if outcome.record is not None else None
+        return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
+
+    @strawberry.mutation(
+        description="Delete a theme no work is tagged with (needs an admin token)."
+    )
+    async def delete_theme(
+        self,
+        info: Info,
+        input: Annotated[DeleteInputBySlug, strawberry.argument(description="The theme.")],
+    ) -> DeletePayload:
+        actor = (await require(info, "admin")).name
+        outcome = await _named(
+            info,
+            lambda s: curation_names.remove(
+                s, curation_names.THEME, actor, input.slug, input.version
+            ),
+        )
+        deleted = None if outcome.errors else input.slug
+        return DeletePayload(deleted_slug=deleted, user_errors=_named_errors(outcome))
+
+
+@strawberry.input(description="A credit of a work: a person in a role.")
+class CreditInput:
+    slug: str = strawberry.field(description="The work.")
+    version: int = strawberry.field(description="The work's version you read.")
+    person: str = strawberry.field(description="The person's slug.")
+    role: CreditRole = strawberry.field(description="The role.")
+
+
+@strawberry.input(description="One credit in a new billing order.")
+class CreditKey:
+    person: str = strawberry.field(description="The person's slug.")
+    role: CreditRole = strawberry.field(description="The role.")
+
+
+@strawberry.input(description="A work's credits in their new billing order: every one, once.")
+class ReorderCreditsInput:
+    slug: str = strawberry.field(description="The work.")
+    version: int = strawberry.field(description="The work's version you read.")
+    order: list[CreditKey] = strawberry.field(description="Every credit, in billing order.")
+
+
+@strawberry.input(description="A theme tag on a work.")
+class TagInput:
+    slug: str = strawberry.field(description="The work.")
+    version: int = strawberry.field(description="The work's version you read.")
+    theme: str = strawberry.field(description="The theme's slug.")
+
+
+@strawberry.input(description='A relation "this work <type> that work".')
+class RelationInput:
+    slug: str = strawberry.field(description="This work.")
+    version: int = strawberry.field(description="This work's version you read.")
+    type: WorkRelationType = strawberry.field(description="How it relates.")
+    work: str = strawberry.field(description="That work's slug (not this work's).")
+
+
+@strawberry.input(description="A new source statements can cite.")
+class CreateSourceInput:
+    key: str = strawberry.field(description="A short unique key, e.g. `kfa-1972-catalogue`.")
+    title: str = strawberry.field(description="Its title.")
+    url: str | None = strawberry.field(default=UNSET, description="Its http(s) address.")
+
+
+@strawberry.input(description="A reference that contradicts what the work's record states.")
+class AddDisputeInput:
+    slug: str = strawberry.field(description="The work.")
+    version: int = strawberry.field(description="The work's version you read.")
+    field: str = strawberry.field(description="`year`, `directors`, `title`, `kind` …")
+    stated: str = strawberry.field(description="What the record states.")
+    reported: str = strawberry.field(description="What the source reports.")
+    source: str = strawberry.field(description="The source's key.")
+    note: str | None = strawberry.field(default=UNSET, description="A note for readers.")
+
+
+@strawberry.input(description="A dispute to remove, by its position among the work's.")
+class RemoveDisputeInput:
+    slug: str = strawberry.field(description="The work.")
+    version: int = strawberry.field(description="The work's version you read.")
+    position: int = strawberry.field(description="0 for the first dispute listed, and so on.")
+
+
+@strawberry.type(description="The outcome of creating a source.")
+class SourcePayload:
+    key: str | None = strawberry.field(description="The new source's key (null on errors).")
+    user_errors: list[UserError] = strawberry.field(description="Empty when it was created.")
+
+
+def _work_payload(outcome: curation.Outcome) -> WorkPayload:
+    work = Work.from_row(outcome.work) if outcome.work is not None else None
+    return WorkPayload(work=work, user_errors=_errors(outcome))
+
+
+@strawberry.type(description="Change what hangs off works (needs `Authorization: Bearer <token>`).")
+class LinkMutations:
+    @strawberry.mutation(description="Credit a person on a work (billed last).")
+    async def add_credit(
+        self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.add_credit(
+                    s, actor, input.slug, input.version, input.person, input.role
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Remove a person's credit in a role from a work.")
+    async def remove_credit(
+        self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.remove_credit(
+                    s, actor, input.slug, input.version, input.person, input.role
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Put a work's credits in a new billing order.")
+    async def reorder_credits(
+        self,
+        info: Info,
+        input: Annotated[ReorderCreditsInput, strawberry.argument(description="The order.")],
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        order = [(c.person, c.role) for c in input.order]
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.reorder_credits(
+                    s, actor, input.slug, input.version, order
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Tag a work with a theme.")
+    async def tag_work(
+        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.tag(
+                    s, actor, input.slug, input.version, input.theme, add=True
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Remove a theme tag from a work.")
+    async def untag_work(
+        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.tag(
+                    s, actor, input.slug, input.version, input.theme, add=False
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Record that this work <type> that work (not itself).")
+    async def relate_works(
+        self,
+        info: Info,
+        input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.relate(
+                    s, actor, input.slug, input.version, input.type, input.work, add=True
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Remove a relation between two works.")
+    async def unrelate_works(
+        self,
+        info: Info,
+        input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.relate(
+                    s, actor, input.slug, input.version, input.type, input.work, add=False
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Add a source that statements and disputes can cite.")
+    async def create_source(
+        self,
+        info: Info,
+        input: Annotated[CreateSourceInput, strawberry.argument(description="The source.")],
+    ) -> SourcePayload:
+        actor = (await require(info, "editor")).name
+        key, title = _text(input.key, "key") or "", _text(input.title, "title") or ""
+        url = _text(input.url, "url")
+        created: list[Any] = []
+
+        async def write(session: AsyncSession) -> curation.Outcome:
+            source, errors = await curation_links.create_source(session, actor, key, title, url)
+            created.append(source)
+            return curation.Outcome(errors=errors)
+
+        outcome = await _apply(info, write)
+        made = created[0] if created and not outcome.errors else None
+        return SourcePayload(key=made.key if made else None, user_errors=_errors(outcome))
+
+    @strawberry.mutation(description="Record that a source contradicts a work's record.")
+    async def add_dispute(
+        self,
+        info: Info,
+        input: Annotated[AddDisputeInput, strawberry.argument(description="The dispute.")],
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        stated, reported = (
+            _text(input.stated, "stated") or "",
+            _text(input.reported, "reported") or "",
+        )
+        note = _text(input.note, "note")
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.add_dispute(
+                    s,
+                    actor,
+                    input.slug,
+                    input.version,
+                    input.field,
+                    stated,
+                    reported,
+                    input.source,
+                    note,
+                ),
+            )
+        )
+
+    @strawberry.mutation(description="Remove a dispute from a work.")
+    async def remove_dispute(
+        self,
+        info: Info,
+        input: Annotated[RemoveDisputeInput, strawberry.argument(description="The dispute.")],
+    ) -> WorkPayload:
+        actor = (await require(info, "editor")).name
+        return _work_payload(
+            await _apply(
+                info,
+                lambda s: curation_links.remove_dispute(
+                    s, actor, input.slug, input.version, input.position
+                ),
+            )
+        )
+
+
+@strawberry.type(description="Change the catalog (needs `Authorization: Bearer <token>`).")
+class Mutation(WorkMutations, NamedMutations, LinkMutations):
+    pass

@@ -41,6 +41,9 @@ class Person(Node):
     name: str = strawberry.field(description="Name as the catalog states it (romanized).")
     original_name: str | None = strawberry.field(description="Hangul name where known.")
     biography: str | None = strawberry.field(description="What the catalog states about them.")
+    version: int = strawberry.field(
+        description="Increases with every change; an update names the version it read."
+    )
 
     @classmethod
     def from_row(cls, row: m.Person) -> Person:
@@ -51,6 +54,7 @@ class Person(Node):
             name=row.name,
             original_name=row.original_name,
             biography=row.biography,
+            version=row.version,
         )
 
     @strawberry.field(description="Other spellings and romanizations of the name.")

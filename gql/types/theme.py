@@ -28,6 +28,9 @@ class Theme(Node):
     slug: str = strawberry.field(description="Stable, human-readable, unique among themes.")
     name: str = strawberry.field(description="The theme's name.")
     description: str | None = strawberry.field(description="What the theme covers.")
+    version: int = strawberry.field(
+        description="Increases with every change; an update names the version it read."
+    )
 
     @classmethod
     def from_row(cls, row: m.Theme) -> Theme:
@@ -37,6 +40,7 @@ class Theme(Node):
             slug=row.slug,
             name=row.name,
             description=row.description,
+            version=row.version,
         )
 
     @strawberry.field(

@@ -180,12 +180,81 @@ async def test_delete_needs_an_admin_and_keeps_the_catalog_consistent(
 
 # -- every mutation is protected ----------------------------------------------------------------
 
+CREATE_PERSON = """mutation($input: CreatePersonInput!) { createPerson(input: $input) {
+  person { slug name originalName version } userErrors { field code message } } }"""
+UPDATE_PERSON = """mutation($input: UpdatePersonInput!) { updatePerson(input: $input) {
+  person { slug name version } userErrors { field code message } } }"""
+DELETE_PERSON = """mutation($input: DeleteInputBySlug!) { deletePerson(input: $input) {
+  deletedSlug userErrors { field code message } } }"""
+CREATE_THEME = """mutation($input: CreateThemeInput!) { createTheme(input: $input) {
+  theme { slug name version } userErrors { field code message } } }"""
+UPDATE_THEME = """mutation($input: UpdateThemeInput!) { updateTheme(input: $input) {
+  theme { slug name description version } userErrors { field code message } } }"""
+DELETE_THEME = """mutation($input: DeleteInputBySlug!) { deleteTheme(input: $input) {
+  deletedSlug userErrors { field code message } } }"""
+
 SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "createWork": (CREATE, {"input": {"title": "Probe", "kind": "FILM"}}),
     "updateWork": (UPDATE, {"input": {"slug": "pulgasari", "version": 1, "year": 1999}}),
     "deleteWork": (DELETE, {"input": {"slug": "sea-of-blood", "version": 1}}),
+    "createPerson": (CREATE_PERSON, {"input": {"name": "Probe Person"}}),
+    "updatePerson": (UPDATE_PERSON, {"input": {"slug": "choe-ik-kyu", "version": 1, "name": "X"}}),
+    "deletePerson": (DELETE_PERSON, {"input": {"slug": "choe-ik-kyu", "version": 1}}),
+    "createTheme": (CREATE_THEME, {"input": {"name": "Probe Theme"}}),
+    "updateTheme": (UPDATE_THEME, {"input": {"slug": "family", "version": 1, "name": "X"}}),
+    "deleteTheme": (DELETE_THEME, {"input": {"slug": "family", "version": 1}}),
 }
-NEEDS_ADMIN = {"deleteWork"}
+LINK = "work { slug version } userErrors { field code message }"
+ADD_CREDIT = f"mutation($input: CreditInput!) {{ addCredit(input: $input) {{ {LINK} }} }}"
+REMOVE_CREDIT = f"mutation($input: CreditInput!) {{ removeCredit(input: $input) {{ {LINK} }} }}"
+REORDER = f"mutation($input: ReorderCreditsInput!) {{ reorderCredits(input: $input) {{ {LINK} }} }}"
+TAG = f"mutation($input: TagInput!) {{ tagWork(input: $input) {{ {LINK} }} }}"
+UNTAG = f"mutation($input: TagInput!) {{ untagWork(input: $input) {{ {LINK} }} }}"
+RELATE = f"mutation($input: RelationInput!) {{ relateWorks(input: $input) {{ {LINK} }} }}"
+UNRELATE = f"mutation($input: RelationInput!) {{ unrelateWorks(input: $input) {{ {LINK} }} }}"
+SOURCE = """mutation($input: CreateSourceInput!) { createSource(input: $input) {
+  key userErrors { field code message } } }"""
+DISPUTE = f"mutation($input: AddDisputeInput!) {{ addDispute(input: $input) {{ {LINK} }} }}"
+UNDISPUTE = f"mutation($input: RemoveDisputeInput!) {{ removeDispute(input: $input) {{ {LINK} }} }}"
+ON_PULGASARI = {"slug": "pulgasari", "version": 1}
+SAMPLES.update(
+    {
+        "addCredit": (
+            ADD_CREDIT,
+            {"input": {**ON_PULGASARI, "person": "kim-ki-nam", "role": "WRITER"}},
+        ),
+        "removeCredit": (
+            REMOVE_CREDIT,
+            {"input": {**ON_PULGASARI, "person": "chong-gon-jo", "role": "DIRECTOR"}},
+        ),
+        "reorderCredits": (REORDER, {"input": {**ON_PULGASARI, "order": []}}),
+        "tagWork": (TAG, {"input": {**ON_PULGASARI, "theme": "family"}}),
+        "untagWork": (UNTAG, {"input": {**ON_PULGASARI, "theme": "fantasy"}}),
+        "relateWorks": (
+            RELATE,
+            {"input": {**ON_PULGASARI, "type": "REMAKES", "work": "sea-of-blood"}},
+        ),
+        "unrelateWorks": (
+            UNRELATE,
+            {"input": {**ON_PULGASARI, "type": "REMAKES", "work": "sea-of-blood"}},
+        ),
+        "createSource": (SOURCE, {"input": {"key": "probe", "title": "Probe"}}),
+        "addDispute": (
+            DISPUTE,
+            {
+                "input": {
+                    **ON_PULGASARI,
+                    "field": "year",
+                    "stated": "1985",
+                    "reported": "1986",
+                    "source": "seed-document",
+                }
+            },
+        ),
+        "removeDispute": (UNDISPUTE, {"input": {**ON_PULGASARI, "position": 0}}),
+    }
+)
+NEEDS_ADMIN = {"deleteWork", "deletePerson", "deleteTheme"}
 
 
 def test_every_mutation_in_the_schema_has_a_sample() -> None:
@@ -340,3 +409,179 @@ async def test_a_seed_that_changes_a_work_makes_a_curators_version_stale(
     assert [e["code"] for e in stale["userErrors"]] == ["CONFLICT"]
     read = await curator('{ work(slug: "pulgasari") { version synopsis } }')
     assert read["data"]["work"] == {"version": 2, "synopsis": "Seeded again, differently."}
+
+
+async def test_people_and_themes_are_created_changed_and_deleted(
+    editor: Curator, admin: Curator, session: AsyncSession
+) -> None:
+    person = _data(
+        await editor(CREATE_PERSON, {"input": {"name": "Ri Hyon-sun", "originalName": "리현순"}}),
+        "createPerson",
+    )
+    assert person["userErrors"] == [] and person["person"]["slug"] == "ri-hyon-sun"
+    renamed = _data(
+        await editor(
+            UPDATE_PERSON, {"input": {"slug": "ri-hyon-sun", "version": 1, "name": "Ri Hyon-son"}}
+        ),
+        "updatePerson",
+    )
+    assert renamed["person"] == {"slug": "ri-hyon-sun", "name": "Ri Hyon-son", "version": 2}
+    found = await editor('{ search(query: "ri hyon son") { ... on Person { slug } } }')
+    assert {"slug": "ri-hyon-sun"} in found["data"]["search"]  # the search index follows
+    gone = _data(
+        await admin(DELETE_PERSON, {"input": {"slug": "ri-hyon-sun", "version": 2}}), "deletePerson"
+    )
+    assert gone == {"deletedSlug": "ri-hyon-sun", "userErrors": []}
+
+    theme = _data(await editor(CREATE_THEME, {"input": {"name": "Family"}}), "createTheme")
+    assert theme["theme"]["slug"] == "family-2"  # "family" is taken
+    described = _data(
+        await editor(
+            UPDATE_THEME,
+            {"input": {"slug": "family-2", "version": 1, "description": "Kinship."}},
+        ),
+        "updateTheme",
+    )
+    assert described["theme"]["description"] == "Kinship." and described["theme"]["version"] == 2
+    history = _data(await editor(CHANGES), "changes")["nodes"]
+    assert [h["operation"] for h in history][:3] == ["updateTheme", "createTheme", "deletePerson"]
+
+
+async def test_what_is_in_use_cannot_be_deleted(admin: Curator, session: AsyncSession) -> None:
+    before = await export_catalog(session)
+    for query, field, slug in (
+        (DELETE_PERSON, "deletePerson", "choe-ik-kyu"),  # has credits
+        (DELETE_THEME, "deleteTheme", "family"),  # tags works
+    ):
+        refused = _data(await admin(query, {"input": {"slug": slug, "version": 1}}), field)
+        assert [e["code"] for e in refused["userErrors"]] == ["REFERENCED"], refused
+    stale = _data(
+        await admin(UPDATE_THEME, {"input": {"slug": "family", "version": 7, "name": "F"}}),
+        "updateTheme",
+    )
+    assert [e["code"] for e in stale["userErrors"]] == ["CONFLICT"]
+    blank = _data(await admin(CREATE_PERSON, {"input": {"name": " "}}), "createPerson")
+    assert [(e["field"], e["code"]) for e in blank["userErrors"]] == [
+        (["input", "name"], "REQUIRED")
+    ]
+    assert await export_catalog(session) == before
+
+
+async def test_credits_tags_relations_sources_and_disputes(
+    editor: Curator, session: AsyncSession
+) -> None:
+    version = 1
+
+    async def step(query: str, field: str, data: dict[str, Any]) -> dict[str, Any]:
+        nonlocal version
+        payload = _data(
+            await editor(query, {"input": {"slug": "pulgasari", "version": version, **data}}), field
+        )
+        assert payload["userErrors"] == [], payload
+        version = payload["work"]["version"]
+        return payload
+
+    await step(ADD_CREDIT, "addCredit", {"person": "kim-ki-nam", "role": "WRITER"})
+    credits = await editor('{ work(slug: "pulgasari") { credits { person { slug } role } } }')
+    order = [
+        {"person": c["person"]["slug"], "role": c["role"]}
+        for c in credits["data"]["work"]["credits"]
+    ]
+    assert order[-1] == {"person": "kim-ki-nam", "role": "WRITER"}  # billed last
+    await step(REORDER, "reorderCredits", {"order": list(reversed(order))})
+    again = await editor('{ work(slug: "pulgasari") { credits { person { slug } role } } }')
+    assert [c["person"]["slug"] for c in again["data"]["work"]["credits"]] == [
+        o["person"] for o in reversed(order)
+    ]
+    await step(REMOVE_CREDIT, "removeCredit", {"person": "kim-ki-nam", "role": "WRITER"})
+    await step(TAG, "tagWork", {"theme": "family"})
+    await step(UNTAG, "untagWork", {"theme": "family"})
+    await step(RELATE, "relateWorks", {"type": "REMAKES", "work": "sea-of-blood"})
+    related = await editor('{ work(slug: "pulgasari") { related { type work { slug } } } }')
+    assert {"type": "REMAKES", "work": {"slug": "sea-of-blood"}} in related["data"]["work"][
+        "related"
+    ]
+    await step(UNRELATE, "unrelateWorks", {"type": "REMAKES", "work": "sea-of-blood"})
+    source = _data(
+        await editor(
+            SOURCE,
+            {
+                "input": {
+                    "key": "kfa-1985",
+                    "title": "KFA catalogue",
+                    "url": "https://example.org/kfa",
+                }
+            },
+        ),
+        "createSource",
+    )
+    assert source == {"key": "kfa-1985", "userErrors": []}
+    await step(
+        DISPUTE,
+        "addDispute",
+        {"field": "year", "stated": "1985", "reported": "1986", "source": "kfa-1985"},
+    )
+    disputes = await editor(
+        '{ work(slug: "pulgasari") { disputes { field reported source { title } } } }'
+    )
+    assert {"field": "year", "reported": "1986", "source": {"title": "KFA catalogue"}} in disputes[
+        "data"
+    ]["work"]["disputes"]
+    position = len(disputes["data"]["work"]["disputes"]) - 1
+    await step(UNDISPUTE, "removeDispute", {"position": position})
+    history = _data(await editor(CHANGES, {"subject": "pulgasari"}), "changes")["nodes"]
+    assert [h["operation"] for h in history][:3] == ["removeDispute", "addDispute", "unrelateWorks"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "data", "code"),
+    [
+        (ADD_CREDIT, "addCredit", {"person": "nobody", "role": "ACTOR"}, "NOT_FOUND"),
+        (ADD_CREDIT, "addCredit", {"person": "chong-gon-jo", "role": "DIRECTOR"}, "DUPLICATE"),
+        (REMOVE_CREDIT, "removeCredit", {"person": "kim-ki-nam", "role": "ACTOR"}, "NOT_FOUND"),
+        (REORDER, "reorderCredits", {"order": []}, "INVALID_ORDER"),
+        (TAG, "tagWork", {"theme": "fantasy"}, "DUPLICATE"),
+        (UNTAG, "untagWork", {"theme": "family"}, "NOT_FOUND"),
+        (RELATE, "relateWorks", {"type": "REMAKES", "work": "pulgasari"}, "SELF_RELATION"),
+        (RELATE, "relateWorks", {"type": "REMAKES", "work": "nope"}, "NOT_FOUND"),
+        (UNRELATE, "unrelateWorks", {"type": "REMAKES", "work": "sea-of-blood"}, "NOT_FOUND"),
+        (
+            DISPUTE,
+            "addDispute",
+            {"field": "year", "stated": "1", "reported": "2", "source": "x"},
+            "NOT_FOUND",
+        ),
+        (
+            DISPUTE,
+            "addDispute",
+            {"field": "colour", "stated": "1", "reported": "2", "source": "seed-document"},
+            "NOT_FOUND",
+        ),
+        (UNDISPUTE, "removeDispute", {"position": 99}, "NOT_FOUND"),
+        (TAG, "tagWork", {"theme": "family", "version": 9}, "CONFLICT"),
+    ],
+)
+async def test_link_mistakes_write_nothing(
+    editor: Curator, session: AsyncSession, query: str, field: str, data: dict[str, Any], code: str
+) -> None:
+    before = await export_catalog(session)
+    payload = _data(await editor(query, {"input": {**ON_PULGASARI, **data}}), field)
+    assert [e["code"] for e in payload["userErrors"]] == [code], payload
+    assert await export_catalog(session) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"key": "seed-document", "title": "Again"}, "SLUG_TAKEN"),
+        ({"key": "new", "title": " "}, "REQUIRED"),
+        ({"key": "new", "title": "T", "url": "ftp://x"}, "INVALID_URL"),
+    ],
+)
+async def test_source_mistakes_write_nothing(
+    editor: Curator, session: AsyncSession, data: dict[str, Any], code: str
+) -> None:
+    before = await export_catalog(session)
+    payload = _data(await editor(SOURCE, {"input": data}), "createSource")
+    assert [e["code"] for e in payload["userErrors"]] == [code]
+    assert await export_catalog(session) == before

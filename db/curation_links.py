@@ -1,0 +1,334 @@
+"""Curators' writes to what hangs off a work — credits, theme tags, relations, disputes — and
+new sources. Each names the work's ``version`` (the work changes with them: it gets a new
+version), validates every reference, and writes nothing on error; each is audited and bumps
+the catalog version (``db.curation``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.curation import (
+    CONFLICT,
+    DUPLICATE,
+    NOT_FOUND,
+    REQUIRED,
+    SLUG_TAKEN,
+    TOO_LONG,
+    Outcome,
+    UserError,
+    _changed_meanwhile,
+    _record,
+    _rowcount,
+    _stale,
+    snapshot,
+)
+from db.enums import CreditRole, WorkRelationType
+
+SELF_RELATION = "SELF_RELATION"
+INVALID_ORDER = "INVALID_ORDER"
+INVALID_URL = "INVALID_URL"
+DISPUTE_FIELDS = ("title", "originalTitle", "kind", "year", "directors", "synopsis", "themes")
+
+
+async def _id(session: AsyncSession, entity: Any, slug: str) -> int | None:
+    found = await session.scalar(select(entity.id).where(entity.slug == slug))
+    return int(found) if found is not None else None
+
+
+async def _source(session: AsyncSession, key: str) -> int | None:
+    found = await session.scalar(select(m.Source.id).where(m.Source.key == key))
+    return int(found) if found is not None else None
+
+
+async def _commit_change(
+    session: AsyncSession,
+    actor: str,
+    operation: str,
+    work: m.Work,
+    version: int,
+    before: dict[str, Any],
+    source: str | None = None,
+) -> Outcome:
+    """Give the work its new version (if still at ``version``) and record the change."""
+    bumped = await session.execute(
+        update(m.Work)
+        .where(m.Work.id == work.id, m.Work.version == version)
+        .values(version=m.Work.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(bumped) != 1:
+        return Outcome(errors=[_changed_meanwhile()])
+    await session.refresh(work)
+    await _record(
+        session, actor, operation, work.slug, source, before, await snapshot(session, work)
+    )
+    return Outcome(work=work)
+
+
+async def _next_position(session: AsyncSession, column: Any, where: Any) -> int:
+    found = await session.scalar(select(func.coalesce(func.max(column) + 1, 0)).where(where))
+    return int(found or 0)
+
+
+async def add_credit(
+    session: AsyncSession, actor: str, slug: str, version: int, person: str, role: CreditRole
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    person_id = await _id(session, m.Person, person)
+    if person_id is None:
+        errors.append(UserError(("input", "person"), NOT_FOUND, f"no person {person!r}"))
+    if work is not None and person_id is not None and not errors:
+        exists = await session.scalar(
+            select(m.Credit.position).where(
+                m.Credit.work_id == work.id, m.Credit.person_id == person_id, m.Credit.role == role
+            )
+        )
+        if exists is not None:
+            errors.append(UserError(("input", "person"), DUPLICATE, f"{person} is credited {role}"))
+    if errors or work is None or person_id is None:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    position = await _next_position(session, m.Credit.position, m.Credit.work_id == work.id)
+    session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
+    await session.flush()
+    return await _commit_change(session, actor, "addCredit", work, version, before)
+
+
+async def remove_credit(
+    session: AsyncSession, actor: str, slug: str, version: int, person: str, role: CreditRole
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    person_id = await _id(session, m.Person, person)
+    if work is None or errors:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    removed = await session.execute(
+        delete(m.Credit)
+        .where(m.Credit.work_id == work.id, m.Credit.person_id == person_id, m.Credit.role == role)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(removed) != 1:
+        return Outcome(
+            errors=[UserError(("input", "person"), NOT_FOUND, f"{person} is not credited {role}")]
+        )
+    return await _commit_change(session, actor, "removeCredit", work, version, before)
+
+
+async def reorder_credits(
+    session: AsyncSession, actor: str, slug: str, version: int, order: list[tuple[str, CreditRole]]
+) -> Outcome:
+    """Put the work's credits in billing ``order``: every credit, each once."""
+    work, errors = await _stale(session, slug, version)
+    if work is None or errors:
+        return Outcome(errors=errors)
+    rows = (
+        await session.execute(
+            select(m.Person.slug, m.Credit.role, m.Credit.person_id)
+            .join(m.Person, m.Person.id == m.Credit.person_id)
+            .where(m.Credit.work_id == work.id)
+        )
+    ).all()
+    current = {(s, role): pid for s, role, pid in rows}
+    if sorted(order) != sorted(current) or len(set(order)) != len(order):
+        return Outcome(
+            errors=[
+                UserError(
+                    ("input", "order"),
+                    "INVALID_ORDER",
+                    "name every credit of the work exactly once (person and role)",
+                )
+            ]
+        )
+    before = await snapshot(session, work)
+    for offset, key in enumerate(order):  # two passes: positions are unique per work
+        await session.execute(
+            update(m.Credit)
+            .where(
+                m.Credit.work_id == work.id,
+                m.Credit.person_id == current[key],
+                m.Credit.role == key[1],
+            )
+            .values(position=-1 - offset)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(m.Credit)
+        .where(m.Credit.work_id == work.id)
+        .values(position=-1 - m.Credit.position)
+        .execution_options(synchronize_session=False)
+    )
+    return await _commit_change(session, actor, "reorderCredits", work, version, before)
+
+
+async def tag(
+    session: AsyncSession, actor: str, slug: str, version: int, theme: str, *, add: bool
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    theme_id = await _id(session, m.Theme, theme)
+    if theme_id is None:
+        errors.append(UserError(("input", "theme"), NOT_FOUND, f"no theme {theme!r}"))
+    if work is None or theme_id is None or errors:
+        return Outcome(errors=errors)
+    tagged = await session.scalar(
+        select(m.WorkTheme.position).where(
+            m.WorkTheme.work_id == work.id, m.WorkTheme.theme_id == theme_id
+        )
+    )
+    if add and tagged is not None:
+        return Outcome(errors=[UserError(("input", "theme"), DUPLICATE, f"already {theme}")])
+    if not add and tagged is None:
+        return Outcome(errors=[UserError(("input", "theme"), NOT_FOUND, f"not tagged {theme}")])
+    before = await snapshot(session, work)
+    if add:
+        position = await _next_position(
+            session, m.WorkTheme.position, m.WorkTheme.work_id == work.id
+        )
+        session.add(m.WorkTheme(work_id=work.id, theme_id=theme_id, position=position))
+        await session.flush()
+    else:
+        await session.execute(
+            delete(m.WorkTheme).where(
+                m.WorkTheme.work_id == work.id, m.WorkTheme.theme_id == theme_id
+            )
+        )
+    return await _commit_change(
+        session, actor, "tagWork" if add else "untagWork", work, version, before
+    )
+
+
+async def relate(
+    session: AsyncSession,
+    actor: str,
+    slug: str,
+    version: int,
+    kind: WorkRelationType,
+    other: str,
+    *,
+    add: bool,
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    other_id = await _id(session, m.Work, other)
+    if other_id is None:
+        errors.append(UserError(("input", "work"), NOT_FOUND, f"no work {other!r}"))
+    elif work is not None and other_id == work.id:
+        errors.append(UserError(("input", "work"), SELF_RELATION, "a work cannot relate to itself"))
+    if work is None or other_id is None or errors:
+        return Outcome(errors=errors)
+    where = (
+        (m.WorkRelation.work_id == work.id)
+        & (m.WorkRelation.related_work_id == other_id)
+        & (m.WorkRelation.type == kind)
+    )
+    present = await session.scalar(select(m.WorkRelation.position).where(where))
+    if add and present is not None:
+        return Outcome(errors=[UserError(("input", "work"), DUPLICATE, "related so already")])
+    if not add and present is None:
+        return Outcome(errors=[UserError(("input", "work"), NOT_FOUND, "no such relation")])
+    before = await snapshot(session, work)
+    if add:
+        position = await _next_position(
+            session, m.WorkRelation.position, m.WorkRelation.work_id == work.id
+        )
+        session.add(
+            m.WorkRelation(work_id=work.id, related_work_id=other_id, type=kind, position=position)
+        )
+        await session.flush()
+    else:
+        await session.execute(delete(m.WorkRelation).where(where))
+    return await _commit_change(
+        session, actor, "relateWorks" if add else "unrelateWorks", work, version, before
+    )
+
+
+async def create_source(
+    session: AsyncSession, actor: str, key: str, title: str, url: str | None
+) -> tuple[m.Source | None, list[UserError]]:
+    errors: list[UserError] = []
+    key, title = key.strip(), title.strip()
+    if not key:
+        errors.append(UserError(("input", "key"), REQUIRED, "a source needs a key"))
+    elif len(key) > 100:
+        errors.append(UserError(("input", "key"), TOO_LONG, "the key is over 100 characters"))
+    elif await _source(session, key) is not None:
+        errors.append(UserError(("input", "key"), SLUG_TAKEN, f"a source has key {key!r}"))
+    if not title:
+        errors.append(UserError(("input", "title"), REQUIRED, "a source needs a title"))
+    elif len(title) > m.TEXT_LENGTH:
+        errors.append(UserError(("input", "title"), TOO_LONG, "the title is too long"))
+    if url is not None and (not url.startswith(("https://", "http://")) or len(url) > m.URL_LENGTH):
+        errors.append(UserError(("input", "url"), INVALID_URL, "an http(s) address, please"))
+    if errors:
+        return None, errors
+    source = m.Source(key=key, title=title, url=url)
+    session.add(source)
+    await session.flush()
+    after = {"key": key, "title": title, "url": url}
+    await _record(session, actor, "createSource", key, None, None, after, subject_type="source")
+    return source, []
+
+
+async def add_dispute(
+    session: AsyncSession,
+    actor: str,
+    slug: str,
+    version: int,
+    field: str,
+    stated: str,
+    reported: str,
+    source: str,
+    note: str | None,
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    if field not in DISPUTE_FIELDS:
+        errors.append(
+            UserError(("input", "field"), NOT_FOUND, f"field is one of {', '.join(DISPUTE_FIELDS)}")
+        )
+    for name, value in (("stated", stated), ("reported", reported)):
+        if not value.strip():
+            errors.append(UserError(("input", name), REQUIRED, f"{name} must not be blank"))
+        elif len(value) > 20_000:
+            errors.append(UserError(("input", name), TOO_LONG, f"{name} is too long"))
+    source_id = await _source(session, source)
+    if source_id is None:
+        errors.append(UserError(("input", "source"), NOT_FOUND, f"no source {source!r}"))
+    if work is None or source_id is None or errors:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    position = await _next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
+    session.add(
+        m.Dispute(
+            work_id=work.id,
+            position=position,
+            field=field,
+            stated=stated.strip(),
+            reported=reported.strip(),
+            source_id=source_id,
+            note=note,
+        )
+    )
+    await session.flush()
+    return await _commit_change(session, actor, "addDispute", work, version, before, source)
+
+
+async def remove_dispute(
+    session: AsyncSession, actor: str, slug: str, version: int, position: int
+) -> Outcome:
+    work, errors = await _stale(session, slug, version)
+    if work is None or errors:
+        return Outcome(errors=errors)
+    before = await snapshot(session, work)
+    removed = await session.execute(
+        delete(m.Dispute)
+        .where(m.Dispute.work_id == work.id, m.Dispute.position == position)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(removed) != 1:
+        return Outcome(errors=[UserError(("input", "position"), NOT_FOUND, "no such dispute")])
+    return await _commit_change(session, actor, "removeDispute", work, version, before)
+
+
+__all__ = ["CONFLICT", "INVALID_ORDER", "INVALID_URL", "SELF_RELATION"]

@@ -1,0 +1,220 @@
+"""Curators' writes to people and themes (named records): the same rules as ``db.curation``
+— validated, atomic, versioned, audited, bumping the catalog version — and deletion only of
+what nothing uses (a person with credits, a theme tagging works: ``REFERENCED``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models as m
+from db.curation import (
+    INVALID_SLUG,
+    NOT_FOUND,
+    REFERENCED,
+    REQUIRED,
+    SLUG_TAKEN,
+    UserError,
+    _changed_meanwhile,
+    _record,
+    _rowcount,
+    _text,
+)
+from db.text import SLUG_PATTERN, search_document, slugify, sort_key
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of named record is stored and described."""
+
+    entity: Any
+    subject: str  # "person" | "theme"
+    texts: tuple[tuple[str, str, int], ...]  # (attribute, input name, limit), name first
+    used_by: Any  # the link table whose rows keep a record from being deleted
+    used_column: Any
+    used_what: str
+
+
+PERSON = Kind(
+    m.Person,
+    "person",
+    (
+        ("name", "name", m.TEXT_LENGTH),
+        ("original_name", "originalName", m.TEXT_LENGTH),
+        ("biography", "biography", 20_000),
+    ),
+    m.Credit,
+    m.Credit.person_id,
+    "credits",
+)
+THEME = Kind(
+    m.Theme,
+    "theme",
+    (("name", "name", m.TEXT_LENGTH), ("description", "description", 20_000)),
+    m.WorkTheme,
+    m.WorkTheme.theme_id,
+    "works tagged with it",
+)
+
+
+@dataclass
+class Outcome:
+    record: Any = None
+    errors: list[UserError] | None = None
+
+
+def _snapshot(kind: Kind, row: Any) -> dict[str, Any]:
+    return {
+        "slug": row.slug,
+        **{name: getattr(row, attribute) for attribute, name, _ in kind.texts},
+        "version": row.version,
+    }
+
+
+def _search_text(kind: Kind, values: dict[str, Any]) -> str:
+    names = (
+        [values.get("name"), values.get("original_name")]
+        if kind is PERSON
+        else [values.get("name")]
+    )
+    return search_document([n for n in names if n])
+
+
+async def create(
+    session: AsyncSession, kind: Kind, actor: str, fields: dict[str, str | None], slug: str | None
+) -> Outcome:
+    errors: list[UserError] = []
+    values = {a: _text(errors, n, fields.get(a), limit) for a, n, limit in kind.texts}
+    if fields.get("name") is None:
+        errors.append(UserError(("input", "name"), REQUIRED, f"a {kind.subject} needs a name"))
+    entity = kind.entity
+    if slug is not None:
+        if not SLUG_PATTERN.match(slug) or len(slug) > m.SLUG_LENGTH:
+            errors.append(UserError(("input", "slug"), INVALID_SLUG, f"{slug!r} is not a slug"))
+        elif await session.scalar(select(entity.id).where(entity.slug == slug)) is not None:
+            errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"{slug!r} is taken"))
+    if errors:
+        return Outcome(errors=errors)
+    base = slugify(values["name"] or "") or kind.subject
+    taken = set(
+        await session.scalars(
+            select(entity.slug).where((entity.slug == base) | entity.slug.like(f"{base}-%"))
+        )
+    )
+    free = (
+        base
+        if base not in taken
+        else next(f"{base}-{n}" for n in range(2, 10**6) if f"{base}-{n}" not in taken)
+    )
+    row = entity(slug=slug or free, version=1, **values)
+    row.search_text = _search_text(kind, values)
+    session.add(row)
+    await session.flush()
+    await _record(
+        session,
+        actor,
+        f"create{kind.subject.title()}",
+        row.slug,
+        None,
+        None,
+        _snapshot(kind, row),
+        subject_type=kind.subject,
+    )
+    return Outcome(record=row, errors=[])
+
+
+async def _current(
+    session: AsyncSession, kind: Kind, slug: str, version: int
+) -> tuple[Any, list[UserError]]:
+    row = await session.scalar(select(kind.entity).where(kind.entity.slug == slug))
+    if row is None:
+        return None, [UserError(("input", "slug"), NOT_FOUND, f"no {kind.subject} {slug!r}")]
+    if row.version != version:
+        return row, [_changed_meanwhile()]
+    return row, []
+
+
+async def change(
+    session: AsyncSession,
+    kind: Kind,
+    actor: str,
+    slug: str,
+    version: int,
+    fields: dict[str, str | None],
+) -> Outcome:
+    row, errors = await _current(session, kind, slug, version)
+    values = {
+        a: _text(errors, n, fields[a], limit)
+        for a, n, limit in kind.texts
+        if fields.get(a) is not None
+    }
+    if errors or row is None:
+        return Outcome(errors=errors)
+    before = _snapshot(kind, row)
+    merged = {a: values.get(a, getattr(row, a)) for a, _, _ in kind.texts}
+    extra: dict[str, Any] = {"search_text": _search_text(kind, merged)}
+    if "name" in values:
+        extra["name_key"] = sort_key(values["name"] or "")
+    entity = kind.entity
+    updated = await session.execute(
+        update(entity)
+        .where(entity.id == row.id, entity.version == version)
+        .values(**values, **extra, version=entity.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(updated) != 1:
+        return Outcome(errors=[_changed_meanwhile()])
+    await session.refresh(row)
+    await _record(
+        session,
+        actor,
+        f"update{kind.subject.title()}",
+        row.slug,
+        None,
+        before,
+        _snapshot(kind, row),
+        subject_type=kind.subject,
+    )
+    return Outcome(record=row, errors=[])
+
+
+async def remove(session: AsyncSession, kind: Kind, actor: str, slug: str, version: int) -> Outcome:
+    row, errors = await _current(session, kind, slug, version)
+    if row is not None and not errors:
+        uses = await session.scalar(
+            select(func.count()).select_from(kind.used_by).where(kind.used_column == row.id)
+        )
+        if uses:
+            errors.append(
+                UserError(
+                    ("input", "slug"),
+                    REFERENCED,
+                    f"{slug} has {uses} {kind.used_what}: remove or reassign them first",
+                )
+            )
+    if errors or row is None:
+        return Outcome(errors=errors)
+    before = _snapshot(kind, row)
+    entity = kind.entity
+    deleted = await session.execute(
+        delete(entity)
+        .where(entity.id == row.id, entity.version == version)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(deleted) != 1:
+        return Outcome(errors=[_changed_meanwhile()])
+    session.expunge(row)
+    await _record(
+        session,
+        actor,
+        f"delete{kind.subject.title()}",
+        slug,
+        None,
+        before,
+        None,
+        subject_type=kind.subject,
+    )
+    return Outcome(errors=[])
