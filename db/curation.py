@@ -139,6 +139,19 @@ async def _source_id(session: AsyncSession, key: str | None, errors: list[UserEr
     return source_id
 
 
+async def curator_source(session: AsyncSession, actor: str) -> tuple[int, str]:
+    """The source standing for a curator's own statements (a write that cites no source):
+    ``curator-<name>``, created on the curator's first such write."""
+    key = f"curator-{slugify(actor) or 'unnamed'}"[:100]
+    found = await session.scalar(select(m.Source.id).where(m.Source.key == key))
+    if found is None:
+        source = m.Source(key=key, title=f"Curator {actor} (statements made through the API)")
+        session.add(source)
+        await session.flush()
+        found = source.id
+    return int(found), key
+
+
 async def _free_slug(session: AsyncSession, base: str) -> str:
     """``base``, or ``base-2``, ``base-3`` … whichever no work has."""
     taken = set(
@@ -350,6 +363,8 @@ async def create_work(
     await session.flush()
     await _set_links(session, work.id, director_ids, theme_ids)
     given = [f for f in _FIELD_NAMES if getattr(changes, f) is not None]
+    if source_id is None:  # what no source states, the curator does
+        source_id, source = await curator_source(session, actor)
     await _attribute(session, work.id, given, source_id)
     await _record(
         session, actor, "createWork", work.slug, source, None, await snapshot(session, work)
@@ -413,7 +428,10 @@ async def update_work(
         director_ids if changes.directors is not None else None,
         theme_ids if changes.themes is not None else None,
     )
-    await _attribute(session, work.id, [f for f in values if f in _FIELD_NAMES], source_id)
+    changed_fields = [f for f in values if f in _FIELD_NAMES]
+    if source_id is None and changed_fields:  # what no source states, the curator does
+        source_id, source = await curator_source(session, actor)
+    await _attribute(session, work.id, changed_fields, source_id)
     await session.refresh(work)
     await _record(
         session, actor, "updateWork", work.slug, source, before, await snapshot(session, work)

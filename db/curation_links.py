@@ -24,6 +24,7 @@ from db.curation import (
     _record,
     _rowcount,
     _stale,
+    curator_source,
     snapshot,
 )
 from db.enums import CreditRole, WorkRelationType
@@ -95,7 +96,14 @@ async def add_credit(
     position = await _next_position(session, m.Credit.position, m.Credit.work_id == work.id)
     session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
     await session.flush()
-    return await _commit_change(session, actor, "addCredit", work, version, before)
+    source_id, key = await curator_source(session, actor)  # the credit is the curator's word
+    session.add(
+        m.CreditSource(
+            work_id=work.id, person_id=person_id, role=role, source_id=source_id, position=0
+        )
+    )
+    await session.flush()
+    return await _commit_change(session, actor, "addCredit", work, version, before, key)
 
 
 async def remove_credit(

@@ -22,6 +22,7 @@ from db.curation import (
     _record,
     _rowcount,
     _text,
+    curator_source,
 )
 from db.text import SLUG_PATTERN, search_document, slugify, sort_key
 
@@ -64,6 +65,44 @@ THEME = Kind(
 class Outcome:
     record: Any = None
     errors: list[UserError] | None = None
+
+
+_PERSON_FIELDS = {"name": "name", "original_name": "originalName", "biography": "biography"}
+
+
+async def _attribute_person(
+    session: AsyncSession, kind: Kind, actor: str, person_id: int, attributes: list[str]
+) -> None:
+    """People carry field-level sources: what a curator writes is attributed to them (themes
+    have no sources to keep)."""
+    fields = [_PERSON_FIELDS[a] for a in attributes if a in _PERSON_FIELDS]
+    if kind is not PERSON or not fields:
+        return
+    source_id, _ = await curator_source(session, actor)
+    await session.execute(
+        delete(m.PersonFieldSource).where(
+            m.PersonFieldSource.person_id == person_id, m.PersonFieldSource.field.in_(fields)
+        )
+    )
+    for field_name in fields:
+        session.add(
+            m.PersonFieldSource(
+                person_id=person_id, field=field_name, source_id=source_id, position=0
+            )
+        )
+    cited = await session.scalar(
+        select(m.PersonSource.position).where(
+            m.PersonSource.person_id == person_id, m.PersonSource.source_id == source_id
+        )
+    )
+    if cited is None:
+        position = await session.scalar(
+            select(func.coalesce(func.max(m.PersonSource.position) + 1, 0)).where(
+                m.PersonSource.person_id == person_id
+            )
+        )
+        session.add(m.PersonSource(person_id=person_id, source_id=source_id, position=position))
+    await session.flush()
 
 
 def _snapshot(kind: Kind, row: Any) -> dict[str, Any]:
@@ -113,6 +152,7 @@ async def create(
     row.search_text = _search_text(kind, values)
     session.add(row)
     await session.flush()
+    await _attribute_person(session, kind, actor, row.id, [a for a, v in values.items() if v])
     await _record(
         session,
         actor,
@@ -167,6 +207,7 @@ async def change(
     )
     if _rowcount(updated) != 1:
         return Outcome(errors=[_changed_meanwhile()])
+    await _attribute_person(session, kind, actor, row.id, list(values))
     await session.refresh(row)
     await _record(
         session,

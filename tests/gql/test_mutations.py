@@ -585,3 +585,45 @@ async def test_source_mistakes_write_nothing(
     payload = _data(await editor(SOURCE, {"input": data}), "createSource")
     assert [e["code"] for e in payload["userErrors"]] == [code]
     assert await export_catalog(session) == before
+
+
+async def test_what_no_source_states_is_attributed_to_the_curator(editor: Curator) -> None:
+    updated = await editor(
+        """mutation { updateWork(input: {slug: "pulgasari", version: 1, year: 1984}) {
+             work { attributions { field sources { key } } sources { key } }
+             userErrors { code } } }"""
+    )
+    work = _data(updated, "updateWork")["work"]
+    attributed = {a["field"]: [s["key"] for s in a["sources"]] for a in work["attributions"]}
+    assert attributed["year"] == ["curator-ed"]
+    assert "curator-ed" in [s["key"] for s in work["sources"]]
+    credited = _data(
+        await editor(
+            ADD_CREDIT,
+            {
+                "input": {
+                    "slug": "pulgasari",
+                    "version": 2,
+                    "person": "kim-ki-nam",
+                    "role": "WRITER",
+                }
+            },
+        ),
+        "addCredit",
+    )
+    assert credited["userErrors"] == []
+    credits = await editor(
+        '{ work(slug: "pulgasari") { credits { person { slug } role sources { key } } } }'
+    )
+    [writer] = [c for c in credits["data"]["work"]["credits"] if c["role"] == "WRITER"]
+    assert writer["sources"] == [{"key": "curator-ed"}]
+    person = _data(
+        await editor(
+            """mutation { createPerson(input: {name: "Kim Ryon-hui"}) {
+                 person { attributions { field sources { key } } } userErrors { code } } }"""
+        ),
+        "createPerson",
+    )
+    assert person["person"]["attributions"] == [
+        {"field": "name", "sources": [{"key": "curator-ed"}]}
+    ]
