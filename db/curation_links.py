@@ -23,6 +23,7 @@ from db.curation import (
     _changed_meanwhile,
     _record,
     _rowcount,
+    _source_id,
     _stale,
     curator_source,
     snapshot,
@@ -76,9 +77,16 @@ async def _next_position(session: AsyncSession, column: Any, where: Any) -> int:
 
 
 async def add_credit(
-    session: AsyncSession, actor: str, slug: str, version: int, person: str, role: CreditRole
+    session: AsyncSession,
+    actor: str,
+    slug: str,
+    version: int,
+    person: str,
+    role: CreditRole,
+    source: str | None = None,
 ) -> Outcome:
     work, errors = await _stale(session, slug, version)
+    cited = await _source_id(session, source, errors)
     person_id = await _id(session, m.Person, person)
     if person_id is None:
         errors.append(UserError(("input", "person"), NOT_FOUND, f"no person {person!r}"))
@@ -96,7 +104,10 @@ async def add_credit(
     position = await _next_position(session, m.Credit.position, m.Credit.work_id == work.id)
     session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
     await session.flush()
-    source_id, key = await curator_source(session, actor)  # the credit is the curator's word
+    if cited is not None and source is not None:
+        source_id, key = cited, source
+    else:  # no source cited: the credit is the curator's word
+        source_id, key = await curator_source(session, actor)
     session.add(
         m.CreditSource(
             work_id=work.id, person_id=person_id, role=role, source_id=source_id, position=0

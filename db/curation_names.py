@@ -21,6 +21,7 @@ from db.curation import (
     _changed_meanwhile,
     _record,
     _rowcount,
+    _source_id,
     _text,
     curator_source,
 )
@@ -71,14 +72,20 @@ _PERSON_FIELDS = {"name": "name", "original_name": "originalName", "biography": 
 
 
 async def _attribute_person(
-    session: AsyncSession, kind: Kind, actor: str, person_id: int, attributes: list[str]
+    session: AsyncSession,
+    kind: Kind,
+    actor: str,
+    person_id: int,
+    attributes: list[str],
+    source_id: int | None,
 ) -> None:
-    """People carry field-level sources: what a curator writes is attributed to them (themes
-    have no sources to keep)."""
+    """People carry field-level sources: what a write changes is attributed to the source it
+    cites, or to the curator (themes have no sources to keep)."""
     fields = [_PERSON_FIELDS[a] for a in attributes if a in _PERSON_FIELDS]
     if kind is not PERSON or not fields:
         return
-    source_id, _ = await curator_source(session, actor)
+    if source_id is None:
+        source_id, _ = await curator_source(session, actor)
     await session.execute(
         delete(m.PersonFieldSource).where(
             m.PersonFieldSource.person_id == person_id, m.PersonFieldSource.field.in_(fields)
@@ -123,9 +130,15 @@ def _search_text(kind: Kind, values: dict[str, Any]) -> str:
 
 
 async def create(
-    session: AsyncSession, kind: Kind, actor: str, fields: dict[str, str | None], slug: str | None
+    session: AsyncSession,
+    kind: Kind,
+    actor: str,
+    fields: dict[str, str | None],
+    slug: str | None,
+    source: str | None = None,
 ) -> Outcome:
     errors: list[UserError] = []
+    source_id = await _source_id(session, source, errors)
     values = {a: _text(errors, n, fields.get(a), limit) for a, n, limit in kind.texts}
     if fields.get("name") is None:
         errors.append(UserError(("input", "name"), REQUIRED, f"a {kind.subject} needs a name"))
@@ -152,13 +165,14 @@ async def create(
     row.search_text = _search_text(kind, values)
     session.add(row)
     await session.flush()
-    await _attribute_person(session, kind, actor, row.id, [a for a, v in values.items() if v])
+    given = [a for a, v in values.items() if v]
+    await _attribute_person(session, kind, actor, row.id, given, source_id)
     await _record(
         session,
         actor,
         f"create{kind.subject.title()}",
         row.slug,
-        None,
+        source,
         None,
         _snapshot(kind, row),
         subject_type=kind.subject,
@@ -184,8 +198,10 @@ async def change(
     slug: str,
     version: int,
     fields: dict[str, str | None],
+    source: str | None = None,
 ) -> Outcome:
     row, errors = await _current(session, kind, slug, version)
+    source_id = await _source_id(session, source, errors)
     values = {
         a: _text(errors, n, fields[a], limit)
         for a, n, limit in kind.texts
@@ -207,14 +223,14 @@ async def change(
     )
     if _rowcount(updated) != 1:
         return Outcome(errors=[_changed_meanwhile()])
-    await _attribute_person(session, kind, actor, row.id, list(values))
+    await _attribute_person(session, kind, actor, row.id, list(values), source_id)
     await session.refresh(row)
     await _record(
         session,
         actor,
         f"update{kind.subject.title()}",
         row.slug,
-        None,
+        source,
         before,
         _snapshot(kind, row),
         subject_type=kind.subject,

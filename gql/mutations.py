@@ -76,6 +76,9 @@ class CreatePersonInput:
     slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from name).")
     original_name: str | None = strawberry.field(default=UNSET, description="Hangul name.")
     biography: str | None = strawberry.field(default=UNSET, description="What is known.")
+    source: str | None = strawberry.field(
+        default=UNSET, description="Key of the source these statements come from."
+    )
 
 
 @strawberry.input(description="Changes to a person: only the fields given change.")
@@ -85,6 +88,9 @@ class UpdatePersonInput:
     name: str | None = strawberry.field(default=UNSET, description="New name.")
     original_name: str | None = strawberry.field(default=UNSET, description="New Hangul name.")
     biography: str | None = strawberry.field(default=UNSET, description="New biography.")
+    source: str | None = strawberry.field(
+        default=UNSET, description="Key of the source the new values come from."
+    )
 
 
 @strawberry.input(description="A new theme. The slug is made from the name unless given.")
@@ -301,7 +307,9 @@ class NamedMutations:
         fields, slug = _named_fields(input, PersonFields), _text(input.slug, "slug")
         outcome = await _named(
             info,
-            lambda s: curation_names.create(s, curation_names.PERSON, actor, fields, slug),
+            lambda s: curation_names.create(
+                s, curation_names.PERSON, actor, fields, slug, _text(input.source, "source")
+            ),
         )
         person = Person.from_row(outcome.record) if outcome.record is not None else None
         return PersonPayload(person=person, user_errors=_named_errors(outcome))
@@ -317,7 +325,13 @@ class NamedMutations:
         outcome = await _named(
             info,
             lambda s: curation_names.change(
-                s, curation_names.PERSON, actor, input.slug, input.version, fields
+                s,
+                curation_names.PERSON,
+                actor,
+                input.slug,
+                input.version,
+                fields,
+                _text(input.source, "source"),
             ),
         )
         person = Person.from_row(outcome.record) if outcome.record is not None else None
@@ -399,6 +413,9 @@ class CreditInput:
     version: int = strawberry.field(description="The work's version you read.")
     person: str = strawberry.field(description="The person's slug.")
     role: CreditRole = strawberry.field(description="The role.")
+    source: str | None = strawberry.field(
+        default=UNSET, description="Key of the source that states the credit (adding only)."
+    )
 
 
 @strawberry.input(description="One credit in a new billing order.")
@@ -476,7 +493,13 @@ class LinkMutations:
             await _apply(
                 info,
                 lambda s: curation_links.add_credit(
-                    s, actor, input.slug, input.version, input.person, input.role
+                    s,
+                    actor,
+                    input.slug,
+                    input.version,
+                    input.person,
+                    input.role,
+                    _text(input.source, "source"),
                 ),
             )
         )

@@ -642,3 +642,36 @@ async def test_what_no_source_states_is_attributed_to_the_curator(editor: Curato
     assert person["person"]["attributions"] == [
         {"field": "name", "sources": [{"key": "curator-ed"}]}
     ]
+
+
+async def test_person_and_credit_writes_may_cite_a_source(
+    editor: Curator, session: AsyncSession
+) -> None:
+    updated = _data(
+        await editor(
+            """mutation { updatePerson(input: {slug: "kim-ki-nam", version: 1,
+                 biography: "Director of Sea of Blood.", source: "seed-document"}) {
+               person { attributions { field sources { key } } } userErrors { code } } }"""
+        ),
+        "updatePerson",
+    )
+    assert {"field": "biography", "sources": [{"key": "seed-document"}]} in updated["person"][
+        "attributions"
+    ]
+    credit = {"slug": "pulgasari", "version": 1, "person": "kim-ki-nam", "role": "WRITER"}
+    _data(await editor(ADD_CREDIT, {"input": {**credit, "source": "seed-document"}}), "addCredit")
+    credits = await editor(
+        '{ work(slug: "pulgasari") { credits { person { slug } role sources { key } } } }'
+    )
+    [writer] = [c for c in credits["data"]["work"]["credits"] if c["role"] == "WRITER"]
+    assert writer["sources"] == [{"key": "seed-document"}]
+    before = await export_catalog(session)
+    unknown = _data(
+        await editor(
+            """mutation { updatePerson(input: {slug: "kim-ki-nam", version: 2, name: "K",
+                 source: "nowhere"}) { person { name } userErrors { field code } } }"""
+        ),
+        "updatePerson",
+    )
+    assert unknown["userErrors"] == [{"field": ["input", "source"], "code": "NOT_FOUND"}]
+    assert await export_catalog(session) == before
