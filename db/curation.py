@@ -152,11 +152,11 @@ async def curator_source(session: AsyncSession, actor: str) -> tuple[int, str]:
     return int(found), key
 
 
-async def _free_slug(session: AsyncSession, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` … whichever no work has."""
+async def free_slug(session: AsyncSession, entity: Any, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3`` … whichever no record of ``entity`` has."""
     taken = set(
         await session.scalars(
-            select(m.Work.slug).where((m.Work.slug == base) | m.Work.slug.like(f"{base}-%"))
+            select(entity.slug).where((entity.slug == base) | entity.slug.like(f"{base}-%"))
         )
     )
     if base not in taken:
@@ -350,7 +350,7 @@ async def create_work(
         return Outcome(errors=errors)
     assert changes.title is not None and changes.kind is not None
     work = m.Work(
-        slug=slug or await _free_slug(session, slugify(changes.title) or "work"),
+        slug=slug or await free_slug(session, m.Work, slugify(changes.title) or "work"),
         title=changes.title,
         kind=changes.kind,
         year=changes.year,

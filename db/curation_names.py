@@ -24,6 +24,7 @@ from db.curation import (
     _source_id,
     _text,
     curator_source,
+    free_slug,
 )
 from db.text import SLUG_PATTERN, search_document, slugify, sort_key
 
@@ -150,17 +151,7 @@ async def create(
             errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"{slug!r} is taken"))
     if errors:
         return Outcome(errors=errors)
-    base = slugify(values["name"] or "") or kind.subject
-    taken = set(
-        await session.scalars(
-            select(entity.slug).where((entity.slug == base) | entity.slug.like(f"{base}-%"))
-        )
-    )
-    free = (
-        base
-        if base not in taken
-        else next(f"{base}-{n}" for n in range(2, 10**6) if f"{base}-{n}" not in taken)
-    )
+    free = await free_slug(session, entity, slugify(values["name"] or "") or kind.subject)
     row = entity(slug=slug or free, version=1, **values)
     row.search_text = _search_text(kind, values)
     session.add(row)
