@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gql.caching import CatalogCaching
+from gql.document_cache import DocumentCache
 from gql.errors import TIMEOUT
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
@@ -46,6 +47,6 @@ schema = CatalogSchema(
     query=Query,
     mutation=Mutation,
     types=[Work, Person, Theme],
-    extensions=[OperationLimits, CatalogCaching, ErrorCodes],
+    extensions=[OperationLimits, DocumentCache, CatalogCaching, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )

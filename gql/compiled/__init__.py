@@ -23,6 +23,7 @@ cursors (``after``/``before``/``last``), search, ``node``/``nodes``, external id
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -32,12 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
 
 from gql.compiled import shape
-from gql.compiled.plan import Connection, Plan, RootObject, Typename, plan_operation
-from gql.compiled.sql import Compiler
+from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
+from gql.compiled.sql import SLUG, Compiler
 from gql.context import Context
 from gql.loaders import _is_dropped_connection
 
 logger = logging.getLogger("nkcinema.compiled")
+STATEMENTS = 1024  # distinct root-field plans kept as built statements
 
 
 class Declined(Exception):
@@ -60,18 +62,28 @@ def compile_plan(execution_context: ExecutionContext, context: Context) -> Plan 
     )
 
 
+@functools.lru_cache(maxsize=STATEMENTS)
+def statement(dialect: str, root: Obj | Connection) -> Select[Any] | None:
+    """The statement of a root field's plan (``Obj``: by slug, the ``slug`` parameter), or
+    None when it reads nothing. Plans are values, so building (and SQLAlchemy's compiling)
+    happens once per distinct selection, not once per request."""
+    compiler = Compiler(dialect)
+    if isinstance(root, Obj):
+        return compiler.root_object(root)
+    return compiler.root_connection(root)
+
+
 async def _value(session: AsyncSession, root: RootObject | Connection) -> Any:
     """One root field's JSON value: one statement (none when it reads nothing)."""
-    compiler = Compiler(session.get_bind().dialect.name)
-    statement: Select[Any] | None
+    dialect = session.get_bind().dialect.name
     if isinstance(root, RootObject):
-        statement = compiler.root_object(root)
+        compiled, parameters = statement(dialect, root.node), {SLUG: root.slug}
     else:
-        statement = compiler.root_connection(root)
-    if statement is None:
+        compiled, parameters = statement(dialect, root), {}
+    if compiled is None:
         return []
     try:
-        return shape.load((await session.execute(statement)).scalar())
+        return shape.load((await session.execute(compiled, parameters)).scalar())
     except DBAPIError as error:
         if _is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection

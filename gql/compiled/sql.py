@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -33,7 +33,6 @@ from gql.compiled.plan import (
     GlobalId,
     Obj,
     PersonList,
-    RootObject,
     Strings,
     Typename,
     WorkList,
@@ -41,6 +40,7 @@ from gql.compiled.plan import (
 
 Expression = ColumnElement[Any]
 MODELS: dict[str, Any] = {"works": m.Work, "people": m.Person, "themes": m.Theme}
+SLUG = "slug"  # the parameter of root_object's statement
 
 
 def _clause(expression: Any) -> Expression:
@@ -202,12 +202,14 @@ class Compiler:
 
     # -- root fields
 
-    def root_object(self, root: RootObject) -> Select[Any]:
-        row = MODELS[root.node.table].__table__.alias()
+    def root_object(self, node: Obj) -> Select[Any]:
+        """The object by slug: the slug is the statement's one parameter, ``slug``, so one
+        statement serves every slug (``gql.compiled`` keeps statements per plan)."""
+        row = MODELS[node.table].__table__.alias()
         return (
-            select(self.array([row.c.id, *self.values(root.node, row)]))
+            select(self.array([row.c.id, *self.values(node, row)]))
             .select_from(row)
-            .where(row.c.slug == root.slug)
+            .where(row.c.slug == bindparam(SLUG, type_=row.c.slug.type))
             .limit(1)
         )
 

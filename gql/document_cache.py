@@ -1,0 +1,74 @@
+"""Parsed and validated documents, kept per process: a frontend sends the same few documents
+over and over, and parsing plus validation cost more than executing a small query.
+
+- Parsing: an LRU of documents by (query text, parse options). graphql-core's ``max_tokens``
+  is one of the options, so the token limit (``gql.limits``) still applies to every new text;
+  a document that does not parse is not kept, and the normal parse reports its error.
+- Validation: only *successes* are remembered, by (query text, validation rules). Failures
+  are validated again every time, so their messages are built fresh for each request's
+  settings (``gql.extensions.ErrorCodes`` rewrites them in place).
+
+The limits on depth, aliases and cost still run for every request (``gql.limits``), before
+and after validation as before: this extension must come after ``OperationLimits``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, parse
+from strawberry.extensions import SchemaExtension
+
+DOCUMENTS = 512  # distinct query texts kept parsed, and kept as validated
+
+
+@functools.lru_cache(maxsize=DOCUMENTS)
+def _parse(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
+class _Validated:
+    """An LRU set of (query text, validation rules) that validated without errors."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[tuple[str, tuple[Any, ...]], None] = OrderedDict()
+
+    def __contains__(self, key: tuple[str, tuple[Any, ...]]) -> bool:
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return True
+        return False
+
+    def add(self, key: tuple[str, tuple[Any, ...]]) -> None:
+        self._keys[key] = None
+        if len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+
+
+VALIDATED = _Validated(DOCUMENTS)
+
+
+class DocumentCache(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            options = tuple(sorted(context.parse_options.items()))
+            try:
+                context.graphql_document = _parse(context.query, options)
+            except GraphQLError:
+                pass  # not kept: the normal parse runs and reports it
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        key = (context.query or "", tuple(context.validation_rules))
+        known = bool(context.query) and key in VALIDATED
+        if known and context.pre_execution_errors is None:
+            context.pre_execution_errors = []  # validated before, with the same rules
+        yield
+        if not known and context.query and context.pre_execution_errors == []:
+            VALIDATED.add(key)
