@@ -14,6 +14,7 @@ and after validation as before: this extension must come after ``OperationLimits
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -57,10 +58,9 @@ class DocumentCache(SchemaExtension):
         context = self.execution_context
         if context.query and context.graphql_document is None:
             options = tuple(sorted(context.parse_options.items()))
-            try:
+            # Not kept when it fails: the normal parse runs and reports the error.
+            with contextlib.suppress(GraphQLError):
                 context.graphql_document = _parse(context.query, options)
-            except GraphQLError:
-                pass  # not kept: the normal parse runs and reports it
         yield
 
     def on_validate(self) -> Iterator[None]:
