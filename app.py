@@ -31,14 +31,16 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
+from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
+from gql.fast_lane import FastLane, encode
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
 from gql.loaders import RequestDatabase
+from gql.prepared import PreparedRequests
 from gql.schema import schema
 from settings import Settings, load_settings
 
@@ -215,7 +217,12 @@ class AccessLog:
 class CatalogGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with one database session per request, closed after it."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        versions: VersionReads,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -223,9 +230,14 @@ class CatalogGraphQL(GraphQL[Context, None]):
         )
         self.sessions = sessions
         self.settings = settings
+        self.versions = versions  # catalog version reads for cache hits (db.version_reads)
         self.responses = response_cache.ResponseCache(
             settings.response_cache_entries, settings.response_cache_bytes
         )
+        self.prepared = PreparedRequests(settings.prepared_requests if settings.compiled else 0)
+
+    def encode_json(self, data: object) -> bytes:
+        return encode(data)  # as gql.fast_lane, so both paths give the same bytes
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page (assets served by this app, example tabs) in place of
@@ -267,10 +279,12 @@ class CatalogGraphQL(GraphQL[Context, None]):
             return False
         if key not in self.responses:
             return False
+        read = scope.get(CATALOG_VERSION)  # gql.fast_lane may have read it
         try:
-            version = scope[CATALOG_VERSION] = await database.run(catalog_version)
+            version = read if isinstance(read, int) else await self.versions.current()
         except Exception:  # the normal path will report what is wrong
             return False
+        scope[CATALOG_VERSION] = version
         cached = self.responses.get(key, version)
         if cached is None:
             return False
@@ -404,6 +418,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             request_id=request.scope.get(_REQUEST_ID_KEY) or uuid.uuid4().hex,
             responses=self.responses,
+            prepared=self.prepared,
         )
 
 
@@ -432,13 +447,23 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    # The app's own engine reads committed data: a connection of its own can read the
+    # version. Sessions given by the caller (tests: a transaction rolled back afterwards) may
+    # hold writes only they can see, so the version is read through them.
+    versions = VersionReads(
+        dedicated_source(owned_engine, connect_timeout=settings.connect_timeout)
+        if owned_engine is not None and is_file_database(owned_engine)
+        else SessionSource(sessions)
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await versions.close()
         if owned_engine is not None:
             await owned_engine.dispose()
 
-    graphql = CatalogGraphQL(sessions, settings)
+    graphql = CatalogGraphQL(sessions, settings, versions)
     routes: list[BaseRoute] = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -461,4 +486,16 @@ def create_app(
                 max_age=600,
             )
         )
+    middleware.append(
+        Middleware(
+            FastLane,
+            path=GRAPHQL_PATH,
+            settings=settings,
+            sessions=sessions,
+            versions=versions,
+            responses=graphql.responses,
+            prepared=graphql.prepared,
+            engine=owned_engine,
+        )
+    )
     return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)

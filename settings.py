@@ -112,6 +112,7 @@ class Settings:
     response_cache_entries: int = 1000  # answers to repeated queries kept per process (0: off)
     response_cache_bytes: int = 64 * 1024 * 1024
     compiled: bool = False  # answer read queries by the compiled path (gql/compiled) if it can
+    prepared_requests: int = 1000  # compiled requests kept with their plans (gql/prepared.py)
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
@@ -163,6 +164,7 @@ def load_settings() -> Settings:
         response_cache_entries=_int("NKCINEMA_RESPONSE_CACHE_ENTRIES", 1000),
         response_cache_bytes=_int("NKCINEMA_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
         compiled=_bool("NKCINEMA_COMPILED", False),
+        prepared_requests=_int("NKCINEMA_PREPARED_REQUESTS", 1000),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),

@@ -346,3 +346,31 @@ def create_app(url: str | None = None) -> Starlette:
 
     routes = [Route(f"/{w}", endpoint(w), methods=["POST"]) for w in ("w1", "w2", "w3", "w4", "w5")]
     return Starlette(routes=[*routes, Route("/healthz", healthz)], lifespan=lifespan)
+
+
+def serve(port: int, workers: int) -> None:
+    """Serve the floor as ``nkcinema serve`` serves the app: with several workers, on a socket
+    bound with TCP_NODELAY (``cli.listening_socket``; plain uvicorn stalls ~40 ms per
+    keep-alive request there)."""
+    import uvicorn
+
+    from cli import listening_socket
+
+    where: dict[str, Any] = {"host": "127.0.0.1", "port": port}
+    shared = listening_socket("127.0.0.1", port) if workers > 1 else None
+    if shared is not None:
+        where = {"fd": shared.fileno()}
+    uvicorn.run(
+        "bench.floor:create_app",
+        factory=True,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        **where,
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(int(sys.argv[1]), int(sys.argv[2]))

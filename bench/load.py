@@ -133,22 +133,7 @@ def app_server(url: str, workers: int, logs: Path, cache: bool, compiled: bool) 
 def floor_server(url: str, workers: int, logs: Path) -> Server:
     port = free_port()
     env = dict(os.environ, BENCH_FLOOR_DATABASE_URL=url)
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.floor:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    argv = [sys.executable, "-m", "bench.floor", str(port), str(workers)]
     return Server("floor", argv, env, port, logs / "floor.log", cwd=PROJECT)
 
 

@@ -219,15 +219,13 @@ Before a server is timed, its answer to every variant is compared with the floor
 wrk, the servers and PostgreSQL share the machine's cores, so with 2 workers they compete
 for CPU: compare ratios within a table rather than absolute numbers across machines.
 
-**With 2 workers, uvicorn leaves Nagle's algorithm on** ([uvicorn#3149](https://github.com/Kludex/uvicorn/issues/3149):
-the multiprocess supervisor binds the listening socket with `proto` 0, so asyncio does not set
-`TCP_NODELAY` on accepted connections), and every keep-alive request after a connection's
-first waits about 40 ms for the client's delayed ACK. That hits the app and the floor (both
-served by uvicorn) with `--workers 2`, not PostGraphile: with 8 connections they stay near
-8 / 0.045 s ≈ 180 req/s and a p50 of 44-48 ms whatever the workload, so the 2-worker tables
-measure that delay more than the servers (checked directly: the floor answering W1 over one
-connection has a p50 of 0.21 ms with 1 worker and 48 ms with 2). Read throughput and the
-ratios to PostGraphile from the 1-worker tables until `nkcinema serve` works around it.
+**Both uvicorn servers bind their shared socket with `TCP_NODELAY` for 2 workers.** Plain
+uvicorn's multiprocess supervisor binds it with `proto` 0, so asyncio leaves Nagle's algorithm
+on for accepted connections ([uvicorn#3149](https://github.com/Kludex/uvicorn/issues/3149))
+and every keep-alive request after a connection's first waits about 40 ms for the client's
+delayed ACK. `nkcinema serve --workers N` and the floor (`python -m bench.floor`) bind the
+socket themselves (`cli.listening_socket`; `tests/test_serve.py`), so the 2-worker rows
+measure the servers.
 """
 
 

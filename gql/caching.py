@@ -24,8 +24,9 @@ from strawberry.types.graphql import OperationType
 
 from db.catalog_version import catalog_version
 from gql import http_cache
-from gql.compiled import execute_compiled
+from gql.compiled import compile_plan, run_plan
 from gql.context import Context
+from gql.prepared import Prepared
 
 CACHEABLE = "nkcinema.cacheable"  # scope key: (request key, catalog version) of a cacheable query
 CATALOG_VERSION = "nkcinema.catalog_version"  # scope key: the version, once read this request
@@ -74,9 +75,12 @@ class CatalogCaching(SchemaExtension):
         if cache is not None and cache.enabled:  # the app keeps the answer if it has no errors
             request.scope[CACHEABLE] = (key, version)
         if context.settings.compiled:
-            data = await execute_compiled(self.execution_context, context)
-            if data is not None:
+            plan = compile_plan(self.execution_context, context)
+            data = None if plan is None else await run_plan(plan, context.database)
+            if plan is not None and data is not None:
                 self.execution_context.result = ExecutionResult(data=data)
                 if response is not None:
                     response.headers["X-Execution"] = "compiled"
+                if context.prepared is not None and context.cost is not None:
+                    context.prepared.put(key, Prepared(plan, context.cost))  # gql.fast_lane
         yield

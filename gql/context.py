@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from db.models import ApiToken
 from gql.loaders import Loaders, RequestDatabase
+from gql.prepared import PreparedRequests
 from gql.response_cache import ResponseCache
 from settings import Settings
 
@@ -23,7 +24,9 @@ class Context:
     settings: Settings
     request_id: str
     responses: ResponseCache | None = None  # gql.caching: answers to repeated queries
+    prepared: PreparedRequests | None = None  # gql.caching: plans of compiled requests
     catalog_version: int | None = None  # read once per operation by gql.caching
+    cost: int | None = None  # the operation's cost, once gql.limits has computed it
     token: ApiToken | None = None  # the curator's token, once gql.auth has checked it
     loaders: Loaders = field(init=False)
 

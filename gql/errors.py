@@ -62,3 +62,9 @@ class LimitExceeded(ApiError):
 
     def __init__(self, code: str, message: str, **extensions: Any) -> None:
         GraphQLError.__init__(self, message, extensions={"code": code, **extensions})
+
+
+def request_timeout(deadline: float) -> GraphQLError:
+    """The error of an operation stopped at the request deadline (``settings.request_timeout``)."""
+    message = f"The request took longer than {deadline:g} s and was stopped."
+    return GraphQLError(message, extensions={"code": TIMEOUT, "limit": deadline})

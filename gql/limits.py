@@ -49,6 +49,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from gql import errors
+from gql.context import Context
 from settings import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -336,6 +337,8 @@ class OperationLimits(SchemaExtension):
             self.execution_context.variables,
             settings,
         )
+        if isinstance(self.execution_context.context, Context):
+            self.execution_context.context.cost = self.cost
         if self.cost > settings.max_cost:
             raise errors.LimitExceeded(
                 errors.QUERY_TOO_COSTLY,

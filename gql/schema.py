@@ -12,7 +12,7 @@ from strawberry.types import ExecutionResult
 
 from gql.caching import CatalogCaching
 from gql.document_cache import DocumentCache
-from gql.errors import TIMEOUT
+from gql.errors import request_timeout
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
 from gql.mutations import Mutation
@@ -38,9 +38,8 @@ class CatalogSchema(strawberry.Schema):
             async with asyncio.timeout(deadline):
                 return await super().execute(query, *args, **kwargs)
         except TimeoutError:
-            message = f"The request took longer than {deadline:g} s and was stopped."
-            error = GraphQLError(message, extensions={"code": TIMEOUT, "limit": deadline})
-            return ExecutionResult(data=None, errors=[error])
+            assert deadline is not None  # no deadline, no timeout
+            return ExecutionResult(data=None, errors=[request_timeout(deadline)])
 
 
 schema = CatalogSchema(

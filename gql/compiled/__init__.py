@@ -1,10 +1,12 @@
 """The compiled read path (issue #6): a validated query operation answered by one SQL
 statement per root field that builds the response's JSON, without per-field resolution.
 
-``execute_compiled`` is called by ``gql.caching`` once the operation has passed every limit
-and missed the response cache. It returns the operation's ``data`` when it can compile the
-whole operation, or None — then the resolver path runs, so the two never give different
-answers (a differential test holds them equal). Off unless ``NKCINEMA_COMPILED`` is set.
+``gql.caching`` calls ``compile_plan`` and ``run_plan`` once the operation has passed every
+limit and missed the response cache: the operation's ``data`` when the compiler covers the
+whole operation, else None — then the resolver path runs, so the two never give different
+answers (a differential test holds them equal). ``gql.fast_lane`` runs the plans of requests
+answered this way before (``gql.prepared``) without going through Strawberry again. Off
+unless ``NKCINEMA_COMPILED`` is set.
 
 - ``plan``: the selection (fields, aliases, fragments, directives, arguments) as a plan, or
   None for anything not covered;
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Select
@@ -36,7 +39,7 @@ from gql.compiled import shape
 from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
 from gql.compiled.sql import SLUG, Compiler
 from gql.context import Context
-from gql.loaders import _is_dropped_connection
+from gql.loaders import RequestDatabase, _is_dropped_connection
 
 logger = logging.getLogger("nkcinema.compiled")
 STATEMENTS = 1024  # distinct root-field plans kept as built statements
@@ -83,7 +86,7 @@ async def _value(session: AsyncSession, root: RootObject | Connection) -> Any:
     if compiled is None:
         return []
     try:
-        return shape.load((await session.execute(compiled, parameters)).scalar())
+        return (await session.execute(compiled, parameters)).scalar()
     except DBAPIError as error:
         if _is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection
@@ -95,23 +98,30 @@ async def _value(session: AsyncSession, root: RootObject | Connection) -> Any:
         raise Declined from error
 
 
-async def execute_compiled(
-    execution_context: ExecutionContext, context: Context
-) -> dict[str, Any] | None:
-    """The operation's data, or None when the compiler does not cover it."""
-    plan = compile_plan(execution_context, context)
-    if plan is None:
-        return None
-    data: dict[str, Any] = {}
+async def run_plan(plan: Plan, database: RequestDatabase) -> dict[str, Any] | None:
+    """The data of a planned operation: one statement per root field that reads anything;
+    None if a statement failed (the resolvers answer then)."""
+
+    async def read(root: RootObject | Connection) -> Any:
+        return await database.run(_value, root)
+
     try:
-        for key, root in plan.roots:
-            if isinstance(root, Typename):
-                data[key] = root.name
-            elif isinstance(root, RootObject):
-                value = await context.database.run(_value, root)
-                data[key] = None if value is None else shape.obj(root.node, iter(value[1:]))
-            else:
-                data[key] = shape.connection(root, await context.database.run(_value, root))
+        return await shape_plan(plan, read)
     except Declined:
         return None
+
+
+async def shape_plan(
+    plan: Plan, read: Callable[[RootObject | Connection], Awaitable[Any]]
+) -> dict[str, Any]:
+    """The data of a planned operation, each root field's JSON value got from ``read``."""
+    data: dict[str, Any] = {}
+    for key, root in plan.roots:
+        if isinstance(root, Typename):
+            data[key] = root.name
+        elif isinstance(root, RootObject):
+            value = shape.load(await read(root))
+            data[key] = None if value is None else shape.obj(root.node, iter(value[1:]))
+        else:
+            data[key] = shape.connection(root, shape.load(await read(root)))
     return data

@@ -8,9 +8,10 @@ exists), ``__typename`` and empty lists for aggregates over no rows (PostgreSQL'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
+
+import orjson
 
 from gql.compiled.plan import (
     Children,
@@ -33,7 +34,7 @@ from gql.ids import to_global_id
 
 def load(value: Any) -> Any:
     """A JSON value as the driver returns it (text, or already decoded)."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _elements(value: Any) -> list[list[Any]]:

@@ -1,0 +1,202 @@
+"""The fast lane: POSTs to /graphql that this process has answered before, answered again
+without Starlette's routing or Strawberry — from the response cache while the catalog version
+is unchanged, else by running the request's prepared plan (``gql.prepared``).
+
+A request takes the lane only if it is exactly one this process answered through the full
+path: same document, variables and operation name (``gql.response_cache.request_key``), so
+it has passed every limit and its plan was built for it. What the lane checks itself is the
+transport: ``Content-Type: application/json``, a declared ``Content-Length`` within
+``max_body_bytes`` and no ``Authorization`` header (answers to credentialed requests are
+never cached; the token must be checked). Anything else — and anything that fails on the
+way (a version read, a statement) — goes to the app with the body replayed, which answers it
+as it would have: the lane never produces an error of its own, except the request deadline.
+
+The answer is the one the full path gives: ``{"data": …, "extensions": {"cost": …}}``, the
+same bytes (both encode with orjson), with ``X-Execution: compiled``, or ``X-Cache: hit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.version_reads import VersionReads
+from gql import errors
+from gql.caching import CATALOG_VERSION
+from gql.compiled import run_plan, shape_plan
+from gql.compiled.driver import fetch_json
+from gql.loaders import RequestDatabase
+from gql.prepared import Prepared, PreparedRequests
+from gql.response_cache import ResponseCache, request_key
+from settings import Settings
+
+logger = logging.getLogger("nkcinema.fast_lane")
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def encode(value: Any) -> bytes:
+    """A response body: orjson (UTF-8, compact), or the standard library for what orjson
+    refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class FastLane:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        path: str,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        versions: VersionReads,
+        responses: ResponseCache,
+        prepared: PreparedRequests,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.settings = settings
+        self.sessions = sessions
+        self.versions = versions
+        self.responses = responses
+        self.prepared = prepared
+        # The app's own PostgreSQL engine: plans run on its connections' driver directly.
+        self.engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != self.path
+            or not (self.responses.enabled or self.prepared.enabled)
+        ):
+            await self.app(scope, receive, send)
+            return
+        length = self._admissible_length(scope)
+        if length is None:
+            await self.app(scope, receive, send)
+            return
+        body, replay = await _read_body(receive)
+        if body is None:
+            return  # the client went away before sending its request
+        if not await self._answer(scope, body, send):
+            await self.app(scope, replay, send)
+
+    def _admissible_length(self, scope: Scope) -> int | None:
+        """The declared body length of a request the lane may take, else None."""
+        media_type = length = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                media_type = value.split(b";", 1)[0].strip().lower()
+            elif name == b"content-length":
+                length = value
+            elif name == b"authorization":
+                return None
+        if media_type != b"application/json" or length is None or not length.isdigit():
+            return None
+        declared = int(length)
+        return declared if declared <= self.settings.max_body_bytes else None
+
+    async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answer the request if it is one seen before; False: the app must answer it."""
+        try:
+            parameters = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
+            return False
+        key = request_key(parameters)
+        prepared = self.prepared.get(key)
+        if prepared is None and key not in self.responses:
+            return False
+        try:
+            version = await self.versions.current()
+        except Exception as error:  # the app reports what is wrong
+            logger.debug("fast lane: no catalog version: %r", error)
+            return False
+        scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
+        cached = self.responses.get(key, version)
+        if cached is not None:
+            await _send(send, cached, (b"x-cache", b"hit"))
+            return True
+        if prepared is None:
+            return False
+        return await self._run(prepared, key, version, send)
+
+    async def _run(self, prepared: Prepared, key: str, version: int, send: Send) -> bool:
+        deadline = self.settings.request_timeout
+        try:
+            async with asyncio.timeout(deadline):
+                data = await self._data(prepared)
+        except TimeoutError:
+            error = errors.request_timeout(deadline).formatted
+            await _send(send, encode({"data": None, "errors": [error]}))
+            return True
+        except Exception as error:  # the app answers, with its error handling
+            logger.debug("fast lane: plan failed: %r", error)
+            return False
+        if data is None:
+            return False
+        answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
+        self.responses.put(key, version, answer)
+        await _send(send, answer, (b"x-execution", b"compiled"))
+        return True
+
+    async def _data(self, prepared: Prepared) -> dict[str, Any] | None:
+        engine = self.engine
+        if engine is not None:  # PostgreSQL: on the driver's connection, no transaction
+            return await shape_plan(prepared.plan, functools.partial(fetch_json, engine))
+        database = RequestDatabase(self.sessions())
+        try:
+            return await run_plan(prepared.plan, database)
+        finally:
+            await database.close()
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
+    """The whole body (its length was declared and is within the limit), or None if the
+    client disconnected first; and a receive that replays it for the app."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, receive
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()  # after the body: wait for the disconnect
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
+async def _send(send: Send, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                *JSON_HEADERS,
+                (b"content-length", str(len(body)).encode("latin-1")),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
