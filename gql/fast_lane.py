@@ -116,8 +116,7 @@ class FastLane:
         if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
             return False
         key = request_key(parameters)
-        prepared = self.prepared.get(key)
-        if prepared is None and key not in self.responses:
+        if key not in self.prepared and key not in self.responses:
             return False
         try:
             version = await self.versions.current()
@@ -129,6 +128,7 @@ class FastLane:
         if cached is not None:
             await _send(send, cached, (b"x-cache", b"hit"))
             return True
+        prepared = self.prepared.get(key)
         if prepared is None:
             return False
         return await self._run(prepared, key, version, send)

@@ -32,15 +32,20 @@ class PreparedRequests:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, Prepared] = OrderedDict()
+        self.hits = 0  # plans run again (gets that found one)
 
     @property
     def enabled(self) -> bool:
         return self.max_entries > 0
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
     def get(self, key: str) -> Prepared | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
+            self.hits += 1
         return entry
 
     def put(self, key: str, prepared: Prepared) -> None:

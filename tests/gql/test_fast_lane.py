@@ -1,0 +1,133 @@
+"""The fast lane (gql.fast_lane): a POST answered before is answered again from the response
+cache or by its prepared compiled plan, with the same bytes as the full path, never for a
+request it was not prepared for, and never from a catalog older than the request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from app import CatalogGraphQL, create_app
+from settings import Settings
+from tests.factories import wipe
+from tests.helpers import StatementCounter
+
+QUERY = """query W($slug: String!) {
+  work(slug: $slug) { slug title year directors { name } themes { name } }
+  works(first: 3) { totalCount nodes { title } }
+}"""
+SEA = {"query": QUERY, "variables": {"slug": "sea-of-blood"}}
+
+
+def _graphql(app: Starlette) -> CatalogGraphQL:
+    [view] = [r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql"]
+    assert isinstance(view, CatalogGraphQL)
+    return view
+
+
+def _app(catalog_url: str, sessions: Any = None, **overrides: Any) -> Starlette:
+    settings = Settings(database_url=catalog_url, compiled=True, **overrides)
+    return create_app(settings, sessions=sessions)
+
+
+@pytest.fixture
+async def lane(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogGraphQL]]:
+    app = _app(catalog_url, sessions, response_cache_entries=0)  # plans only
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client, _graphql(app)
+
+
+async def test_a_repeated_request_runs_its_plan_and_answers_the_same_bytes(
+    lane: tuple[httpx.AsyncClient, CatalogGraphQL], statements: StatementCounter
+) -> None:
+    client, view = lane
+    first = await client.post("/graphql", json=SEA)
+    assert first.headers["x-execution"] == "compiled"
+    assert view.prepared.hits == 0
+    statements.reset()
+    second = await client.post("/graphql", json=SEA)
+    assert view.prepared.hits == 1
+    assert second.headers["x-execution"] == "compiled"
+    assert second.content == first.content  # data and extensions.cost, byte for byte
+    assert second.json()["extensions"]["cost"] > 0
+    assert statements.count == 1 + 2  # the catalog version; one statement per root field
+
+
+async def test_other_requests_go_the_full_way(
+    lane: tuple[httpx.AsyncClient, CatalogGraphQL],
+) -> None:
+    client, view = lane
+    await client.post("/graphql", json=SEA)
+    others: list[dict[str, Any]] = [
+        {"json": {**SEA, "variables": {"slug": "the-flower-girl"}}},  # other variables
+        {"json": {**SEA, "operationName": "W"}},  # spelled differently: another key
+        {"json": SEA, "headers": {"Authorization": "Bearer nope"}},  # credentials
+    ]
+    for request in others:
+        response = await client.post("/graphql", **request)
+        assert response.status_code == 200, response.text
+    assert view.prepared.hits == 0
+    refused = await client.post(
+        "/graphql",
+        content=httpx.Request("POST", "/", json=SEA).content,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert refused.status_code == 415  # the app's refusal, as before
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert view.prepared.hits == 0
+
+
+async def test_a_write_is_seen_by_the_next_request(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    app = _app(catalog_url, sessions)  # plans and the response cache
+    view = _graphql(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.post("/graphql", json=SEA)).json()["data"]["work"] is not None
+        assert (await c.post("/graphql", json=SEA)).headers["x-cache"] == "hit"
+        await wipe(session)  # a write: bumps the catalog version
+        after = await c.post("/graphql", json=SEA)
+        assert "x-cache" not in after.headers
+        assert view.prepared.hits == 1  # the plan ran again, on the new catalog
+        assert after.json()["data"] == {"work": None, "works": {"totalCount": 0, "nodes": []}}
+
+
+async def test_the_app_own_engine_reads_through_its_own_connections(catalog_url: str) -> None:
+    """``nkcinema serve``'s set-up: the version from a dedicated connection, and on
+    PostgreSQL the plan on the driver's connection outside a transaction."""
+    app = _app(catalog_url)
+    view = _graphql(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        answers = [await c.post("/graphql", json=SEA) for _ in range(3)]
+        other = {**SEA, "variables": {"slug": "the-flower-girl"}}
+        flower = [await c.post("/graphql", json=other) for _ in range(2)]
+    assert answers[1].headers["x-cache"] == answers[2].headers["x-cache"] == "hit"
+    assert answers[0].content == answers[1].content == answers[2].content
+    assert flower[0].content == flower[1].content
+    assert flower[1].json()["data"]["work"]["title"] == "The Flower Girl"
+    assert view.versions.reads >= 3  # every lane answer read the version
+
+
+async def test_without_the_compiled_path_only_cached_answers_take_the_lane(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    app = create_app(Settings(database_url=catalog_url), sessions=sessions)
+    view = _graphql(app)
+    assert not view.prepared.enabled
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        first = await c.post("/graphql", json=SEA)
+        second = await c.post("/graphql", json=SEA)
+    assert "x-execution" not in first.headers
+    assert second.headers["x-cache"] == "hit" and second.content == first.content
