@@ -31,7 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from db.engine import engine_from_settings, session_factory
+from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
@@ -456,12 +456,20 @@ def create_app(
         else SessionSource(sessions)
     )
 
+    # On PostgreSQL, the fast lane runs plans on a pool of its own (db.engine).
+    direct = (
+        direct_engine_from_settings(settings)
+        if owned_engine is not None and owned_engine.dialect.name == "postgresql"
+        else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await versions.close()
-        if owned_engine is not None:
-            await owned_engine.dispose()
+        for engine_ in (direct, owned_engine):
+            if engine_ is not None:
+                await engine_.dispose()
 
     graphql = CatalogGraphQL(sessions, settings, versions)
     routes: list[BaseRoute] = [
@@ -495,7 +503,7 @@ def create_app(
             versions=versions,
             responses=graphql.responses,
             prepared=graphql.prepared,
-            engine=owned_engine,
+            engine=direct,
         )
     )
     return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)

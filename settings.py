@@ -130,7 +130,7 @@ class Settings:
     list_size_estimate: int = 10  # what a list that is not paged costs per item, in the cost
     request_timeout: float = 10.0  # seconds for a whole request
     statement_timeout: float = 5.0  # seconds for one SQL statement (PostgreSQL, SQLite)
-    pool_size: int = 5
+    pool_size: int = 10
     pool_timeout: float = 2.0  # seconds to wait for a pooled connection
     connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
 
@@ -181,7 +181,7 @@ def load_settings() -> Settings:
         list_size_estimate=_int("NKCINEMA_LIST_SIZE_ESTIMATE", 10, minimum=1),
         request_timeout=_float("NKCINEMA_REQUEST_TIMEOUT", 10.0, minimum=0.1),
         statement_timeout=_float("NKCINEMA_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
-        pool_size=_int("NKCINEMA_POOL_SIZE", 5, minimum=1),
+        pool_size=_int("NKCINEMA_POOL_SIZE", 10, minimum=1),
         pool_timeout=_float("NKCINEMA_POOL_TIMEOUT", 2.0, minimum=0.1),
         connect_timeout=_float("NKCINEMA_CONNECT_TIMEOUT", 2.0, minimum=0.1),
     )

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from db.search import FUZZY_MIN_LENGTH, FUZZY_THRESHOLD, SQLITE_FUNCTIONS
 from db.text import search_key, shared_trigrams_needed, trigrams
 
-POOL_SIZE = 5
+POOL_SIZE = 10
 URL_VARIABLE = "BENCH_FLOOR_DATABASE_URL"
 
 # -- PostgreSQL --------------------------------------------------------------------------------

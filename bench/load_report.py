@@ -190,7 +190,7 @@ throwaway database in the same run:
 - **floor**: `bench/floor.py`, a minimal Starlette app under the same uvicorn, one endpoint
   per workload that runs ONE hand-written SQL statement building the whole response JSON in
   the database (`json_object`/`json_group_array` on SQLite, `json_build_object`/`json_agg` on
-  PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 5 connections) and sends
+  PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 10 connections, as the app) and sends
   it back as it comes. What serving these answers costs at the least on this stack.
 - **PostGraphile** (PostgreSQL, W1-W3): PostGraphile v4 CLI (`--disable-default-mutations
   --disable-query-log`, `--cluster-workers N` for 2 workers, `NODE_ENV=production`), over the
@@ -206,8 +206,11 @@ Before a server is timed, its answer to every variant is compared with the floor
 - **p50 / p99**: wrk's latency percentiles.
 - **SQL/req**: statements per request, counted by running each variant once through the
   app in-process on the same database (a `before_cursor_execute` listener; transaction
-  control not counted). It includes the catalog-version read every request makes. The floor
-  makes one by construction; PostGraphile's are not counted.
+  control not counted), for **app (compiled)** and **app (cached)** after sending it once
+  before, as the timed requests all are repeats. It includes the catalog-version read: a
+  statement of its own on the resolver path and for cache hits, read inside the plan's first
+  statement on the compiled path (`gql.fast_lane`). The floor makes one by construction;
+  PostGraphile's are not counted.
 - **CPU-ms/req**: user + system CPU time of the server's processes (its whole process group:
   the uvicorn supervisor and workers, node and its cluster workers) from `/proc/<pid>/stat`
   just before and after the timed run, ÷ requests.

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from db.models import CatalogState
 
 CATALOG_STATE_ID = 1
+
+
+def version_subquery() -> ScalarSelect[int]:
+    """The version as a scalar subquery, to read beside other values in one statement."""
+    statement = select(CatalogState.version).where(CatalogState.id == CATALOG_STATE_ID)
+    return statement.scalar_subquery()
 
 
 async def catalog_version(session: AsyncSession) -> int:

@@ -41,8 +41,9 @@ class VersionSource(Protocol):
     async def close(self) -> None: ...
 
 
-def _version(value: Any) -> int:
-    return 1 if value is None else int(value)  # no row yet: as db.catalog_version
+def version_value(value: Any) -> int:
+    """The version a read of ``VERSION_SQL`` found (no row yet: 1, as db.catalog_version)."""
+    return 1 if value is None else int(value)
 
 
 class SessionSource:
@@ -76,7 +77,7 @@ class _SQLiteSource:
         except sqlite3.Error:
             await self.close()
             raise
-        return _version(rows[0][0] if rows else None)
+        return version_value(rows[0][0] if rows else None)
 
     async def close(self) -> None:
         connection, self.connection = self.connection, None
@@ -99,7 +100,7 @@ class _PostgresSource:
             if raw is not None:
                 raw.invalidate()  # never reused: it may be broken or mid-statement
             raise
-        return _version(value)
+        return version_value(value)
 
     async def close(self) -> None:
         raw, self.raw = self.raw, None
@@ -133,6 +134,10 @@ def is_file_database(engine: AsyncEngine) -> bool:
     return bool(database) and database != ":memory:" and "mode=memory" not in str(url)
 
 
+class ReadInterrupted(RuntimeError):
+    """The shared read was cancelled (the loop is closing): its waiters get this."""
+
+
 class VersionReads:
     """Coalesced reads of the catalog version from a source (see the module docstring)."""
 
@@ -159,9 +164,12 @@ class VersionReads:
                 self.reads += 1
                 try:
                     version = await self.source.read()
-                except Exception as error:  # every waiter gets it; nobody may be left
-                    waiting.set_exception(error)
+                except BaseException as error:  # every waiter gets it; nobody may be left
+                    failure = error if isinstance(error, Exception) else ReadInterrupted()
+                    waiting.set_exception(failure)
                     waiting.add_done_callback(_retrieve)
+                    if not isinstance(error, Exception):
+                        raise
                 else:
                     waiting.set_result(version)
         finally:

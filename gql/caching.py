@@ -76,7 +76,7 @@ class CatalogCaching(SchemaExtension):
             request.scope[CACHEABLE] = (key, version)
         if context.settings.compiled:
             plan = compile_plan(self.execution_context, context)
-            data = None if plan is None else await run_plan(plan, context.database)
+            data = None if plan is None else (await run_plan(plan, context.database))[0]
             if plan is not None and data is not None:
                 self.execution_context.result = ExecutionResult(data=data)
                 if response is not None:

@@ -18,7 +18,6 @@ same bytes (both encode with orjson), with ``X-Execution: compiled``, or ``X-Cac
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 from typing import Any
@@ -32,6 +31,7 @@ from gql import errors
 from gql.caching import CATALOG_VERSION
 from gql.compiled import run_plan, shape_plan
 from gql.compiled.driver import fetch_json
+from gql.compiled.plan import Connection, RootObject
 from gql.loaders import RequestDatabase
 from gql.prepared import Prepared, PreparedRequests
 from gql.response_cache import ResponseCache, request_key
@@ -116,51 +116,80 @@ class FastLane:
         if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
             return False
         key = request_key(parameters)
-        if key not in self.prepared and key not in self.responses:
-            return False
-        try:
-            version = await self.versions.current()
-        except Exception as error:  # the app reports what is wrong
-            logger.debug("fast lane: no catalog version: %r", error)
-            return False
-        scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
-        cached = self.responses.get(key, version)
-        if cached is not None:
-            await _send(send, cached, (b"x-cache", b"hit"))
-            return True
+        version: int | None = None
+        if key in self.responses:
+            version = await self._version(scope)
+            if version is None:
+                return False
+            cached = self.responses.get(key, version)
+            if cached is not None:
+                await _send(send, cached, (b"x-cache", b"hit"))
+                return True
         prepared = self.prepared.get(key)
         if prepared is None:
             return False
-        return await self._run(prepared, key, version, send)
-
-    async def _run(self, prepared: Prepared, key: str, version: int, send: Send) -> bool:
         deadline = self.settings.request_timeout
-        try:
-            async with asyncio.timeout(deadline):
-                data = await self._data(prepared)
-        except TimeoutError:
+        # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
+        # a cancellation pending on the request's task (asyncio.timeout can, on 3.11).
+        work = asyncio.ensure_future(self._data(scope, prepared, version))
+        done, _ = await asyncio.wait((work,), timeout=deadline)
+        if not done:
+            work.cancel()
+            logger.warning("fast lane: the request deadline (%g s) passed", deadline)
             error = errors.request_timeout(deadline).formatted
             await _send(send, encode({"data": None, "errors": [error]}))
             return True
+        try:
+            data, version = work.result()
         except Exception as error:  # the app answers, with its error handling
             logger.debug("fast lane: plan failed: %r", error)
             return False
-        if data is None:
+        if data is None or version is None:
             return False
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
         self.responses.put(key, version, answer)
         await _send(send, answer, (b"x-execution", b"compiled"))
         return True
 
-    async def _data(self, prepared: Prepared) -> dict[str, Any] | None:
-        engine = self.engine
-        if engine is not None:  # PostgreSQL: on the driver's connection, no transaction
-            return await shape_plan(prepared.plan, functools.partial(fetch_json, engine))
-        database = RequestDatabase(self.sessions())
+    async def _version(self, scope: Scope) -> int | None:
+        """The catalog version, read now (None: it could not be read; the app will say why)."""
         try:
-            return await run_plan(prepared.plan, database)
-        finally:
-            await database.close()
+            version = await self.versions.current()
+        except Exception as error:
+            logger.debug("fast lane: no catalog version: %r", error)
+            return None
+        scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
+        return version
+
+    async def _data(
+        self, scope: Scope, prepared: Prepared, version: int | None
+    ) -> tuple[dict[str, Any] | None, int | None]:
+        """The plan's data and the catalog version it is at least as new as."""
+        engine = self.engine
+        data: dict[str, Any] | None
+        read_at: int | None = None  # the first statement reads the version beside its data
+        if engine is not None:  # PostgreSQL: on the driver's connection, no transaction
+            seen: list[int] = []
+
+            async def read(root: RootObject | Connection) -> Any:
+                at, value = await fetch_json(engine, root, version=version is None and not seen)
+                if at is not None:
+                    seen.append(at)
+                return value
+
+            data = await shape_plan(prepared.plan, read)
+            read_at = seen[0] if seen else None
+        else:
+            database = RequestDatabase(self.sessions())
+            try:
+                data, read_at = await run_plan(
+                    prepared.plan, database, read_version=version is None
+                )
+            finally:
+                await database.close()
+        if version is None:  # a plan that reads nothing (only __typename): read it now
+            version = read_at if read_at is not None else await self._version(scope)
+        return data, version
 
 
 async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:

@@ -30,11 +30,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
 
+from db.catalog_version import version_subquery
+from db.version_reads import version_value
 from gql.compiled import shape
 from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
 from gql.compiled.sql import SLUG, Compiler
@@ -76,17 +78,31 @@ def statement(dialect: str, root: Obj | Connection) -> Select[Any] | None:
     return compiler.root_connection(root)
 
 
-async def _value(session: AsyncSession, root: RootObject | Connection) -> Any:
-    """One root field's JSON value: one statement (none when it reads nothing)."""
+@functools.lru_cache(maxsize=STATEMENTS)
+def versioned_statement(dialect: str, root: Obj | Connection) -> Select[Any] | None:
+    """``statement`` with the catalog version read beside it: one statement, so one snapshot
+    (a statement never sees a write half-way), and the version is the catalog it read."""
+    built = statement(dialect, root)
+    if built is None:
+        return None
+    return select(version_subquery(), built.scalar_subquery())
+
+
+async def _value(
+    session: AsyncSession, root: RootObject | Connection, version: bool = False
+) -> tuple[int | None, Any]:
+    """One root field's JSON value (one statement; none when it reads nothing), and with
+    ``version`` the catalog version it was read at (else None)."""
     dialect = session.get_bind().dialect.name
+    build = versioned_statement if version else statement
     if isinstance(root, RootObject):
-        compiled, parameters = statement(dialect, root.node), {SLUG: root.slug}
+        compiled, parameters = build(dialect, root.node), {SLUG: root.slug}
     else:
-        compiled, parameters = statement(dialect, root), {}
+        compiled, parameters = build(dialect, root), {}
     if compiled is None:
-        return []
+        return None, []
     try:
-        return (await session.execute(compiled, parameters)).scalar()
+        row = (await session.execute(compiled, parameters)).one_or_none()
     except DBAPIError as error:
         if _is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection
@@ -96,19 +112,32 @@ async def _value(session: AsyncSession, root: RootObject | Connection) -> Any:
         logger.warning("compiled statement failed; falling back to resolvers: %r", error)
         await session.rollback()
         raise Declined from error
+    if version:
+        assert row is not None  # a select of two scalar subqueries: always one row
+        return version_value(row[0]), row[1]
+    return None, None if row is None else row[0]
 
 
-async def run_plan(plan: Plan, database: RequestDatabase) -> dict[str, Any] | None:
+async def run_plan(
+    plan: Plan, database: RequestDatabase, *, read_version: bool = False
+) -> tuple[dict[str, Any] | None, int | None]:
     """The data of a planned operation: one statement per root field that reads anything;
-    None if a statement failed (the resolvers answer then)."""
+    None if a statement failed (the resolvers answer then). With ``read_version``, the first
+    statement also reads the catalog version, returned beside the data (None when the plan
+    reads nothing)."""
+    read_at: list[int] = []
 
     async def read(root: RootObject | Connection) -> Any:
-        return await database.run(_value, root)
+        at, value = await database.run(_value, root, read_version and not read_at)
+        if at is not None:
+            read_at.append(at)
+        return value
 
     try:
-        return await shape_plan(plan, read)
+        data = await shape_plan(plan, read)
     except Declined:
-        return None
+        return None, None
+    return data, read_at[0] if read_at else None
 
 
 async def shape_plan(

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.version_reads import VERSION_SQL, version_value
 from gql.compiled import STATEMENTS, statement
 from gql.compiled.plan import Connection, Obj, RootObject
 from gql.compiled.sql import SLUG
@@ -29,6 +30,12 @@ class DriverStatement:
     sql: str
     names: tuple[str, ...]  # the parameters, in the driver's positional order
     values: dict[str, Any]  # the statement's own parameter values, processed
+
+    @property
+    def with_version(self) -> str:
+        """The statement with the catalog version read beside it: one statement, so one
+        snapshot (PostgreSQL): the version is exactly the catalog the value comes from."""
+        return f"SELECT ({VERSION_SQL}), ({self.sql})"
 
 
 @functools.lru_cache(maxsize=STATEMENTS)
@@ -47,22 +54,29 @@ def driver_statement(dialect: Dialect, root: Obj | Connection) -> DriverStatemen
     return DriverStatement(compiled.string, names, values)
 
 
-async def fetch_json(engine: AsyncEngine, root: RootObject | Connection) -> Any:
-    """The root field's JSON text (or None), as ``gql.compiled._value`` reads it."""
+async def fetch_json(
+    engine: AsyncEngine, root: RootObject | Connection, *, version: bool = False
+) -> tuple[int | None, Any]:
+    """The root field's JSON text (or None), as ``gql.compiled._value`` reads it, and with
+    ``version`` the catalog version it was read at (else None)."""
     if isinstance(root, RootObject):
         prepared = driver_statement(engine.dialect, root.node)
         given = {SLUG: root.slug}
     else:
         prepared, given = driver_statement(engine.dialect, root), {}
     if prepared is None:
-        return []
+        return None, []
     arguments = [given[n] if n in given else prepared.values[n] for n in prepared.names]
     connection = await engine.raw_connection()
     try:
         driver: Any = connection.driver_connection
-        value = await driver.fetchval(prepared.sql, *arguments)
+        if version:
+            row = await driver.fetchrow(prepared.with_version, *arguments)
+            read_at, value = version_value(row[0]), row[1]
+        else:
+            read_at, value = None, await driver.fetchval(prepared.sql, *arguments)
     except BaseException:
         connection.invalidate()  # it may be mid-statement: never back into the pool
         raise
     connection.close()  # back into the pool
-    return value
+    return read_at, value

@@ -12,6 +12,7 @@ produces an error of its own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -173,7 +174,7 @@ class Connection:
     fields: tuple[tuple[str, ConnectionField], ...]
     nodes: tuple[Obj, ...]  # each `nodes` / `edges.node` selection, in order
 
-    @property
+    @functools.cached_property
     def needs_keys(self) -> bool:
         """Whether any cursor is asked for (the rows then carry their sort-key values)."""
         for _, field in self.fields:
@@ -185,7 +186,7 @@ class Connection:
                 return True
         return False
 
-    @property
+    @functools.cached_property
     def needs_page(self) -> bool:
         return (
             bool(self.nodes)
@@ -196,11 +197,19 @@ class Connection:
             )
         )
 
-    @property
+    @functools.cached_property
+    def needs_next(self) -> bool:
+        """Whether ``hasNextPage`` is asked for (the page then reads one row more)."""
+        return any(
+            isinstance(field, PageInfo) and "hasNextPage" in (f for _, f in field.fields)
+            for _, field in self.fields
+        )
+
+    @functools.cached_property
     def needs_count(self) -> bool:
         return any(isinstance(field, TotalCount) for _, field in self.fields)
 
-    @property
+    @functools.cached_property
     def ordering(self) -> Ordering:
         if isinstance(self.source, WorkList):
             return q.work_ordering(self.source.orders)

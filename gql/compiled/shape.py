@@ -70,12 +70,12 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     rows = rows[: plan.first]
     nodes: list[list[dict[str, Any]]] = []
     cursors: list[str] = []
-    ordering = plan.ordering
+    needs_keys = plan.needs_keys
     for row in rows:
         values = iter(row)
         nodes.append([obj(node, values) for node in plan.nodes])
-        if plan.needs_keys:
-            cursors.append(encode_cursor(plan.list_name, ordering, tuple(values)))
+        if needs_keys:
+            cursors.append(encode_cursor(plan.list_name, plan.ordering, tuple(values)))
     out: dict[str, Any] = {}
     for key, field in plan.fields:
         if isinstance(field, Typename):

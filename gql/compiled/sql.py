@@ -8,7 +8,8 @@ subqueries aggregated into one JSON array (``json_agg`` / ``json_group_array``);
 leads with its ordinal (billing ``position``, or ``ROW_NUMBER()`` over the list's ordering),
 and the elements are sorted by it in Python, so nothing depends on the order in which the
 database feeds an aggregate. Pages are limited per parent inside the correlated subquery
-(``ORDER BY … LIMIT first + 1``), so the statement does not grow with any list.
+(``ORDER BY … LIMIT first``, one more with ``hasNextPage``), so the statement does not grow
+with any list.
 
 The conditions and orderings are the resolvers' own (``db.queries``), re-pointed at this
 statement's table aliases with ``ClauseAdapter``.
@@ -165,8 +166,8 @@ class Compiler:
         return select(wt.c.work_id).where(wt.c.theme_id == parent.c.id).correlate(parent)
 
     def page(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
-        """``first + 1`` rows (the extra one says whether a next page exists), each
-        ``[ordinal, *node values…, *sort keys]``."""
+        """``first`` rows, or ``first + 1`` when ``hasNextPage`` is asked for (the extra one
+        says whether a next page exists), each ``[ordinal, *node values…, *sort keys]``."""
         row, conditions = self._list_rows(connection, parent)
         keys = [
             _adapt(k.expression, row).desc() if k.descending else _adapt(k.expression, row).asc()
@@ -182,7 +183,7 @@ class Compiler:
             .select_from(row)
             .where(*conditions)
             .order_by(*keys)
-            .limit(connection.first + 1)
+            .limit(connection.first + 1 if connection.needs_next else connection.first)
             .subquery()
         )
         return select(self.aggregate(rows.c.v)).scalar_subquery()
