@@ -190,8 +190,8 @@ throwaway database in the same run:
 - **floor**: `bench/floor.py`, a minimal Starlette app under the same uvicorn, one endpoint
   per workload that runs ONE hand-written SQL statement building the whole response JSON in
   the database (`json_object`/`json_group_array` on SQLite, `json_build_object`/`json_agg` on
-  PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 10 connections, as the app) and sends
-  it back as it comes. What serving these answers costs at the least on this stack.
+  PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 10 connections, as the
+  app) and sends it back as it comes. What serving these answers costs at the least on this stack.
 - **PostGraphile** (PostgreSQL, W1-W3): PostGraphile v4 CLI (`--disable-default-mutations
   --disable-query-log`, `--cluster-workers N` for 2 workers, `NODE_ENV=production`), over the
   same database. W1 and W2 use its generated schema (`workBySlug`, `allWorks(orderBy:
