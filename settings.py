@@ -111,7 +111,7 @@ class Settings:
     cache_max_age: int = 0
     response_cache_entries: int = 1000  # answers to repeated queries kept per process (0: off)
     response_cache_bytes: int = 64 * 1024 * 1024
-    compiled: bool = False  # answer read queries by the compiled path (gql/compiled) if it can
+    compiled: bool = True  # answer read queries by the compiled path (gql/compiled) if it can
     prepared_requests: int = 1000  # compiled requests kept with their plans (gql/prepared.py)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -163,7 +163,7 @@ def load_settings() -> Settings:
         cache_max_age=_int("NKCINEMA_CACHE_MAX_AGE", 0),
         response_cache_entries=_int("NKCINEMA_RESPONSE_CACHE_ENTRIES", 1000),
         response_cache_bytes=_int("NKCINEMA_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
-        compiled=_bool("NKCINEMA_COMPILED", False),
+        compiled=_bool("NKCINEMA_COMPILED", True),
         prepared_requests=_int("NKCINEMA_PREPARED_REQUESTS", 1000),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),

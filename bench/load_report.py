@@ -179,12 +179,14 @@ with `bench/wrk/rotate.lua`, which POSTs the workload's request bodies in rotati
 variables below) and counts responses with GraphQL errors. The servers, on the same
 throwaway database in the same run:
 
-- **app**: `nkcinema serve --workers N` (uvicorn), response cache off
-  (`NKCINEMA_RESPONSE_CACHE_ENTRIES=0`), `NKCINEMA_MAX_COST={max_cost:,}` (W3's estimated cost
-  is above the default limit), `NKCINEMA_REQUEST_TIMEOUT` and `NKCINEMA_STATEMENT_TIMEOUT` 30 s
-  (requests queue for seconds on the slowest workloads), JSON access log to a file.
-- **app (compiled)**: the same with `NKCINEMA_COMPILED=1`, measured only for workloads whose
-  every variant is answered with `X-Execution: compiled`.
+- **app**: `nkcinema serve --workers N` (uvicorn) on the resolver path (`NKCINEMA_COMPILED=0`),
+  response cache off (`NKCINEMA_RESPONSE_CACHE_ENTRIES=0`), `NKCINEMA_MAX_COST={max_cost:,}`
+  (W3's estimated cost is above the default limit), `NKCINEMA_REQUEST_TIMEOUT` and
+  `NKCINEMA_STATEMENT_TIMEOUT` 30 s (requests queue for seconds on the slowest workloads),
+  JSON access log to a file.
+- **app (compiled)**: the same with `NKCINEMA_COMPILED=1` (the default), measured only for
+  workloads whose every variant is answered with `X-Execution: compiled`. After the warm-up
+  every request repeats one answered before, so all take the fast lane's prepared plans.
 - **app (cached)**: W1 with the response cache on (its 20 variants are hits after the
   warm-up), with the most workers.
 - **floor**: `bench/floor.py`, a minimal Starlette app under the same uvicorn, one endpoint

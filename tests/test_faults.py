@@ -91,10 +91,12 @@ def fault_catalog(databases: Databases) -> str:
 
 
 @asynccontextmanager
-async def app_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
+async def app_client(
+    database_url: str, *, compiled: bool = True
+) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
     """The app as the service builds it (its engine from the settings), over HTTP. Without
     the response cache: every request here must reach the database's tables."""
-    settings = Settings(database_url=database_url, response_cache_entries=0)
+    settings = Settings(database_url=database_url, response_cache_entries=0, compiled=compiled)
     engine = engine_from_settings(settings)
     app: Starlette = create_app(settings, engine=engine)
     try:
@@ -540,8 +542,9 @@ async def test_a_connection_dropped_between_statements_of_a_request_is_retried(
     fault_catalog: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The request's second statement finds its connection (held since the first) killed:
-    no ping happens there, so only the read retry can save the request."""
-    async with app_client(fault_catalog) as (client, engine):
+    no ping happens there, so only the read retry can save the request. (The resolver path:
+    a repeated compiled request makes a single statement.)"""
+    async with app_client(fault_catalog, compiled=False) as (client, engine):
         assert_answered(await graphql_request(client))  # warm: the schema is loaded
         statements: list[str] = []
 
@@ -562,6 +565,28 @@ async def test_a_connection_dropped_between_statements_of_a_request_is_retried(
     assert len(retries) == 1, caplog.text
     assert statements[1] in statements[2:]  # the killed statement ran again
     assert not [r for r in caplog.records if r.name == "nkcinema.errors"], caplog.text
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason=POSTGRESQL_ONLY)
+async def test_the_fast_lane_survives_its_connections_being_killed(fault_catalog: str) -> None:
+    """The fast lane's own pool (no ping per checkout) holds connections killed under it: the
+    request that meets one is answered by the normal path, and the dead connection is dropped
+    rather than returned to the pool."""
+    settings = Settings(database_url=fault_catalog, response_cache_entries=0)
+    app: Starlette = create_app(settings)  # its own engines, as `nkcinema serve` builds it
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        [view] = [r.endpoint for r in app.routes if getattr(r, "path", "") == "/graphql"]
+        for _ in range(3):  # the first answers the normal way, the others by the fast lane
+            assert_answered(await graphql_request(client))
+        assert view.prepared.hits == 2
+        assert await terminate_backends(fault_catalog)  # every connection the app holds
+        for _ in range(3):
+            sample = await graphql_request(client)
+            assert_answered(sample)
+        assert view.prepared.hits == 5  # the lane tried each time
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason=POSTGRESQL_ONLY)

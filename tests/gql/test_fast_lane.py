@@ -125,7 +125,7 @@ async def test_the_app_own_engine_reads_through_its_own_connections(catalog_url:
 async def test_without_the_compiled_path_only_cached_answers_take_the_lane(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    app = create_app(Settings(database_url=catalog_url), sessions=sessions)
+    app = create_app(Settings(database_url=catalog_url, compiled=False), sessions=sessions)
     view = _graphql(app)
     assert not view.prepared.enabled
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
