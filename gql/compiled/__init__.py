@@ -14,13 +14,14 @@ unless ``NKCINEMA_COMPILED`` is set.
 - ``shape``: the statements' JSON as the response's objects, in selection order.
 
 Covered: ``work``/``person``/``theme`` by slug and the ``works``/``people``/``directors``/
-``themes`` lists (filters without ``search``, ``orderBy``, ``first``), the scalar fields and
-``id`` of Work/Person/Theme, ``alternativeTitles``/``alternativeNames``, ``Work.directors``
-and ``Work.themes``, ``Person.works``/``Theme.works`` (``role``, ``kind``, ``filter``,
-``orderBy``, ``first``), and of every connection ``nodes``, ``edges { cursor node }``,
-``totalCount`` and ``pageInfo``; ``__typename`` anywhere. Not covered (resolver path):
-cursors (``after``/``before``/``last``), search, ``node``/``nodes``, external ids, facets,
-``similar``, credits, relations, provenance, introspection, ``@defer``.
+``themes`` lists (filters without ``search``, ``orderBy``, ``first``, ``after``), the
+scalar fields and ``id`` of Work/Person/Theme, ``alternativeTitles``/``alternativeNames``,
+``Work.directors`` and ``Work.themes``, ``Person.works``/``Theme.works`` (``role``,
+``kind``, ``filter``, ``orderBy``, ``first``, ``after``; on SQLite without ``after``), and
+of every connection ``nodes``, ``edges { cursor node }``, ``totalCount`` and ``pageInfo``;
+``__typename`` anywhere. Not covered (resolver path): backward pages (``before``/``last``),
+search, ``node``/``nodes``, external ids, facets, ``similar``, credits, relations,
+provenance, introspection, ``@defer``.
 """
 
 from __future__ import annotations

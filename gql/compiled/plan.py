@@ -40,6 +40,7 @@ from db import queries as q
 from db.enums import CreditRole
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering
+from gql.cursors import decode_cursor
 from gql.errors import ApiError
 from gql.inputs import PersonFilter, WorkFilter, WorkOrder, text_argument, work_orders
 from gql.nested import FILMOGRAPHY_ORDER
@@ -173,6 +174,7 @@ class Connection:
     first: int
     fields: tuple[tuple[str, ConnectionField], ...]
     nodes: tuple[Obj, ...]  # each `nodes` / `edges.node` selection, in order
+    after: tuple[Any, ...] | None = None  # the decoded `after` cursor: the page starts past it
 
     @functools.cached_property
     def needs_keys(self) -> bool:
@@ -206,16 +208,30 @@ class Connection:
         )
 
     @functools.cached_property
+    def needs_previous(self) -> bool:
+        """Whether ``hasPreviousPage`` is asked for past a cursor (one probe: true when rows
+        lie at or before the cursor; from the list's start it is simply false)."""
+        return self.after is not None and any(
+            isinstance(field, PageInfo) and "hasPreviousPage" in (f for _, f in field.fields)
+            for _, field in self.fields
+        )
+
+    @functools.cached_property
     def needs_count(self) -> bool:
         return any(isinstance(field, TotalCount) for _, field in self.fields)
 
     @functools.cached_property
     def ordering(self) -> Ordering:
-        if isinstance(self.source, WorkList):
-            return q.work_ordering(self.source.orders)
-        if isinstance(self.source, PersonList):
-            return q.PEOPLE_ORDERING
-        return q.THEMES_ORDERING
+        return ordering_of(self.source)
+
+
+def ordering_of(source: ListSource) -> Ordering:
+    """The order of a list (as the resolvers order it)."""
+    if isinstance(source, WorkList):
+        return q.work_ordering(source.orders)
+    if isinstance(source, PersonList):
+        return q.PEOPLE_ORDERING
+    return q.THEMES_ORDERING
 
 
 Field: TypeAlias = Typename | Column | GlobalId | Strings | Children | Connection
@@ -362,13 +378,15 @@ class Planner:
         if name == "works":
             orders = self.orders(args.get("orderBy"), TITLE_ORDER)
             source = WorkList(None, None, self.work_filter(args.get("filter")), orders)
-            return self.connection("WorkConnection", "Work", name, source, first, group)
+            return self.connection("WorkConnection", "Work", name, source, first, group, args)
         if name == "themes":
-            return self.connection("ThemeConnection", "Theme", name, ThemeList(), first, group)
+            source = ThemeList()
+            return self.connection("ThemeConnection", "Theme", name, source, first, group, args)
         role: CreditRole | None = CreditRole.DIRECTOR
         if name == "people":
             role = self.person_filter_role(args.get("filter"))
-        return self.connection("PersonConnection", "Person", name, PersonList(role), first, group)
+        source = PersonList(role)
+        return self.connection("PersonConnection", "Person", name, source, first, group, args)
 
     def obj(self, type_name: str, group: Group) -> Obj:
         fields: list[tuple[str, Field]] = []
@@ -410,7 +428,8 @@ class Planner:
             kinds = (kind,) if base.kinds is None else tuple(k for k in base.kinds if k == kind)
             work_filter = dataclasses.replace(base, kinds=kinds)
         source = WorkList(parent, args.get("role"), work_filter, orders)
-        return self.connection("WorkConnection", "Work", f"{parent}.works", source, first, group)
+        list_name = f"{parent}.works"
+        return self.connection("WorkConnection", "Work", list_name, source, first, group, args)
 
     def connection(
         self,
@@ -420,7 +439,9 @@ class Planner:
         source: ListSource,
         first: int,
         group: Group,
+        args: dict[str, Any],
     ) -> Connection:
+        after = self.cursor(args.get("after"), list_name, source)
         fields: list[tuple[str, ConnectionField]] = []
         nodes: list[Obj] = []
         for key, subgroup in self.subfields(connection_type, group):
@@ -457,20 +478,31 @@ class Planner:
                 fields.append((key, PageInfo(tuple(info_fields))))
             else:
                 raise Unsupported(f"{connection_type}.{name}")  # facets
-        return Connection(list_name, source, first, tuple(fields), tuple(nodes))
+        return Connection(list_name, source, first, tuple(fields), tuple(nodes), after)
 
     # -- arguments, checked as the resolvers check them
 
     def page_size(self, args: dict[str, Any]) -> int:
-        """``first`` of a forward page from the list's start (as ``gql.pagination``)."""
-        if any(args.get(name) is not None for name in ("after", "before", "last")):
-            raise Unsupported("cursors and backward pages")
+        """``first`` of a forward page (as ``gql.pagination``)."""
+        if any(args.get(name) is not None for name in ("before", "last")):
+            raise Unsupported("backward pages")
         first = args.get("first")
         if first is None:
             return self.default_page_size
         if not isinstance(first, int) or first < 0 or first > self.max_page_size:
             raise Unsupported("first")  # the resolver answers the error
         return first
+
+    @staticmethod
+    def cursor(raw: Any, list_name: str, source: ListSource) -> tuple[Any, ...] | None:
+        """The decoded ``after`` cursor (as ``gql.pagination``); the resolvers answer a bad
+        one (INVALID_CURSOR)."""
+        if raw is None:
+            return None
+        try:
+            return decode_cursor(raw, list_name, ordering_of(source), "after")
+        except ApiError as error:
+            raise Unsupported("after") from error
 
     @staticmethod
     def orders(raw: Any, default: tuple[q.WorkOrder, ...]) -> tuple[q.WorkOrder, ...]:
@@ -596,6 +628,8 @@ def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
 
 
 def _connection_nesting_ok(connection: Connection, pages: int, lists: int) -> bool:
+    if connection.after is not None and pages > 0:
+        return False  # a cursor's bounds below another page: not measured, not compiled
     pages += 1
     if pages > SQLITE_MAX_PAGES or pages + lists > SQLITE_MAX_LISTS:
         return False

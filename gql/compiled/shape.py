@@ -66,6 +66,7 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     parts = iter(value)
     rows = _elements(next(parts)) if plan.needs_page else []
     count = next(parts) if plan.needs_count else None
+    has_previous = bool(next(parts)) if plan.needs_previous else False  # SQLite: 0/1
     has_next = len(rows) > plan.first
     rows = rows[: plan.first]
     nodes: list[list[dict[str, Any]]] = []
@@ -87,7 +88,7 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
         elif isinstance(field, Edges):
             out[key] = [_edge(field, row_nodes, cursors, i) for i, row_nodes in enumerate(nodes)]
         else:
-            out[key] = _page_info(field, has_next, cursors)
+            out[key] = _page_info(field, has_next, has_previous, cursors)
     return out
 
 
@@ -106,10 +107,12 @@ def _edge(
     return out
 
 
-def _page_info(plan: PageInfo, has_next: bool, cursors: list[str]) -> dict[str, Any]:
+def _page_info(
+    plan: PageInfo, has_next: bool, has_previous: bool, cursors: list[str]
+) -> dict[str, Any]:
     values: dict[str, Any] = {
         "hasNextPage": has_next,
-        "hasPreviousPage": False,  # a page from the list's start (no `after`)
+        "hasPreviousPage": has_previous,
         "startCursor": cursors[0] if cursors else None,
         "endCursor": cursors[-1] if cursors else None,
         "__typename": "PageInfo",

@@ -169,6 +169,8 @@ class Compiler:
         """``first`` rows, or ``first + 1`` when ``hasNextPage`` is asked for (the extra one
         says whether a next page exists), each ``[ordinal, *node values…, *sort keys]``."""
         row, conditions = self._list_rows(connection, parent)
+        if connection.after is not None:  # the keyset bound, as db.pagination's
+            conditions.append(_adapt(connection.ordering.after(connection.after), row))
         keys = [
             _adapt(k.expression, row).desc() if k.descending else _adapt(k.expression, row).asc()
             for k in connection.ordering.keys
@@ -188,17 +190,28 @@ class Compiler:
         )
         return select(self.aggregate(rows.c.v)).scalar_subquery()
 
+    def previous(self, connection: Connection, parent: FromClause | None) -> Expression:
+        """Whether rows lie at or before the ``after`` cursor (``hasPreviousPage``), as
+        ``db.pagination``'s probe."""
+        assert connection.after is not None
+        row, conditions = self._list_rows(connection, parent)
+        at_or_before = connection.ordering.before(connection.after, inclusive=True)
+        probe = select(row.c.id).where(*conditions, _adapt(at_or_before, row))
+        return probe.exists()
+
     def count(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
         row, conditions = self._list_rows(connection, parent)
         return select(func.count()).select_from(row).where(*conditions).scalar_subquery()
 
     def connection(self, connection: Connection, parent: FromClause | None) -> Expression:
-        """``[page?, count?]``: only the parts the selection needs."""
+        """``[page?, count?, previous?]``: only the parts the selection needs."""
         parts: list[Expression] = []
         if connection.needs_page:
             parts.append(self.embed(self.page(connection, parent)))
         if connection.needs_count:
             parts.append(self.count(connection, parent))
+        if connection.needs_previous:
+            parts.append(self.previous(connection, parent))
         return self.array(parts)
 
     # -- root fields
