@@ -456,10 +456,10 @@ def create_app(
         else SessionSource(sessions)
     )
 
-    # On PostgreSQL, the fast lane runs plans on a pool of its own (db.engine).
+    # The fast lane runs plans on a pool of its own (db.engine), beside the app's own engine.
     direct = (
         direct_engine_from_settings(settings)
-        if owned_engine is not None and owned_engine.dialect.name == "postgresql"
+        if owned_engine is not None and is_file_database(owned_engine)
         else None
     )
 

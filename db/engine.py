@@ -150,10 +150,10 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
 
 
 def direct_engine_from_settings(settings: Settings) -> AsyncEngine:
-    """A second PostgreSQL pool, for reads made on the driver's connection directly
-    (``gql.fast_lane``): no ping per checkout (a read on a dead connection fails, the
-    connection is discarded and the request goes the normal way, which pings) and no
-    overflow (a connection opened and closed per request would cost more than waiting)."""
+    """A second pool, for reads made on the driver's connection directly (``gql.fast_lane``):
+    no overflow (a connection opened and closed per request would cost more than waiting) and,
+    on PostgreSQL, no ping per checkout (a read on a dead connection fails, the connection is
+    discarded and the request goes the normal way, which pings)."""
     return create_engine(
         settings.database_url,
         pool_size=settings.pool_size,

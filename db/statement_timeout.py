@@ -10,7 +10,9 @@ before ``after_cursor_execute``, so fetching is covered too).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import event
@@ -35,7 +37,7 @@ def limit_sqlite_statements(engine: AsyncEngine, seconds: float) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _install(dbapi_connection: Any, record: Any) -> None:
-        state: dict[str, float | None] = {"deadline": None}
+        state: dict[str, float | None] = {"deadline": None, "seconds": seconds}
         record.info[_DEADLINE] = state
 
         def check() -> int:
@@ -64,3 +66,18 @@ def limit_sqlite_statements(engine: AsyncEngine, seconds: float) -> None:
             return
         if state is not None:
             state["deadline"] = None
+
+
+@contextlib.contextmanager
+def sqlite_deadline(info: Mapping[str, Any]) -> Iterator[None]:
+    """The limit for a statement run on a pooled SQLite connection's driver directly, outside
+    SQLAlchemy's cursor events (``info``: the pooled connection's ``info``)."""
+    state = info.get(_DEADLINE)
+    if state is None:
+        yield
+        return
+    state["deadline"] = time.monotonic() + state["seconds"]
+    try:
+        yield
+    finally:
+        state["deadline"] = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.version_reads import VersionReads
 from gql import errors
 from gql.caching import CATALOG_VERSION
-from gql.compiled import run_plan, shape_plan
+from gql.compiled import FirstRead, run_plan, shape_plan
 from gql.compiled.driver import fetch_json
 from gql.compiled.plan import Connection, RootObject
 from gql.loaders import RequestDatabase
@@ -39,6 +40,8 @@ from settings import Settings
 
 logger = logging.getLogger("nkcinema.fast_lane")
 JSON_HEADERS = [(b"content-type", b"application/json")]
+REMEMBERED_BODIES = 1000  # bodies whose request key is remembered…
+REMEMBERED_BODY_BYTES = 4096  # …if at most this long
 
 
 def encode(value: Any) -> bytes:
@@ -70,8 +73,8 @@ class FastLane:
         self.versions = versions
         self.responses = responses
         self.prepared = prepared
-        # The app's own PostgreSQL engine: plans run on its connections' driver directly.
-        self.engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+        self.engine = engine  # plans run on its connections' driver directly (db.engine)
+        self._keys: OrderedDict[bytes, str] = OrderedDict()  # body -> request key (LRU)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -107,15 +110,31 @@ class FastLane:
         declared = int(length)
         return declared if declared <= self.settings.max_body_bytes else None
 
-    async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
-        """Answer the request if it is one seen before; False: the app must answer it."""
+    def _key(self, body: bytes) -> str | None:
+        """The request key of a body (``request_key``), remembered per exact body for the
+        bodies that had one: clients repeat theirs byte for byte."""
+        key = self._keys.get(body)
+        if key is not None:
+            self._keys.move_to_end(body)
+            return key
         try:
             parameters = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return False
+            return None
         if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
-            return False
+            return None
         key = request_key(parameters)
+        if len(body) <= REMEMBERED_BODY_BYTES:
+            self._keys[body] = key
+            if len(self._keys) > REMEMBERED_BODIES:
+                self._keys.popitem(last=False)
+        return key
+
+    async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answer the request if it is one seen before; False: the app must answer it."""
+        key = self._key(body)
+        if key is None:
+            return False
         version: int | None = None
         if key in self.responses:
             version = await self._version(scope)
@@ -144,10 +163,11 @@ class FastLane:
         except Exception as error:  # the app answers, with its error handling
             logger.debug("fast lane: plan failed: %r", error)
             return False
-        if data is None or version is None:
+        if data is None:
             return False
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
-        self.responses.put(key, version, answer)
+        if version is not None:  # else not kept: no version it is known to be as new as
+            self.responses.put(key, version, answer)
         await _send(send, answer, (b"x-execution", b"compiled"))
         return True
 
@@ -167,18 +187,17 @@ class FastLane:
         """The plan's data and the catalog version it is at least as new as."""
         engine = self.engine
         data: dict[str, Any] | None
-        read_at: int | None = None  # the first statement reads the version beside its data
-        if engine is not None:  # PostgreSQL: on the driver's connection, no transaction
-            seen: list[int] = []
+        if engine is not None:  # on the driver's connection, outside a transaction
+            first = FirstRead()
 
             async def read(root: RootObject | Connection) -> Any:
-                at, value = await fetch_json(engine, root, version=version is None and not seen)
-                if at is not None:
-                    seen.append(at)
+                wanted = version is None and first.pending
+                at, value = await fetch_json(engine, root, version=wanted)
+                first.note(at)
                 return value
 
             data = await shape_plan(prepared.plan, read)
-            read_at = seen[0] if seen else None
+            read_at = first.version
         else:
             database = RequestDatabase(self.sessions())
             try:
@@ -187,8 +206,12 @@ class FastLane:
                 )
             finally:
                 await database.close()
-        if version is None:  # a plan that reads nothing (only __typename): read it now
-            version = read_at if read_at is not None else await self._version(scope)
+        if version is None:
+            if read_at is not None:
+                version = read_at
+            elif not prepared.plan.reads:  # only __typename: nothing read, read it now
+                version = await self._version(scope)
+            # else the first statement found nothing to read the version with: no version
         return data, version
 
 

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
@@ -86,7 +86,7 @@ def versioned_statement(dialect: str, root: Obj | Connection) -> Select[Any] | N
     built = statement(dialect, root)
     if built is None:
         return None
-    return select(version_subquery(), built.scalar_subquery())
+    return built.add_columns(version_subquery())  # a column beside it: no deeper nesting
 
 
 async def _value(
@@ -113,10 +113,9 @@ async def _value(
         logger.warning("compiled statement failed; falling back to resolvers: %r", error)
         await session.rollback()
         raise Declined from error
-    if version:
-        assert row is not None  # a select of two scalar subqueries: always one row
-        return version_value(row[0]), row[1]
-    return None, None if row is None else row[0]
+    if row is None:  # a root object's statement (LIMIT 1) that found nothing
+        return None, None
+    return (version_value(row[1]) if version else None), row[0]
 
 
 async def run_plan(
@@ -124,21 +123,36 @@ async def run_plan(
 ) -> tuple[dict[str, Any] | None, int | None]:
     """The data of a planned operation: one statement per root field that reads anything;
     None if a statement failed (the resolvers answer then). With ``read_version``, the first
-    statement also reads the catalog version, returned beside the data (None when the plan
-    reads nothing)."""
-    read_at: list[int] = []
+    statement also reads the catalog version, returned beside the data (see ``first_read``)."""
+    first = FirstRead()
 
     async def read(root: RootObject | Connection) -> Any:
-        at, value = await database.run(_value, root, read_version and not read_at)
-        if at is not None:
-            read_at.append(at)
+        at, value = await database.run(_value, root, read_version and first.pending)
+        first.note(at)
         return value
 
     try:
         data = await shape_plan(plan, read)
     except Declined:
         return None, None
-    return data, read_at[0] if read_at else None
+    return data, first.version
+
+
+class FirstRead:
+    """The catalog version read by a plan's first statement. Only the first one counts:
+    every statement after it reads a catalog at least as new, so the data is at least as new
+    as that version; a version read later could be newer than the first statement's data.
+    None: the first statement found no row to read it with (an object that does not exist)
+    or nothing was read; the answer then has no version to be filed under."""
+
+    def __init__(self) -> None:
+        self.pending = True
+        self.version: int | None = None
+
+    def note(self, version: int | None) -> None:
+        if self.pending:
+            self.pending = False
+            self.version = version
 
 
 async def shape_plan(

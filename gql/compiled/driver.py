@@ -1,13 +1,15 @@
-"""Compiled statements run on the driver's connection directly (PostgreSQL, asyncpg): for the
+"""Compiled statements run on the driver's connection directly (asyncpg, aiosqlite): for the
 fast lane (``gql.fast_lane``), where a request is one read statement and SQLAlchemy's session
-would add a transaction (BEGIN and ROLLBACK: two more round trips) and its per-statement
-bookkeeping.
+would add a transaction (BEGIN and ROLLBACK: two more round trips on PostgreSQL) and its
+per-statement bookkeeping.
 
 Each root-field statement is compiled once (``driver_statement``) to the driver's SQL, its
 parameters in the driver's order, its own values already through SQLAlchemy's bind
 processors. A statement runs outside any transaction, which on PostgreSQL is one snapshot,
 on a connection checked out of the app's pool; a connection that fails or is interrupted
-mid-statement (the request deadline) is discarded, never returned to the pool.
+mid-statement (the request deadline) is discarded, never returned to the pool. On SQLite
+the statement limit of ``db.statement_timeout`` is set around the statement, as SQLAlchemy's
+cursor events set it for every other statement.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.version_reads import VERSION_SQL, version_value
-from gql.compiled import STATEMENTS, statement
+from db.statement_timeout import sqlite_deadline
+from db.version_reads import version_value
+from gql.compiled import STATEMENTS, statement, versioned_statement
 from gql.compiled.plan import Connection, Obj, RootObject
 from gql.compiled.sql import SLUG
 
@@ -31,16 +34,14 @@ class DriverStatement:
     names: tuple[str, ...]  # the parameters, in the driver's positional order
     values: dict[str, Any]  # the statement's own parameter values, processed
 
-    @property
-    def with_version(self) -> str:
-        """The statement with the catalog version read beside it: one statement, so one
-        snapshot (PostgreSQL): the version is exactly the catalog the value comes from."""
-        return f"SELECT ({VERSION_SQL}), ({self.sql})"
-
 
 @functools.lru_cache(maxsize=STATEMENTS)
-def driver_statement(dialect: Dialect, root: Obj | Connection) -> DriverStatement | None:
-    built = statement(dialect.name, root)
+def driver_statement(
+    dialect: Dialect, root: Obj | Connection, version: bool
+) -> DriverStatement | None:
+    """``gql.compiled.statement`` (with ``version``: ``versioned_statement``) as the driver
+    takes it."""
+    built = (versioned_statement if version else statement)(dialect.name, root)
     if built is None:
         return None
     compiled = built.compile(dialect=dialect)
@@ -60,23 +61,30 @@ async def fetch_json(
     """The root field's JSON text (or None), as ``gql.compiled._value`` reads it, and with
     ``version`` the catalog version it was read at (else None)."""
     if isinstance(root, RootObject):
-        prepared = driver_statement(engine.dialect, root.node)
+        prepared = driver_statement(engine.dialect, root.node, version)
         given = {SLUG: root.slug}
     else:
-        prepared, given = driver_statement(engine.dialect, root), {}
+        prepared, given = driver_statement(engine.dialect, root, version), {}
     if prepared is None:
         return None, []
     arguments = [given[n] if n in given else prepared.values[n] for n in prepared.names]
+    sql = prepared.sql
     connection = await engine.raw_connection()
     try:
         driver: Any = connection.driver_connection
-        if version:
-            row = await driver.fetchrow(prepared.with_version, *arguments)
-            read_at, value = version_value(row[0]), row[1]
-        else:
-            read_at, value = None, await driver.fetchval(prepared.sql, *arguments)
+        if engine.dialect.name == "postgresql":  # asyncpg
+            row = await driver.fetchrow(sql, *arguments)
+        else:  # aiosqlite: the statement limit as db.statement_timeout sets it
+            with sqlite_deadline(connection.info):
+                cursor = await driver.execute(sql, arguments)
+                try:
+                    row = await cursor.fetchone()
+                finally:
+                    await cursor.close()
     except BaseException:
         connection.invalidate()  # it may be mid-statement: never back into the pool
         raise
     connection.close()  # back into the pool
-    return read_at, value
+    if row is None:  # a root object's statement (LIMIT 1) that found nothing
+        return None, None
+    return (version_value(row[1]) if version else None), row[0]

@@ -252,6 +252,15 @@ Root: TypeAlias = Typename | RootObject | Connection
 class Plan:
     roots: tuple[tuple[str, Root], ...]
 
+    @functools.cached_property
+    def reads(self) -> bool:
+        """Whether any root field reads the database (not only ``__typename``s)."""
+        return any(
+            isinstance(root, RootObject)
+            or (isinstance(root, Connection) and (root.needs_page or root.needs_count))
+            for _, root in self.roots
+        )
+
 
 # -- planning ----------------------------------------------------------------------------------
 

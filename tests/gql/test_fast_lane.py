@@ -9,11 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app import CatalogGraphQL, create_app
+from gql.compiled import run_plan
+from gql.compiled.plan import plan_operation
+from gql.loaders import RequestDatabase
+from gql.schema import schema
 from settings import Settings
 from tests.factories import wipe
 from tests.helpers import StatementCounter
@@ -133,3 +138,50 @@ async def test_without_the_compiled_path_only_cached_answers_take_the_lane(
         second = await c.post("/graphql", json=SEA)
     assert "x-execution" not in first.headers
     assert second.headers["x-cache"] == "hit" and second.content == first.content
+
+
+async def test_a_stale_answer_is_recomputed_at_the_version_read_before_it(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    app = _app(catalog_url, sessions)
+    view = _graphql(app)
+    missing = {"query": QUERY, "variables": {"slug": "no-such-work"}}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        first = await c.post("/graphql", json=missing)  # the full path: version read first
+        assert (await c.post("/graphql", json=missing)).headers["x-cache"] == "hit"
+        await wipe(session)  # a write: the cached answer is stale
+        again = await c.post("/graphql", json=missing)
+        last = await c.post("/graphql", json=missing)
+    assert first.json()["data"]["work"] is None
+    assert "x-cache" not in again.headers and view.prepared.hits == 1  # the plan ran again
+    assert again.json()["data"]["works"]["totalCount"] == 0
+    assert last.headers["x-cache"] == "hit" and last.content == again.content
+
+
+async def test_the_version_comes_from_the_first_statement_or_not_at_all(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A plan's first statement reads the version beside its row; when it finds no row (an
+    object that does not exist) there is no version: a version read by a later statement
+    could count a write the first one did not see (``gql.compiled.FirstRead``)."""
+
+    async def versions(slug: str) -> tuple[Any, int | None]:
+        plan = plan_operation(
+            schema._schema,
+            parse(QUERY),
+            None,
+            {"slug": slug},
+            default_page_size=20,
+            max_page_size=100,
+        )
+        assert plan is not None
+        database = RequestDatabase(sessions())
+        try:
+            return await run_plan(plan, database, read_version=True)
+        finally:
+            await database.close()
+
+    found, version = await versions("sea-of-blood")
+    assert found is not None and found["work"]["title"] and isinstance(version, int)
+    missing, none = await versions("no-such-work")
+    assert missing is not None and missing["work"] is None and none is None
