@@ -49,7 +49,9 @@ def throwaway_database(name: str, postgres_url: str) -> contextlib.AbstractAsync
 @contextlib.asynccontextmanager
 async def _client(url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (as the tests build it) on an engine we own, in-process over ASGI."""
-    app = create_app(Settings(database_url=url), sessions=session_factory(engine))
+    # Without the response cache: the timed requests repeat the warm-up's, and would all be hits.
+    settings = Settings(database_url=url, response_cache_entries=0)
+    app = create_app(settings, sessions=session_factory(engine))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         yield client
