@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
 
 from db.catalog_version import CATALOG_STATE_ID, catalog_version
 from db.engine import create_engine
@@ -97,15 +98,15 @@ class _PostgresSource:
             value = await self.raw.driver_connection.fetchval(VERSION_SQL)
         except BaseException:
             raw, self.raw = self.raw, None
-            if raw is not None:
-                raw.invalidate()  # never reused: it may be broken or mid-statement
+            if raw is not None:  # never reused: it may be broken or mid-statement
+                await greenlet_spawn(raw.invalidate)  # the pool's IO needs SQLAlchemy's greenlet
             raise
         return version_value(value)
 
     async def close(self) -> None:
         raw, self.raw = self.raw, None
         if raw is not None:
-            raw.close()
+            await greenlet_spawn(raw.close)
         await self.engine.dispose()
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from db.statement_timeout import sqlite_deadline
 from db.version_reads import version_value
@@ -82,9 +83,11 @@ async def fetch_json(
                 finally:
                     await cursor.close()
     except BaseException:
-        connection.invalidate()  # it may be mid-statement: never back into the pool
+        # It may be mid-statement: never back into the pool. (The pool's own calls may do IO
+        # through SQLAlchemy's async adapters, which need its greenlet.)
+        await greenlet_spawn(connection.invalidate)
         raise
-    connection.close()  # back into the pool
+    await greenlet_spawn(connection.close)  # back into the pool (SQLite: after a rollback)
     if row is None:  # a root object's statement (LIMIT 1) that found nothing
         return None, None
     return (version_value(row[1]) if version else None), row[0]

@@ -4,6 +4,7 @@ request it was not prepared for, and never from a catalog older than the request
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -108,18 +109,28 @@ async def test_a_write_is_seen_by_the_next_request(
         assert after.json()["data"] == {"work": None, "works": {"totalCount": 0, "nodes": []}}
 
 
-async def test_the_app_own_engine_reads_through_its_own_connections(catalog_url: str) -> None:
-    """``nkcinema serve``'s set-up: the version from a dedicated connection, and on
-    PostgreSQL the plan on the driver's connection outside a transaction."""
-    app = _app(catalog_url)
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "plans only"])
+async def test_the_app_own_engine_reads_through_its_own_connections(
+    catalog_url: str, caplog: pytest.LogCaptureFixture, cache: bool
+) -> None:
+    """``nkcinema serve``'s set-up: the version from a dedicated connection, and the plan on
+    a pooled connection's driver outside a transaction — without ever falling back."""
+    app = _app(catalog_url, response_cache_entries=1000 if cache else 0)
     view = _graphql(app)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
     ):
-        answers = [await c.post("/graphql", json=SEA) for _ in range(3)]
-        other = {**SEA, "variables": {"slug": "the-flower-girl"}}
-        flower = [await c.post("/graphql", json=other) for _ in range(2)]
+        with caplog.at_level(logging.DEBUG, logger="nkcinema.fast_lane"):
+            answers = [await c.post("/graphql", json=SEA) for _ in range(3)]
+            other = {**SEA, "variables": {"slug": "the-flower-girl"}}
+            flower = [await c.post("/graphql", json=other) for _ in range(2)]
+    assert not caplog.records, [r.getMessage() for r in caplog.records]  # nothing failed
+    if not cache:
+        assert view.prepared.hits == 3
+        assert all(a.headers["x-execution"] == "compiled" for a in answers + flower)
+        assert answers[0].content == answers[2].content
+        return
     assert answers[1].headers["x-cache"] == answers[2].headers["x-cache"] == "hit"
     assert answers[0].content == answers[1].content == answers[2].content
     assert flower[0].content == flower[1].content
