@@ -5,8 +5,8 @@ statement per root field that builds the response's JSON, without per-field reso
 limit and missed the response cache: the operation's ``data`` when the compiler covers the
 whole operation, else None — then the resolver path runs, so the two never give different
 answers (a differential test holds them equal). ``gql.fast_lane`` runs the plans of requests
-answered this way before (``gql.prepared``) without going through Strawberry again. Off
-unless ``NKCINEMA_COMPILED`` is set.
+answered this way before (``gql.prepared``) without going through Strawberry again. On
+unless ``NKCINEMA_COMPILED`` is false.
 
 - ``plan``: the selection (fields, aliases, fragments, directives, arguments) as a plan, or
   None for anything not covered;
