@@ -36,7 +36,7 @@ from db.version_reads import SessionSource, VersionReads, dedicated_source, is_f
 from gql import errors, http_cache, response_cache
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
-from gql.fast_lane import FastLane, encode
+from gql.fast_lane import FastLane, encode, replaying
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
 from gql.loaders import RequestDatabase
@@ -358,16 +358,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()  # after the body: wait for the disconnect
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return None, replay, body
+        return None, replaying(body, receive), body
 
     @property
     def _cache_control(self) -> str:

@@ -227,16 +227,22 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
+    return body, replaying(body, receive)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the app ``body`` (already read from ``receive``) as one message,
+    then goes on with ``receive`` (which then only waits for the disconnect)."""
     replayed = False
 
     async def replay() -> Message:
         nonlocal replayed
         if replayed:
-            return await receive()  # after the body: wait for the disconnect
+            return await receive()
         replayed = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return body, replay
+    return replay
 
 
 async def _send(send: Send, body: bytes, *headers: tuple[bytes, bytes]) -> None:
