@@ -25,6 +25,24 @@ from db import models as m
 from db import text
 from db.base import Base
 from db.enums import CreditRole, WorkKind
+from seeds.synthetic import (
+    ADJECTIVES,
+    HANGUL_PHRASES,
+    HANGUL_WORDS,
+    KOREAN_TITLES,
+    KOREAN_VARIANTS,
+    NOUNS,
+    PLACES,
+    PROLIFIC_CAREERS,
+    REGULAR_CAREER_MAX,
+    SURNAME_VARIANTS,
+    SURNAMES,
+    SYLLABLES,
+    THEME_QUALITIES,
+    THEME_SUBJECTS,
+)
+
+# The word lists and career sizes above are the seed generator's (nkcinema seed --synthetic).
 
 Row = dict[str, Any]
 
@@ -35,65 +53,7 @@ UNKNOWN_YEAR_SHARE = 0.05
 ALTERNATIVE_TITLE_SHARE = 0.20
 ORIGINAL_TITLE_SHARE = 0.40
 HANGUL_TITLE_SHARE = 0.05
-# Works of the most prolific directors at 100,000 works (scaled with the catalog's size).
-PROLIFIC_CAREERS = (620, 480, 390, 320, 270, 230, 200, 175, 155, 140, 125, 115, 105)
-REGULAR_CAREER_MAX = 90
 
-NOUNS = (
-    "Flower", "Blood", "Sea", "Girl", "Mountain", "River", "Star", "Song", "Destiny", "Family",
-    "Village", "Soldier", "Mother", "Road", "Fire", "Spring", "Dawn", "Bell", "Field", "Train",
-    "Daughter", "Heart", "Sun", "Snow", "Wind", "Forest", "Bridge", "Harvest", "Factory", "Ship",
-)  # fmt: skip
-ADJECTIVES = (
-    "Red", "Eternal", "Blue", "Young", "Burning", "Distant", "Golden", "Silent", "Brave",
-    "Crimson", "Hidden", "Last", "First", "Great", "Free",
-)  # fmt: skip
-PLACES = (
-    "Pyongyang", "Kaesong", "Wonsan", "Hamhung", "the Taedong", "Mount Paektu", "Kumgang",
-    "Nampo", "Sinuiju", "Chongjin", "the East Sea", "the Front",
-)  # fmt: skip
-KOREAN_TITLES = (
-    "Chunhyang", "Pulgasari", "Arirang", "Hong Kil-dong", "Sim Chong", "Ryonhwa", "Pibada",
-    "Onjong", "Tongil", "Kkotpanun Chonyo",
-)  # fmt: skip
-# Revised Romanization (and informal) spellings of the words above, for alternative titles.
-KOREAN_VARIANTS = {
-    "Chunhyang": "Chun Hyang Jeon",
-    "Pulgasari": "Bulgasari",
-    "Hong Kil-dong": "Hong Gil-dong",
-    "Sim Chong": "Shim Cheong",
-    "Pibada": "Pi Pada",
-    "Kkotpanun Chonyo": "Kkot Paneun Cheonyeo",
-}
-HANGUL_WORDS = (
-    "꽃", "처녀", "피바다", "산", "바다", "별", "노래", "운명", "가족", "마을", "어머니", "길",
-    "불", "봄", "새벽", "춘향전", "불가사리", "아리랑", "평양", "조국", "청춘", "병사",
-)  # fmt: skip
-HANGUL_PHRASES = ("꽃 파는 처녀", "피바다", "춘향전", "불가사리", "한 자위단원의 운명")
-
-SURNAMES = (
-    ("Kim", "김"), ("Ri", "리"), ("Pak", "박"), ("Choe", "최"), ("Jong", "정"), ("Kang", "강"),
-    ("Han", "한"), ("O", "오"), ("Yun", "윤"), ("Jang", "장"), ("Hong", "홍"), ("Ryu", "류"),
-    ("Sin", "신"), ("Chon", "전"), ("Ko", "고"), ("Mun", "문"), ("Paek", "백"), ("Om", "엄"),
-)  # fmt: skip
-SYLLABLES = (
-    ("ik", "익"), ("kyu", "규"), ("hak", "학"), ("sin", "신"), ("chol", "철"), ("min", "민"),
-    ("song", "성"), ("hui", "희"), ("yong", "영"), ("gil", "길"), ("nam", "남"), ("su", "수"),
-    ("ok", "옥"), ("chun", "춘"), ("hyang", "향"), ("il", "일"), ("gwang", "광"),
-    ("myong", "명"), ("jin", "진"), ("ho", "호"),
-)  # fmt: skip
-# Spellings other sources use for the surnames (Revised Romanization and Western habit).
-SURNAME_VARIANTS = {"Choe": "Choi", "Ri": "Lee", "Pak": "Park", "Sin": "Shin", "Jong": "Chong"}
-
-THEME_QUALITIES = (
-    "Revolutionary", "Rural", "Urban", "Historical", "Wartime", "Postwar", "Modern", "Heroic",
-    "Tragic", "Comic", "Socialist", "Colonial", "Domestic", "Musical", "Maritime",
-)  # fmt: skip
-THEME_SUBJECTS = (
-    "revolution", "sacrifice", "resistance", "family", "reunification", "labour", "love",
-    "youth", "war", "loyalty", "harvest", "education", "science", "sport", "the sea",
-    "childhood", "memory", "duty", "friendship", "betrayal",
-)  # fmt: skip
 # Titles and names repeat a lot, so their derived keys are computed once each.
 slugify = functools.cache(text.slugify)
 sort_key = functools.cache(text.sort_key)
