@@ -271,7 +271,8 @@ class CatalogGraphQL(GraphQL[Context, None]):
         """Serve a repeated query from the response cache, before any parsing: only requests
         already answered (so within every limit) are in it, and only while the catalog
         version they were answered at is current (one single-row read)."""
-        key = _request_key(scope, body)
+        known = scope.get(REQUEST_KEY)  # gql.fast_lane has computed it for most POSTs
+        key = known if isinstance(known, str) else _request_key(scope, body)
         if key is None:
             return False
         scope[REQUEST_KEY] = key  # gql.caching files the answer under it

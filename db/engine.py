@@ -122,7 +122,7 @@ def create_engine(
         kwargs["connect_args"] = asyncpg_connect_args(
             connect_timeout=connect_timeout, statement_timeout=statement_timeout
         )
-    elif backend == "sqlite" and _is_sqlite_file(url):
+    elif backend == "sqlite" and is_sqlite_file(url):
         kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -133,7 +133,7 @@ def create_engine(
     return engine
 
 
-def _is_sqlite_file(url: str) -> bool:
+def is_sqlite_file(url: str) -> bool:
     database = make_url(url).database
     return bool(database) and database != ":memory:" and "mode=memory" not in url
 

@@ -25,12 +25,11 @@ import asyncio
 import sqlite3
 from typing import Any, Protocol
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
 from db.catalog_version import CATALOG_STATE_ID, catalog_version
-from db.engine import create_engine
+from db.engine import create_engine, is_sqlite_file
 
 VERSION_SQL = f"SELECT version FROM catalog_state WHERE id = {CATALOG_STATE_ID}"
 SQLITE_READ_TIMEOUT = 0.05  # seconds a read may wait for a lock (WAL recovery) on the loop
@@ -128,11 +127,7 @@ def dedicated_source(engine: AsyncEngine, *, connect_timeout: float) -> VersionS
 def is_file_database(engine: AsyncEngine) -> bool:
     """Whether ``dedicated_source`` can read what the engine's connections read (not an
     in-memory SQLite database, which only the engine's own connection holds)."""
-    url = make_url(str(engine.url))
-    if url.get_backend_name() != "sqlite":
-        return True
-    database = url.database or ""
-    return bool(database) and database != ":memory:" and "mode=memory" not in str(url)
+    return engine.url.get_backend_name() != "sqlite" or is_sqlite_file(str(engine.url))
 
 
 class ReadInterrupted(RuntimeError):

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.version_reads import VersionReads
 from gql import errors
-from gql.caching import CATALOG_VERSION
+from gql.caching import CATALOG_VERSION, REQUEST_KEY
 from gql.compiled import FirstRead, run_plan, shape_plan
 from gql.compiled.driver import fetch_json
 from gql.compiled.plan import Connection, RootObject
@@ -135,6 +135,7 @@ class FastLane:
         key = self._key(body)
         if key is None:
             return False
+        scope[REQUEST_KEY] = key  # if the app answers, it need not parse the body for it
         version: int | None = None
         if key in self.responses:
             version = await self._version(scope)
