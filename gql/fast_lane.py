@@ -18,6 +18,7 @@ same bytes (both encode with orjson), with ``X-Execution: compiled``, or ``X-Cac
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import OrderedDict
@@ -30,9 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.version_reads import VersionReads
 from gql import errors
 from gql.caching import CATALOG_VERSION, REQUEST_KEY
-from gql.compiled import FirstRead, run_plan, shape_plan
+from gql.compiled import read_plan, run_plan
 from gql.compiled.driver import fetch_json
-from gql.compiled.plan import Connection, RootObject
 from gql.loaders import RequestDatabase
 from gql.prepared import Prepared, PreparedRequests
 from gql.response_cache import ResponseCache, request_key
@@ -187,18 +187,9 @@ class FastLane:
     ) -> tuple[dict[str, Any] | None, int | None]:
         """The plan's data and the catalog version it is at least as new as."""
         engine = self.engine
-        data: dict[str, Any] | None
         if engine is not None:  # on the driver's connection, outside a transaction
-            first = FirstRead()
-
-            async def read(root: RootObject | Connection) -> Any:
-                wanted = version is None and first.pending
-                at, value = await fetch_json(engine, root, version=wanted)
-                first.note(at)
-                return value
-
-            data = await shape_plan(prepared.plan, read)
-            read_at = first.version
+            fetch = functools.partial(fetch_json, engine)
+            data, read_at = await read_plan(prepared.plan, fetch, read_version=version is None)
         else:
             database = RequestDatabase(self.sessions())
             try:

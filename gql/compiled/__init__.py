@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
@@ -89,17 +89,21 @@ def versioned_statement(dialect: str, root: Obj | Connection) -> Select[Any] | N
     return built.add_columns(version_subquery())  # a column beside it: no deeper nesting
 
 
+def statement_source(root: RootObject | Connection) -> tuple[Obj | Connection, dict[str, Any]]:
+    """What a root field's statement is built (and kept) from, and its parameters."""
+    if isinstance(root, RootObject):
+        return root.node, {SLUG: root.slug}
+    return root, {}
+
+
 async def _value(
     session: AsyncSession, root: RootObject | Connection, version: bool = False
 ) -> tuple[int | None, Any]:
     """One root field's JSON value (one statement; none when it reads nothing), and with
     ``version`` the catalog version it was read at (else None)."""
     dialect = session.get_bind().dialect.name
-    build = versioned_statement if version else statement
-    if isinstance(root, RootObject):
-        compiled, parameters = build(dialect, root.node), {SLUG: root.slug}
-    else:
-        compiled, parameters = build(dialect, root), {}
+    built_from, parameters = statement_source(root)
+    compiled = (versioned_statement if version else statement)(dialect, built_from)
     if compiled is None:
         return None, []
     try:
@@ -121,13 +125,28 @@ async def _value(
 async def run_plan(
     plan: Plan, database: RequestDatabase, *, read_version: bool = False
 ) -> tuple[dict[str, Any] | None, int | None]:
-    """The data of a planned operation: one statement per root field that reads anything;
-    None if a statement failed (the resolvers answer then). With ``read_version``, the first
-    statement also reads the catalog version, returned beside the data (see ``first_read``)."""
+    """The data of a planned operation, read through the request's session: one statement
+    per root field that reads anything; None if a statement failed (the resolvers answer
+    then). With ``read_version``, the first statement also reads the catalog version,
+    returned beside the data (see ``FirstRead``)."""
+
+    async def fetch(root: RootObject | Connection, version: bool) -> tuple[int | None, Any]:
+        return await database.run(_value, root, version)
+
+    return await read_plan(plan, fetch, read_version=read_version)
+
+
+Fetch: TypeAlias = Callable[[RootObject | Connection, bool], Awaitable[tuple[int | None, Any]]]
+
+
+async def read_plan(
+    plan: Plan, fetch: Fetch, *, read_version: bool = False
+) -> tuple[dict[str, Any] | None, int | None]:
+    """``run_plan`` with each root field's JSON (and, asked for, version) from ``fetch``."""
     first = FirstRead()
 
     async def read(root: RootObject | Connection) -> Any:
-        at, value = await database.run(_value, root, read_version and first.pending)
+        at, value = await fetch(root, read_version and first.pending)
         first.note(at)
         return value
 

@@ -24,7 +24,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from db.statement_timeout import sqlite_deadline
 from db.version_reads import version_value
-from gql.compiled import STATEMENTS, statement, versioned_statement
+from gql.compiled import STATEMENTS, statement, statement_source, versioned_statement
 from gql.compiled.plan import Connection, Obj, RootObject
 from gql.compiled.sql import SLUG
 
@@ -57,15 +57,12 @@ def driver_statement(
 
 
 async def fetch_json(
-    engine: AsyncEngine, root: RootObject | Connection, *, version: bool = False
+    engine: AsyncEngine, root: RootObject | Connection, version: bool = False
 ) -> tuple[int | None, Any]:
     """The root field's JSON text (or None), as ``gql.compiled._value`` reads it, and with
     ``version`` the catalog version it was read at (else None)."""
-    if isinstance(root, RootObject):
-        prepared = driver_statement(engine.dialect, root.node, version)
-        given = {SLUG: root.slug}
-    else:
-        prepared, given = driver_statement(engine.dialect, root, version), {}
+    built_from, given = statement_source(root)
+    prepared = driver_statement(engine.dialect, built_from, version)
     if prepared is None:
         return None, []
     arguments = [given[n] if n in given else prepared.values[n] for n in prepared.names]
