@@ -26,13 +26,6 @@ from db import text
 from db.base import Base
 from db.enums import CreditRole, WorkKind
 from seeds.synthetic import (
-    ADJECTIVES,
-    HANGUL_PHRASES,
-    HANGUL_WORDS,
-    KOREAN_TITLES,
-    KOREAN_VARIANTS,
-    NOUNS,
-    PLACES,
     PROLIFIC_CAREERS,
     REGULAR_CAREER_MAX,
     SURNAME_VARIANTS,
@@ -40,6 +33,9 @@ from seeds.synthetic import (
     SYLLABLES,
     THEME_QUALITIES,
     THEME_SUBJECTS,
+    alternative_title,
+    random_hangul_title,
+    random_title,
 )
 
 # The word lists and career sizes above are the seed generator's (nkcinema seed --synthetic).
@@ -197,65 +193,21 @@ def _director_careers(rng: random.Random, works: int, slots: int, people: int) -
     return careers[:slots]
 
 
-def _title(rng: random.Random, names: list[str]) -> str:
-    noun, other, adjective = rng.choice(NOUNS), rng.choice(NOUNS), rng.choice(ADJECTIVES)
-    place, korean = rng.choice(PLACES), rng.choice(KOREAN_TITLES)
-    pattern = rng.randrange(10)
-    if pattern == 0:
-        title = f"{noun} of {other}"
-    elif pattern == 1:
-        title = f"The {adjective} {noun}"
-    elif pattern == 2:
-        title = f"The {noun} of {place}"
-    elif pattern == 3:
-        title = f"The {noun} Girl" if rng.random() < 0.5 else f"A {noun} from {place}"
-    elif pattern == 4:
-        title = korean if rng.random() < 0.5 else f"The Tale of {korean}"
-    elif pattern == 5:
-        name = rng.choice(names)
-        title = f"The Family of {name}" if rng.random() < 0.5 else f"{name}'s Diary"
-    elif pattern == 6:
-        title = f"{adjective} {noun} over {place}"
-    elif pattern == 7:
-        title = f"{noun} and {other}"
-    elif pattern == 8:
-        title = f"The {adjective} {noun} of {place}"
-    else:
-        title = f"Song of the {adjective} {noun}"
-    if rng.random() < 0.1:
-        title += f" {rng.randrange(2, 6)}"
-    return title
-
-
-def _hangul_title(rng: random.Random) -> str:
-    if rng.random() < 0.3:
-        return rng.choice(HANGUL_PHRASES)
-    return " ".join(rng.sample(HANGUL_WORDS, rng.randrange(1, 4)))
-
-
-def _alternative(rng: random.Random, title: str, names: list[str]) -> str:
-    """Another name for a work: a romanization variant when it has one, else a new title."""
-    for word, variant in KOREAN_VARIANTS.items():
-        if word in title:
-            return title.replace(word, variant)
-    return _title(rng, names)
-
-
 def _works(rng: random.Random, count: int, names: list[str]) -> tuple[list[Row], list[Row]]:
     works: list[Row] = []
     alternatives: list[Row] = []
     for work_id in range(1, count + 1):
         original: str | None = None
         if rng.random() < HANGUL_TITLE_SHARE:
-            title = _hangul_title(rng)
+            title = random_hangul_title(rng)
         else:
-            title = _title(rng, names)
+            title = random_title(rng, names)
             if rng.random() < ORIGINAL_TITLE_SHARE:
-                original = _hangul_title(rng)
+                original = random_hangul_title(rng)
         others: list[str] = []
         if rng.random() < ALTERNATIVE_TITLE_SHARE:
             for position in range(rng.choice((1, 1, 2))):
-                other = _alternative(rng, title, names)
+                other = alternative_title(rng, title, names)
                 others.append(other)
                 alternatives.append({"work_id": work_id, "position": position, "title": other})
         known = rng.random() >= UNKNOWN_YEAR_SHARE

@@ -213,7 +213,7 @@ def _director_careers(rng: random.Random, works: int, slots: int, people: int) -
     return careers[:slots]
 
 
-def _title(rng: random.Random, names: list[str]) -> str:
+def random_title(rng: random.Random, names: list[str]) -> str:
     noun, other, adjective = rng.choice(NOUNS), rng.choice(NOUNS), rng.choice(ADJECTIVES)
     place, korean = rng.choice(PLACES), rng.choice(KOREAN_TITLES)
     pattern = rng.randrange(10)
@@ -243,18 +243,18 @@ def _title(rng: random.Random, names: list[str]) -> str:
     return title
 
 
-def _hangul_title(rng: random.Random) -> str:
+def random_hangul_title(rng: random.Random) -> str:
     if rng.random() < 0.3:
         return rng.choice(HANGUL_PHRASES)
     return " ".join(rng.sample(HANGUL_WORDS, rng.randrange(1, 4)))
 
 
-def _alternative(rng: random.Random, title: str, names: list[str]) -> str:
+def alternative_title(rng: random.Random, title: str, names: list[str]) -> str:
     """Another name for a work: a romanization variant when it has one, else a new title."""
     for word, variant in KOREAN_VARIANTS.items():
         if word in title:
             return title.replace(word, variant)
-    return _title(rng, names)
+    return random_title(rng, names)
 
 
 def _synopsis(rng: random.Random) -> str:
@@ -295,11 +295,11 @@ def _works(
         work: Document = {}
         original: str | None = None
         if rng.random() < HANGUL_TITLE_SHARE:
-            title = _hangul_title(rng)
+            title = random_hangul_title(rng)
         else:
-            title = _title(rng, names)
+            title = random_title(rng, names)
             if rng.random() < ORIGINAL_TITLE_SHARE:
-                original = _hangul_title(rng)
+                original = random_hangul_title(rng)
         work["slug"] = "-".join(filter(None, (slugify(title) or "work", str(number))))
         work["title"] = title
         if original is not None:
@@ -307,7 +307,7 @@ def _works(
         if rng.random() < ALTERNATIVE_TITLE_SHARE:
             others: list[str] = []
             for _ in range(rng.choice((1, 1, 2))):
-                other = _alternative(rng, title, names)
+                other = alternative_title(rng, title, names)
                 if other != title and other != original and other not in others:
                     others.append(other)
             if others:
