@@ -38,7 +38,8 @@ from seeds.synthetic import (
     random_title,
 )
 
-# The word lists and career sizes above are the seed generator's (nkcinema seed --synthetic).
+# The word lists, career sizes and title generators above are the seed generator's
+# (nkcinema seed --synthetic), so both catalogs are drawn the same way.
 
 Row = dict[str, Any]
 
