@@ -184,7 +184,7 @@ async def shape_plan(
             data[key] = root.name
         elif isinstance(root, RootObject):
             value = shape.load(await read(root))
-            data[key] = None if value is None else shape.obj(root.node, iter(value[1:]))
+            data[key] = None if value is None else shape.obj(root.node, value, 1)
         else:
             data[key] = shape.connection(root, shape.load(await read(root)))
     return data

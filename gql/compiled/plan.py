@@ -99,6 +99,11 @@ class Obj:
 
     type_name: str
     fields: tuple[tuple[str, Field], ...]
+    # What gql.compiled.shape builds from this selection once (its object builder), kept
+    # with it; not part of the plan's value.
+    derived: dict[str, Any] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @property
     def table(self) -> Table:

@@ -8,8 +8,10 @@ exists), ``__typename`` and empty lists for aggregates over no rows (PostgreSQL'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any, TypeAlias
 
 import orjson
 
@@ -20,6 +22,7 @@ from gql.compiled.plan import (
     Cursor,
     EdgeNode,
     Edges,
+    Field,
     GlobalId,
     Nodes,
     Obj,
@@ -38,28 +41,79 @@ def load(value: Any) -> Any:
 
 
 def _elements(value: Any) -> list[list[Any]]:
-    """A list's elements in order (each leads with its ordinal), without the ordinals."""
+    """A list's elements in order; each leads with its ordinal, still there (values follow
+    from index 1)."""
     rows: list[list[Any]] = value or []
-    return [row[1:] for row in sorted(rows, key=lambda row: row[0])]
+    return sorted(rows, key=_ordinal) if len(rows) > 1 else rows
 
 
-def obj(plan: Obj, values: Iterator[Any]) -> dict[str, Any]:
-    """The object of ``plan`` from its values (consumed from ``values``, in plan order)."""
-    out: dict[str, Any] = {}
-    for key, field in plan.fields:
+_ordinal = itemgetter(0)
+
+Builder: TypeAlias = Callable[[list[Any], int], dict[str, Any]]
+
+
+def obj(plan: Obj, row: list[Any], start: int = 0) -> dict[str, Any]:
+    """The object of ``plan`` from its values, ``row[start:start + width(plan)]``."""
+    return builder(plan)(row, start)
+
+
+def builder(plan: Obj) -> Builder:
+    """The function that builds ``plan``'s objects (made once per plan, kept with it)."""
+    built: Builder | None = plan.derived.get("builder")
+    if built is None:
+        built = plan.derived["builder"] = _compile(plan)
+    return built
+
+
+def width(plan: Obj) -> int:
+    """How many values an object of ``plan`` takes (all fields but ``__typename``)."""
+    return sum(not isinstance(field, Typename) for _, field in plan.fields)
+
+
+def _compile(plan: Obj) -> Builder:
+    """A function returning the object as one dict display, for example
+    ``{'title': row[start + 0], 'themes': convert_1(row[start + 1])}``: about four times
+    faster than building the dict field by field (a nested page is thousands of objects).
+
+    Generated source, as ``dataclasses`` and ``collections.namedtuple`` generate theirs: the
+    keys are GraphQL names (``[_A-Za-z][_0-9A-Za-z]*``, enforced by the parser), written
+    with ``repr``; values come only from ``row`` or from the converters passed in."""
+    namespace: dict[str, Any] = {}
+    items: list[str] = []
+    index = 0
+    for number, (key, field) in enumerate(plan.fields):
         if isinstance(field, Typename):
-            out[key] = field.name
-        elif isinstance(field, Column):
-            out[key] = next(values)
-        elif isinstance(field, GlobalId):
-            out[key] = to_global_id(plan.type_name, next(values))
-        elif isinstance(field, Strings):
-            out[key] = [element[0] for element in _elements(next(values))]
-        elif isinstance(field, Children):
-            out[key] = [obj(field.node, iter(element)) for element in _elements(next(values))]
+            items.append(f"{key!r}: {field.name!r}")
+            continue
+        value = f"row[start + {index}]"
+        index += 1
+        if isinstance(field, Column):
+            items.append(f"{key!r}: {value}")
         else:
-            out[key] = connection(field, next(values))
-    return out
+            name = f"convert_{number}"
+            namespace[name] = _converter(plan, field)
+            items.append(f"{key!r}: {name}({value})")
+    source = "def build(row, start):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, f"<shape of {plan.type_name}>", "exec"), namespace)
+    built: Builder = namespace["build"]
+    return built
+
+
+def _converter(plan: Obj, field: Field) -> Callable[[Any], Any]:
+    """What turns a field's value from SQL into the response's."""
+    if isinstance(field, GlobalId):
+        return functools.partial(to_global_id, plan.type_name)
+    if isinstance(field, Strings):
+        return _strings
+    if isinstance(field, Children):
+        build = builder(field.node)
+        return lambda value: [build(element, 1) for element in _elements(value)]
+    assert isinstance(field, Connection)
+    return functools.partial(connection, field)
+
+
+def _strings(value: Any) -> list[str]:
+    return [element[1] for element in _elements(value)]
 
 
 def connection(plan: Connection, value: Any) -> dict[str, Any]:
@@ -69,14 +123,15 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     has_previous = bool(next(parts)) if plan.needs_previous else False  # SQLite: 0/1
     has_next = len(rows) > plan.first
     rows = rows[: plan.first]
-    nodes: list[list[dict[str, Any]]] = []
+    builds: list[tuple[Builder, int]] = []  # each node's builder and where its values start
+    start = 1
+    for node in plan.nodes:
+        builds.append((builder(node), start))
+        start += width(node)
+    nodes = [[build(row, at) for build, at in builds] for row in rows]
     cursors: list[str] = []
-    needs_keys = plan.needs_keys
-    for row in rows:
-        values = iter(row)
-        nodes.append([obj(node, values) for node in plan.nodes])
-        if needs_keys:
-            cursors.append(encode_cursor(plan.list_name, plan.ordering, tuple(values)))
+    if plan.needs_keys:
+        cursors = [encode_cursor(plan.list_name, plan.ordering, tuple(row[start:])) for row in rows]
     out: dict[str, Any] = {}
     for key, field in plan.fields:
         if isinstance(field, Typename):
