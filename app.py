@@ -1,13 +1,14 @@
 """The ASGI application: GraphQL (and GraphiQL) at /graphql, /healthz and /readyz.
 
-``create_app()`` reads the settings from the environment (uvicorn calls it as a factory);
-tests pass their own settings and session factory.
+``create_app()`` reads the settings from the environment; tests pass their own settings and
+session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as a factory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import time
@@ -414,6 +415,25 @@ class CatalogGraphQL(GraphQL[Context, None]):
         )
 
 
+# Allocations between two young-generation collections (CPython's default: 700). A nested
+# page allocates tens of thousands of objects (its decoded JSON, its response), nearly all
+# freed by reference counting when the request ends: collecting every 700 of them is work
+# that finds nothing. Measured on W3 (100 directors' works): 15% of a worker's CPU was the
+# collector at 700, with start-up objects frozen.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Before serving: move what start-up built (modules, the schema, the app: about 10^5
+    objects, alive until the process ends) out of the collector's reach (``gc.freeze``), so
+    that no collection traverses them again, and collect the young generation less often.
+    On a 70 kB answer the collector took more time than decoding and shaping it."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -499,3 +519,12 @@ def create_app(
         )
     )
     return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+
+
+def create_served_app() -> Starlette:
+    """``nkcinema serve``'s app (uvicorn's factory, in each worker): ``create_app()`` from the
+    environment, then the garbage collector tuned for serving (``tune_garbage_collector``;
+    not in ``create_app``, which tests call in a process of their own)."""
+    served = create_app()
+    tune_garbage_collector()
+    return served

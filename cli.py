@@ -111,7 +111,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if shared is not None:  # gets only its file descriptor
         where = {"fd": shared.fileno()}
     uvicorn.run(
-        "app:create_app",
+        "app:create_served_app",
         factory=True,
         workers=args.workers,
         log_config=log_config(settings),

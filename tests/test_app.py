@@ -219,3 +219,31 @@ async def test_an_unusable_client_request_id_is_replaced(client: httpx.AsyncClie
     response = await client.get("/healthz", headers={"x-request-id": "<>!!"})
     assert len(response.headers["x-request-id"]) >= 16
     assert response.headers["x-request-id"] != "<>!!"
+
+
+# -- serving ------------------------------------------------------------------------------------
+
+
+async def test_the_served_app_tunes_the_garbage_collector(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    """``nkcinema serve``'s factory freezes what start-up built and collects the young
+    generation less often; ``create_app`` (what tests call) leaves the collector alone."""
+    import gc
+
+    from app import GC_YOUNG_THRESHOLD, create_served_app
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    threshold = gc.get_threshold()
+    plain = create_app(settings)
+    async with plain.router.lifespan_context(plain):  # disposes the app's own engines
+        assert gc.get_threshold() == threshold
+        assert gc.get_freeze_count() == 0
+    try:
+        served = create_served_app()
+        async with served.router.lifespan_context(served):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
