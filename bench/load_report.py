@@ -201,6 +201,9 @@ throwaway database in the same run:
   POSITION_ASC)`, `workThemesByWorkId`); W3 needs two SQL functions it exposes, `directors()`
   and the computed column `people_directed_works` (see `bench/load_workloads.py`).
 
+The PostgreSQL databases are created with `random_page_cost = 1.1` (`ALTER DATABASE … SET`),
+so every server on them plans with it: the data is in memory (see bench/README.md).
+
 Before a server is timed, its answer to every variant is compared with the floor's
 (PostGraphile's reshaped to ours): **same data** says whether they matched.
 
