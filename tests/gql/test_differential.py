@@ -48,7 +48,7 @@ from tests.test_readme import _examples as readme_examples
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = REPO / "examples" / "operations"
-EXAMPLES = int(os.environ.get("NKCINEMA_DIFFERENTIAL_EXAMPLES", "") or 1000)
+EXAMPLES = int(os.environ.get("NKCINEMA_DIFFERENTIAL_EXAMPLES", "") or 2000)
 MIN_COMPILED_SHARE = 0.10
 
 # -- two apps, one catalog -----------------------------------------------------------------------
