@@ -41,13 +41,20 @@ from db.statement_timeout import limit_sqlite_statements
 from settings import Settings, async_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# SQLite reads the database file through a memory map of up to this many bytes, instead of
+# copying pages into each connection's own page cache (2 MB by default, so a catalog of
+# 100,000 works, 80 MB, was read from the OS again and again: W3 took 18 ms there against
+# 11 ms at 10,000 works; mapped, 13 ms). The map's pages are the OS page cache's, shared by
+# every connection and worker.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 # How much longer than the server's statement timeout the driver waits for any answer: the
 # server's own timeout (a clean "canceling statement") should always come first.
 COMMAND_TIMEOUT_MARGIN_SECONDS = 1.0
 
 
 def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Foreign keys on (SQLite leaves them off), WAL so readers don't block the writer.
+    """Foreign keys on (SQLite leaves them off), WAL so readers don't block the writer, and
+    the file read through a memory map (``SQLITE_MMAP_BYTES``).
 
     The busy timeout is set first, so that even switching to WAL waits for a lock instead of
     failing with "database is locked".
@@ -62,6 +69,7 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
     for name, function in SQLITE_FUNCTIONS.items():
         dbapi_connection.create_function(name, 2, function, deterministic=True)
