@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shlex
@@ -94,8 +95,23 @@ class Setup:
 
 
 @dataclass
+class Scaling:
+    """One server answering one workload on the smaller and the larger catalog, measured in
+    alternation: ``rounds`` pairs of runs, each pair back to back (which size goes first
+    alternates), so that the machine's own drift over the run lands on both sizes alike."""
+
+    database: str
+    server: str
+    workload: str
+    small: int
+    large: int
+    rounds: list[tuple[Run, Run]] = field(default_factory=list)  # (smaller, larger)
+
+
+@dataclass
 class Results:
     cells: list[Cell] = field(default_factory=list)
+    scaling: list[Scaling] = field(default_factory=list)
     setups: list[Setup] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     catalogs: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -428,6 +444,75 @@ def measure_workers(
                 say(_line(cell(CACHED, cached.key, run, sql, same), floors[cached.key]))
 
 
+SCALING_WORKLOADS = ("W1", "W2", "W3")
+SCALING_SERVERS = (COMPILED, FLOOR)
+SCALING_ROUNDS = 3
+
+
+def measure_scaling(
+    database: str,
+    smaller: tuple[str, list[LoadWorkload]],
+    larger: tuple[str, list[LoadWorkload]],
+    small: int,
+    large: int,
+    options: Options,
+    results: Results,
+) -> None:
+    """The change from the smaller catalog to the larger, measured side by side: for each
+    server (the app's compiled path, the floor), one server per catalog, both started (1
+    worker each; only the one driven works), then ``SCALING_ROUNDS`` rounds of W1-W3 on each
+    catalog in turn, the order alternating each round."""
+    say(f"{LABELS[database]}: {small:,} and {large:,} works side by side, 1 worker")
+    on_postgresql = database == "postgresql"
+    by_key = [
+        {w.key: w for w in workloads if w.key in SCALING_WORKLOADS}
+        for _, workloads in (smaller, larger)
+    ]
+    with tempfile.TemporaryDirectory(prefix="nkcinema-scaling-") as directory:
+        logs = Path(directory)
+        for server_name in SCALING_SERVERS:
+            rows = {
+                key: Scaling(database, server_name, key, small, large) for key in SCALING_WORKLOADS
+            }
+            with contextlib.ExitStack() as servers:
+                started = [
+                    servers.enter_context(running(_scaling_server(server_name, url, logs)))
+                    for url, _ in (smaller, larger)
+                ]
+                for round_number in range(SCALING_ROUNDS):
+                    order = (0, 1) if round_number % 2 == 0 else (1, 0)
+                    for key in SCALING_WORKLOADS:
+                        runs: dict[int, Run] = {}
+                        for side in order:
+                            workload = by_key[side][key]
+                            path, bodies = (
+                                (f"/{key.lower()}", workload.floor_bodies())
+                                if server_name == FLOOR
+                                else ("/graphql", workload.graphql_bodies())
+                            )
+                            runs[side] = drive(
+                                started[side], path, bodies, options.load, on_postgresql, say
+                            )
+                        rows[key].rounds.append((runs[0], runs[1]))
+                        say(_scaling_line(rows[key]))
+            results.scaling.extend(rows.values())
+
+
+def _scaling_server(name: str, url: str, logs: Path) -> Server:
+    if name == FLOOR:
+        return floor_server(url, 1, logs)
+    return app_server(url, 1, logs, cache=False, compiled=True)
+
+
+def _scaling_line(row: Scaling) -> str:
+    small, large = row.rounds[-1]
+    return (
+        f"    {row.workload} {row.server:<15} round {len(row.rounds)}: p50 {small.p50_ms:7.2f} ms "
+        f"at {row.small:,}, {large.p50_ms:7.2f} ms at {row.large:,} "
+        f"({(large.p50_ms / small.p50_ms - 1) * 100:+.0f}%)"
+    )
+
+
 async def bench_database(
     database: str,
     url: str,
@@ -486,20 +571,38 @@ async def bench_database(
 
 async def bench(args: argparse.Namespace, options: Options, results: Results) -> None:
     postgres_url = os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    for works in args.works:
-        started = time.perf_counter()
-        say(f"generating a catalog of {works:,} works (seed {args.seed})")
-        catalog = build_catalog(works, args.seed)
-        results.generate_seconds[works] = time.perf_counter() - started
-        results.catalogs[works] = catalog.counts()
-        workloads = build_load_workloads(catalog)
-        for database in args.databases:
-            try:
-                async with throwaway_database(database, postgres_url) as url:
+    loaded: dict[str, dict[int, tuple[str, list[LoadWorkload]]]] = {}
+    # Every database is kept until the end, for the side-by-side runs (measure_scaling).
+    async with contextlib.AsyncExitStack() as kept:
+        for works in args.works:
+            started = time.perf_counter()
+            say(f"generating a catalog of {works:,} works (seed {args.seed})")
+            catalog = build_catalog(works, args.seed)
+            results.generate_seconds[works] = time.perf_counter() - started
+            results.catalogs[works] = catalog.counts()
+            workloads = build_load_workloads(catalog)
+            for database in args.databases:
+                try:
+                    url = await kept.enter_async_context(throwaway_database(database, postgres_url))
                     await bench_database(database, url, works, catalog, workloads, options, results)
-            except DatabaseUnavailable as error:
-                say(f"{database}: skipped, {error}")
-                results.notes.append(f"{LABELS[database]} skipped: {error}")
+                except DatabaseUnavailable as error:
+                    say(f"{database}: skipped, {error}")
+                    results.notes.append(f"{LABELS[database]} skipped: {error}")
+                    continue
+                loaded.setdefault(database, {})[works] = (url, workloads)
+        for database, sizes in loaded.items():
+            if len(sizes) < 2:
+                continue
+            small, large = min(sizes), max(sizes)
+            try:
+                measure_scaling(
+                    database, sizes[small], sizes[large], small, large, options, results
+                )
+            except (ServerError, RuntimeError, httpx.HTTPError, OSError) as error:
+                traceback.print_exc()
+                note = f"{LABELS[database]}, side by side: failed, {error}"
+                results.notes.append(note.splitlines()[0])
+                say(note)
 
 
 # -- command line ------------------------------------------------------------------------------

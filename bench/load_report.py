@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from bench.loadgen import Load
 from bench.run import LABELS
 
 if TYPE_CHECKING:
-    from bench.load import Cell, Results, Setup
+    from bench.load import Cell, Results, Scaling, Setup
 
 SERVER_ORDER = ("app", "app (compiled)", "app (cached)", "PostGraphile", "floor")
 QUERIES = (("W1", W1), ("W2", W2), ("W3", W3), ("W4", W4), ("W5", W5))
@@ -170,6 +171,43 @@ def _growth(cells: list[Cell], configs: list[tuple[str, int, int]]) -> list[str]
                     f"{rps} | {a.run.p50_ms:.2f} | {b.run.p50_ms:.2f} | {p50} |"
                 )
     return lines
+
+
+def _side_by_side(rows: list[Scaling]) -> list[str]:
+    """The smaller and the larger catalog measured in alternation (``measure_scaling``)."""
+    if not rows:
+        return []
+    small, large = rows[0].small, rows[0].large
+    lines = [
+        f"| database | workload | server | p50 ms at {small:,} | p50 ms at {large:,} | "
+        "p50 change | each round's p50 change | req/s change |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in sorted(rows, key=lambda r: (r.database != "sqlite", r.workload, r.server)):
+        if not row.rounds:
+            continue
+        p50_changes = [b.p50_ms / a.p50_ms - 1 for a, b in row.rounds]
+        rps_changes = [b.requests_per_second / a.requests_per_second - 1 for a, b in row.rounds]
+        each = ", ".join(f"{c * 100:+.0f}%" for c in p50_changes)
+        lines.append(
+            f"| {LABELS[row.database]} | {row.workload} | {row.server} | "
+            f"{statistics.median(a.p50_ms for a, _ in row.rounds):.2f} | "
+            f"{statistics.median(b.p50_ms for _, b in row.rounds):.2f} | "
+            f"**{statistics.median(p50_changes) * 100:+.0f}%** | {each} | "
+            f"{statistics.median(rps_changes) * 100:+.0f}% |"
+        )
+    return lines
+
+
+SIDE_BY_SIDE = """\
+The tables above measure each catalog size minutes apart, and this machine's speed drifts
+by tens of percent over minutes (other tenants share its cores), so their "change" compares
+two different moments as much as two catalogs. Here both catalogs stay loaded and one server
+per catalog runs (1 worker each, only the one being driven works): {rounds} rounds of W1-W3,
+each workload run on one catalog and then at once on the other (`wrk` as above, with its
+warm-up), the order alternating each round. **p50 change** is the median of the rounds'
+changes; the p50 columns are the medians of each size's runs.
+"""
 
 
 EXPLANATION = """\
@@ -341,6 +379,16 @@ def markdown(
     growth = _growth(cells, configs)
     if growth:
         out += ["## From the smaller catalog to the larger", "", *growth, ""]
+    side_by_side = _side_by_side(results.scaling)
+    if side_by_side:
+        rounds = max(len(row.rounds) for row in results.scaling)
+        out += [
+            "## From the smaller catalog to the larger, side by side",
+            "",
+            SIDE_BY_SIDE.format(rounds=rounds),
+            *side_by_side,
+            "",
+        ]
     out += ["## The workloads", ""]
     for key, query in QUERIES:
         out += [f"**{key}**", "", "```graphql", query, "```", ""]
