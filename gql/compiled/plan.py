@@ -109,6 +109,11 @@ class Obj:
     def table(self) -> Table:
         return TABLES[self.type_name]
 
+    @functools.cached_property
+    def width(self) -> int:
+        """How many values the object's JSON array holds: one per field but ``__typename``."""
+        return sum(not isinstance(field, Typename) for _, field in self.fields)
+
 
 @dataclass(frozen=True)
 class WorkList:
@@ -592,7 +597,7 @@ def plan_operation(
 
 
 def _obj_width(obj: Obj) -> int:
-    return sum(0 if isinstance(f, Typename) else 1 for _, f in obj.fields) + 1
+    return obj.width + 1  # and the leading id or ordinal
 
 
 def _fits_obj(obj: Obj) -> bool:

@@ -53,7 +53,7 @@ Builder: TypeAlias = Callable[[list[Any], int], dict[str, Any]]
 
 
 def obj(plan: Obj, row: list[Any], start: int = 0) -> dict[str, Any]:
-    """The object of ``plan`` from its values, ``row[start:start + width(plan)]``."""
+    """The object of ``plan`` from its values, ``row[start:start + plan.width]``."""
     return builder(plan)(row, start)
 
 
@@ -63,11 +63,6 @@ def builder(plan: Obj) -> Builder:
     if built is None:
         built = plan.derived["builder"] = _compile(plan)
     return built
-
-
-def width(plan: Obj) -> int:
-    """How many values an object of ``plan`` takes (all fields but ``__typename``)."""
-    return sum(not isinstance(field, Typename) for _, field in plan.fields)
 
 
 def _compile(plan: Obj) -> Builder:
@@ -127,7 +122,7 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     start = 1
     for node in plan.nodes:
         builds.append((builder(node), start))
-        start += width(node)
+        start += node.width
     nodes = [[build(row, at) for build, at in builds] for row in rows]
     cursors: list[str] = []
     if plan.needs_keys:
