@@ -179,6 +179,21 @@ def _is_dropped_connection(error: BaseException) -> bool:
     return False
 
 
+class Loader(DataLoader[K, V]):
+    """A DataLoader whose waiters cannot cancel each other's result.
+
+    ``DataLoader.load`` hands every caller of a key the same future, and cancelling a task
+    cancels the future it awaits. GraphQL execution cancels sibling resolvers when a
+    non-null field fails (graphql-core's ``gather_with_cancel``): a cancelled resolver then
+    cancelled the shared future, and every other field awaiting that key (another alias of
+    the same work, say) raised ``CancelledError`` out of the request. Here each caller awaits
+    its own shield of the shared future.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 def _consume_outcome(task: asyncio.Future[Any]) -> None:
     """Mark a statement's outcome as seen, even when the resolver awaiting it was cancelled."""
     if not task.cancelled():
@@ -208,23 +223,23 @@ class Loaders:
         self.work_disputes = L(q.disputes_of_works)
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
-        self.nested_works: DataLoader[tuple[int, NestedWorks], Page] = DataLoader(
+        self.nested_works: Loader[tuple[int, NestedWorks], Page] = Loader(
             load_fn=_Batched(self._query(self._nested_works))
         )
-        self.nested_works_count: DataLoader[tuple[int, NestedCount], int] = DataLoader(
+        self.nested_works_count: Loader[tuple[int, NestedCount], int] = Loader(
             load_fn=_Batched(self._query(self._nested_works_count))
         )
-        self.kinds_and_decades: DataLoader[tuple[int, NestedCount], KindsAndDecades] = DataLoader(
+        self.kinds_and_decades: Loader[tuple[int, NestedCount], KindsAndDecades] = Loader(
             load_fn=_Batched(self._query(self._kinds_and_decades))
         )
-        self.top_themes: DataLoader[
-            tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]
-        ] = DataLoader(load_fn=_Batched(self._query(self._top_themes)))
+        self.top_themes: Loader[tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]] = (
+            Loader(load_fn=_Batched(self._query(self._top_themes)))
+        )
         self.work_external_ids = L(x.external_ids_of_works)
         self.person_external_ids = L(x.external_ids_of_people)
         self.work_by_external_id = L(x.works_by_external_id)
         self.person_by_external_id = L(x.people_by_external_id)
-        self.similar_works: DataLoader[tuple[int, PageRequest], Page] = DataLoader(
+        self.similar_works: Loader[tuple[int, PageRequest], Page] = Loader(
             load_fn=_Batched(self._query(similar.similar_pages))
         )
         self.similar_works_count = L(similar.similar_counts)
@@ -239,11 +254,11 @@ class Loaders:
 
     def _loader(
         self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]
-    ) -> DataLoader[K, V]:
+    ) -> Loader[K, V]:
         async def load(keys: Sequence[K]) -> list[V]:
             return await self.database.run(batch, list(keys))
 
-        return DataLoader(load_fn=load)
+        return Loader(load_fn=load)
 
     @staticmethod
     async def _nested_works(

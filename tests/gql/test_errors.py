@@ -149,3 +149,23 @@ async def test_unexpected_failures_are_masked_with_a_request_id(tmp_path: Path) 
     text = json.dumps(response.json())
     for leak in ("SELECT", "works", "sqlite", str(tmp_path), "Traceback"):
         assert leak not in text
+
+
+async def test_a_failed_field_leaves_its_siblings_answers_intact(gql: GraphQL) -> None:
+    """``a`` fails (a page too large) and is cancelled with its sibling fields; ``b`` waits
+    for the same DataLoader keys (the same work's credits) and must still get them. Before
+    ``gql.loaders.Loader``, the cancelled resolver cancelled the shared future and the whole
+    request raised ``CancelledError`` (no response at all)."""
+    query = """{
+      a: work(slug: "sea-of-blood") {
+        directors { name } themes { name } similar(first: 1000) { totalCount }
+      }
+      b: work(slug: "sea-of-blood") { directors { name } themes { name } }
+    }"""
+    response = await gql.response(query)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["PAGE_SIZE_EXCEEDED"]
+    assert body["data"]["a"] is None
+    assert body["data"]["b"]["directors"] == [{"name": "Kim Ki-nam"}]
+    assert body["data"]["b"]["themes"]
