@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -443,3 +444,20 @@ def test_an_unknown_revision_is_reported(migrated_database: str, tmp_path: Path)
     assert result.returncode == 1
     assert "bogus" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")
+def test_serve_runs_on_uvloop_and_httptools() -> None:
+    """``nkcinema serve`` leaves uvicorn's ``loop`` and ``http`` on "auto", which take uvloop
+    and httptools when they are installed: the project depends on both, since on asyncio's
+    loop and h11 a cached answer costs about three times the CPU."""
+    import uvloop
+    from uvicorn.loops.auto import auto_loop_factory
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    assert AutoHTTPProtocol.__name__ == "HttpToolsProtocol"
+    loop = auto_loop_factory()()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
