@@ -19,6 +19,10 @@ PACKAGES = (
     "aiosqlite",
     "starlette",
     "httpx",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "orjson",
 )
 
 
