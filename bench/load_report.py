@@ -291,22 +291,13 @@ def _machine(env: Environment, versions: dict[str, str], setups: list[Setup]) ->
     if postgres:
         lines.append(f"| PostgreSQL | {postgres} |")
     lines += [
-        f"| Packages | {packages}, uvicorn {_package('uvicorn')} |",
+        f"| Packages | {packages} |",
         f"| wrk | {versions.get('wrk', '?')} |",
         f"| PostGraphile | {versions.get('PostGraphile', '?')} "
         f"(Node.js {versions.get('Node.js', '?')}) |",
         f"| Code | {env.revision} |",
     ]
     return lines
-
-
-def _package(name: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def markdown(
