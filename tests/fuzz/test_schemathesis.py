@@ -35,6 +35,13 @@ from typing import Any
 import graphql
 import pytest
 import schemathesis
+
+# Schemathesis's checks import this module lazily, on their first call: deep inside a
+# Hypothesis test, where pytest's assertion rewriting (Schemathesis is a pytest plugin) parsed
+# its large nested literals near the recursion limit and CPython 3.11.7 raised "SystemError:
+# AST constructor recursion depth mismatch" (a CPython bug: a RecursionError reported wrongly)
+# in one CI run. Imported here, at collection, it is parsed with a shallow stack.
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
