@@ -176,7 +176,8 @@ class Credit(Base):
     person: Mapped[Person] = relationship(lazy="raise")
 
     __table_args__ = (
-        Index("ix_credits_person_id_role", "person_id", "role"),
+        # covering: a person's works in a role are read from the index alone
+        Index("ix_credits_person_id_role_work_id", "person_id", "role", "work_id"),
         Index("uq_credits_work_id_position", "work_id", "position", unique=True),
     )
 
@@ -210,7 +211,11 @@ class WorkTheme(Base):
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True)
     position: Mapped[int] = mapped_column()
 
-    __table_args__ = (Index("ix_work_themes_theme_id", "theme_id"),)
+    __table_args__ = (
+        Index("ix_work_themes_theme_id", "theme_id"),
+        # covering: a work's themes, in order, are read from the index alone
+        Index("ix_work_themes_work_id_position_theme_id", "work_id", "position", "theme_id"),
+    )
 
 
 class WorkRelation(Base):

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -389,7 +389,11 @@ def people_query(f: PersonFilter | None) -> Select[Any]:
     p = m.Person
     query = select(p)
     if f is not None and f.role is not None:
-        query = query.where(exists().where(m.Credit.person_id == p.id, m.Credit.role == f.role))
+        # EXISTS (SELECT 1 ...), not SELECT *: SQLite then reads the covering index alone
+        c = m.Credit
+        credited: Select[Any] = select(literal_column("1"))
+        credited = credited.where(c.person_id == p.id, c.role == f.role)
+        query = query.where(credited.exists())
     if f is not None and f.search is not None:
         query = query.where(search_condition("people", f.search))
     return query

@@ -17,7 +17,7 @@ from sqlalchemy.schema import CreateTable
 
 from db.base import NAMING_CONVENTION, Base
 from db.enums import CreditRole, WorkKind, WorkRelationType
-from db.models import YEAR_MAX, YEAR_MIN, Credit, Person, Work, WorkRelation
+from db.models import YEAR_MAX, YEAR_MIN, Credit, Person, Work, WorkRelation, WorkTheme
 from db.text import sort_key
 
 
@@ -360,3 +360,37 @@ async def test_database_constraint_names_follow_the_convention(session: AsyncSes
             assert name.startswith(f"ck_{table}_"), (table, name)
         for name, columns, referred in found["fk"]:
             assert name == f"fk_{table}_{'_'.join(columns)}_{referred}", (table, name)
+
+
+COVERED_READS = [
+    pytest.param(
+        select(Credit.work_id).where(Credit.person_id == 1, Credit.role == CreditRole.DIRECTOR),
+        "ix_credits_person_id_role_work_id",
+        id="a person's works in a role",
+    ),
+    pytest.param(
+        select(WorkTheme.theme_id).where(WorkTheme.work_id == 1).order_by(WorkTheme.position),
+        "ix_work_themes_work_id_position_theme_id",
+        id="a work's themes in order",
+    ),
+]
+
+
+@pytest.mark.parametrize(("statement", "index"), COVERED_READS)
+async def test_nested_reads_come_from_covering_indexes(
+    session: AsyncSession, statement: Any, index: str
+) -> None:
+    """The reads below every nested list (a director's works, a work's themes) need nothing
+    from the table: on SQLite the plan says so (COVERING INDEX), on PostgreSQL an index-only
+    scan of that index."""
+    bind = session.get_bind()
+    sql = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
+    if bind.dialect.name == "sqlite":
+        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
+        plan = "\n".join(str(r[-1]) for r in rows)
+        assert f"USING COVERING INDEX {index} " in plan, plan
+    else:
+        await session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables
+        await session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        plan = "\n".join(r[0] for r in await session.execute(text(f"EXPLAIN {sql}")))
+        assert f"Index Only Scan using {index} " in plan, plan
