@@ -1,4 +1,5 @@
-"""Test helpers: run GraphQL over HTTP (failing on errors), count SQL statements."""
+"""Test helpers: run GraphQL over HTTP (failing on errors), count SQL statements, read
+query plans."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
@@ -74,3 +75,17 @@ class StatementCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+async def query_plan(session: AsyncSession, statement: Any) -> str:
+    """The plan the session's database makes for ``statement`` (values inlined): SQLite's
+    ``EXPLAIN QUERY PLAN`` lines, or PostgreSQL's ``EXPLAIN`` with sequential scans off (the
+    test tables are tiny: ask for the index)."""
+    bind = session.get_bind()
+    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
+    if bind.dialect.name == "sqlite":
+        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        return "\n".join(str(r[-1]) for r in rows)
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    rows = await session.execute(text(f"EXPLAIN {compiled}"))
+    return "\n".join(r[0] for r in rows)

@@ -19,6 +19,7 @@ from db.base import NAMING_CONVENTION, Base
 from db.enums import CreditRole, WorkKind, WorkRelationType
 from db.models import YEAR_MAX, YEAR_MIN, Credit, Person, Work, WorkRelation, WorkTheme
 from db.text import sort_key
+from tests.helpers import query_plan
 
 
 async def _id(session: AsyncSession, model: Any, slug: str) -> int:
@@ -383,14 +384,10 @@ async def test_nested_reads_come_from_covering_indexes(
     """The reads below every nested list (a director's works, a work's themes) need nothing
     from the table: on SQLite the plan says so (COVERING INDEX), on PostgreSQL an index-only
     scan of that index."""
-    bind = session.get_bind()
-    sql = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
-    if bind.dialect.name == "sqlite":
-        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
-        plan = "\n".join(str(r[-1]) for r in rows)
+    if session.get_bind().dialect.name == "sqlite":
+        plan = await query_plan(session, statement)
         assert f"USING COVERING INDEX {index} " in plan, plan
     else:
-        await session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables
         await session.execute(text("SET LOCAL enable_bitmapscan = off"))
-        plan = "\n".join(r[0] for r in await session.execute(text(f"EXPLAIN {sql}")))
+        plan = await query_plan(session, statement)
         assert f"Index Only Scan using {index} " in plan, plan

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.enums import SortDirection, WorkOrderField
 from db.pagination import Ordering
 from db.queries import PEOPLE_ORDERING, WorkOrder, work_ordering
-
-
-async def _plan(session: AsyncSession, statement: object) -> str:
-    bind = session.get_bind()
-    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
-    if bind.dialect.name == "sqlite":
-        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-        return "\n".join(str(r[-1]) for r in rows)
-    await session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables: ask for the index
-    rows = await session.execute(text(f"EXPLAIN {compiled}"))
-    return "\n".join(r[0] for r in rows)
+from tests.helpers import query_plan
 
 
 def _ranges(plan: str, dialect: str, index: str, column: str) -> bool:
@@ -62,7 +52,7 @@ async def test_a_page_after_a_cursor_starts_at_the_cursor(
         .limit(51)
     )
     dialect = session.get_bind().dialect.name
-    plan = await _plan(session, page)
+    plan = await query_plan(session, page)
     assert _ranges(plan, dialect, index, column), plan
 
 
@@ -72,5 +62,5 @@ async def test_the_previous_page_probe_is_an_index_range(
 ) -> None:
     probe = select(exists().where(ordering.before(("m", 500), inclusive=True)).select_from(entity))
     dialect = session.get_bind().dialect.name
-    plan = await _plan(session, probe)
+    plan = await query_plan(session, probe)
     assert _ranges(plan, dialect, index, column), plan

@@ -5,30 +5,20 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import search as s
 from db.text import resembles, search_document, search_key, word_similarity
-
-
-async def _plan(session: AsyncSession, statement: object) -> str:
-    bind = session.get_bind()
-    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})  # type: ignore[attr-defined]
-    if bind.dialect.name == "sqlite":
-        rows = await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-        return "\n".join(str(r[-1]) for r in rows)
-    await session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables: ask for the index
-    rows = await session.execute(text(f"EXPLAIN {compiled}"))
-    return "\n".join(r[0] for r in rows)
+from tests.helpers import query_plan
 
 
 @pytest.mark.parametrize("query", ["pulgasari", "flower girl", "최익규", "pulgasri"])
 async def test_search_conditions_use_the_trigram_index(session: AsyncSession, query: str) -> None:
     table = "people" if query == "최익규" else "works"
     entity = m.Person if table == "people" else m.Work
-    plan = await _plan(session, select(entity.id).where(s.search_condition(table, query)))
+    plan = await query_plan(session, select(entity.id).where(s.search_condition(table, query)))
     if session.get_bind().dialect.name == "sqlite":
         assert f"{table}_search VIRTUAL TABLE INDEX" in plan, plan
         # no walk over the base table of any kind (a covering index scan is a walk too)
