@@ -348,6 +348,26 @@ def work_ordering(orders: Sequence[WorkOrder]) -> Ordering:
     return Ordering(tuple(keys))
 
 
+# The works' sort keys by name (``work_ordering``), as copied onto their credits (migration
+# 0008): the same values, so the same order, and an index leads with (person, role).
+CREDIT_SORT_KEYS: dict[str, SqlExpression] = {
+    "year_unknown": m.Credit.work_year_unknown,
+    "year": m.Credit.work_year,
+    "title": m.Credit.work_title_key,
+    "id": m.Credit.work_id,
+}
+
+
+def credit_ordering(ordering: Ordering) -> Ordering:
+    """A works ordering (``work_ordering``) over the copies of its keys on ``credits``."""
+    return Ordering(
+        tuple(
+            SortKey(k.name, CREDIT_SORT_KEYS[k.name], k.descending, k.python_type)
+            for k in ordering.keys
+        )
+    )
+
+
 def works_query(f: WorkFilter | None) -> Select[Any]:
     return select(m.Work).where(*work_conditions(f))
 

@@ -136,16 +136,20 @@ class Compiler:
     # -- lists
 
     def _list_rows(
-        self, connection: Connection, parent: FromClause | None
+        self, connection: Connection, parent: FromClause | None, limit: int | None = None
     ) -> tuple[FromClause, list[Expression]]:
-        """A fresh alias of the list's table and the conditions its rows meet."""
+        """A fresh alias of the list's table and the conditions its rows meet; with ``limit``
+        (a page's rows), the links may stop there (``_page_links``)."""
         source = connection.source
         if isinstance(source, WorkList):
             w = m.Work.__table__.alias()
             conditions = [_adapt(c, w) for c in q.work_conditions(source.filter)]
             if source.parent is not None:
                 assert parent is not None
-                conditions.append(w.c.id.in_(self._links(source, parent)))
+                links = None if limit is None else self._page_links(connection, parent, limit)
+                if links is None:
+                    links = self._links(source, parent)
+                conditions.append(w.c.id.in_(links))
             return w, conditions
         if isinstance(source, PersonList):
             p = m.Person.__table__.alias()
@@ -165,10 +169,32 @@ class Compiler:
         wt = m.WorkTheme.__table__.alias()
         return select(wt.c.work_id).where(wt.c.theme_id == parent.c.id).correlate(parent)
 
+    @staticmethod
+    def _page_links(connection: Connection, parent: FromClause, limit: int) -> Select[Any] | None:
+        """The ids of a person's works in a role on this page, in the page's order from the
+        credits' copies of the works' sort keys (``q.credit_ordering``): ``limit`` index
+        entries, however many works the person has. None where the page's rows are not the
+        first credits in that order: with a filter on the works (it must apply before the
+        limit), or without a role (a work credited twice would count twice)."""
+        source = connection.source
+        assert isinstance(source, WorkList)
+        if source.parent != q.Parent.PERSON or source.role is None:
+            return None
+        if q.work_conditions(source.filter):
+            return None
+        c = m.Credit.__table__.alias()
+        ordering = q.credit_ordering(connection.ordering)
+        links = select(c.c.work_id).where(c.c.person_id == parent.c.id, c.c.role == source.role)
+        if connection.after is not None:
+            links = links.where(_adapt(ordering.after(connection.after), c))
+        keys = [_adapt(k.ordering, c) for k in ordering.keys]
+        return links.order_by(*keys).limit(limit).correlate(parent)
+
     def page(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
         """``first`` rows, or ``first + 1`` when ``hasNextPage`` is asked for (the extra one
         says whether a next page exists), each ``[ordinal, *node values…, *sort keys]``."""
-        row, conditions = self._list_rows(connection, parent)
+        limit = connection.first + 1 if connection.needs_next else connection.first
+        row, conditions = self._list_rows(connection, parent, limit)
         if connection.after is not None:  # the keyset bound, as db.pagination's
             conditions.append(_adapt(connection.ordering.after(connection.after), row))
         keys = [
@@ -185,7 +211,7 @@ class Compiler:
             .select_from(row)
             .where(*conditions)
             .order_by(*keys)
-            .limit(connection.first + 1 if connection.needs_next else connection.first)
+            .limit(limit)
             .subquery()
         )
         return select(self.aggregate(rows.c.v)).scalar_subquery()

@@ -43,7 +43,7 @@ async def _schema(database_url: str) -> dict[str, set[str]]:
 
 
 async def _leftover_objects(database_url: str) -> list[str]:
-    """Indexes, views, triggers, sequences or types that are not Alembic's own."""
+    """Indexes, views, triggers, functions, sequences or types that are not Alembic's own."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -75,7 +75,16 @@ async def _leftover_objects(database_url: str) -> list[str]:
                     "WHERE table_schema = current_schema()"
                 )
             )
-            return [row[0] for result in (sequences, types, views) for row in result]
+            functions = await conn.execute(
+                text(
+                    "SELECT 'function ' || p.proname FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                    "WHERE n.nspname = current_schema() AND NOT EXISTS ("
+                    "  SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+                )
+            )
+            results = (sequences, types, views, functions)
+            return [row[0] for result in results for row in result]
     finally:
         await engine.dispose()
 
