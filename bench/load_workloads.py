@@ -86,7 +86,7 @@ POSTGRAPHILE_FUNCTIONS = (
     AS $$
     SELECT w.* FROM works w JOIN credits c ON c.work_id = w.id
     WHERE c.person_id = p.id AND c.role = 'DIRECTOR'
-    ORDER BY w.year IS NULL, w.year, w.title_key, w.id
+    ORDER BY c.work_year_unknown, c.work_year, c.work_title_key, c.work_id
     $$""",
 )
 
