@@ -319,11 +319,9 @@ def _tagged(slugs: tuple[str, ...], match: Match) -> ColumnElement[bool]:
     wanted = set(slugs)
     if not wanted:
         return nothing()
-    tagged = (
-        select(m.WorkTheme.work_id)
-        .join(m.Theme, m.Theme.id == m.WorkTheme.theme_id)
-        .where(m.Theme.slug.in_(wanted))
-    )
+    # the tags' own copies of their themes' slugs (migration 0009), not a join to themes:
+    # PostgreSQL then plans with how common each named theme is
+    tagged = select(m.WorkTheme.work_id).where(m.WorkTheme.theme_slug.in_(wanted))
     if match == Match.ALL:
         tagged = tagged.group_by(m.WorkTheme.work_id).having(func.count() == len(wanted))
     return m.Work.id.in_(tagged)
