@@ -68,7 +68,9 @@ def _revision(directory: Path) -> str:
         done = subprocess.run(
             ["git", *args], cwd=directory, capture_output=True, text=True, check=True
         )
-        return done.stdout.strip()
+        # Only trailing whitespace: a porcelain status line starts with its two status
+        # columns, the first often a space (" M bench/results.md").
+        return done.stdout.rstrip()
 
     try:
         commit = git("rev-parse", "--short", "HEAD")
