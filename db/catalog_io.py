@@ -525,7 +525,7 @@ class _Writer:
             self.old_works,
             ids.work_ids,
             same=lambda old, new: work_json(old) == work_json(new),
-            values=_work_values,
+            values=lambda w: {**_work_values(w), "theme_ids": self._theme_ids(w)},
             children=(
                 m.WorkAlternativeTitle,
                 m.CreditSource,
@@ -660,6 +660,13 @@ class _Writer:
         rows.setdefault(m.PersonExternalId, []).extend(
             {"person_id": person_id, "system": e.system, "value": e.value} for e in p.external_ids
         )
+
+    def _theme_ids(self, w: WorkRecord) -> list[list[int]]:
+        """The array migration 0010's triggers keep on the work's row, stored with the work:
+        on PostgreSQL the triggers then find it right when the tags are written (one
+        statement for many works' tags) and do not rewrite every new row. They decide
+        either way."""
+        return [[i, self.stored.theme_ids[slug]] for i, slug in enumerate(w.themes)]
 
     def _work_rows(self, w: WorkRecord, rows: Rows) -> None:
         ids = self.stored

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     Enum,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from db.base import Base
@@ -122,6 +124,15 @@ class Work(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The work's theme tags as ``[[position, theme id], ...]``, kept by the database's
+    # triggers (migration 0010) from ``work_themes`` after every statement that writes them.
+    # The compiled read path reads a work's themes from here, on the row it reads anyway,
+    # instead of probing work_themes' index per work. Bulk writers may store it with the work
+    # (the array the triggers would compute) to spare the rewrite; nothing else writes it.
+    # Deferred: the ORM never needs it.
+    theme_ids: Mapped[list[list[int]]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), server_default="[]", deferred=True
+    )
 
     alternative_titles: Mapped[list[WorkAlternativeTitle]] = relationship(
         lazy="raise", order_by="WorkAlternativeTitle.position", cascade="all, delete-orphan"

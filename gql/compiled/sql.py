@@ -20,7 +20,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -123,14 +132,34 @@ class Compiler:
                 .where(c.c.work_id == row.c.id, c.c.role == CreditRole.DIRECTOR)
                 .scalar_subquery()
             )
-        wt = m.WorkTheme.__table__.alias()
+        # A work's tags come from its own row (``works.theme_ids``, ``[[position, theme
+        # id], ...]``, kept by migration 0010's triggers), not from a probe into work_themes.
+        tags, position, theme_id = self.tags(row)
         t = m.Theme.__table__.alias()
-        element = self.array([wt.c.position, *self.values(field.node, t)])
+        element = self.array([position, *self.values(field.node, t)])
         return (
             select(self.aggregate(element, built=True))
-            .select_from(wt.join(t, t.c.id == wt.c.theme_id))
-            .where(wt.c.work_id == row.c.id)
+            .select_from(tags.join(t, t.c.id == theme_id))
             .scalar_subquery()
+        )
+
+    def tags(self, row: FromClause) -> tuple[FromClause, Expression, Expression]:
+        """The elements of the work's ``theme_ids`` as rows, with their position and theme
+        id (``jsonb_array_elements`` / ``json_each``, correlated to the work's row)."""
+        if self.postgres:
+            tags = func.jsonb_array_elements(row.c.theme_ids).table_valued("value").alias()
+            value = tags.c.value
+            return (
+                tags,
+                cast(value.op("->>")(literal_column("0")), Integer),
+                cast(value.op("->>")(literal_column("1")), Integer),
+            )
+        tags = func.json_each(row.c.theme_ids).table_valued("value").alias()
+        value = tags.c.value
+        return (
+            tags,
+            func.json_extract(value, literal_column("'$[0]'")),
+            func.json_extract(value, literal_column("'$[1]'")),
         )
 
     # -- lists

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -568,3 +568,120 @@ async def test_a_page_of_works_by_theme_is_planned_for_how_common_the_theme_is(
     rare_plan = await _tagged_page_plan(session, "plan-rare")
     assert "ix_work_themes_theme_slug_work_id" in rare_plan, rare_plan
     assert "ix_works_title_key_id" not in rare_plan, rare_plan
+
+
+async def _tag_array(session: AsyncSession, work_id: int) -> list[int]:
+    """The work's ``theme_ids`` (migration 0010) as theme ids in position order."""
+    stored = (await session.execute(select(Work.theme_ids).where(Work.id == work_id))).scalar_one()
+    positions = [position for position, _ in stored]
+    assert len(set(positions)) == len(positions), stored
+    return [theme_id for _, theme_id in sorted(stored)]
+
+
+async def _tags(session: AsyncSession, work_id: int) -> list[int]:
+    rows = await session.execute(
+        select(WorkTheme.theme_id).where(WorkTheme.work_id == work_id).order_by(WorkTheme.position)
+    )
+    return list(rows.scalars())
+
+
+async def test_works_carry_their_theme_tags(session: AsyncSession) -> None:
+    """The database's triggers (migration 0010) keep ``works.theme_ids`` equal to the work's
+    tags after every statement that writes them, whoever writes: the ORM, a multi-row Core
+    insert (as the catalog import writes), plain SQL updates and deletes, a work's deletion."""
+    works = [_work(f"tag-array-{i}") for i in range(2)]
+    themes = [Theme(slug=f"tag-array-{i}", name=f"Tag Array {i}") for i in range(4)]
+    session.add_all([*works, *themes])
+    await session.flush()
+    first, second = (w.id for w in works)
+    t = [theme.id for theme in themes]
+    assert await _tag_array(session, first) == []
+
+    session.add(WorkTheme(work_id=first, theme_id=t[2], position=0))
+    await session.flush()
+    assert await _tag_array(session, first) == [t[2]]
+
+    # one statement for two works' tags
+    await session.execute(
+        insert(WorkTheme).returning(WorkTheme.work_id),
+        [
+            {"work_id": first, "theme_id": t[0], "position": 1},
+            {"work_id": first, "theme_id": t[1], "position": 2},
+            {"work_id": second, "theme_id": t[3], "position": 0},
+            {"work_id": second, "theme_id": t[0], "position": 1},
+        ],
+    )
+    assert await _tag_array(session, first) == [t[2], t[0], t[1]]
+    assert await _tag_array(session, second) == [t[3], t[0]]
+
+    # reordered, retagged, untagged by hand
+    await session.execute(
+        text("UPDATE work_themes SET position = 5 - position WHERE work_id = :id"), {"id": first}
+    )
+    assert await _tag_array(session, first) == [t[1], t[0], t[2]]
+    await session.execute(
+        text("UPDATE work_themes SET theme_id = :new WHERE work_id = :id AND theme_id = :old"),
+        {"new": t[3], "id": first, "old": t[0]},
+    )
+    assert await _tag_array(session, first) == [t[1], t[3], t[2]]
+    await session.execute(delete(WorkTheme).where(WorkTheme.theme_id == t[1]))
+    assert await _tag_array(session, first) == [t[3], t[2]]
+    assert await _tag_array(session, second) == [t[3], t[0]]
+
+    # a tag moved from one work to the other changes both
+    await session.execute(
+        text(
+            "UPDATE work_themes SET work_id = :to, position = 9 "
+            "WHERE work_id = :id AND theme_id = :t"
+        ),
+        {"to": second, "id": first, "t": t[2]},
+    )
+    assert await _tag_array(session, first) == [t[3]]
+    assert await _tag_array(session, second) == [t[3], t[0], t[2]]
+    for work_id in (first, second):
+        assert await _tag_array(session, work_id) == await _tags(session, work_id)
+
+    await session.execute(delete(WorkTheme).where(WorkTheme.work_id == second))
+    assert await _tag_array(session, second) == []
+    await session.execute(delete(Work).where(Work.id == first))  # cascades to its tags
+    assert await _count(session, Work, Work.id == first) == 0
+
+
+async def test_a_stored_tag_array_is_corrected_by_the_next_write_of_its_tags(
+    session: AsyncSession,
+) -> None:
+    """A bulk writer may store the array with the work to spare the rewrite (the loaders
+    do); the tags it writes decide, whatever was stored."""
+    themes = [Theme(slug=f"stored-array-{i}", name=f"Stored Array {i}") for i in range(2)]
+    session.add_all(themes)
+    await session.flush()
+    t = [theme.id for theme in themes]
+    await session.execute(
+        insert(Work),
+        [
+            {
+                "slug": "stored-array",
+                "title": "Stored Array",
+                "title_key": "stored array",
+                "kind": WorkKind.FILM,
+                "theme_ids": [[0, t[1]], [1, t[0]], [2, 10**6]],
+            }
+        ],
+    )
+    work_id = await _id(session, Work, "stored-array")
+    await session.execute(
+        insert(WorkTheme).returning(WorkTheme.work_id),
+        [
+            {"work_id": work_id, "theme_id": t[0], "position": 0},
+            {"work_id": work_id, "theme_id": t[1], "position": 1},
+        ],
+    )
+    assert await _tag_array(session, work_id) == [t[0], t[1]]
+
+
+async def test_a_truncated_tag_table_empties_every_tag_array(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no TRUNCATE")
+    assert await _count(session, Work, Work.theme_ids != []) > 0  # the seeded catalog's tags
+    await session.execute(text("TRUNCATE work_themes"))
+    assert await _count(session, Work, Work.theme_ids != []) == 0

@@ -306,3 +306,19 @@ def test_nested_lists_are_correlated_subqueries_with_a_per_parent_limit(dialect:
     assert "ORDER BY credits_1.work_year_unknown ASC, credits_1.work_year ASC, " in sql
     aggregate = "json_agg" if dialect.name == "postgresql" else "json_group_array"
     assert sql.count(f"{aggregate}(") == 3  # directors, their works, each work's themes
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_a_works_themes_come_from_its_own_row(dialect: Any) -> None:
+    """Each work on a page reads its tags from ``works.theme_ids`` (migration 0010), not by a
+    probe into work_themes per work; only ``themes`` is joined, by primary key."""
+    plan = _plan(W3)
+    assert plan is not None
+    (_, root), *_ = plan.roots
+    assert isinstance(root, Connection)
+    statement = Compiler(dialect.name).root_connection(root)
+    assert statement is not None
+    sql = str(statement.compile(dialect=dialect))
+    assert "work_themes" not in sql
+    elements = "jsonb_array_elements" if dialect.name == "postgresql" else "json_each"
+    assert f"{elements}(works_1.theme_ids)" in sql
