@@ -126,8 +126,9 @@ class Work(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The work's theme tags as ``[[position, theme id], ...]``, kept by the database's
     # triggers (migration 0010) from ``work_themes`` after every statement that writes them.
-    # The compiled read path reads a work's themes from here, on the row it reads anyway,
-    # instead of probing work_themes' index per work. Bulk writers may store it with the work
+    # On PostgreSQL the compiled read path reads a work's themes from here, on the row it
+    # reads anyway, instead of probing work_themes' index per work (SQLite reads the index:
+    # its JSON functions measured no faster). Bulk writers may store it with the work
     # (the array the triggers would compute) to spare the rewrite; nothing else writes it.
     # Deferred: the ORM never needs it.
     theme_ids: Mapped[list[list[int]]] = mapped_column(

@@ -132,34 +132,39 @@ class Compiler:
                 .where(c.c.work_id == row.c.id, c.c.role == CreditRole.DIRECTOR)
                 .scalar_subquery()
             )
-        # A work's tags come from its own row (``works.theme_ids``, ``[[position, theme
-        # id], ...]``, kept by migration 0010's triggers), not from a probe into work_themes.
-        tags, position, theme_id = self.tags(row)
         t = m.Theme.__table__.alias()
-        element = self.array([position, *self.values(field.node, t)])
+        if self.postgres:
+            # A work's tags come from its own row (``works.theme_ids``, kept by migration
+            # 0010's triggers), not from a probe into work_themes' index per work: at 100,000
+            # works that probe was a third of W3's growth with the catalog.
+            tags, position, theme_id = self.tags(row)
+            element = self.array([position, *self.values(field.node, t)])
+            return (
+                select(self.aggregate(element, built=True))
+                .select_from(tags.join(t, t.c.id == theme_id))
+                .scalar_subquery()
+            )
+        # SQLite: json_each and json_extract over the same array measured no faster than
+        # the covering index (5.45 against 5.3 ms for W3 at 100,000 works), so the index.
+        wt = m.WorkTheme.__table__.alias()
+        element = self.array([wt.c.position, *self.values(field.node, t)])
         return (
             select(self.aggregate(element, built=True))
-            .select_from(tags.join(t, t.c.id == theme_id))
+            .select_from(wt.join(t, t.c.id == wt.c.theme_id))
+            .where(wt.c.work_id == row.c.id)
             .scalar_subquery()
         )
 
-    def tags(self, row: FromClause) -> tuple[FromClause, Expression, Expression]:
-        """The elements of the work's ``theme_ids`` as rows, with their position and theme
-        id (``jsonb_array_elements`` / ``json_each``, correlated to the work's row)."""
-        if self.postgres:
-            tags = func.jsonb_array_elements(row.c.theme_ids).table_valued("value").alias()
-            value = tags.c.value
-            return (
-                tags,
-                cast(value.op("->>")(literal_column("0")), Integer),
-                cast(value.op("->>")(literal_column("1")), Integer),
-            )
-        tags = func.json_each(row.c.theme_ids).table_valued("value").alias()
+    @staticmethod
+    def tags(row: FromClause) -> tuple[FromClause, Expression, Expression]:
+        """The elements of the work's ``theme_ids`` (PostgreSQL: jsonb) as rows correlated to
+        the work's row, with their position and theme id."""
+        tags = func.jsonb_array_elements(row.c.theme_ids).table_valued("value").alias()
         value = tags.c.value
         return (
             tags,
-            func.json_extract(value, literal_column("'$[0]'")),
-            func.json_extract(value, literal_column("'$[1]'")),
+            cast(value.op("->>")(literal_column("0")), Integer),
+            cast(value.op("->>")(literal_column("1")), Integer),
         )
 
     # -- lists

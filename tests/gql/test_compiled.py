@@ -309,9 +309,10 @@ def test_nested_lists_are_correlated_subqueries_with_a_per_parent_limit(dialect:
 
 
 @pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
-def test_a_works_themes_come_from_its_own_row(dialect: Any) -> None:
-    """Each work on a page reads its tags from ``works.theme_ids`` (migration 0010), not by a
-    probe into work_themes per work; only ``themes`` is joined, by primary key."""
+def test_a_works_themes_come_from_its_own_row_on_postgresql(dialect: Any) -> None:
+    """On PostgreSQL each work on a page reads its tags from ``works.theme_ids`` (migration
+    0010), not by a probe into work_themes per work; only ``themes`` is joined. SQLite reads
+    the covering index, which measured as fast as its JSON functions over the array."""
     plan = _plan(W3)
     assert plan is not None
     (_, root), *_ = plan.roots
@@ -319,6 +320,9 @@ def test_a_works_themes_come_from_its_own_row(dialect: Any) -> None:
     statement = Compiler(dialect.name).root_connection(root)
     assert statement is not None
     sql = str(statement.compile(dialect=dialect))
-    assert "work_themes" not in sql
-    elements = "jsonb_array_elements" if dialect.name == "postgresql" else "json_each"
-    assert f"{elements}(works_1.theme_ids)" in sql
+    if dialect.name == "postgresql":
+        assert "work_themes" not in sql
+        assert "jsonb_array_elements(works_1.theme_ids)" in sql
+    else:
+        assert "theme_ids" not in sql
+        assert "work_themes_1.work_id = works_1.id" in sql
