@@ -692,8 +692,8 @@ class _Writer:
             for j, key in enumerate(c.sources)
         )
         rows.setdefault(m.WorkTheme, []).extend(
-            {"work_id": work_id, "theme_id": ids.theme_ids[slug], "position": i}
-            for i, slug in enumerate(w.themes)
+            {"work_id": work_id, "theme_id": theme_id, "position": i}
+            for i, theme_id in self._theme_ids(w)
         )
         rows.setdefault(m.WorkRelation, []).extend(
             {

@@ -138,20 +138,18 @@ class Compiler:
             # 0010's triggers), not from a probe into work_themes' index per work: at 100,000
             # works that probe was a third of W3's growth with the catalog.
             tags, position, theme_id = self.tags(row)
-            element = self.array([position, *self.values(field.node, t)])
-            return (
-                select(self.aggregate(element, built=True))
-                .select_from(tags.join(t, t.c.id == theme_id))
-                .scalar_subquery()
-            )
-        # SQLite: json_each and json_extract over the same array measured no faster than
-        # the covering index (5.45 against 5.3 ms for W3 at 100,000 works), so the index.
-        wt = m.WorkTheme.__table__.alias()
-        element = self.array([wt.c.position, *self.values(field.node, t)])
+            source, owned = tags.join(t, t.c.id == theme_id), []
+        else:
+            # SQLite: json_each and json_extract over the same array measured no faster than
+            # the covering index (5.45 against 5.3 ms for W3 at 100,000 works), so the index.
+            wt = m.WorkTheme.__table__.alias()
+            position, source = wt.c.position, wt.join(t, t.c.id == wt.c.theme_id)
+            owned = [wt.c.work_id == row.c.id]
+        element = self.array([position, *self.values(field.node, t)])
         return (
             select(self.aggregate(element, built=True))
-            .select_from(wt.join(t, t.c.id == wt.c.theme_id))
-            .where(wt.c.work_id == row.c.id)
+            .select_from(source)
+            .where(*owned)
             .scalar_subquery()
         )
 

@@ -291,15 +291,20 @@ def test_the_planner_declines(query: str) -> None:
     assert _plan(query) is None
 
 
-@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
-def test_nested_lists_are_correlated_subqueries_with_a_per_parent_limit(dialect: Any) -> None:
+def _w3_sql(dialect: Any) -> str:
+    """W3's compiled statement as the dialect's SQL text."""
     plan = _plan(W3)
     assert plan is not None
     (_, root), *_ = plan.roots
     assert isinstance(root, Connection)
     statement = Compiler(dialect.name).root_connection(root)
     assert statement is not None
-    sql = str(statement.compile(dialect=dialect))
+    return str(statement.compile(dialect=dialect))
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_nested_lists_are_correlated_subqueries_with_a_per_parent_limit(dialect: Any) -> None:
+    sql = _w3_sql(dialect)
     # the directors page, each director's page of works, and the credits that page reads
     # (db.queries.credit_ordering: the first 10 of the person's index entries, not all)
     assert sql.count("LIMIT") == 3
@@ -313,13 +318,7 @@ def test_a_works_themes_come_from_its_own_row_on_postgresql(dialect: Any) -> Non
     """On PostgreSQL each work on a page reads its tags from ``works.theme_ids`` (migration
     0010), not by a probe into work_themes per work; only ``themes`` is joined. SQLite reads
     the covering index, which measured as fast as its JSON functions over the array."""
-    plan = _plan(W3)
-    assert plan is not None
-    (_, root), *_ = plan.roots
-    assert isinstance(root, Connection)
-    statement = Compiler(dialect.name).root_connection(root)
-    assert statement is not None
-    sql = str(statement.compile(dialect=dialect))
+    sql = _w3_sql(dialect)
     if dialect.name == "postgresql":
         assert "work_themes" not in sql
         assert "jsonb_array_elements(works_1.theme_ids)" in sql
