@@ -191,20 +191,32 @@ class Credit(Base):
     work_year_unknown: Mapped[int] = mapped_column(Integer, server_default="0")
     work_year: Mapped[int] = mapped_column(Integer, server_default="0")
     work_title_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH), server_default="")
+    # And what a page of the person's works shows of each (migration 0011): the work's title
+    # and its ``theme_ids``, kept the same way. The compiled read path reads a page that
+    # shows no more than these (and what hangs from the work's id) from the index below
+    # alone, without fetching the works. Deferred: the ORM never needs them.
+    work_title: Mapped[str] = mapped_column(String(TEXT_LENGTH), server_default="", deferred=True)
+    work_theme_ids: Mapped[list[list[int]]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), server_default="[]", deferred=True
+    )
 
     work: Mapped[Work] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
 
     __table_args__ = (
-        # covering and ordered: a person's works in a role, in the works' default order
+        # covering and ordered: a person's works in a role, in the works' default order, with
+        # what a page shows of them (``work_title`` after the unique ``work_id`` changes no
+        # order; SQLite reads a work's themes elsewhere, so only PostgreSQL's holds the array)
         Index(
-            "ix_credits_person_id_role_work_order",
+            "ix_credits_person_id_role_work_page",
             "person_id",
             "role",
             "work_year_unknown",
             "work_year",
             "work_title_key",
             "work_id",
+            "work_title",
+            postgresql_include=["work_theme_ids"],
         ),
         Index("uq_credits_work_id_position", "work_id", "position", unique=True),
     )

@@ -17,7 +17,7 @@ statement's table aliases with ``ClauseAdapter``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -25,9 +25,11 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
+    null,
     select,
 )
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
@@ -59,9 +61,25 @@ def _clause(expression: Any) -> Expression:
     return clause() if clause is not None else expression  # type: ignore[no-any-return]
 
 
-def _adapt(expression: Any, alias: FromClause) -> Expression:
-    adapted: Expression = ClauseAdapter(alias).traverse(_clause(expression))
+def _adapt(expression: Any, alias: FromClause, *, by_name: bool = False) -> Expression:
+    """The expression over ``alias``; ``by_name``: ``alias`` is a derived table whose columns
+    are named as the expression's table's (``Compiler.credit_page``)."""
+    adapter = ClauseAdapter(alias, adapt_on_names=by_name)
+    adapted: Expression = adapter.traverse(_clause(expression))
     return adapted
+
+
+# What a credit carries of its work (migration 0011, and 0008's sort keys), by the work's
+# column names: a page of a person's works in a role that reads no other column of the works
+# is read from the person's credits alone (``Compiler.credit_page``).
+CREDIT_COPIES = frozenset({"title", "year"})
+
+
+def _carried(node: Obj) -> bool:
+    """Whether the selection reads only what a credit carries of its work."""
+    return all(
+        not isinstance(field, Column) or field.column in CREDIT_COPIES for _, field in node.fields
+    )
 
 
 class Compiler:
@@ -202,42 +220,89 @@ class Compiler:
         return select(wt.c.work_id).where(wt.c.theme_id == parent.c.id).correlate(parent)
 
     @staticmethod
-    def _page_links(connection: Connection, parent: FromClause, limit: int) -> Select[Any] | None:
-        """The ids of a person's works in a role on this page, in the page's order from the
-        credits' copies of the works' sort keys (``q.credit_ordering``): ``limit`` index
-        entries, however many works the person has. None where the page's rows are not the
-        first credits in that order: with a filter on the works (it must apply before the
-        limit), or without a role (a work credited twice would count twice)."""
+    def _page_credits(
+        connection: Connection, parent: FromClause, limit: int, columns: Callable[[Any], list[Any]]
+    ) -> Select[Any] | None:
+        """``columns`` of the credits of a person's works in a role on this page, in the
+        page's order from the credits' copies of the works' sort keys (``q.credit_ordering``):
+        ``limit`` index entries, however many works the person has. None where the page's
+        rows are not the first credits in that order: with a filter on the works (it must
+        apply before the limit), or without a role (a work credited twice would count twice)."""
         source = connection.source
-        assert isinstance(source, WorkList)
+        if not isinstance(source, WorkList):
+            return None
         if source.parent != q.Parent.PERSON or source.role is None:
             return None
         if q.work_conditions(source.filter):
             return None
         c = m.Credit.__table__.alias()
         ordering = q.credit_ordering(connection.ordering)
-        links = select(c.c.work_id).where(c.c.person_id == parent.c.id, c.c.role == source.role)
+        rows = select(*columns(c)).where(c.c.person_id == parent.c.id, c.c.role == source.role)
         if connection.after is not None:
-            links = links.where(_adapt(ordering.after(connection.after), c))
+            rows = rows.where(_adapt(ordering.after(connection.after), c))
         keys = [_adapt(k.ordering, c) for k in ordering.keys]
-        return links.order_by(*keys).limit(limit).correlate(parent)
+        return rows.order_by(*keys).limit(limit).correlate(parent)
+
+    def _page_links(
+        self, connection: Connection, parent: FromClause, limit: int
+    ) -> Select[Any] | None:
+        """The ids of the works on the page (``_page_credits``)."""
+        return self._page_credits(connection, parent, limit, lambda c: [c.c.work_id])
+
+    def credit_page(
+        self, connection: Connection, parent: FromClause | None, limit: int
+    ) -> FromClause | None:
+        """The page's works as their credits carry them, with the works' column names: where
+        the page is a person's first credits in a role (``_page_credits``) and its selection
+        reads no column of the works that a credit does not carry (``CREDIT_COPIES``; lists
+        hang from the work's id, and on PostgreSQL its themes from the copied ``theme_ids``).
+        The page is then that many adjacent index entries, and no work is fetched: at
+        100,000 works those random probes into ``works`` were most of W3's time growing
+        with the catalog (migration 0011). None otherwise."""
+        if parent is None or not all(_carried(node) for node in connection.nodes):
+            return None
+
+        def columns(c: Any) -> list[Any]:
+            year = case((c.c.work_year_unknown == 1, null()), else_=c.c.work_year)
+            carried = [
+                c.c.work_id.label("id"),
+                c.c.work_title.label("title"),
+                year.label("year"),
+                c.c.work_title_key.label("title_key"),
+            ]
+            if self.postgres:  # SQLite reads a work's themes from work_themes (``children``)
+                carried.append(c.c.work_theme_ids.label("theme_ids"))
+            return carried
+
+        rows = self._page_credits(connection, parent, limit, columns)
+        return None if rows is None else rows.subquery()
 
     def page(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
         """``first`` rows, or ``first + 1`` when ``hasNextPage`` is asked for (the extra one
         says whether a next page exists), each ``[ordinal, *node values…, *sort keys]``."""
         limit = connection.first + 1 if connection.needs_next else connection.first
-        row, conditions = self._list_rows(connection, parent, limit)
-        if connection.after is not None:  # the keyset bound, as db.pagination's
-            conditions.append(_adapt(connection.ordering.after(connection.after), row))
+        conditions: list[Expression]
+        row = self.credit_page(connection, parent, limit)
+        by_name = row is not None
+        if row is None:
+            row, conditions = self._list_rows(connection, parent, limit)
+            if connection.after is not None:  # the keyset bound, as db.pagination's
+                conditions.append(_adapt(connection.ordering.after(connection.after), row))
+        else:
+            conditions = []  # the credits' page is this page, bound and limited
+
+        def adapt(expression: Any) -> Expression:
+            return _adapt(expression, row, by_name=by_name)
+
         keys = [
-            _adapt(k.expression, row).desc() if k.descending else _adapt(k.expression, row).asc()
+            adapt(k.expression).desc() if k.descending else adapt(k.expression).asc()
             for k in connection.ordering.keys
         ]
         element: list[Expression] = [func.row_number().over(order_by=keys)]
         for node in connection.nodes:
             element += self.values(node, row)
         if connection.needs_keys:
-            element += [_adapt(k.expression, row) for k in connection.ordering.keys]
+            element += [adapt(k.expression) for k in connection.ordering.keys]
         rows = (
             select(self.array(element).label("v"))
             .select_from(row)

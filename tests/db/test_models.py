@@ -373,7 +373,7 @@ FILMOGRAPHY = q.credit_ordering(
 COVERED_READS = [
     pytest.param(
         select(Credit.work_id).where(Credit.person_id == 1, Credit.role == CreditRole.DIRECTOR),
-        "ix_credits_person_id_role_work_order",
+        "ix_credits_person_id_role_work_page",
         id="a person's works in a role",
     ),
     pytest.param(
@@ -381,8 +381,16 @@ COVERED_READS = [
         .where(Credit.person_id == 1, Credit.role == CreditRole.DIRECTOR)
         .order_by(*(k.ordering for k in FILMOGRAPHY.keys))
         .limit(10),
-        "ix_credits_person_id_role_work_order",
+        "ix_credits_person_id_role_work_page",
         id="a page of a person's works in a role, in order",
+    ),
+    pytest.param(
+        select(Credit.work_id, Credit.work_title, Credit.work_year, Credit.work_year_unknown)
+        .where(Credit.person_id == 1, Credit.role == CreditRole.DIRECTOR)
+        .order_by(*(k.ordering for k in FILMOGRAPHY.keys))
+        .limit(10),
+        "ix_credits_person_id_role_work_page",
+        id="a page of a person's works in a role, with their titles and years",
     ),
     pytest.param(
         select(WorkTheme.theme_id).where(WorkTheme.work_id == 1).order_by(WorkTheme.position),
@@ -685,3 +693,79 @@ async def test_a_truncated_tag_table_empties_every_tag_array(session: AsyncSessi
     assert await _count(session, Work, Work.theme_ids != []) > 0  # the seeded catalog's tags
     await session.execute(text("TRUNCATE work_themes"))
     assert await _count(session, Work, Work.theme_ids != []) == 0
+    # and so are the copies on the works' credits (migration 0011)
+    assert await _count(session, Credit, Credit.work_theme_ids != []) == 0
+
+
+async def _credit_copies(session: AsyncSession, work_id: int) -> set[tuple[str, tuple[int, ...]]]:
+    """What the work's credits carry of it (migration 0011): title and tags in order."""
+    rows = await session.execute(
+        select(Credit.work_title, Credit.work_theme_ids).where(Credit.work_id == work_id)
+    )
+    return {(title, tuple(t for _, t in sorted(tags))) for title, tags in rows}
+
+
+async def _stale_credit_copies(session: AsyncSession) -> int:
+    """Credits anywhere whose copies differ from their work's row."""
+    w = Work.__table__
+    c = Credit.__table__
+    statement = (
+        select(func.count())
+        .select_from(c.join(w, w.c.id == c.c.work_id))
+        .where((c.c.work_title != w.c.title) | (c.c.work_theme_ids != w.c.theme_ids))
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def test_credits_carry_their_works_title_and_tags(session: AsyncSession) -> None:
+    """The database's triggers (migration 0011) copy a work's title and ``theme_ids`` onto
+    its credits when a credit is written or moved, and whenever the work's title or tags
+    change, whoever writes: the ORM, Core inserts, plain SQL."""
+    assert await _stale_credit_copies(session) == 0  # the seeded catalog, as imported
+    works = [_work(f"credit-copies-{i}") for i in range(2)]
+    people = [Person(slug=f"credit-copies-{i}", name=f"Credit Copies {i}") for i in range(2)]
+    themes = [Theme(slug=f"credit-copies-{i}", name=f"Credit Copies {i}") for i in range(3)]
+    session.add_all([*works, *people, *themes])
+    await session.flush()
+    first, second = (w.id for w in works)
+    t = [theme.id for theme in themes]
+    session.add(WorkTheme(work_id=first, theme_id=t[2], position=0))
+    await session.flush()
+
+    session.add(Credit(work_id=first, person_id=people[0].id, role=CreditRole.DIRECTOR, position=0))
+    await session.flush()
+    await session.execute(
+        Credit.__table__.insert(),
+        [{"work_id": first, "person_id": people[1].id, "role": CreditRole.WRITER, "position": 1}],
+    )
+    title = works[0].title
+    assert await _credit_copies(session, first) == {(title, (t[2],))}
+
+    # the work's tags change: its row's array (0010), then its credits
+    await session.execute(
+        insert(WorkTheme).returning(WorkTheme.work_id),
+        [
+            {"work_id": first, "theme_id": t[0], "position": 1},
+            {"work_id": first, "theme_id": t[1], "position": 2},
+        ],
+    )
+    assert await _credit_copies(session, first) == {(title, (t[2], t[0], t[1]))}
+    await session.execute(delete(WorkTheme).where(WorkTheme.theme_id == t[2]))
+    assert await _credit_copies(session, first) == {(title, (t[0], t[1]))}
+
+    works[0].title = "Renamed Copies"
+    await session.flush()
+    assert await _credit_copies(session, first) == {("Renamed Copies", (t[0], t[1]))}
+    await session.execute(
+        text("UPDATE works SET title = 'By Hand', title_key = 'by hand' WHERE id = :id"),
+        {"id": first},
+    )
+    assert await _credit_copies(session, first) == {("By Hand", (t[0], t[1]))}
+
+    # a credit moved to another work takes that work's copies
+    await session.execute(
+        text("UPDATE credits SET work_id = :to WHERE work_id = :id AND role = 'WRITER'"),
+        {"to": second, "id": first},
+    )
+    assert await _credit_copies(session, second) == {(works[1].title, ())}
+    assert await _stale_credit_copies(session) == 0
