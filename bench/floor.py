@@ -14,7 +14,9 @@ Served by uvicorn like the app::
 
 Each statement takes the best access path the schema offers, as the app's do: W3 reads a
 director's first 10 works in order from the credits' copies of the works' sort keys
-(migration 0008), not every work of the director sorted.
+(migration 0008), not every work of the director sorted, and what it shows of them from the
+credits' copies of their titles and (on PostgreSQL) theme tags (migration 0011), fetching no
+work.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ from db.text import search_key, shared_trigrams_needed, trigrams
 
 POOL_SIZE = 10
 URL_VARIABLE = "BENCH_FLOOR_DATABASE_URL"
+
+# W3's page of a director's works: their first 10 credits, in the works' order, with what the
+# credits carry of the works (migrations 0008 and 0011), all from one index; no work fetched.
+CREDIT_PAGE = """SELECT c.work_id, c.work_title, c.work_year_unknown, c.work_year,
+            c.work_title_key{theme_ids}
+          FROM credits c WHERE c.person_id = d.id AND c.role = 'DIRECTOR'
+          ORDER BY c.work_year_unknown, c.work_year, c.work_title_key, c.work_id LIMIT 10"""
 
 # -- PostgreSQL --------------------------------------------------------------------------------
 
@@ -83,12 +92,14 @@ FROM (SELECT * FROM works ORDER BY title_key, id LIMIT 50) w""",
     "w3": f"""
 SELECT json_build_object('data', json_build_object('directors', json_build_object('nodes',
   coalesce(json_agg(json_build_object('name', d.name, 'works', json_build_object('nodes', (
-    SELECT coalesce(json_agg(json_build_object('title', w.title, 'year', w.year,
-        'themes', {_pg_themes("'name', t.name")})
-      ORDER BY w.year IS NULL, w.year, w.title_key, w.id), '[]'::json)
-    FROM (SELECT w.* FROM works w JOIN credits c ON c.work_id = w.id
-          WHERE c.person_id = d.id AND c.role = 'DIRECTOR'
-          ORDER BY c.work_year_unknown, c.work_year, c.work_title_key, c.work_id LIMIT 10) w)))
+    SELECT coalesce(json_agg(json_build_object('title', w.work_title, 'year',
+        CASE WHEN w.work_year_unknown = 1 THEN NULL ELSE w.work_year END,
+        'themes', (SELECT coalesce(json_agg(json_build_object('name', t.name)
+                     ORDER BY (e.value ->> 0)::int), '[]'::json)
+                   FROM jsonb_array_elements(w.work_theme_ids) e
+                   JOIN themes t ON t.id = (e.value ->> 1)::int))
+      ORDER BY w.work_year_unknown, w.work_year, w.work_title_key, w.work_id), '[]'::json)
+    FROM ({CREDIT_PAGE.format(theme_ids=", c.work_theme_ids")}) w)))
   ORDER BY d.name_key, d.id), '[]'::json))))::text
 FROM (SELECT * FROM people p
       WHERE EXISTS (SELECT 1 FROM credits c WHERE c.person_id = p.id AND c.role = 'DIRECTOR')
@@ -134,11 +145,11 @@ def _sqlite_directors(fields: str, columns: str) -> str:
     )
 
 
-def _sqlite_themes(fields: str, columns: str) -> str:
+def _sqlite_themes(fields: str, columns: str, work_id: str = "w.id") -> str:
     return (
         f"json((SELECT json_group_array(json_object({fields})) FROM (SELECT {columns} "
         "FROM work_themes wt JOIN themes t ON t.id = wt.theme_id "
-        "WHERE wt.work_id = w.id ORDER BY wt.position)))"
+        f"WHERE wt.work_id = {work_id} ORDER BY wt.position)))"
     )
 
 
@@ -161,11 +172,10 @@ FROM (SELECT * FROM works ORDER BY title_key, id LIMIT 50) w""",
     "w3": f"""
 SELECT json_object('data', json_object('directors', json_object('nodes',
   json_group_array(json_object('name', d.name, 'works', json_object('nodes', json((
-    SELECT json_group_array(json_object('title', w.title, 'year', w.year,
-        'themes', {_sqlite_themes("'name', name", "t.name")}))
-    FROM (SELECT w.* FROM works w JOIN credits c ON c.work_id = w.id
-          WHERE c.person_id = d.id AND c.role = 'DIRECTOR'
-          ORDER BY c.work_year_unknown, c.work_year, c.work_title_key, c.work_id LIMIT 10) w))))))))
+    SELECT json_group_array(json_object('title', w.work_title, 'year',
+        CASE WHEN w.work_year_unknown = 1 THEN NULL ELSE w.work_year END,
+        'themes', {_sqlite_themes("'name', name", "t.name", "w.work_id")}))
+    FROM ({CREDIT_PAGE.format(theme_ids="")}) w))))))))
 FROM (SELECT * FROM people p
       WHERE EXISTS (SELECT 1 FROM credits c WHERE c.person_id = p.id AND c.role = 'DIRECTOR')
       ORDER BY p.name_key, p.id LIMIT 100) d""",
