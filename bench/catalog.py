@@ -120,8 +120,8 @@ def build_catalog(works: int, seed: int = 3) -> Catalog:
         (m.PersonAlternativeName, alternative_names),
         (m.Work, work_rows),
         (m.WorkAlternativeTitle, alternative_titles),
+        (m.WorkTheme, tags),  # before credits, which copy the tags (db.catalog_io says why)
         (m.Credit, credits),
-        (m.WorkTheme, tags),
     ):
         catalog.tables.append(TableRows(Base.metadata.tables[model.__tablename__], rows))
     catalog.directors_by_works = _most_works(

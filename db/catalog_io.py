@@ -675,6 +675,13 @@ class _Writer:
             {"work_id": work_id, "position": i, "title": t}
             for i, t in enumerate(w.alternative_titles)
         )
+        # Tags before credits: a credit copies its work's finished tag array when it is
+        # written (migration 0011), where a tag written after it would rewrite the credit
+        # (on SQLite once per tag, its triggers being per row).
+        rows.setdefault(m.WorkTheme, []).extend(
+            {"work_id": work_id, "theme_id": theme_id, "position": i}
+            for i, theme_id in self._theme_ids(w)
+        )
         credits = [(ids.person_ids[c.person], c) for c in w.credits]
         rows.setdefault(m.Credit, []).extend(
             {"work_id": work_id, "person_id": person_id, "role": c.role, "position": i}
@@ -690,10 +697,6 @@ class _Writer:
             }
             for person_id, c in credits
             for j, key in enumerate(c.sources)
-        )
-        rows.setdefault(m.WorkTheme, []).extend(
-            {"work_id": work_id, "theme_id": theme_id, "position": i}
-            for i, theme_id in self._theme_ids(w)
         )
         rows.setdefault(m.WorkRelation, []).extend(
             {
