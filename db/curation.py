@@ -10,17 +10,24 @@ part of the UPDATE/DELETE itself, so two writers racing on one version cannot bo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db import races
 from db.catalog_version import bump_catalog_version
+from db.disputes import field_sources, restate_disputes
 from db.enums import CreditRole, WorkKind
 from db.text import SLUG_PATTERN, search_document, slugify, sort_key
+from db.tokens import curator_source_key
 
 REQUIRED = "REQUIRED"
 TOO_LONG = "TOO_LONG"
@@ -60,6 +67,13 @@ class WorkChanges:
 class Outcome:
     work: m.Work | None = None
     errors: list[UserError] = field(default_factory=list)
+
+
+def race_error(error: BaseException) -> UserError | None:
+    """The user error for a write that lost a race with another (``db.races``), or None if
+    ``error`` is no such failure."""
+    race = races.answer(error)
+    return UserError(race.field, race.code, race.message) if race is not None else None
 
 
 def _changed_meanwhile() -> UserError:
@@ -142,14 +156,50 @@ async def _source_id(session: AsyncSession, key: str | None, errors: list[UserEr
 async def curator_source(session: AsyncSession, actor: str) -> tuple[int, str]:
     """The source standing for a curator's own statements (a write that cites no source):
     ``curator-<name>``, created on the curator's first such write."""
-    key = f"curator-{slugify(actor) or 'unnamed'}"[:100]
+    key = curator_source_key(actor)
     found = await session.scalar(select(m.Source.id).where(m.Source.key == key))
     if found is None:
-        source = m.Source(key=key, title=f"Curator {actor} (statements made through the API)")
-        session.add(source)
-        await session.flush()
-        found = source.id
+        # Insert-or-get: a curator's first writes may run at once (PostgreSQL); the one that
+        # inserts second waits for the first and inserts nothing, then reads the first's row.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        title = f"Curator {actor} (statements made through the API)"[: m.TEXT_LENGTH]
+        await session.execute(
+            insert(m.Source)
+            .values(key=key, title=title)
+            .on_conflict_do_nothing(index_elements=[m.Source.key])
+        )
+        found = (await session.execute(select(m.Source.id).where(m.Source.key == key))).scalar_one()
     return int(found), key
+
+
+SLUG_ATTEMPTS = 50
+
+
+async def add_with_free_slug(
+    session: AsyncSession, entity: Any, base: str, make: Callable[[str], Any]
+) -> Any:
+    """Add ``make(slug)`` under the first free slug made from ``base`` (``free_slug``).
+
+    A concurrent writer may take that slug between the look-up and the insert (PostgreSQL
+    runs writers at once): the insert, in a savepoint, then fails alone and the next free
+    slug is looked up, so racing writers that asked for no slug all succeed, each under its
+    own. Every retry follows another writer's commit, so this ends; ``SLUG_ATTEMPTS`` bounds
+    it all the same (then the collision is the caller's race to answer)."""
+    for attempt in range(1, SLUG_ATTEMPTS + 1):
+        row = make(await free_slug(session, entity, base))
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError as error:
+            if attempt == SLUG_ATTEMPTS or not races.is_taken(
+                error, f"{entity.__tablename__}.slug"
+            ):
+                raise
+            continue
+        return row
+    raise AssertionError("unreachable")  # the last attempt returned or raised
 
 
 async def free_slug(session: AsyncSession, entity: Any, base: str) -> str:
@@ -349,18 +399,27 @@ async def create_work(
     if errors:
         return Outcome(errors=errors)
     assert changes.title is not None and changes.kind is not None
-    work = m.Work(
-        slug=slug or await free_slug(session, m.Work, slugify(changes.title) or "work"),
-        title=changes.title,
-        kind=changes.kind,
-        year=changes.year,
-        synopsis=changes.synopsis,
-        original_title=changes.original_title,
-        version=1,
-    )
-    work.search_text = search_document([n for n in (work.title, work.original_title) if n])
-    session.add(work)
-    await session.flush()
+    title, kind = changes.title, changes.kind
+
+    def new_work(work_slug: str) -> m.Work:
+        work = m.Work(
+            slug=work_slug,
+            title=title,
+            kind=kind,
+            year=changes.year,
+            synopsis=changes.synopsis,
+            original_title=changes.original_title,
+            version=1,
+        )
+        work.search_text = search_document([n for n in (work.title, work.original_title) if n])
+        return work
+
+    if slug is not None:
+        work = new_work(slug)
+        session.add(work)
+        await session.flush()
+    else:
+        work = await add_with_free_slug(session, m.Work, slugify(title) or "work", new_work)
     await _set_links(session, work.id, director_ids, theme_ids)
     given = [f for f in _FIELD_NAMES if getattr(changes, f) is not None]
     if source_id is None:  # what no source states, the curator does
@@ -403,7 +462,10 @@ async def update_work(
     source_id = await _source_id(session, source, errors)
     if errors or work is None:
         return Outcome(errors=errors)
+    if await _unchanged(session, work, changes, director_ids, theme_ids, source_id):
+        return Outcome(work=work)  # nothing to write: no new version, no audit entry
     before = await snapshot(session, work)
+    prior_sources = await field_sources(session, work.id) if before["disputes"] else {}
     values: dict[str, Any] = {
         f: getattr(changes, f) for f in _FIELD_NAMES if getattr(changes, f) is not None
     }
@@ -433,10 +495,67 @@ async def update_work(
         source_id, source = await curator_source(session, actor)
     await _attribute(session, work.id, changed_fields, source_id)
     await session.refresh(work)
-    await _record(
-        session, actor, "updateWork", work.slug, source, before, await snapshot(session, work)
-    )
+    after = await snapshot(session, work)
+    if await restate_disputes(session, work.id, before, after, prior_sources):
+        after = await snapshot(session, work)
+    await _record(session, actor, "updateWork", work.slug, source, before, after)
     return Outcome(work=work)
+
+
+async def attributed_to(
+    session: AsyncSession, table: Any, owner: Any, owner_id: int, fields: list[str], source_id: int
+) -> bool:
+    """Whether each of ``fields`` is attributed to ``source_id`` alone (``table``: a
+    ``*_field_sources`` table, ``owner`` its column naming the record)."""
+    if not fields:
+        return True
+    rows = set(
+        (await session.execute(select(table.field, table.source_id).where(owner == owner_id))).all()
+    )
+    wanted = {(f, source_id) for f in fields}
+    return {row for row in rows if row[0] in fields} == wanted
+
+
+async def _unchanged(
+    session: AsyncSession,
+    work: m.Work,
+    changes: WorkChanges,
+    director_ids: list[int],
+    theme_ids: list[int],
+    source_id: int | None,
+) -> bool:
+    """Whether an update would change nothing: every value given is the stored one, the
+    directors and themes given are the work's (in order), and a source cited already states
+    every field given."""
+    given = [f for f in _FIELD_NAMES if getattr(changes, f) is not None]
+    if any(getattr(changes, f) != getattr(work, f) for f in given):
+        return False
+    if changes.clear_year and work.year is not None:
+        return False
+    if changes.directors is not None:
+        current = await session.scalars(
+            select(m.Credit.person_id)
+            .where(m.Credit.work_id == work.id, m.Credit.role == CreditRole.DIRECTOR)
+            .order_by(m.Credit.position)
+        )
+        if list(current) != director_ids:
+            return False
+    if changes.themes is not None:
+        current = await session.scalars(
+            select(m.WorkTheme.theme_id)
+            .where(m.WorkTheme.work_id == work.id)
+            .order_by(m.WorkTheme.position)
+        )
+        if list(current) != theme_ids:
+            return False
+    if changes.clear_year:
+        given.append("year")
+    if source_id is None:
+        return True
+    names = [_FIELD_NAMES[f] for f in given]
+    return await attributed_to(
+        session, m.WorkFieldSource, m.WorkFieldSource.work_id, work.id, names, source_id
+    )
 
 
 async def delete_work(session: AsyncSession, actor: str, slug: str, version: int) -> Outcome:

@@ -28,11 +28,14 @@ from db.curation import (
     curator_source,
     snapshot,
 )
+from db.disputes import restate_disputes
 from db.enums import CreditRole, WorkRelationType
+from db.tokens import CURATOR_KEY_PREFIX
 
 SELF_RELATION = "SELF_RELATION"
 INVALID_ORDER = "INVALID_ORDER"
 INVALID_URL = "INVALID_URL"
+RESERVED = "RESERVED"
 DISPUTE_FIELDS = ("title", "originalTitle", "kind", "year", "directors", "synopsis", "themes")
 
 
@@ -65,9 +68,10 @@ async def _commit_change(
     if _rowcount(bumped) != 1:
         return Outcome(errors=[_changed_meanwhile()])
     await session.refresh(work)
-    await _record(
-        session, actor, operation, work.slug, source, before, await snapshot(session, work)
-    )
+    after = await snapshot(session, work)
+    if await restate_disputes(session, work.id, before, after, {}):  # e.g. directors changed
+        after = await snapshot(session, work)
+    await _record(session, actor, operation, work.slug, source, before, after)
     return Outcome(work=work)
 
 
@@ -272,6 +276,15 @@ async def create_source(
         errors.append(UserError(("input", "key"), REQUIRED, "a source needs a key"))
     elif len(key) > 100:
         errors.append(UserError(("input", "key"), TOO_LONG, "the key is over 100 characters"))
+    elif key.casefold().startswith(CURATOR_KEY_PREFIX):
+        errors.append(
+            UserError(
+                ("input", "key"),
+                RESERVED,
+                f"keys starting {CURATOR_KEY_PREFIX!r} are the curators' own sources, made for "
+                "them",
+            )
+        )
     elif await _source(session, key) is not None:
         errors.append(UserError(("input", "key"), SLUG_TAKEN, f"a source has key {key!r}"))
     if not title:
@@ -350,4 +363,4 @@ async def remove_dispute(
     return await _commit_change(session, actor, "removeDispute", work, version, before)
 
 
-__all__ = ["CONFLICT", "INVALID_ORDER", "INVALID_URL", "SELF_RELATION"]
+__all__ = ["CONFLICT", "INVALID_ORDER", "INVALID_URL", "RESERVED", "SELF_RELATION"]

@@ -23,8 +23,9 @@ from db.curation import (
     _rowcount,
     _source_id,
     _text,
+    add_with_free_slug,
+    attributed_to,
     curator_source,
-    free_slug,
 )
 from db.text import SLUG_PATTERN, search_document, slugify, sort_key
 
@@ -151,11 +152,19 @@ async def create(
             errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"{slug!r} is taken"))
     if errors:
         return Outcome(errors=errors)
-    free = await free_slug(session, entity, slugify(values["name"] or "") or kind.subject)
-    row = entity(slug=slug or free, version=1, **values)
-    row.search_text = _search_text(kind, values)
-    session.add(row)
-    await session.flush()
+
+    def new_row(row_slug: str) -> Any:
+        row = entity(slug=row_slug, version=1, **values)
+        row.search_text = _search_text(kind, values)
+        return row
+
+    if slug is not None:
+        row = new_row(slug)
+        session.add(row)
+        await session.flush()
+    else:
+        base = slugify(values["name"] or "") or kind.subject
+        row = await add_with_free_slug(session, entity, base, new_row)
     given = [a for a, v in values.items() if v]
     await _attribute_person(session, kind, actor, row.id, given, source_id)
     await _record(
@@ -200,6 +209,19 @@ async def change(
     }
     if errors or row is None:
         return Outcome(errors=errors)
+    if all(getattr(row, a) == v for a, v in values.items()) and (
+        kind is not PERSON
+        or source_id is None
+        or await attributed_to(
+            session,
+            m.PersonFieldSource,
+            m.PersonFieldSource.person_id,
+            row.id,
+            [_PERSON_FIELDS[a] for a in values],
+            source_id,
+        )
+    ):
+        return Outcome(record=row, errors=[])  # nothing to write: no new version, no audit
     before = _snapshot(kind, row)
     merged = {a: values.get(a, getattr(row, a)) for a, _, _ in kind.texts}
     extra: dict[str, Any] = {"search_text": _search_text(kind, merged)}

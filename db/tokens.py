@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import TOKEN_SCOPES, ApiToken
+from db.text import slugify
 
 TOKEN_PREFIX = "nkc_"
+CURATOR_KEY_PREFIX = "curator-"  # source keys reserved for curators' own statements
 SCOPE_RANK = {"editor": 1, "admin": 2}
 
 
@@ -27,15 +29,31 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def curator_source_key(name: str) -> str:
+    """The key of the source standing for what the curator ``name`` states without citing
+    one (``db.curation.curator_source``): ``curator-`` and the name as a slug."""
+    return f"{CURATOR_KEY_PREFIX}{slugify(name) or 'unnamed'}"[:100]
+
+
 async def create_token(session: AsyncSession, name: str, scope: str = "editor") -> str:
-    """Store a new token named ``name``; the token itself, which is never stored."""
+    """Store a new token named ``name``; the token itself, which is never stored.
+
+    Names must differ in more than case and punctuation (``Bob`` and ``bob!`` would share the
+    source ``curator-bob``, and so each other's statements)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise TokenError("a token needs a name of 1 to 100 characters")
     if scope not in TOKEN_SCOPES:
         raise TokenError(f"scope must be one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
-    if await session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
-        raise TokenError(f"a token named {name!r} exists already")
+    key = curator_source_key(name)
+    for other in await session.scalars(select(ApiToken.name)):
+        if other == name:
+            raise TokenError(f"a token named {name!r} exists already")
+        if curator_source_key(other) == key:
+            raise TokenError(
+                f"a token named {other!r} exists already: names must differ in more than "
+                f"case and punctuation (both would state things as {key!r})"
+            )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(name=name, scope=scope, token_hash=token_hash(token), created_at=datetime.now(UTC))

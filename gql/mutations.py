@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
@@ -35,7 +36,7 @@ class UserError:
     field: list[str] = strawberry.field(description="The path of the field in the input.")
     code: str = strawberry.field(
         description="Stable code: REQUIRED, TOO_LONG, OUT_OF_RANGE, INVALID_SLUG, SLUG_TAKEN, "
-        "NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED."
+        "NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED, RESERVED."
     )
     message: str = strawberry.field(description="What is wrong, for people.")
 
@@ -192,24 +193,42 @@ def _changes(data: CreateWorkInput | UpdateWorkInput) -> curation.WorkChanges:
     )
 
 
+WRITE_ATTEMPTS = 3
+
+
 async def _apply(
     info: Info, write: Callable[[AsyncSession], Awaitable[curation.Outcome]]
 ) -> curation.Outcome:
-    """Run a write in its own transaction: committed if it succeeded, rolled back if not."""
+    """Run a write in its own transaction: committed if it succeeded, rolled back if not.
+
+    A write that lost a race with another (a unique or foreign key the other took first, a
+    deadlock: ``db.races``) is rolled back and run again, up to ``WRITE_ATTEMPTS`` times in
+    all: its own checks then see what the other committed and answer precisely (the slug is
+    taken, the version is stale). If it still collides, the race's own coded user error is
+    the answer. ``write`` may so run more than once; only its last run counts."""
 
     async def transaction(session: AsyncSession) -> curation.Outcome:
-        await session.rollback()  # end the request's reads: the write gets its own transaction
-        await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
-        try:
-            outcome = await write(session)
-        except BaseException:
-            await session.rollback()
-            raise
-        if outcome.errors:
-            await session.rollback()
-        else:
-            await session.commit()
-        return outcome
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            await session.rollback()  # end the request's reads (or the last attempt)
+            await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            try:
+                outcome = await write(session)
+                if outcome.errors:
+                    await session.rollback()
+                else:
+                    await session.commit()
+                return outcome
+            except DBAPIError as error:
+                await session.rollback()
+                lost = curation.race_error(error)
+                if lost is None:
+                    raise
+                if attempt == WRITE_ATTEMPTS:
+                    return curation.Outcome(errors=[lost])
+            except BaseException:
+                await session.rollback()
+                raise
+        raise AssertionError("unreachable")  # the last attempt returned or raised
 
     return await info.context.database.run(transaction)
 
@@ -280,9 +299,11 @@ async def _named(
         holder.append(outcome)
         return curation.Outcome(errors=list(outcome.errors or []))
 
-    holder: list[curation_names.Outcome] = []
-    await _apply(info, as_work_outcome)
-    return holder[0]
+    holder: list[curation_names.Outcome] = []  # one per run of the write: the last counts
+    outcome = await _apply(info, as_work_outcome)
+    if not holder or (outcome.errors and not holder[-1].errors):  # the race's own answer
+        return curation_names.Outcome(errors=outcome.errors)
+    return holder[-1]
 
 
 def _named_errors(outcome: curation_names.Outcome) -> list[UserError]:
@@ -612,7 +633,7 @@ class LinkMutations:
             return curation.Outcome(errors=errors)
 
         outcome = await _apply(info, write)
-        made = created[0] if created and not outcome.errors else None
+        made = created[-1] if created and not outcome.errors else None
         return SourcePayload(key=made.key if made else None, user_errors=_errors(outcome))
 
     @strawberry.mutation(description="Record that a source contradicts a work's record.")
