@@ -73,6 +73,11 @@ def test_token_mistakes_are_clear_errors(migrated_database: str, tmp_path: Path)
         "token", "create", "--name", "bob", database_url=migrated_database, cwd=tmp_path
     )
     assert again.returncode == 2 and "exists already" in again.stderr
+    # "Bob" would state things as curator-bob, bob's own source
+    alike = nkcinema(
+        "token", "create", "--name", "Bob!", database_url=migrated_database, cwd=tmp_path
+    )
+    assert alike.returncode == 2 and "more than case and punctuation" in alike.stderr
     missing = nkcinema("token", "revoke", "carol", database_url=migrated_database, cwd=tmp_path)
     assert missing.returncode == 2 and "no token named 'carol'" in missing.stderr
     bad_scope = nkcinema(
@@ -86,5 +91,5 @@ def test_token_mistakes_are_clear_errors(migrated_database: str, tmp_path: Path)
         cwd=tmp_path,
     )
     assert bad_scope.returncode == 2
-    for result in (again, missing, bad_scope):
+    for result in (again, alike, missing, bad_scope):
         assert "Traceback" not in result.stderr
