@@ -177,7 +177,7 @@ async def test_one_title_created_at_once_makes_distinct_slugs(
     ]
     payloads = await _race(http, calls)
     slugs = [p["work"]["slug"] for p in _won(payloads)]
-    assert len(slugs) == RACERS, [p["userErrors"] for p in payloads]
+    assert len(slugs) == RACERS, _codes(payloads)
     assert len(set(slugs)) == RACERS
     assert "race-of-one-title" in slugs
     for slug in slugs:
@@ -208,7 +208,10 @@ async def test_one_name_created_at_once_makes_distinct_people(
     ]
     payloads = await _race(http, calls)
     slugs = {p["person"]["slug"] for p in _won(payloads)}
-    assert len(slugs) == RACERS, [p["userErrors"] for p in payloads]
+    assert len(slugs) == RACERS, _codes(payloads)
+    for slug in slugs:
+        changes = await _changes(http, race_server.admin, slug)
+        assert [c["operation"] for c in changes] == ["createPerson"]
     explicit = [
         (t, CREATE_PERSON, {"input": {"name": f"Racer {i}", "slug": "one-person"}})
         for i, t in enumerate(_tokens(race_server))
@@ -353,6 +356,10 @@ async def test_a_new_curators_first_writes_share_one_source(
         slug = payload["work"]["slug"]
         work = (await _read(http, WORK, {"slug": slug}))["work"]
         assert [s["key"] for s in work["sources"]] == [f"curator-racer-{EDITORS - 1}"]
+        changes = await _changes(http, race_server.admin, slug)
+        assert [(c["operation"], c["actor"]) for c in changes] == [
+            ("createWork", f"racer-{EDITORS - 1}")
+        ]
     changes = await _changes(http, race_server.admin, f"curator-racer-{EDITORS - 1}")
     assert changes == []  # the curator's source is made by the system, not a createSource
 
