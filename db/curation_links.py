@@ -153,6 +153,7 @@ async def reorder_credits(
             select(m.Person.slug, m.Credit.role, m.Credit.person_id)
             .join(m.Person, m.Person.id == m.Credit.person_id)
             .where(m.Credit.work_id == work.id)
+            .order_by(m.Credit.position)
         )
     ).all()
     current = {(s, role): pid for s, role, pid in rows}
@@ -166,6 +167,8 @@ async def reorder_credits(
                 )
             ]
         )
+    if order == list(current):  # the billing order already: nothing to write
+        return Outcome(work=work)
     before = await snapshot(session, work)
     for offset, key in enumerate(order):  # two passes: positions are unique per work
         await session.execute(

@@ -31,6 +31,9 @@ SOURCE = """mutation S($input: CreateSourceInput!) { createSource(input: $input)
   key userErrors { field code message } } }"""
 ADD_CREDIT = """mutation A($input: CreditInput!) { addCredit(input: $input) {
   work { version disputes { field stated reported } } userErrors { code } } }"""
+CREDITS = """query W($slug: String!) { work(slug: $slug) { credits { person { slug } role } } }"""
+REORDER = """mutation R($input: ReorderCreditsInput!) { reorderCredits(input: $input) {
+  work { version } userErrors { code } } }"""
 DISPUTES = """query W($slug: String!) { work(slug: $slug) {
   version disputes { field stated reported source { key } note } } }"""
 
@@ -170,7 +173,13 @@ async def test_an_update_that_changes_nothing_writes_nothing(
         UPDATE_THEME, {"input": {"slug": theme.slug, "version": 1, "name": theme.name}}
     )
     assert payload == {"theme": {"slug": "family", "version": 1}, "userErrors": []}
-    for slug in ("sea-of-blood", "kim-ki-nam", "family"):
+    credits = (await editor(CREDITS, {"slug": "pulgasari"}))["credits"]
+    order = [{"person": c["person"]["slug"], "role": c["role"]} for c in credits]
+    reordered = await editor(
+        REORDER, {"input": {"slug": "pulgasari", "version": 1, "order": order}}
+    )
+    assert reordered == {"work": {"version": 1}, "userErrors": []}
+    for slug in ("sea-of-blood", "kim-ki-nam", "family", "pulgasari"):
         assert await _audit(session, slug) == 0
     assert await catalog_version(session) == catalog
 
