@@ -29,6 +29,12 @@ from tests.live import serve
 RACERS = 20
 EDITORS = 4  # distinct curators, so races also cross tokens
 
+RELATE = """mutation($input: RelationInput!) { relateWorks(input: $input) {
+  work { slug version } userErrors { field code message } } }"""
+DELETE_WORK = """mutation($input: DeleteWorkInput!) { deleteWork(input: $input) {
+  deletedSlug userErrors { field code message } } }"""
+RELATED = """query($slug: String!) { work(slug: $slug) {
+  version related { work { slug } } } }"""
 CREATE_WORK = """mutation($input: CreateWorkInput!) { createWork(input: $input) {
   work { slug version } userErrors { field code message } } }"""
 UPDATE_WORK = """mutation($input: UpdateWorkInput!) { updateWork(input: $input) {
@@ -442,3 +448,38 @@ async def test_deleting_a_theme_while_it_is_tagged(
         themes = [t["slug"] for t in work["themes"]]
         assert themes == ([theme] if any(p["work"]["slug"] == slug for p in tagged) else [])
         assert work["version"] == 1 + len(themes)
+
+
+async def test_deleting_a_work_while_others_relate_to_it(
+    http: httpx.AsyncClient, race_server: RaceServer
+) -> None:
+    await _new_work(http, race_server, "doomed-work")
+    works = [f"relating-{i}" for i in range(RACERS // 2)]
+    for slug in works:
+        await _new_work(http, race_server, slug)
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    for i, slug in enumerate(works):
+        relation = {"slug": slug, "version": 1, "type": "SEQUEL_OF", "work": "doomed-work"}
+        calls.append((race_server.editors[i % EDITORS], RELATE, {"input": relation}))
+        calls.append(
+            (race_server.admin, DELETE_WORK, {"input": {"slug": "doomed-work", "version": 1}})
+        )
+    payloads = await _race(http, calls)
+    related = [p for p in payloads[0::2] if not p["userErrors"]]
+    deleted = [p for p in payloads[1::2] if not p["userErrors"]]
+    assert len(deleted) <= 1
+    if deleted:
+        assert not related, related
+        assert _codes(payloads[0::2]) == {"NOT_FOUND": len(works)}
+    else:
+        assert related
+        assert set(_codes(payloads[1::2])) <= {"REFERENCED", "CONFLICT"}
+    for slug in works:
+        work = (await _read(http, RELATED, {"slug": slug}))["work"]
+        relations = [r["work"]["slug"] for r in work["related"]]
+        assert relations == (
+            ["doomed-work"] if any(p["work"]["slug"] == slug for p in related) else []
+        )
+        assert work["version"] == 1 + len(relations)
+    operations = [c["operation"] for c in await _changes(http, race_server.admin, "doomed-work")]
+    assert sorted(operations) == sorted(["createWork"] + ["deleteWork"] * len(deleted))
