@@ -108,11 +108,6 @@ def _failure(error: BaseException) -> _Failure | None:
     return None
 
 
-def is_race(error: BaseException) -> bool:
-    """Whether ``error`` is a failure a concurrent writer can cause (worth running again)."""
-    return isinstance(error, DBAPIError) and _failure(error) is not None
-
-
 def is_taken(error: BaseException, key: str) -> bool:
     """Whether ``error`` is a collision on the unique key of ``key`` (``"works.slug"``)."""
     failure = _failure(error) if isinstance(error, DBAPIError) else None
