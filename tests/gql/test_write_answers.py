@@ -236,6 +236,16 @@ async def test_a_dispute_follows_the_record(editor: Curator) -> None:
     # both read paths (the payload's and a plain query's) say the same
     read = await editor(DISPUTES, {"slug": "sea-of-blood"})
     assert read["disputes"] == again["work"]["disputes"]
+    # a co-director credited: the directors' dispute states the record's directors now
+    credit = {"slug": "sea-of-blood", "version": 3, "person": "choe-ik-kyu", "role": "DIRECTOR"}
+    credited = await editor(ADD_CREDIT, {"input": credit})
+    assert credited["userErrors"] == []
+    [directors] = [d for d in credited["work"]["disputes"] if d["field"] == "directors"]
+    assert directors == {
+        "field": "directors",
+        "stated": "Kim Ki-nam, Choe Ik-kyu",
+        "reported": "Choe Ik-gyu",
+    }
 
 
 async def test_a_dispute_the_record_now_settles_is_gone(editor: Curator) -> None:
