@@ -197,3 +197,37 @@ async def test_integer_arguments_past_32_bits_are_refused_before_running(
         literal = query.replace("query($n: Int) ", "").replace("mutation($n: Int!) ", "mutation ")
         codes = await gql.error_codes(literal.replace("$n", str(number)))
         assert codes == ["GRAPHQL_VALIDATION_FAILED"], (argument, number, codes)
+
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+async def test_32_bit_extremes_reach_the_database_as_coded_answers(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The largest and smallest GraphQL Ints fit PostgreSQL's INTEGER: as versions, dispute
+    positions, years and filters they answer userErrors or data, never a fault."""
+    token = await create_token(session, "extremes-admin", "admin")
+    await session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    operations = [
+        'mutation($n: Int!) { removeDispute(input: {slug: "sea-of-blood", version: 1, '
+        "position: $n}) { userErrors { code } } }",
+        'mutation($n: Int!) { removeDispute(input: {slug: "sea-of-blood", version: $n, '
+        "position: 0}) { userErrors { code } } }",
+        'mutation($n: Int!) { updateWork(input: {slug: "sea-of-blood", version: 1, year: $n}) '
+        "{ userErrors { code } } }",
+        "query($n: Int!) { works(filter: {yearFrom: $n, yearTo: $n}) "
+        "{ totalCount facets { decades { decade } } } }",
+    ]
+    for operation in operations:
+        for number in (INT_MIN, INT_MAX):
+            response = await client.post(
+                "/graphql", json={"query": operation, "variables": {"n": number}}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert "errors" not in body, (operation, number, body)
+            for value in body["data"].values():
+                codes = [e["code"] for e in value.get("userErrors", [])]
+                assert set(codes) <= {"CONFLICT", "NOT_FOUND", "OUT_OF_RANGE"}, body
