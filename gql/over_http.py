@@ -60,6 +60,7 @@ REQUEST_ERROR_CODES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers over and over
 def negotiate(accept: str | None) -> str:
     """The media type to answer with: ``application/graphql-response+json`` when ``Accept``
     prefers it to ``application/json`` (by quality, then by how exactly each is named, then
@@ -168,7 +169,9 @@ def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
 def _request_error(status: int, body: bytes) -> tuple[int, bytes]:
     """For ``application/graphql-response+json``: a request error answers 400 without
     ``data``; anything else keeps its status and body."""
-    if status != 200 or b'"errors"' not in body:
+    # Strawberry writes `data` first, and refusals start with `errors`: an answer with data,
+    # however it spells "errors" inside, is not parsed again.
+    if status != 200 or not body.startswith((b'{"data":null,"errors"', b'{"errors"')):
         return status, body
     try:
         result = json.loads(body)
@@ -242,18 +245,12 @@ class GraphQLOverHTTP:
 
         async def respond(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"vary"]
-                varies = [v for k, v in message.get("headers", []) if k == b"vary"]
-                headers.append((b"vary", b", ".join([*varies, b"Accept"])))
-                is_json = any(
-                    k == b"content-type" and v.split(b";")[0].strip() == b"application/json"
-                    for k, v in headers
-                )
+                headers = _varying_by_accept(list(message.get("headers", [])))
                 if media == GRAPHQL_RESPONSE:
                     headers = [(k, _with_suffix(v) if k == b"etag" else v) for k, v in headers]
-                    if is_json:  # the status may depend on the body: hold it until then
-                        held["start"] = {**message, "headers": headers}
-                        held["body"] = b""
+                    if any(k == b"content-type" and _is_json(v) for k, v in headers):
+                        held["start"] = {**message, "headers": headers}  # the status may
+                        held["body"] = b""  # depend on the body: held until it is complete
                         return
                 await send({**message, "headers": headers})
                 return
@@ -278,6 +275,19 @@ class GraphQLOverHTTP:
             await send(message)
 
         return respond
+
+
+def _is_json(content_type: bytes) -> bool:
+    return content_type.split(b";")[0].strip().lower() == b"application/json"
+
+
+def _varying_by_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers with ``Accept`` among those ``Vary`` names (once)."""
+    named = b", ".join(v for k, v in headers if k == b"vary")
+    if b"accept" in [n.strip().lower() for n in named.split(b",")]:
+        return headers
+    kept = [(k, v) for k, v in headers if k != b"vary"]
+    return [*kept, (b"vary", named + b", Accept" if named else b"Accept")]
 
 
 def _tags_as_the_app_knows_them(scope: Scope) -> Scope:

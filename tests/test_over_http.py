@@ -113,6 +113,12 @@ async def test_request_errors_are_400_without_data_for_graphql_response_json(
         assert old.json()["data"] is None
         assert old.json()["errors"] == new.json()["errors"]
 
+        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+        over_get = await client.get("/graphql", params=params, headers={"Accept": GRAPHQL_RESPONSE})
+        assert over_get.status_code == 400, over_get.text
+        assert _media_type(over_get) == GRAPHQL_RESPONSE
+        assert over_get.json() == new.json()
+
 
 async def test_field_errors_keep_200_and_data_for_graphql_response_json(
     client: httpx.AsyncClient,
