@@ -6,6 +6,7 @@ no operation, and a document with no operation at all). Checked right after pars
 the operation type (GET runs queries only) or any limit is looked at, and answered as a
 request error with code ``GRAPHQL_VALIDATION_FAILED``: no data, HTTP 200 for
 ``application/json`` and 400 for ``application/graphql-response+json`` (``gql.over_http``).
+An ``operationName`` that is not a string at all is a bad request (HTTP 400, ``BAD_REQUEST``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gql import errors
 
@@ -35,6 +37,14 @@ def operation_problem(operations: list[OperationDefinitionNode], name: str | Non
     return None
 
 
+class NotAName(CannotGetOperationTypeError):
+    """An ``operationName`` that is not a string: not a GraphQL request at all. Strawberry's
+    view answers it HTTP 400 (``BAD_REQUEST``) with this reason."""
+
+    def as_http_error_reason(self) -> str:
+        return "The GraphQL operation's `operationName` must be a string or null, if provided."
+
+
 class OperationChoice(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         yield
@@ -47,7 +57,7 @@ class OperationChoice(SchemaExtension):
         # operation's, which is the very thing to avoid.
         given = getattr(context, "_provided_operation_name", None)
         if given is not None and not isinstance(given, str):
-            return  # not a name at all: refused by Strawberry as a bad request (HTTP 400)
+            raise NotAName(None)
         problem = operation_problem(operations, given)
         if problem is not None:
             raise GraphQLError(problem, extensions={"code": errors.GRAPHQL_VALIDATION_FAILED})
