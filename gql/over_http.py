@@ -133,6 +133,9 @@ def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
     """What is wrong with a GET request's parameters, as a status and a body (None: nothing
     this layer checks)."""
     parameters = QueryParams(scope.get("query_string", b"").decode("latin-1"))
+    query = parameters.get("query")
+    if not query:
+        return None  # GraphiQL for a browser, else the app's "no query" error
     for name in ("variables", "extensions"):
         raw = parameters.get(name)
         if not raw:
@@ -152,9 +155,8 @@ def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
                 errors.BAD_REQUEST,
                 f"The `{name}` parameter must be a JSON object (or null), not {kind}.",
             )
-    query = parameters.get("query")
-    if not query or len(query.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
-        return None  # no query (GraphiQL, or the app's error) or over the limit (the app's)
+    if len(query.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
+        return None  # the app refuses it (DOCUMENT_TOO_LARGE) before parsing
     operation = _operation_type(query, parameters.get("operationName"), settings.max_tokens)
     if operation is not None and operation != OperationType.QUERY:
         return _refusal(

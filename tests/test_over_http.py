@@ -297,3 +297,11 @@ async def test_graphiql_is_still_served_to_browsers(client: httpx.AsyncClient) -
     page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+
+
+async def test_graphiql_ignores_parameters_a_query_would_need(client: httpx.AsyncClient) -> None:
+    page = await client.get(
+        "/graphql", params={"variables": "{not json"}, headers={"Accept": "text/html"}
+    )
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
