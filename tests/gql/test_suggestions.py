@@ -68,21 +68,14 @@ def _production(catalog_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return dataclasses.replace(load_settings(), database_url=catalog_url)
 
 
-async def _client(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
-        yield client
-
-
 @pytest.fixture
 async def production(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = _production(catalog_url, monkeypatch)
     assert not settings.suggestions
-    async for client in _client(settings, sessions):
+    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
+    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
         yield client
 
 
