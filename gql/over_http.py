@@ -8,13 +8,14 @@ Strawberry, so the answers of all of them go through it alike:
   ``application/json`` (the default, for a missing ``Accept``, ``*/*`` or anything else), and
   the answer's ``Content-Type`` says which. Caches are told the answer varies by ``Accept``,
   and the two media types have distinct entity tags (``+gr`` ends those of the new one).
-- **Status**: with ``application/json`` a GraphQL error answers 200, as before. With
+- **Status**: with ``application/json`` a GraphQL error answers 200 (what its clients expect). With
   ``application/graphql-response+json`` a *request error* — one raised before execution
   (parsing, validation, variable coercion, an operation limit, no single operation to run) —
   answers 400 and has no ``data`` entry; an answer with ``data`` answers 200. Transport
   refusals keep their status (405, 413, 415 …).
-- **GET**: runs queries only: a GET whose operation is a mutation answers 405 with
-  ``Allow: POST`` (``METHOD_NOT_ALLOWED``). ``variables`` and ``extensions`` must be JSON
+- **Methods**: GET runs queries only: a GET whose operation is a mutation answers 405 with
+  ``Allow: POST`` (``METHOD_NOT_ALLOWED``); any method but GET and POST answers 405 with
+  ``Allow: GET, POST``. A GET's ``variables`` and ``extensions`` must be JSON
   objects; otherwise 400 (``BAD_REQUEST``) saying which parameter is wrong and how.
 """
 
@@ -129,6 +130,11 @@ def _refusal(status: int, code: str, message: str) -> tuple[int, bytes]:
     return status, encode({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
+_OTHER_METHOD = _refusal(
+    405, errors.METHOD_NOT_ALLOWED, "GraphQL is served over GET (queries only) and POST."
+)
+
+
 def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
     """What is wrong with a GET request's parameters, as a status and a body (None: nothing
     this layer checks)."""
@@ -225,19 +231,22 @@ class GraphQLOverHTTP:
                 accept = value.decode("latin-1")
         media = negotiate(accept)
         respond = self._respond(send, media)
+        problem, allow = None, b"POST"
         if scope["method"] == "GET":
             problem = _get_problem(scope, self.settings)
-            if problem is not None:
-                status, body = problem
-                headers = [
-                    (b"content-type", CONTENT_TYPES[JSON]),
-                    (b"content-length", str(len(body)).encode("latin-1")),
-                ]
-                if status == 405:
-                    headers.append((b"allow", b"POST"))
-                await respond({"type": "http.response.start", "status": status, "headers": headers})
-                await respond({"type": "http.response.body", "body": body})
-                return
+        elif scope["method"] != "POST":
+            problem, allow = _OTHER_METHOD, b"GET, POST"
+        if problem is not None:
+            status, body = problem
+            headers = [
+                (b"content-type", CONTENT_TYPES[JSON]),
+                (b"content-length", str(len(body)).encode("latin-1")),
+            ]
+            if status == 405:
+                headers.append((b"allow", allow))
+            await respond({"type": "http.response.start", "status": status, "headers": headers})
+            await respond({"type": "http.response.body", "body": body})
+            return
         if media == GRAPHQL_RESPONSE:
             scope = _tags_as_the_app_knows_them(scope)
         await self.app(scope, receive, respond)

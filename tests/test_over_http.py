@@ -305,3 +305,15 @@ async def test_graphiql_ignores_parameters_a_query_would_need(client: httpx.Asyn
     )
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
+async def test_other_methods_are_405_allow_get_and_post(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/graphql", params={"query": "{ __typename }"})
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "GET, POST"
+    if method != "HEAD":
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "METHOD_NOT_ALLOWED"
