@@ -41,6 +41,7 @@ from gql.fast_lane import FastLane, encode, replaying
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
 from gql.loaders import RequestDatabase
+from gql.over_http import GraphQLOverHTTP
 from gql.prepared import PreparedRequests
 from gql.schema import schema
 from settings import Settings, load_settings
@@ -163,6 +164,8 @@ def _request_key(scope: Scope, body: bytes) -> str | None:
         try:
             parameters = json.loads(body)
         except (ValueError, RecursionError):
+            return None
+        if not response_cache.is_well_formed(parameters):
             return None
     if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
         return None
@@ -506,6 +509,7 @@ def create_app(
                 max_age=600,
             )
         )
+    middleware.append(Middleware(GraphQLOverHTTP, path=GRAPHQL_PATH, settings=settings))
     middleware.append(
         Middleware(
             FastLane,

@@ -46,9 +46,9 @@ JS_STAMP = JS_TESTS / "node_modules" / ".nkcinema-installed"
 
 
 def ensure_js_tools() -> None:
-    """The end-to-end tests' npm packages (a JavaScript client, playwright-core), installed
-    from tests/js/package-lock.json when npm is here. Without npm those tests skip, saying
-    why (under CI=true they fail instead)."""
+    """The end-to-end tests' npm packages (a JavaScript client, the graphql-http audit,
+    playwright-core), installed from tests/js/package-lock.json when npm is here. Without npm
+    those tests skip, saying why (under CI=true they fail instead)."""
     lock = JS_TESTS / "package-lock.json"
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
     if JS_STAMP.exists() and JS_STAMP.read_text() == digest:

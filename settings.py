@@ -120,7 +120,7 @@ class Settings:
     # -- abuse resistance (SECURITY.md) --
     production: bool = False  # the defaults below that production changes are marked (P)
     introspection: bool = True  # (P) off
-    suggestions: bool = True  # (P) off: "Did you mean …?" in validation errors
+    suggestions: bool = True  # (P) off: "Did you mean …?" in any error message
     max_depth: int = 15
     max_aliases: int = 30
     max_tokens: int = 5000

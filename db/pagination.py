@@ -22,6 +22,11 @@ from db.aliases import SqlExpression
 
 CursorValues = tuple[Any, ...]
 
+# The range of the integer sort keys (ids, years, scores): INTEGER columns are 32-bit on
+# PostgreSQL. A cursor value outside it was never produced by a list; bound as a parameter it
+# would overflow the driver (SQLite: 64 bits) or the column type (PostgreSQL).
+INTEGER_RANGE = range(-(2**31), 2**31)
+
 
 @dataclass(frozen=True, eq=False)  # holds SQL expressions: `==` would build SQL, not compare
 class SortKey:
@@ -54,9 +59,12 @@ class Ordering:
         return Ordering(tuple(k.reversed() for k in self.keys))
 
     def accepts(self, values: Sequence[Any]) -> bool:
-        """Whether decoded cursor values have this ordering's arity and types."""
+        """Whether decoded cursor values have this ordering's arity and types (integers within
+        ``INTEGER_RANGE``)."""
         return len(values) == len(self.keys) and all(
-            isinstance(v, k.python_type) and not isinstance(v, bool)
+            isinstance(v, k.python_type)
+            and not isinstance(v, bool)
+            and (not isinstance(v, int) or v in INTEGER_RANGE)
             for v, k in zip(values, self.keys, strict=True)
         )
 

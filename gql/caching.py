@@ -75,8 +75,14 @@ class CatalogCaching(SchemaExtension):
         if cache is not None and cache.enabled:  # the app keeps the answer if it has no errors
             request.scope[CACHEABLE] = (key, version)
         if context.settings.compiled:
-            plan = compile_plan(self.execution_context, context)
-            data = None if plan is None else (await run_plan(plan, context.database))[0]
+            try:
+                plan = compile_plan(self.execution_context, context)
+                data = None if plan is None else (await run_plan(plan, context.database))[0]
+            except Exception as error:  # as a resolver's failure: masked by ErrorCodes, coded
+                failure = GraphQLError(str(error), original_error=error)
+                self.execution_context.result = ExecutionResult(data=None, errors=[failure])
+                yield
+                return
             if plan is not None and data is not None:
                 self.execution_context.result = ExecutionResult(data=data)
                 if response is not None:

@@ -37,10 +37,17 @@ def decode_cursor(cursor: str, list_name: str, ordering: Ordering, argument: str
         )
     if not ordering.accepts(values):
         raise InvalidCursor(f"`{argument}` is not a valid cursor", argument=argument)
-    return tuple(_text_ok(v) for v in values)
+    return tuple(_text_ok(v, argument) for v in values)
 
 
-def _text_ok(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
-        raise InvalidCursor("cursor contains a NUL character")
+def _text_ok(value: Any, argument: str) -> Any:
+    """Text a database can compare: no NUL (PostgreSQL refuses it) and no lone surrogate
+    (JSON can spell ``"\\ud800"``; no driver can encode it)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidCursor(f"`{argument}` is not a valid cursor", argument=argument) from None
+        if "\x00" in value:
+            raise InvalidCursor(f"`{argument}` is not a valid cursor", argument=argument)
     return value

@@ -58,7 +58,13 @@ def _is_variable_value(error: GraphQLError) -> bool:
 
 class ErrorCodes(MaskErrors):
     def _process_errors(self, errors_: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._process(error) for error in errors_]
+        processed = [self._process(error) for error in errors_]
+        if not self._settings().suggestions:
+            # graphql-core suggests in validation, variable coercion and enum parsing alike:
+            # strip every message, whatever its code.
+            for error in processed:
+                error.message = without_suggestions(error.message)
+        return processed
 
     def _settings(self) -> Settings:
         settings = getattr(self.execution_context.context, "settings", None)
@@ -82,8 +88,6 @@ class ErrorCodes(MaskErrors):
                 else:
                     code = errors.GRAPHQL_VALIDATION_FAILED
             error.extensions = {**(error.extensions or {}), "code": code}
-            if code == errors.GRAPHQL_VALIDATION_FAILED and not self._settings().suggestions:
-                error.message = without_suggestions(error.message)
             return error
         if isinstance(original, GraphQLError):
             if (original.extensions or {}).get("code"):

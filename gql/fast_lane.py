@@ -35,7 +35,7 @@ from gql.compiled import read_plan, run_plan
 from gql.compiled.driver import fetch_json
 from gql.loaders import RequestDatabase
 from gql.prepared import Prepared, PreparedRequests
-from gql.response_cache import ResponseCache, request_key
+from gql.response_cache import ResponseCache, is_well_formed, request_key
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.fast_lane")
@@ -121,7 +121,7 @@ class FastLane:
             parameters = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        if not isinstance(parameters, dict) or not isinstance(parameters.get("query"), str):
+        if not is_well_formed(parameters):
             return None
         key = request_key(parameters)
         if len(body) <= REMEMBERED_BODY_BYTES:

@@ -15,8 +15,9 @@ reaches the database (SECURITY.md lists the defaults; ``settings.py`` reads them
    ``first: 100`` nested three deep costs about 100³. Introspection costs nothing.
 
 Every response reports the operation's cost in ``extensions.cost`` (null when the operation
-was rejected before it could be costed). Introspection can be switched off and validation
-messages stripped of their "Did you mean …?" suggestions (production defaults).
+was rejected before it could be costed). Introspection can be switched off and error
+messages stripped of their "Did you mean …?" suggestions (production defaults; done for every
+error by ``gql.extensions.ErrorCodes``).
 """
 
 from __future__ import annotations
@@ -53,11 +54,14 @@ from gql.context import Context
 from settings import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
-_SUGGESTION = re.compile(r" Did you mean .*\?$")
+# graphql-core's ``did_you_mean``: " Did you mean 'a', 'b', or 'c'?" or " Did you mean the enum
+# value 'A'?". The suggested names are GraphQL names, which never hold a question mark.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 def without_suggestions(message: str) -> str:
-    """A validation message without graphql-core's "Did you mean …?" tail."""
+    """An error message without graphql-core's "Did you mean …?" suggestions, wherever they
+    stand in it."""
     return _SUGGESTION.sub("", message)
 
 

@@ -37,6 +37,21 @@ def is_query_document(document: str, operation_name: str | None) -> bool:
     return len(operations) == 1 and operations[0].operation == OperationType.QUERY
 
 
+def is_well_formed(parameters: Any) -> bool:
+    """Whether a POST body is a request the app would run (a JSON object with a string
+    ``query``; ``variables`` and ``extensions`` objects or null; ``operationName`` a string or
+    null). Only these get a key: the key leaves ``extensions`` out and reads missing, null and
+    empty ``variables`` alike, so a malformed request must never share one with a good one
+    (it would be answered from the cache instead of refused)."""
+    return (
+        isinstance(parameters, dict)
+        and isinstance(parameters.get("query"), str)
+        and isinstance(parameters.get("variables"), (dict, type(None)))
+        and isinstance(parameters.get("extensions"), (dict, type(None)))
+        and isinstance(parameters.get("operationName"), (str, type(None)))
+    )
+
+
 def request_key(parameters: Mapping[str, Any]) -> str:
     """The cache key of a request: a digest of its query, variables and operation name."""
     variables = parameters.get("variables")

@@ -16,6 +16,7 @@ from gql.errors import request_timeout
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
 from gql.mutations import Mutation
+from gql.operation_choice import OperationChoice
 from gql.query import Query
 from gql.types.person import Person
 from gql.types.theme import Theme
@@ -46,6 +47,6 @@ schema = CatalogSchema(
     query=Query,
     mutation=Mutation,
     types=[Work, Person, Theme],
-    extensions=[OperationLimits, DocumentCache, CatalogCaching, ErrorCodes],
+    extensions=[OperationChoice, OperationLimits, DocumentCache, CatalogCaching, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )

@@ -578,6 +578,21 @@ FIXED_BUGS: tuple[KnownBug, ...] = (
         example='{"query": "{ node(id: \\"V29yazoyMTQ3NDgzNjQ4\\") { id } }"}',
         backends=("postgresql",),
     ),
+    KnownBug(
+        key="out-of-range-cursor",
+        summary=(
+            "a cursor carrying a number no INTEGER column holds (an id of 2**63) reached the "
+            "driver: SQLite's uncoded 'Python int too large to convert to SQLite INTEGER' (the "
+            "compiled path did not mask its failures), INTERNAL_SERVER_ERROR on PostgreSQL"
+        ),
+        signatures=("INTERNAL_SERVER_ERROR", "without a string extensions.code"),
+        trigger=lambda sent: "after" in (sent.query or ""),
+        example=(
+            '{"query": "{ works(first: 1, after: '
+            '\\"WyJ3b3Jrc3x0aXRsZTphLGlkOmEiLFsieCIsOTIyMzM3MjAzNjg1NDc3NTgwOF1d\\") '
+            '{ nodes { slug } } }"}'
+        ),
+    ),
 )
 
 

@@ -171,10 +171,11 @@ async function clientError(client, document, variables) {
 
 function assertWellFormedErrors(response, code, what) {
   const shown = JSON.stringify({ status: response.status, errors: response.errors });
-  // A GraphQL error answers HTTP 200 with `data: null` (the server's behaviour for
-  // application/json responses; tests/gql/test_errors.py asserts the same).
-  assert.equal(response.status, 200, `${what}: HTTP ${response.status}: ${shown}`);
-  assert.equal(response.data, null, `${what}: data should be null: ${shown}`);
+  // graphql-request asks for application/graphql-response+json first: an error raised
+  // before execution then answers HTTP 400 without `data` (GraphQL over HTTP; with
+  // application/json it is a 200 with `data: null`, as tests/test_over_http.py asserts).
+  assert.equal(response.status, 400, `${what}: HTTP ${response.status}: ${shown}`);
+  assert.equal(response.data, undefined, `${what}: there should be no data: ${shown}`);
   assert.ok(Array.isArray(response.errors), `${what}: no errors array: ${shown}`);
   assert.ok(response.errors.length > 0, `${what}: empty errors array: ${shown}`);
   for (const error of response.errors) {
