@@ -413,7 +413,13 @@ async def update_work(
         values["title_key"] = sort_key(values["title"])
     title = values.get("title", work.title)
     original = values.get("original_title", work.original_title)
-    values["search_text"] = search_document([n for n in (title, original) if n])
+    alternatives = await session.scalars(
+        select(m.WorkAlternativeTitle.title)
+        .where(m.WorkAlternativeTitle.work_id == work.id)
+        .order_by(m.WorkAlternativeTitle.position)
+    )
+    # as the catalog import makes it (db.catalog_io): the alternative titles stay findable
+    values["search_text"] = search_document([*(n for n in (title, original) if n), *alternatives])
     updated = await session.execute(
         update(m.Work)
         .where(m.Work.id == work.id, m.Work.version == version)
