@@ -227,7 +227,7 @@ class Writer:
         payload: dict[str, Any] = {"query": query}
         if variables is not None:
             payload["variables"] = variables
-        raw = json.dumps(payload)
+        raw = json.dumps(payload, separators=(",", ":"))
         statuses = set(expect.statuses)
         if len(raw) > BODY_BYTES or len(query.encode(errors="surrogatepass")) > DOCUMENT_BYTES:
             statuses.add(413)

@@ -368,6 +368,15 @@ def valid_case(name: str, state: State, seed: int) -> Case:
 _LIST_KEYS = ("directors", "themes", "order")
 
 
+def _base36(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return digits
+
+
 def hostile_case(case: Case, seed: int) -> Case:
     """``case`` with one value replaced by something hostile (to be sent as variables)."""
     r = Chooser(seed)
@@ -380,12 +389,12 @@ def hostile_case(case: Case, seed: int) -> Case:
         key = r.choice(lists)
         order = key == "order"
         kind = r.choice(["repeated", "distinct", "hostile items"])
+        # items of one to three characters: 40,000 of them stay under the body limit
         if kind == "repeated":
-            base = data.get(key) or [{"person": "p", "role": "OTHER"} if order else "a"]
-            data[key] = (base * HUGE_LIST)[:HUGE_LIST]
+            data[key] = [{"person": "a", "role": "OTHER"} if order else "a"] * HUGE_LIST
         elif kind == "distinct":
             data[key] = [
-                {"person": f"{i:x}", "role": "OTHER"} if order else f"{i:x}"
+                {"person": _base36(i), "role": "OTHER"} if order else _base36(i)
                 for i in range(HUGE_LIST)
             ]
         else:
