@@ -174,6 +174,7 @@ HOSTILE_INTS = (
 )
 HOSTILE_OTHER = (1.5, "1", True, None, [], {}, 1e308)
 HUGE_LIST = 40_000
+KEEP_WORKS = 12  # deleteWork mostly misses below this many works: later mutations need some
 WORDS = (
     "Sea of Blood",
     "The Flower Girl",
@@ -290,6 +291,8 @@ def valid_case(name: str, state: State, seed: int) -> Case:
         r.maybe(data, "source", r.choice(state.sources))
     elif name == "deleteWork":
         _, data = _work_target(r, state, "unreferenced")
+        if len(state.works) <= KEEP_WORKS and not r.chance(5):  # keep works for the others
+            data["slug"] = fresh("work")
     elif name in ("createPerson", "createTheme"):
         data = {"name": r.text()}
         if name == "createPerson":
