@@ -36,6 +36,7 @@ import concurrent.futures
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -52,6 +53,7 @@ from hypothesis import strategies as st
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -369,6 +371,69 @@ def test_two_mutations_in_one_operation_both_apply(writer: Writer) -> None:
     assert body["data"]["b"]["work"]["year"] == 1970, body
 
 
+def _data(writer: Writer, query: str) -> Any:
+    """Send with the token (judged and counted like the fuzzers' requests); the data, which
+    must come without errors."""
+    body = writer.send(ADMIN_HG, query, None, ADMIN)
+    assert_no_failures(writer.writable, ADMIN_HG)
+    assert isinstance(body, dict) and not body.get("errors"), body
+    return body["data"]
+
+
+def _work_state(writer: Writer, slug: str) -> Any:
+    return next(w for w in writer.state().works if w.slug == slug)
+
+
+def test_removals_keep_the_positions_clients_see(writer: Writer) -> None:
+    """removeDispute(position:) is the index among the work's disputes and Credit.position
+    the billing position from 0: after a removal the rest move up (they kept their old
+    positions: the second removeDispute(position: 0) was NOT_FOUND)."""
+    work = _work_state(writer, "the-country-i-saw")
+    assert work.disputes >= 2, work
+    for version in (work.version, work.version + 1):
+        data = _data(
+            writer,
+            f'mutation {{ removeDispute(input: {{slug: "{work.slug}", version: {version}, '
+            "position: 0}) { work { disputes { field } } userErrors { code } } }",
+        )
+        assert data["removeDispute"]["userErrors"] == [], data
+    assert len(data["removeDispute"]["work"]["disputes"]) == work.disputes - 2
+
+    work = _work_state(writer, "the-flower-girl")
+    assert len(work.credits) >= 2, work
+    person, role = work.credits[0]
+    data = _data(
+        writer,
+        f'mutation {{ removeCredit(input: {{slug: "{work.slug}", version: {work.version}, '
+        f'person: "{person}", role: {role}}}) {{ work {{ credits {{ person {{ slug }} '
+        "position } } userErrors { code } } }",
+    )
+    credits = data["removeCredit"]["work"]["credits"]
+    assert [c["position"] for c in credits] == list(range(len(work.credits) - 1)), data
+    assert [c["person"]["slug"] for c in credits] == [p for p, _ in work.credits[1:]], data
+
+
+def test_an_update_keeps_alternative_names_searchable(writer: Writer) -> None:
+    """A work's alternative titles and a person's alternative names stay in the search
+    document when a curator changes the record (they were dropped by the first update)."""
+    work = _work_state(writer, "the-flower-girl")
+    _data(
+        writer,
+        f'mutation {{ updateWork(input: {{slug: "{work.slug}", version: {work.version}, '
+        'synopsis: "A girl sells flowers."}) { userErrors { code } } }',
+    )
+    found = _data(writer, '{ works(filter: {search: "Kotpanun Chonio"}) { nodes { slug } } }')
+    assert {"slug": work.slug} in found["works"]["nodes"], found
+    person = next(p for p in writer.state().people if p.slug == "choe-ik-kyu")
+    _data(
+        writer,
+        f'mutation {{ updatePerson(input: {{slug: "{person.slug}", version: {person.version}, '
+        'biography: "A director."}) { userErrors { code } } }',
+    )
+    found = _data(writer, '{ people(filter: {search: "Choi Ik Kyu"}) { nodes { slug } } }')
+    assert {"slug": person.slug} in found["people"]["nodes"], found
+
+
 @pytest.mark.parametrize("name", MUTATION_FIELDS)
 def test_admin_mutations(writer: Writer, name: str) -> None:
     """Mostly-valid inputs for one Mutation field from the catalog's current state, a
@@ -629,3 +694,36 @@ def test_nothing_was_half_written(writable: Writable, databases: Databases, tmp_
         if _run(export_again, copy) != exported:
             problems.append("export -> seed -> export is not byte-identical")
     assert not problems, "the database after the fuzzing:\n- " + "\n- ".join(problems)
+
+
+def test_the_integrity_checks_can_fail(databases: Databases) -> None:
+    """On a seeded catalog of its own: the checks pass, then each kind of damage a
+    half-written write could leave is reported (or the check above proves nothing)."""
+    url = databases.create()
+    migrate(url)
+    _run(lambda engine: seed(session_factory(engine)), url)
+
+    async def check(engine: AsyncEngine) -> tuple[list[str], list[str], list[str]]:
+        async with session_factory(engine)() as session:
+            base = await baseline(session)
+            clean = await audit_problems(session, base, Counter(), 0)
+            clean += await row_problems(session)
+            for statement in (
+                "UPDATE works SET title = 'Changed', version = 2 WHERE slug = 'pulgasari'",
+                "UPDATE people SET search_text = '' WHERE slug = 'pak-hak'",
+                "UPDATE disputes SET position = position + 5 WHERE work_id = "
+                "(SELECT id FROM works WHERE slug = 'sea-of-blood')",
+            ):
+                await session.execute(text(statement))
+            audit = await audit_problems(session, base, Counter({"updateWork": 1}), 0)
+            rows = await row_problems(session)
+            await session.rollback()
+            return clean, audit, rows
+
+    clean, audit, rows = _run(check, url)
+    assert clean == []
+    assert any("does not match the writes" in p for p in audit), audit
+    assert any("('work', 'pulgasari'): changed or created without" in p for p in audit), audit
+    assert any("work 'pulgasari': sort key" in p for p in rows), rows
+    assert any("person 'pak-hak': search document" in p for p in rows), rows
+    assert any(p.startswith("disputes: positions") for p in rows), rows
