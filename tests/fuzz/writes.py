@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import graphql
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -846,9 +846,25 @@ _ROW_CHECKS = (
 )
 
 
+async def _overlong(session: AsyncSession) -> list[str]:
+    """Values longer than their column: PostgreSQL refuses them, SQLite stores them (and the
+    catalog import refuses them later)."""
+    problems = []
+    for table in m.Base.metadata.sorted_tables:
+        for column in table.columns:
+            length = getattr(column.type, "length", None)
+            if isinstance(length, int):
+                count = await session.scalar(
+                    select(func.count()).select_from(table).where(func.length(column) > length)
+                )
+                if count:
+                    problems.append(f"{table.name}.{column.name}: {count} values over {length}")
+    return problems
+
+
 async def row_problems(session: AsyncSession) -> list[str]:
-    """Derived columns, orphans and positions."""
-    problems: list[str] = []
+    """Derived columns, orphans, positions, lengths."""
+    problems: list[str] = await _overlong(session)
     for description, sql in _ROW_CHECKS:
         if sql is None:
             continue
