@@ -295,6 +295,35 @@ async def _attribute(
     await session.flush()
 
 
+async def _renumber_credits(session: AsyncSession, work_id: int) -> int:
+    """Billing positions 0 … n-1 for the work's credits, in their order (the directors
+    just removed left a gap: ``Credit.position`` is documented from 0); n. Two passes, as
+    positions are unique per work."""
+    keys = (
+        await session.execute(
+            select(m.Credit.person_id, m.Credit.role)
+            .where(m.Credit.work_id == work_id)
+            .order_by(m.Credit.position)
+        )
+    ).all()
+    for offset, (person_id, role) in enumerate(keys):
+        await session.execute(
+            update(m.Credit)
+            .where(
+                m.Credit.work_id == work_id, m.Credit.person_id == person_id, m.Credit.role == role
+            )
+            .values(position=-1 - offset)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(m.Credit)
+        .where(m.Credit.work_id == work_id)
+        .values(position=-1 - m.Credit.position)
+        .execution_options(synchronize_session=False)
+    )
+    return len(keys)
+
+
 async def _set_links(
     session: AsyncSession, work_id: int, director_ids: list[int] | None, theme_ids: list[int] | None
 ) -> None:
@@ -305,11 +334,7 @@ async def _set_links(
             )
         )
         await session.flush()
-        first = await session.scalar(
-            select(func.coalesce(func.max(m.Credit.position) + 1, 0)).where(
-                m.Credit.work_id == work_id
-            )
-        )
+        first = await _renumber_credits(session, work_id)
         for offset, person_id in enumerate(director_ids):
             session.add(
                 m.Credit(

@@ -386,8 +386,8 @@ def _work_state(writer: Writer, slug: str) -> Any:
 
 def test_removals_keep_the_positions_clients_see(writer: Writer) -> None:
     """removeDispute(position:) is the index among the work's disputes and Credit.position
-    the billing position from 0: after a removal the rest move up (they kept their old
-    positions: the second removeDispute(position: 0) was NOT_FOUND)."""
+    the billing position from 0: after a removal, or new directors, the rest move up (they
+    kept their old positions: the second removeDispute(position: 0) was NOT_FOUND)."""
     work = _work_state(writer, "the-country-i-saw")
     assert work.disputes >= 2, work
     for version in (work.version, work.version + 1):
@@ -411,6 +411,24 @@ def test_removals_keep_the_positions_clients_see(writer: Writer) -> None:
     credits = data["removeCredit"]["work"]["credits"]
     assert [c["position"] for c in credits] == list(range(len(work.credits) - 1)), data
     assert [c["person"]["slug"] for c in credits] == [p for p, _ in work.credits[1:]], data
+
+    # replacing the directors of a work that has other credits too
+    work = _work_state(writer, "the-respected-mother")
+    _data(
+        writer,
+        f'mutation {{ addCredit(input: {{slug: "{work.slug}", version: {work.version}, '
+        'person: "pak-hak", role: WRITER}) { userErrors { code } } }',
+    )
+    data = _data(
+        writer,
+        f'mutation {{ updateWork(input: {{slug: "{work.slug}", version: {work.version + 1}, '
+        'directors: ["kim-ki-nam"]}) { work { credits { person { slug } role position } } '
+        "userErrors { code } } }",
+    )
+    assert data["updateWork"]["work"]["credits"] == [
+        {"person": {"slug": "pak-hak"}, "role": "WRITER", "position": 0},
+        {"person": {"slug": "kim-ki-nam"}, "role": "DIRECTOR", "position": 1},
+    ], data
 
 
 def test_an_update_keeps_alternative_names_searchable(writer: Writer) -> None:
