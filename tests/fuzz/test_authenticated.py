@@ -755,4 +755,4 @@ def test_the_integrity_checks_can_fail(databases: Databases) -> None:
     assert any("person 'pak-hak': search document" in p for p in rows), rows
     assert any(p.startswith("disputes: positions") for p in rows), rows
     if backend_name() == "sqlite":
-        assert "themes.slug: 1 values over 200" in rows, rows
+        assert any(p.startswith("themes.slug: 1 values over 200") for p in rows), rows

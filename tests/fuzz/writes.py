@@ -854,11 +854,14 @@ async def _overlong(session: AsyncSession) -> list[str]:
         for column in table.columns:
             length = getattr(column.type, "length", None)
             if isinstance(length, int):
-                count = await session.scalar(
-                    select(func.count()).select_from(table).where(func.length(column) > length)
+                over = list(
+                    await session.scalars(select(column).where(func.length(column) > length))
                 )
-                if count:
-                    problems.append(f"{table.name}.{column.name}: {count} values over {length}")
+                if over:
+                    problems.append(
+                        f"{table.name}.{column.name}: {len(over)} values over {length} "
+                        f"(e.g. {over[0][:60]!r}…, {len(over[0])} characters)"
+                    )
     return problems
 
 
