@@ -422,6 +422,40 @@ def hostile_case(case: Case, seed: int) -> Case:
     return Case(case.field, data, f"{key}: text")
 
 
+#: The sweep (``hostile_sweep``): what every string, integer and list of an input gets once.
+SWEEP_TEXT = ("a\x00b", "\ud800", "\u200b\u200b", "ß" * 300, "a" * 201, "x" * 120_000)
+SWEEP_INTS = (2**31, -1, 2**31 - 1)
+SWEEP_LISTS: tuple[tuple[str, Any], ...] = (("40,000 items", "a"), ("a NUL item", "\x00"))
+
+
+def hostile_sweep(case: Case) -> list[Case]:
+    """``case`` once per (input value, hostile value): deterministic, so that every run
+    sends each kind of hostile value to every input of every mutation."""
+    cases = []
+    for key, value in case.input.items():
+        if isinstance(value, str) and key not in ENUM_KEYS:
+            replacements: list[tuple[str, Any]] = [(repr(t[:8]), t) for t in SWEEP_TEXT]
+        elif isinstance(value, int) and not isinstance(value, bool):
+            replacements = [(repr(n), n) for n in SWEEP_INTS]
+        elif isinstance(value, list):
+            order = key == "order"
+            replacements = [
+                (
+                    label,
+                    [{"person": item, "role": "OTHER"} if order else item]
+                    * (HUGE_LIST if label.startswith("40,000") else 1),
+                )
+                for label, item in SWEEP_LISTS
+            ]
+        else:
+            continue
+        for label, replacement in replacements:
+            data = dict(case.input)
+            data[key] = replacement
+            cases.append(Case(case.field, data, f"{key}: {label}"))
+    return cases
+
+
 # -- documents -----------------------------------------------------------------------------------
 
 
