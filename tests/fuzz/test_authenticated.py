@@ -11,6 +11,9 @@ catalog, with one admin token; nothing else reads or writes it. Four suites writ
   version), most of which apply, a quarter made hostile (``writes.hostile_case``: NUL, lone
   surrogates, zero-width or over-long text, 40,000-item lists, integers past 32 bits ...),
   sometimes two mutations in one operation, sometimes as literals instead of variables;
+- ``test_admin_hostile_sweep``, per Mutation field: each input value of one valid input
+  replaced in turn by each kind of hostile value (``writes.hostile_sweep``), so that every
+  run, whatever Hypothesis draws, shows every class;
 - hypothesis-graphql's mutations (valid, then with one schema violation each), with the
   token, argument values drawn from the catalog's slugs and keys;
 - Schemathesis on every Mutation field, with the token (``schemathesis (admin)``).
