@@ -345,6 +345,35 @@ async def _attribute(
     await session.flush()
 
 
+async def _renumber_credits(session: AsyncSession, work_id: int) -> int:
+    """Billing positions 0 … n-1 for the work's credits, in their order (the directors
+    just removed left a gap: ``Credit.position`` is documented from 0); n. Two passes, as
+    positions are unique per work."""
+    keys = (
+        await session.execute(
+            select(m.Credit.person_id, m.Credit.role)
+            .where(m.Credit.work_id == work_id)
+            .order_by(m.Credit.position)
+        )
+    ).all()
+    for offset, (person_id, role) in enumerate(keys):
+        await session.execute(
+            update(m.Credit)
+            .where(
+                m.Credit.work_id == work_id, m.Credit.person_id == person_id, m.Credit.role == role
+            )
+            .values(position=-1 - offset)
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        update(m.Credit)
+        .where(m.Credit.work_id == work_id)
+        .values(position=-1 - m.Credit.position)
+        .execution_options(synchronize_session=False)
+    )
+    return len(keys)
+
+
 async def _set_links(
     session: AsyncSession, work_id: int, director_ids: list[int] | None, theme_ids: list[int] | None
 ) -> None:
@@ -355,11 +384,7 @@ async def _set_links(
             )
         )
         await session.flush()
-        first = await session.scalar(
-            select(func.coalesce(func.max(m.Credit.position) + 1, 0)).where(
-                m.Credit.work_id == work_id
-            )
-        )
+        first = await _renumber_credits(session, work_id)
         for offset, person_id in enumerate(director_ids):
             session.add(
                 m.Credit(
@@ -475,7 +500,13 @@ async def update_work(
         values["title_key"] = sort_key(values["title"])
     title = values.get("title", work.title)
     original = values.get("original_title", work.original_title)
-    values["search_text"] = search_document([n for n in (title, original) if n])
+    alternatives = await session.scalars(
+        select(m.WorkAlternativeTitle.title)
+        .where(m.WorkAlternativeTitle.work_id == work.id)
+        .order_by(m.WorkAlternativeTitle.position)
+    )
+    # as the catalog import makes it (db.catalog_io): the alternative titles stay findable
+    values["search_text"] = search_document([*(n for n in (title, original) if n), *alternatives])
     updated = await session.execute(
         update(m.Work)
         .where(m.Work.id == work.id, m.Work.version == version)

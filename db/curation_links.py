@@ -80,6 +80,23 @@ async def _next_position(session: AsyncSession, column: Any, where: Any) -> int:
     return int(found or 0)
 
 
+async def _close_gap(session: AsyncSession, entity: Any, work_id: int, removed: int) -> None:
+    """Move the work's rows after the ``removed`` position up by one: positions are what
+    clients see (a credit's billing position, a dispute's index) and stay 0 … n-1. Two
+    passes, as positions are unique per work and PostgreSQL checks each row as it goes."""
+    of_work = entity.work_id == work_id
+    for where, value in (
+        (entity.position > removed, -entity.position),  # out of the way (no position < 0)
+        (entity.position < 0, -entity.position - 1),  # then one up
+    ):
+        await session.execute(
+            update(entity)
+            .where(of_work, where)
+            .values(position=value)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def add_credit(
     session: AsyncSession,
     actor: str,
@@ -129,15 +146,18 @@ async def remove_credit(
     if work is None or errors:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    removed = await session.execute(
-        delete(m.Credit)
-        .where(m.Credit.work_id == work.id, m.Credit.person_id == person_id, m.Credit.role == role)
-        .execution_options(synchronize_session=False)
+    where = (
+        (m.Credit.work_id == work.id) & (m.Credit.person_id == person_id) & (m.Credit.role == role)
     )
-    if _rowcount(removed) != 1:
+    position = await session.scalar(select(m.Credit.position).where(where))
+    removed = await session.execute(
+        delete(m.Credit).where(where).execution_options(synchronize_session=False)
+    )
+    if _rowcount(removed) != 1 or position is None:
         return Outcome(
             errors=[UserError(("input", "person"), NOT_FOUND, f"{person} is not credited {role}")]
         )
+    await _close_gap(session, m.Credit, work.id, position)
     return await _commit_change(session, actor, "removeCredit", work, version, before)
 
 
@@ -363,6 +383,7 @@ async def remove_dispute(
     )
     if _rowcount(removed) != 1:
         return Outcome(errors=[UserError(("input", "position"), NOT_FOUND, "no such dispute")])
+    await _close_gap(session, m.Dispute, work.id, position)
     return await _commit_change(session, actor, "removeDispute", work, version, before)
 
 

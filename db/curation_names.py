@@ -4,6 +4,7 @@ what nothing uses (a person with credits, a theme tagging works: ``REFERENCED``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,13 +123,14 @@ def _snapshot(kind: Kind, row: Any) -> dict[str, Any]:
     }
 
 
-def _search_text(kind: Kind, values: dict[str, Any]) -> str:
+def _search_text(kind: Kind, values: dict[str, Any], alternatives: Sequence[str] = ()) -> str:
+    """As the catalog import makes it (``db.catalog_io``): a person's alternative names too."""
     names = (
         [values.get("name"), values.get("original_name")]
         if kind is PERSON
         else [values.get("name")]
     )
-    return search_document([n for n in names if n])
+    return search_document([*(n for n in names if n), *alternatives])
 
 
 async def create(
@@ -224,7 +226,16 @@ async def change(
         return Outcome(record=row, errors=[])  # nothing to write: no new version, no audit
     before = _snapshot(kind, row)
     merged = {a: values.get(a, getattr(row, a)) for a, _, _ in kind.texts}
-    extra: dict[str, Any] = {"search_text": _search_text(kind, merged)}
+    alternatives: list[str] = []
+    if kind is PERSON:
+        alternatives = list(
+            await session.scalars(
+                select(m.PersonAlternativeName.name)
+                .where(m.PersonAlternativeName.person_id == row.id)
+                .order_by(m.PersonAlternativeName.position)
+            )
+        )
+    extra: dict[str, Any] = {"search_text": _search_text(kind, merged, alternatives)}
     if "name" in values:
         extra["name_key"] = sort_key(values["name"] or "")
     entity = kind.entity

@@ -8,6 +8,8 @@ never logged or echoed.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from db.models import ApiToken
 from db.tokens import allows, authenticate
 from gql.context import Info
@@ -34,6 +36,16 @@ def bearer_token(info: Info) -> str | None:
     return value.strip()
 
 
+async def _detached(session: AsyncSession, bearer: str) -> ApiToken | None:
+    """The token, detached from the request's session: each mutation commits its own
+    transaction, which would expire a token still attached, and reading it again later in
+    the same operation (the next mutation's ``require``) cannot load lazily."""
+    token = await authenticate(session, bearer)
+    if token is not None:
+        session.expunge(token)
+    return token
+
+
 async def require(info: Info, scope: str = "editor") -> ApiToken:
     """The request's token, if it may act with ``scope``; else an error (nothing done)."""
     token = info.context.token
@@ -41,7 +53,7 @@ async def require(info: Info, scope: str = "editor") -> ApiToken:
         bearer = bearer_token(info)
         if bearer is None:
             raise Unauthenticated("This needs `Authorization: Bearer <token>`.")
-        token = await info.context.database.run(authenticate, bearer)
+        token = await info.context.database.run(_detached, bearer)
         if token is None:
             raise Unauthenticated("The token is unknown or revoked.")
         info.context.token = token

@@ -24,6 +24,7 @@ from db.enums import CreditRole, WorkKind, WorkRelationType
 from gql.auth import require
 from gql.context import Info
 from gql.inputs import text_argument
+from gql.loaders import Loaders
 from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
@@ -230,7 +231,11 @@ async def _apply(
                 raise
         raise AssertionError("unreachable")  # the last attempt returned or raised
 
-    return await info.context.database.run(transaction)
+    outcome = await info.context.database.run(transaction)
+    # The rollback that opened the write expired every record the request's loaders hold
+    # (a previous mutation's payload): the payloads that follow load afresh.
+    info.context.loaders = Loaders(info.context.database)
+    return outcome
 
 
 def _errors(outcome: curation.Outcome) -> list[UserError]:

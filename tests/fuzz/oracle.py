@@ -123,12 +123,15 @@ class Expect:
     come back). ``errors``: the request is known to be wrong, so the answer must say so.
     ``statuses``: the 4xx statuses allowed because of a transport-level problem in the request.
     ``page``: a 200 HTML page is a fine answer (GraphiQL, for a GET without a query).
+    ``authenticated``: the request carries an admin token, so no auth code is acceptable.
     """
 
     valid: bool = False
     errors: bool = False
     statuses: frozenset[int] = frozenset()
     page: bool = False
+    #: sent with an admin token: UNAUTHENTICATED or FORBIDDEN is wrong
+    authenticated: bool = False
 
 
 VALID = Expect(valid=True)
@@ -247,6 +250,8 @@ class Oracle:
                     f"undocumented code {code!r} (document it in the README and add it to "
                     f"tests/fuzz/oracle.py): {label}"
                 )
+            elif expect.authenticated and code in AUTH_CODES:
+                problems.append(f"{code} for a request with an admin token: {label}")
             elif expect.valid and code not in VALID_OPERATION_CODES:
                 problems.append(f"{code} for a schema-valid operation: {label}")
             elif code in TRANSPORT_CODES and not transport:

@@ -819,6 +819,14 @@ ORACLE_CASES = [
         False,
     ),
     (
+        "an auth error for a request with an admin token",
+        {"data": None, "errors": [_error("UNAUTHENTICATED")]},
+        200,
+        Expect(valid=True, authenticated=True),
+        _PROBE,
+        False,
+    ),
+    (
         "a validation error for a valid operation",
         {"data": None, "errors": [_error("GRAPHQL_VALIDATION_FAILED")]},
         200,
