@@ -34,8 +34,11 @@ Slugs = Annotated[list[str] | None, strawberry.argument(description="Slugs, in o
 class UserError:
     field: list[str] = strawberry.field(description="The path of the field in the input.")
     code: str = strawberry.field(
-        description="Stable code: REQUIRED, TOO_LONG, OUT_OF_RANGE, INVALID_SLUG, SLUG_TAKEN, "
-        "NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED."
+        description="Stable code: REQUIRED (missing, blank or only invisible characters), "
+        "TOO_LONG, TOO_MANY (a list over 1,000 values), OUT_OF_RANGE, INVALID_TEXT (NUL, lone "
+        "surrogates, control characters; line breaks and tabs only in prose), INVALID_SLUG, "
+        "INVALID_KEY (a source key: lowercase a-z, 0-9, . _ -), INVALID_URL (an http(s) URL), "
+        "SLUG_TAKEN, NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED, SELF_RELATION, INVALID_ORDER."
     )
     message: str = strawberry.field(description="What is wrong, for people.")
 
