@@ -1,9 +1,9 @@
 """Whatever the API stores, an export loads back: a property test.
 
 Hypothesis generates sequences of writes through the real GraphQL schema and app, with an
-admin token — every mutation that creates or changes something, with text that is ordinary,
-long, folding (``ß``), invisible, decomposed, or carrying control characters — against a
-catalog of its own (which keeps what earlier examples wrote). Writes the rules refuse come
+admin token: every mutation (creating, changing, linking, removing and deleting), with text
+that is ordinary, long, folding (``ß``), invisible, decomposed or carrying control
+characters, each example on a fresh copy of the seeded catalog. Writes the rules refuse come
 back as userErrors; none may be a GraphQL error. After each sequence the catalog is exported,
 seeded into a new, empty database and exported again: the two exports must be identical.
 """
@@ -106,7 +106,16 @@ MUTATIONS = {
     "reorderCredits": ("ReorderCreditsInput", WORK_PAYLOAD),
     "relateWorks": ("RelationInput", WORK_PAYLOAD),
     "addDispute": ("AddDisputeInput", WORK_PAYLOAD),
+    "untagWork": ("TagInput", WORK_PAYLOAD),
+    "removeCredit": ("CreditInput", WORK_PAYLOAD),
+    "unrelateWorks": ("RelationInput", WORK_PAYLOAD),
+    "removeDispute": ("RemoveDisputeInput", WORK_PAYLOAD),
+    "deleteWork": ("DeleteWorkInput", f"deletedSlug {PAYLOAD}"),
+    "deletePerson": ("DeleteInputBySlug", f"deletedSlug {PAYLOAD}"),
+    "deleteTheme": ("DeleteInputBySlug", f"deletedSlug {PAYLOAD}"),
 }
+LINKS = """query($s: String!) { work(slug: $s) { credits { person { slug } role }
+  themes { slug } related { type work { slug } } disputes { field } } }"""
 
 
 @dataclass
@@ -140,8 +149,9 @@ class Catalog:
         return payload  # type: ignore[no-any-return]
 
     def version(self, kind: str, slug: str) -> int:
+        """The record's version (1 if it is gone: the write is then NOT_FOUND)."""
         found = self.post(f"query($s: String!) {{ {kind}(slug: $s) {{ version }} }}", {"s": slug})
-        return int(found[kind]["version"])
+        return int(found[kind]["version"]) if found[kind] else 1
 
 
 @dataclass
@@ -332,13 +342,31 @@ def _write(catalog: Catalog, draw: Any) -> None:
                 note=_optional(draw, _texts(100)),
             )
             catalog.mutate(name, data)
-        else:  # reorderCredits: the work's credits, in a drawn order
-            credits = catalog.post(
-                "query($s: String!) { work(slug: $s) { credits { person { slug } role } } }",
-                {"s": work},
-            )["work"]["credits"]
-            order = [{"person": c["person"]["slug"], "role": c["role"]} for c in credits]
-            catalog.mutate(name, {**on, "order": draw(st.permutations(order))})
+        elif name.startswith("delete"):
+            kind = {"deleteWork": "work", "deletePerson": "person", "deleteTheme": "theme"}[name]
+            slug = {"work": work, "person": person, "theme": theme}[kind]
+            if catalog.mutate(name, {"slug": slug, "version": catalog.version(kind, slug)}):
+                pools[kind].remove(slug)
+        else:  # what takes a link the work has: one drawn from those it has, if any
+            links = catalog.post(LINKS, {"s": work})["work"] or {}
+            credits = [
+                {"person": c["person"]["slug"], "role": c["role"]} for c in links.get("credits", [])
+            ]
+            if name == "reorderCredits":
+                catalog.mutate(name, {**on, "order": draw(st.permutations(credits))})
+            elif name == "removeCredit" and credits:
+                catalog.mutate(name, {**on, **draw(st.sampled_from(credits))})
+            elif name == "untagWork" and links.get("themes"):
+                tag = draw(st.sampled_from([t["slug"] for t in links["themes"]]))
+                catalog.mutate(name, {**on, "theme": tag})
+            elif name == "unrelateWorks" and links.get("related"):
+                relation = draw(st.sampled_from(links["related"]))
+                catalog.mutate(
+                    name, {**on, "type": relation["type"], "work": relation["work"]["slug"]}
+                )
+            elif name == "removeDispute" and links.get("disputes"):
+                position = draw(st.integers(0, len(links["disputes"]) - 1))
+                catalog.mutate(name, {**on, "position": position})
 
 
 @settings(
