@@ -23,6 +23,7 @@ from strawberry.types.base import (
     StrawberryOptional,
     has_object_definition,
 )
+from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
@@ -94,8 +95,8 @@ def check_object(value: Any, path: tuple[str, ...], found: list[Found]) -> Any:
 
 
 def undeclared(cls: Any, path: str = "") -> Iterator[str]:
-    """The string fields of an input type (and the input types it holds) without a rule, and
-    the list fields without a bound."""
+    """The fields of an input type (and of the input types it holds) that escape checking:
+    strings without a rule, lists without a bound, scalars other than Int, Boolean and enums."""
     for field in cls.__strawberry_definition__.fields:
         where = f"{path}{cls.__name__}.{field.python_name}"
         kind = _unwrapped(field.type)
@@ -103,10 +104,14 @@ def undeclared(cls: Any, path: str = "") -> Iterator[str]:
             if MAX_ITEMS not in field.metadata:
                 yield where
             kind = _unwrapped(kind.of_type)
-        if kind is str and RULE not in field.metadata:
-            yield where
-        elif has_object_definition(kind) and kind is not cls:
-            yield from undeclared(kind, f"{where} > ")
+        if kind is str:
+            if RULE not in field.metadata:
+                yield where
+        elif has_object_definition(kind):
+            if kind is not cls:
+                yield from undeclared(kind, f"{where} > ")
+        elif kind not in (int, bool) and not isinstance(kind, StrawberryEnumDefinition):
+            yield where  # a scalar no rule covers (an ID, a float, a custom scalar …)
 
 
 class Validated(FieldExtension):

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
@@ -22,7 +23,7 @@ from db import rules
 from db.catalog_io import export_catalog
 from db.text import SORT_KEY_LENGTH
 from db.tokens import create_token
-from gql.mutations import Mutation
+from gql.mutations import Mutation, WorkPayload
 from gql.validated import RULE, Validated, undeclared
 from tests.gql.test_mutations import SAMPLES
 from tests.gql.test_mutations import Curator as JsonCurator
@@ -385,3 +386,27 @@ async def test_a_lone_surrogate_is_refused_with_the_request(admin: Curator) -> N
     )
     assert response.status_code == 400
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["BAD_REQUEST"]
+
+
+@strawberry.input
+class Loose:
+    name: str
+    ids: list[strawberry.ID]
+    ratio: float
+
+
+def test_a_field_without_a_rule_is_refused_when_the_schema_is_built() -> None:
+    assert list(undeclared(Loose)) == ["Loose.name", "Loose.ids", "Loose.ids", "Loose.ratio"]
+
+    @strawberry.type
+    class Mutating:
+        @strawberry.mutation(extensions=[Validated()])
+        async def change(self, input: Loose) -> WorkPayload:
+            raise AssertionError("never runs")
+
+    @strawberry.type
+    class Reading:
+        field: int = 0
+
+    with pytest.raises(TypeError, match="input fields without a rule"):
+        strawberry.Schema(query=Reading, mutation=Mutating)
