@@ -5,7 +5,9 @@ See ``shared/contract/catalog-format.md``. Beyond it, person and work records ma
 ``externalIds``: ``[{"system": "IMDB", "value": "tt0168937"}, ...]``, at most one per system
 (kept in system order), each valid for its system and naming one record only.
 Validation is strict (unknown keys are errors, so typos cannot load silently) and reports
-every problem with its position, e.g. ``works[3].credits[0].person``.
+every problem with its position, e.g. ``works[3].credits[0].person``. Every string is checked
+and normalised by the API's own rules (``db.rules``): what the API stores, a file can hold,
+and the other way round.
 """
 
 from __future__ import annotations
