@@ -5,35 +5,25 @@ See ``shared/contract/catalog-format.md``. Beyond it, person and work records ma
 ``externalIds``: ``[{"system": "IMDB", "value": "tt0168937"}, ...]``, at most one per system
 (kept in system order), each valid for its system and naming one record only.
 Validation is strict (unknown keys are errors, so typos cannot load silently) and reports
-every problem with its position, e.g. ``works[3].credits[0].person``.
+every problem with its position, e.g. ``works[3].credits[0].person``. Every string is checked
+and normalised by the API's own rules (``db.rules``): what the API stores, a file can hold,
+and the other way round.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
+from db import rules
 from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
 from db.external_ids import Owner, external_id_problem
-from db.models import (
-    EXTERNAL_ID_LENGTH,
-    SLUG_LENGTH,
-    TEXT_LENGTH,
-    URL_LENGTH,
-    YEAR_MAX,
-    YEAR_MIN,
-)
-from db.text import SLUG_PATTERN
+from db.models import YEAR_MAX, YEAR_MIN
 
 FORMAT = "nkcinema-catalog/1"
-SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-URL_PATTERN = re.compile(r"^https?://[^\s]+$")
-FIELD_NAME_LENGTH = 40
-LONG_TEXT_LENGTH = 20_000
 
 WORK_FIELDS = (
     "title",
@@ -245,38 +235,30 @@ class _Reader:
         return value
 
     def text(
-        self, value: Any, position: str, *, limit: int = TEXT_LENGTH, optional: bool = False
+        self, value: Any, position: str, *, rule: rules.Rule = rules.NAME, optional: bool = False
     ) -> str | None:
+        """A string checked and normalised by ``rule``: the API's rules (``db.rules``)."""
         if value is None:
             if optional:
                 return None
             raise _Invalid(position, "is required")
         if not isinstance(value, str):
             raise _Invalid(position, f"expected a string, got {_type_name(value)}")
-        if "\x00" in value:
-            raise _Invalid(position, "must not contain NUL characters")
-        if not value.strip():
-            raise _Invalid(position, "must not be blank")
-        if len(value) > limit:
-            raise _Invalid(position, f"is longer than {limit} characters")
-        return value
+        checked = rule(value)
+        if isinstance(checked, rules.Problem):
+            raise _Invalid(position, checked.message)
+        return checked
 
-    def required_text(self, value: Any, position: str, *, limit: int = TEXT_LENGTH) -> str:
-        result = self.text(value, position, limit=limit)
+    def required_text(self, value: Any, position: str, *, rule: rules.Rule = rules.NAME) -> str:
+        result = self.text(value, position, rule=rule)
         assert result is not None
         return result
 
     def slug(self, value: Any, position: str) -> str:
-        slug = self.required_text(value, position, limit=SLUG_LENGTH)
-        if not SLUG_PATTERN.fullmatch(slug):
-            raise _Invalid(position, f"{slug!r} is not a slug (lowercase a-z, 0-9 and hyphens)")
-        return slug
+        return self.required_text(value, position, rule=rules.SLUG)
 
     def source_key(self, value: Any, position: str) -> str:
-        key = self.required_text(value, position, limit=100)
-        if not SOURCE_KEY_PATTERN.fullmatch(key):
-            raise _Invalid(position, f"{key!r} is not a source key (lowercase a-z, 0-9, . _ -)")
-        return key
+        return self.required_text(value, position, rule=rules.SOURCE_KEY)
 
     def enum(self, enum_cls: type[E], value: Any, position: str) -> E:
         members: Mapping[str, E] = _members(enum_cls)
@@ -343,10 +325,7 @@ class _Reader:
 
     # -- records ------------------------------------------------------------------------------
     def url(self, value: Any, position: str) -> str | None:
-        url = self.text(value, position, limit=URL_LENGTH, optional=True)
-        if url is not None and not URL_PATTERN.fullmatch(url):
-            raise _Invalid(position, "must be an http(s) URL")
-        return url
+        return self.text(value, position, rule=rules.URL, optional=True)
 
     def source(self, value: Any, position: str) -> SourceRecord:
         data = self.obj(value, position, ("key", "title", "url"))
@@ -373,7 +352,7 @@ class _Reader:
         return record
 
     def long_text(self, value: Any, position: str) -> str | None:
-        return self.text(value, position, limit=LONG_TEXT_LENGTH, optional=True)
+        return self.text(value, position, rule=rules.PROSE, optional=True)
 
     def short_text(self, value: Any, position: str) -> str | None:
         return self.text(value, position, optional=True)
@@ -398,9 +377,7 @@ class _Reader:
         data = self.obj(value, position, ("system", "value"))
         before, f = len(self.problems), self.field
         system = f(self.enum, ExternalSystem, data.get("system"), f"{position}.system")
-        text = f(
-            self.required_text, data.get("value"), f"{position}.value", limit=EXTERNAL_ID_LENGTH
-        )
+        text = f(self.required_text, data.get("value"), f"{position}.value", rule=rules.EXTERNAL_ID)
         if system is not None and text is not None:
             problem = external_id_problem(system, text, owner)
             if problem is not None:
@@ -470,14 +447,14 @@ class _Reader:
     def dispute(self, value: Any, position: str) -> DisputeRecord:
         data = self.obj(value, position, ("field", "stated", "reported", "source", "note"))
         before, f = len(self.problems), self.field
-        long = LONG_TEXT_LENGTH
+        prose = rules.PROSE
         record = DisputeRecord(
             field=f(
-                self.required_text, data.get("field"), f"{position}.field", limit=FIELD_NAME_LENGTH
+                self.required_text, data.get("field"), f"{position}.field", rule=rules.FIELD_NAME
             ),
-            stated=f(self.required_text, data.get("stated"), f"{position}.stated", limit=long),
+            stated=f(self.required_text, data.get("stated"), f"{position}.stated", rule=prose),
             reported=f(
-                self.required_text, data.get("reported"), f"{position}.reported", limit=long
+                self.required_text, data.get("reported"), f"{position}.reported", rule=prose
             ),
             source=f(self.source_key, data.get("source"), f"{position}.source"),
             note=f(self.long_text, data.get("note"), f"{position}.note"),

@@ -22,17 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db import races
+from db import races, rules
 from db.catalog_version import bump_catalog_version
 from db.disputes import field_sources, restate_disputes
 from db.enums import CreditRole, WorkKind
-from db.text import SLUG_PATTERN, search_document, slugify, sort_key
+from db.text import search_document, slugify, sort_key
 from db.tokens import curator_source_key
 
-REQUIRED = "REQUIRED"
-TOO_LONG = "TOO_LONG"
+REQUIRED = rules.REQUIRED
+TOO_LONG = rules.TOO_LONG
 OUT_OF_RANGE = "OUT_OF_RANGE"
-INVALID_SLUG = "INVALID_SLUG"
+INVALID_SLUG = rules.INVALID_SLUG
 SLUG_TAKEN = "SLUG_TAKEN"
 NOT_FOUND = "NOT_FOUND"
 DUPLICATE = "DUPLICATE"
@@ -85,24 +85,24 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _text(errors: list[UserError], name: str, value: str | None, limit: int) -> str | None:
+def _text(errors: list[UserError], name: str, value: str | None, rule: rules.Rule) -> str | None:
+    """``value`` normalised by ``rule`` (``db.rules``), or None with the problem in ``errors``."""
     if value is None:
         return None
-    value = value.strip()
-    if not value:
-        errors.append(UserError(("input", name), REQUIRED, f"{name} must not be blank"))
-    elif len(value) > limit:
-        errors.append(UserError(("input", name), TOO_LONG, f"{name} is over {limit} characters"))
-    return value
+    checked = rule(value)
+    if isinstance(checked, rules.Problem):
+        errors.append(UserError(("input", name), checked.code, f"{name} {checked.message}"))
+        return None
+    return checked
 
 
 async def _check(
     session: AsyncSession, changes: WorkChanges, errors: list[UserError]
 ) -> tuple[list[int], list[int]]:
     """Validate field values and references; the director and theme ids."""
-    changes.title = _text(errors, "title", changes.title, m.TEXT_LENGTH)
-    changes.original_title = _text(errors, "originalTitle", changes.original_title, m.TEXT_LENGTH)
-    changes.synopsis = _text(errors, "synopsis", changes.synopsis, 20_000)
+    changes.title = _text(errors, "title", changes.title, rules.NAME)
+    changes.original_title = _text(errors, "originalTitle", changes.original_title, rules.NAME)
+    changes.synopsis = _text(errors, "synopsis", changes.synopsis, rules.PROSE)
     if changes.year is not None and not m.YEAR_MIN <= changes.year <= m.YEAR_MAX:
         errors.append(
             UserError(
@@ -203,7 +203,9 @@ async def add_with_free_slug(
 
 
 async def free_slug(session: AsyncSession, entity: Any, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` … whichever no record of ``entity`` has."""
+    """``base``, or ``base-2``, ``base-3`` … whichever no record of ``entity`` has; a long
+    ``base`` is first cut at a word boundary, so that even suffixed it fits the slug column."""
+    base = rules.bounded_slug(base)
     taken = set(
         await session.scalars(
             select(entity.slug).where((entity.slug == base) | entity.slug.like(f"{base}-%"))
@@ -417,8 +419,8 @@ async def create_work(
     director_ids, theme_ids = await _check(session, changes, errors)
     source_id = await _source_id(session, source, errors)
     if slug is not None:
-        if not SLUG_PATTERN.match(slug) or len(slug) > m.SLUG_LENGTH:
-            errors.append(UserError(("input", "slug"), INVALID_SLUG, f"{slug!r} is not a slug"))
+        if isinstance(problem := rules.SLUG(slug), rules.Problem):
+            errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
         elif await session.scalar(select(m.Work.id).where(m.Work.slug == slug)) is not None:
             errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"a work has slug {slug!r}"))
     if errors:

@@ -11,13 +11,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db import rules
 from db.curation import (
     CONFLICT,
     DUPLICATE,
     NOT_FOUND,
-    REQUIRED,
     SLUG_TAKEN,
-    TOO_LONG,
     Outcome,
     UserError,
     _changed_meanwhile,
@@ -25,6 +24,7 @@ from db.curation import (
     _rowcount,
     _source_id,
     _stale,
+    _text,
     curator_source,
     snapshot,
 )
@@ -34,7 +34,7 @@ from db.tokens import CURATOR_KEY_PREFIX
 
 SELF_RELATION = "SELF_RELATION"
 INVALID_ORDER = "INVALID_ORDER"
-INVALID_URL = "INVALID_URL"
+INVALID_URL = rules.INVALID_URL
 RESERVED = "RESERVED"
 DISPUTE_FIELDS = ("title", "originalTitle", "kind", "year", "directors", "synopsis", "themes")
 
@@ -294,12 +294,8 @@ async def create_source(
     session: AsyncSession, actor: str, key: str, title: str, url: str | None
 ) -> tuple[m.Source | None, list[UserError]]:
     errors: list[UserError] = []
-    key, title = key.strip(), title.strip()
-    if not key:
-        errors.append(UserError(("input", "key"), REQUIRED, "a source needs a key"))
-    elif len(key) > 100:
-        errors.append(UserError(("input", "key"), TOO_LONG, "the key is over 100 characters"))
-    elif key.casefold().startswith(CURATOR_KEY_PREFIX):
+    checked_key = _text(errors, "key", key, rules.SOURCE_KEY)
+    if checked_key is not None and checked_key.casefold().startswith(CURATOR_KEY_PREFIX):
         errors.append(
             UserError(
                 ("input", "key"),
@@ -308,16 +304,14 @@ async def create_source(
                 "them",
             )
         )
-    elif await _source(session, key) is not None:
+    elif checked_key is not None and await _source(session, checked_key) is not None:
         errors.append(UserError(("input", "key"), SLUG_TAKEN, f"a source has key {key!r}"))
-    if not title:
-        errors.append(UserError(("input", "title"), REQUIRED, "a source needs a title"))
-    elif len(title) > m.TEXT_LENGTH:
-        errors.append(UserError(("input", "title"), TOO_LONG, "the title is too long"))
-    if url is not None and (not url.startswith(("https://", "http://")) or len(url) > m.URL_LENGTH):
-        errors.append(UserError(("input", "url"), INVALID_URL, "an http(s) address, please"))
-    if errors:
+    checked_title = _text(errors, "title", title, rules.NAME)
+    if url is not None:
+        url = _text(errors, "url", url, rules.URL)
+    if errors or checked_key is None or checked_title is None:
         return None, errors
+    key, title = checked_key, checked_title
     source = m.Source(key=key, title=title, url=url)
     session.add(source)
     await session.flush()
@@ -342,11 +336,10 @@ async def add_dispute(
         errors.append(
             UserError(("input", "field"), NOT_FOUND, f"field is one of {', '.join(DISPUTE_FIELDS)}")
         )
-    for name, value in (("stated", stated), ("reported", reported)):
-        if not value.strip():
-            errors.append(UserError(("input", name), REQUIRED, f"{name} must not be blank"))
-        elif len(value) > 20_000:
-            errors.append(UserError(("input", name), TOO_LONG, f"{name} is too long"))
+    stated = _text(errors, "stated", stated, rules.PROSE) or ""
+    reported = _text(errors, "reported", reported, rules.PROSE) or ""
+    if note is not None:
+        note = _text(errors, "note", note, rules.PROSE)
     source_id = await _source(session, source)
     if source_id is None:
         errors.append(UserError(("input", "source"), NOT_FOUND, f"no source {source!r}"))
@@ -359,8 +352,8 @@ async def add_dispute(
             work_id=work.id,
             position=position,
             field=field,
-            stated=stated.strip(),
-            reported=reported.strip(),
+            stated=stated,
+            reported=reported,
             source_id=source_id,
             note=note,
         )

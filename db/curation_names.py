@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db import rules
 from db.curation import (
-    INVALID_SLUG,
     NOT_FOUND,
     REFERENCED,
     REQUIRED,
@@ -28,7 +28,7 @@ from db.curation import (
     attributed_to,
     curator_source,
 )
-from db.text import SLUG_PATTERN, search_document, slugify, sort_key
+from db.text import search_document, slugify, sort_key
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Kind:
 
     entity: Any
     subject: str  # "person" | "theme"
-    texts: tuple[tuple[str, str, int], ...]  # (attribute, input name, limit), name first
+    texts: tuple[tuple[str, str, rules.Rule], ...]  # (attribute, input name, rule), name first
     used_by: Any  # the link table whose rows keep a record from being deleted
     used_column: Any
     used_what: str
@@ -47,9 +47,9 @@ PERSON = Kind(
     m.Person,
     "person",
     (
-        ("name", "name", m.TEXT_LENGTH),
-        ("original_name", "originalName", m.TEXT_LENGTH),
-        ("biography", "biography", 20_000),
+        ("name", "name", rules.NAME),
+        ("original_name", "originalName", rules.NAME),
+        ("biography", "biography", rules.PROSE),
     ),
     m.Credit,
     m.Credit.person_id,
@@ -58,7 +58,7 @@ PERSON = Kind(
 THEME = Kind(
     m.Theme,
     "theme",
-    (("name", "name", m.TEXT_LENGTH), ("description", "description", 20_000)),
+    (("name", "name", rules.NAME), ("description", "description", rules.PROSE)),
     m.WorkTheme,
     m.WorkTheme.theme_id,
     "works tagged with it",
@@ -143,13 +143,13 @@ async def create(
 ) -> Outcome:
     errors: list[UserError] = []
     source_id = await _source_id(session, source, errors)
-    values = {a: _text(errors, n, fields.get(a), limit) for a, n, limit in kind.texts}
+    values = {a: _text(errors, n, fields.get(a), rule) for a, n, rule in kind.texts}
     if fields.get("name") is None:
         errors.append(UserError(("input", "name"), REQUIRED, f"a {kind.subject} needs a name"))
     entity = kind.entity
     if slug is not None:
-        if not SLUG_PATTERN.match(slug) or len(slug) > m.SLUG_LENGTH:
-            errors.append(UserError(("input", "slug"), INVALID_SLUG, f"{slug!r} is not a slug"))
+        if isinstance(problem := rules.SLUG(slug), rules.Problem):
+            errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
         elif await session.scalar(select(entity.id).where(entity.slug == slug)) is not None:
             errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"{slug!r} is taken"))
     if errors:
@@ -205,8 +205,8 @@ async def change(
     row, errors = await _current(session, kind, slug, version)
     source_id = await _source_id(session, source, errors)
     values = {
-        a: _text(errors, n, fields[a], limit)
-        for a, n, limit in kind.texts
+        a: _text(errors, n, fields[a], rule)
+        for a, n, rule in kind.texts
         if fields.get(a) is not None
     }
     if errors or row is None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from db.base import Base
 from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
-from db.text import sort_key
+from db.text import SORT_KEY_LENGTH, sort_key
 
 YEAR_MIN = 1888  # the first surviving motion picture
 YEAR_MAX = 2100
@@ -71,7 +71,7 @@ class Theme(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
-    name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
     # optimistic concurrency: an update names the version it read (db.curation)
@@ -91,7 +91,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
-    name_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     biography: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -116,7 +116,7 @@ class Work(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
     title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
-    title_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH))
+    title_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     original_title: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind, "work_kind"))
     year: Mapped[int | None] = mapped_column(Integer)
@@ -190,7 +190,7 @@ class Credit(Base):
     # person has (``db.queries.limited_credit_links``).
     work_year_unknown: Mapped[int] = mapped_column(Integer, server_default="0")
     work_year: Mapped[int] = mapped_column(Integer, server_default="0")
-    work_title_key: Mapped[str] = mapped_column(_key_column(TEXT_LENGTH), server_default="")
+    work_title_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH), server_default="")
     # And what a page of the person's works shows of each (migration 0011): the work's title
     # and its ``theme_ids``, kept the same way. The compiled read path reads a page that
     # shows no more than these (and what hangs from the work's id) from the index below

@@ -35,9 +35,19 @@ def slugify(text: str) -> str:
     return _NON_ALNUM.sub("-", ascii_text).strip("-")
 
 
+# The length of the sort-key columns (``title_key``, ``name_key``, ``work_title_key``).
+SORT_KEY_LENGTH = 500
+
+
 def sort_key(text: str) -> str:
-    """The key titles and names sort by: case- and diacritic-insensitive, spacing folded."""
-    return " ".join(strip_diacritics(text).casefold().split())
+    """The key titles and names sort by: case- and diacritic-insensitive, spacing folded.
+
+    Case folding can lengthen a text (``ß`` -> ``ss``, ``ﬃ`` -> ``ffi``), so the key is cut to
+    its column's ``SORT_KEY_LENGTH``. It only orders: two titles the same for their first 500
+    folded characters tie, and ties are broken by id, as for equal titles. Limiting the titles
+    instead would refuse valid ones.
+    """
+    return " ".join(strip_diacritics(text).casefold().split())[:SORT_KEY_LENGTH].rstrip()
 
 
 # Romanization folding: McCune-Reischauer and Revised Romanization (and common informal

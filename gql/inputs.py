@@ -8,6 +8,7 @@ import strawberry
 from strawberry import UNSET
 
 from db import queries as q
+from db import rules
 from db.enums import SortDirection as SortDirectionEnum
 from gql.errors import BadUserInput
 from gql.types.common import CreditRole, SortDirection, WorkKind, WorkOrderField
@@ -22,15 +23,16 @@ def given(value: Any) -> Any:
 
 
 def text_argument(value: str | None, name: str, *, limit: int = MAX_TEXT_ARGUMENT) -> str | None:
-    """Check a free-text argument: no NUL characters (PostgreSQL rejects them), bounded length."""
+    """A text argument checked by ``db.rules.argument`` (nothing the databases cannot store or
+    compare: no NUL, lone surrogates or control characters; NFC; bounded length), or
+    BAD_USER_INPUT."""
     value = given(value)
     if value is None:
         return None
-    if "\x00" in value:
-        raise BadUserInput(f"`{name}` must not contain NUL characters", argument=name)
-    if len(value) > limit:
-        raise BadUserInput(f"`{name}` is longer than {limit} characters", argument=name)
-    return value
+    checked = rules.argument(value, limit)
+    if isinstance(checked, rules.Problem):
+        raise BadUserInput(f"`{name}` {checked.message}", argument=name)
+    return checked
 
 
 @strawberry.input(description="One key to order works by.")

@@ -18,16 +18,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
-from db import curation, curation_links, curation_names
+from db import curation, curation_links, curation_names, rules
 from db.engine import SQLITE_BEGIN
 from db.enums import CreditRole, WorkKind, WorkRelationType
 from gql.auth import require
 from gql.context import Info
-from gql.inputs import text_argument
 from gql.loaders import Loaders
 from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
+from gql.validated import Validated, bounded, checked
 
 Slugs = Annotated[list[str] | None, strawberry.argument(description="Slugs, in order.")]
 
@@ -36,8 +36,12 @@ Slugs = Annotated[list[str] | None, strawberry.argument(description="Slugs, in o
 class UserError:
     field: list[str] = strawberry.field(description="The path of the field in the input.")
     code: str = strawberry.field(
-        description="Stable code: REQUIRED, TOO_LONG, OUT_OF_RANGE, INVALID_SLUG, SLUG_TAKEN, "
-        "NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED, RESERVED."
+        description="Stable code: REQUIRED (missing, blank or only invisible characters), "
+        "TOO_LONG, TOO_MANY (a list over 1,000 values), OUT_OF_RANGE, INVALID_TEXT (NUL, lone "
+        "surrogates, control characters; line breaks and tabs only in prose), INVALID_SLUG, "
+        "INVALID_KEY (a source key: lowercase a-z, 0-9, . _ -), INVALID_URL (an http(s) URL), "
+        "SLUG_TAKEN, NOT_FOUND, DUPLICATE, CONFLICT, REFERENCED, RESERVED (a source key starting "
+        "curator-), SELF_RELATION, INVALID_ORDER."
     )
     message: str = strawberry.field(description="What is wrong, for people.")
 
@@ -74,88 +78,90 @@ class DeletePayload:
 
 @strawberry.input(description="A new person. The slug is made from the name unless given.")
 class CreatePersonInput:
-    name: str = strawberry.field(description="Name as the catalog states it.")
-    slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from name).")
-    original_name: str | None = strawberry.field(default=UNSET, description="Hangul name.")
-    biography: str | None = strawberry.field(default=UNSET, description="What is known.")
-    source: str | None = strawberry.field(
-        default=UNSET, description="Key of the source these statements come from."
+    name: str = checked(rules.NAME, description="Name as the catalog states it.")
+    slug: str | None = checked(rules.SLUG, default=UNSET, description="Slug (default: from name).")
+    original_name: str | None = checked(rules.NAME, default=UNSET, description="Hangul name.")
+    biography: str | None = checked(rules.PROSE, default=UNSET, description="What is known.")
+    source: str | None = checked(
+        rules.SOURCE_KEY, default=UNSET, description="Key of the source these statements come from."
     )
 
 
 @strawberry.input(description="Changes to a person: only the fields given change.")
 class UpdatePersonInput:
-    slug: str = strawberry.field(description="The person to change.")
+    slug: str = checked(rules.SLUG, description="The person to change.")
     version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
-    name: str | None = strawberry.field(default=UNSET, description="New name.")
-    original_name: str | None = strawberry.field(default=UNSET, description="New Hangul name.")
-    biography: str | None = strawberry.field(default=UNSET, description="New biography.")
-    source: str | None = strawberry.field(
-        default=UNSET, description="Key of the source the new values come from."
+    name: str | None = checked(rules.NAME, default=UNSET, description="New name.")
+    original_name: str | None = checked(rules.NAME, default=UNSET, description="New Hangul name.")
+    biography: str | None = checked(rules.PROSE, default=UNSET, description="New biography.")
+    source: str | None = checked(
+        rules.SOURCE_KEY, default=UNSET, description="Key of the source the new values come from."
     )
 
 
 @strawberry.input(description="A new theme. The slug is made from the name unless given.")
 class CreateThemeInput:
-    name: str = strawberry.field(description="Name of the theme.")
-    slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from name).")
-    description: str | None = strawberry.field(default=UNSET, description="What it covers.")
+    name: str = checked(rules.NAME, description="Name of the theme.")
+    slug: str | None = checked(rules.SLUG, default=UNSET, description="Slug (default: from name).")
+    description: str | None = checked(rules.PROSE, default=UNSET, description="What it covers.")
 
 
 @strawberry.input(description="Changes to a theme: only the fields given change.")
 class UpdateThemeInput:
-    slug: str = strawberry.field(description="The theme to change.")
+    slug: str = checked(rules.SLUG, description="The theme to change.")
     version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
-    name: str | None = strawberry.field(default=UNSET, description="New name.")
-    description: str | None = strawberry.field(default=UNSET, description="New description.")
+    name: str | None = checked(rules.NAME, default=UNSET, description="New name.")
+    description: str | None = checked(rules.PROSE, default=UNSET, description="New description.")
 
 
 @strawberry.input(description="A person or theme to delete.")
 class DeleteInputBySlug:
-    slug: str = strawberry.field(description="The record to delete.")
+    slug: str = checked(rules.SLUG, description="The record to delete.")
     version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
 
 
 @strawberry.input(description="A new work. Its slug is made from the title unless given.")
 class CreateWorkInput:
-    title: str = strawberry.field(description="English title.")
+    title: str = checked(rules.NAME, description="English title.")
     kind: WorkKind = strawberry.field(description="Film or series.")
-    slug: str | None = strawberry.field(default=UNSET, description="Slug (default: from title).")
+    slug: str | None = checked(rules.SLUG, default=UNSET, description="Slug (default: from title).")
     year: int | None = strawberry.field(default=UNSET, description="Year of release.")
-    synopsis: str | None = strawberry.field(default=UNSET, description="What it is about.")
-    original_title: str | None = strawberry.field(default=UNSET, description="Hangul title.")
-    directors: list[str] | None = strawberry.field(
-        default=UNSET, description="Directors' person slugs, in billing order."
+    synopsis: str | None = checked(rules.PROSE, default=UNSET, description="What it is about.")
+    original_title: str | None = checked(rules.NAME, default=UNSET, description="Hangul title.")
+    directors: list[str] | None = checked(
+        rules.SLUG, default=UNSET, description="Directors' person slugs, in billing order."
     )
-    themes: list[str] | None = strawberry.field(default=UNSET, description="Theme slugs.")
-    source: str | None = strawberry.field(
-        default=UNSET, description="Key of the source these statements come from."
+    themes: list[str] | None = checked(rules.SLUG, default=UNSET, description="Theme slugs.")
+    source: str | None = checked(
+        rules.SOURCE_KEY, default=UNSET, description="Key of the source these statements come from."
     )
 
 
 @strawberry.input(description="Changes to a work: only the fields given change.")
 class UpdateWorkInput:
-    slug: str = strawberry.field(description="The work to change.")
+    slug: str = checked(rules.SLUG, description="The work to change.")
     version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
-    title: str | None = strawberry.field(default=UNSET, description="New title.")
+    title: str | None = checked(rules.NAME, default=UNSET, description="New title.")
     kind: WorkKind | None = strawberry.field(default=UNSET, description="New kind.")
     year: int | None = strawberry.field(default=UNSET, description="New year (null clears it).")
-    synopsis: str | None = strawberry.field(default=UNSET, description="New synopsis.")
-    original_title: str | None = strawberry.field(default=UNSET, description="New Hangul title.")
-    directors: list[str] | None = strawberry.field(
-        default=UNSET, description="Replaces the directors (person slugs, in billing order)."
+    synopsis: str | None = checked(rules.PROSE, default=UNSET, description="New synopsis.")
+    original_title: str | None = checked(rules.NAME, default=UNSET, description="New Hangul title.")
+    directors: list[str] | None = checked(
+        rules.SLUG,
+        default=UNSET,
+        description="Replaces the directors (person slugs, in billing order).",
     )
-    themes: list[str] | None = strawberry.field(
-        default=UNSET, description="Replaces the themes (slugs)."
+    themes: list[str] | None = checked(
+        rules.SLUG, default=UNSET, description="Replaces the themes (slugs)."
     )
-    source: str | None = strawberry.field(
-        default=UNSET, description="Key of the source the new values come from."
+    source: str | None = checked(
+        rules.SOURCE_KEY, default=UNSET, description="Key of the source the new values come from."
     )
 
 
 @strawberry.input(description="A work to delete.")
 class DeleteWorkInput:
-    slug: str = strawberry.field(description="The work to delete.")
+    slug: str = checked(rules.SLUG, description="The work to delete.")
     version: int = strawberry.field(description="The version you read (CONFLICT if stale).")
 
 
@@ -176,8 +182,9 @@ def _value(value: object) -> object:
     return None if value is UNSET else value
 
 
-def _text(value: str | None, name: str) -> str | None:
-    return text_argument(value if value is not UNSET else None, name, limit=20_000)
+def _text(value: str | None, _name: str) -> str | None:
+    """A text field as given (``Validated`` has checked and normalised it), or None."""
+    return None if value is UNSET else value
 
 
 def _changes(data: CreateWorkInput | UpdateWorkInput) -> curation.WorkChanges:
@@ -244,7 +251,7 @@ def _errors(outcome: curation.Outcome) -> list[UserError]:
 
 @strawberry.type(description="Change works (needs `Authorization: Bearer <token>`).")
 class WorkMutations:
-    @strawberry.mutation(description="Add a work.")
+    @strawberry.mutation(description="Add a work.", extensions=[Validated()])
     async def create_work(self, info: Info, input: CreateInput) -> WorkPayload:
         actor = (await require(info, "editor")).name
         changes = _changes(input)
@@ -263,7 +270,9 @@ class WorkMutations:
         work = Work.from_row(outcome.work) if outcome.work is not None else None
         return WorkPayload(work=work, user_errors=_errors(outcome))
 
-    @strawberry.mutation(description="Change a work's fields, directors or themes.")
+    @strawberry.mutation(
+        description="Change a work's fields, directors or themes.", extensions=[Validated()]
+    )
     async def update_work(self, info: Info, input: UpdateInput) -> WorkPayload:
         actor = (await require(info, "editor")).name
         changes = _changes(input)
@@ -279,7 +288,8 @@ class WorkMutations:
         return WorkPayload(work=work, user_errors=_errors(outcome))
 
     @strawberry.mutation(
-        description="Delete a work and its credits, themes and citations (needs an admin token)."
+        extensions=[Validated("admin")],
+        description="Delete a work and its credits, themes and citations (needs an admin token).",
     )
     async def delete_work(self, info: Info, input: DeleteInput) -> DeleteWorkPayload:
         actor = (await require(info, "admin")).name
@@ -323,7 +333,7 @@ ThemeFields = ("name", "description")
 
 @strawberry.type(description="Change people and themes (needs `Authorization: Bearer <token>`).")
 class NamedMutations:
-    @strawberry.mutation(description="Add a person.")
+    @strawberry.mutation(description="Add a person.", extensions=[Validated()])
     async def create_person(
         self,
         info: Info,
@@ -340,7 +350,9 @@ class NamedMutations:
         person = Person.from_row(outcome.record) if outcome.record is not None else None
         return PersonPayload(person=person, user_errors=_named_errors(outcome))
 
-    @strawberry.mutation(description="Change a person's name, Hangul name or biography.")
+    @strawberry.mutation(
+        description="Change a person's name, Hangul name or biography.", extensions=[Validated()]
+    )
     async def update_person(
         self,
         info: Info,
@@ -364,8 +376,9 @@ class NamedMutations:
         return PersonPayload(person=person, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
+        extensions=[Validated("admin")],
         description="Delete a person without credits (needs an admin token; REFERENCED if "
-        "the person has credits)."
+        "the person has credits).",
     )
     async def delete_person(
         self,
@@ -382,7 +395,7 @@ class NamedMutations:
         deleted = None if outcome.errors else input.slug
         return DeletePayload(deleted_slug=deleted, user_errors=_named_errors(outcome))
 
-    @strawberry.mutation(description="Add a theme.")
+    @strawberry.mutation(description="Add a theme.", extensions=[Validated()])
     async def create_theme(
         self,
         info: Info,
@@ -397,7 +410,9 @@ class NamedMutations:
         theme = Theme.from_row(outcome.record) if outcome.record is not None else None
         return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
 
-    @strawberry.mutation(description="Change a theme's name or description.")
+    @strawberry.mutation(
+        description="Change a theme's name or description.", extensions=[Validated()]
+    )
     async def update_theme(
         self,
         info: Info,
@@ -415,7 +430,8 @@ class NamedMutations:
         return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
-        description="Delete a theme no work is tagged with (needs an admin token)."
+        extensions=[Validated("admin")],
+        description="Delete a theme no work is tagged with (needs an admin token).",
     )
     async def delete_theme(
         self,
@@ -435,64 +451,68 @@ class NamedMutations:
 
 @strawberry.input(description="A credit of a work: a person in a role.")
 class CreditInput:
-    slug: str = strawberry.field(description="The work.")
+    slug: str = checked(rules.SLUG, description="The work.")
     version: int = strawberry.field(description="The work's version you read.")
-    person: str = strawberry.field(description="The person's slug.")
+    person: str = checked(rules.SLUG, description="The person's slug.")
     role: CreditRole = strawberry.field(description="The role.")
-    source: str | None = strawberry.field(
-        default=UNSET, description="Key of the source that states the credit (adding only)."
+    source: str | None = checked(
+        rules.SOURCE_KEY,
+        default=UNSET,
+        description="Key of the source that states the credit (adding only).",
     )
 
 
 @strawberry.input(description="One credit in a new billing order.")
 class CreditKey:
-    person: str = strawberry.field(description="The person's slug.")
+    person: str = checked(rules.SLUG, description="The person's slug.")
     role: CreditRole = strawberry.field(description="The role.")
 
 
 @strawberry.input(description="A work's credits in their new billing order: every one, once.")
 class ReorderCreditsInput:
-    slug: str = strawberry.field(description="The work.")
+    slug: str = checked(rules.SLUG, description="The work.")
     version: int = strawberry.field(description="The work's version you read.")
-    order: list[CreditKey] = strawberry.field(description="Every credit, in billing order.")
+    order: list[CreditKey] = bounded(description="Every credit, in billing order.")
 
 
 @strawberry.input(description="A theme tag on a work.")
 class TagInput:
-    slug: str = strawberry.field(description="The work.")
+    slug: str = checked(rules.SLUG, description="The work.")
     version: int = strawberry.field(description="The work's version you read.")
-    theme: str = strawberry.field(description="The theme's slug.")
+    theme: str = checked(rules.SLUG, description="The theme's slug.")
 
 
 @strawberry.input(description='A relation "this work <type> that work".')
 class RelationInput:
-    slug: str = strawberry.field(description="This work.")
+    slug: str = checked(rules.SLUG, description="This work.")
     version: int = strawberry.field(description="This work's version you read.")
     type: WorkRelationType = strawberry.field(description="How it relates.")
-    work: str = strawberry.field(description="That work's slug (not this work's).")
+    work: str = checked(rules.SLUG, description="That work's slug (not this work's).")
 
 
 @strawberry.input(description="A new source statements can cite.")
 class CreateSourceInput:
-    key: str = strawberry.field(description="A short unique key, e.g. `kfa-1972-catalogue`.")
-    title: str = strawberry.field(description="Its title.")
-    url: str | None = strawberry.field(default=UNSET, description="Its http(s) address.")
+    key: str = checked(
+        rules.SOURCE_KEY, description="A short unique key, e.g. `kfa-1972-catalogue`."
+    )
+    title: str = checked(rules.NAME, description="Its title.")
+    url: str | None = checked(rules.URL, default=UNSET, description="Its http(s) address.")
 
 
 @strawberry.input(description="A reference that contradicts what the work's record states.")
 class AddDisputeInput:
-    slug: str = strawberry.field(description="The work.")
+    slug: str = checked(rules.SLUG, description="The work.")
     version: int = strawberry.field(description="The work's version you read.")
-    field: str = strawberry.field(description="`year`, `directors`, `title`, `kind` …")
-    stated: str = strawberry.field(description="What the record states.")
-    reported: str = strawberry.field(description="What the source reports.")
-    source: str = strawberry.field(description="The source's key.")
-    note: str | None = strawberry.field(default=UNSET, description="A note for readers.")
+    field: str = checked(rules.FIELD_NAME, description="`year`, `directors`, `title`, `kind` …")
+    stated: str = checked(rules.PROSE, description="What the record states.")
+    reported: str = checked(rules.PROSE, description="What the source reports.")
+    source: str = checked(rules.SOURCE_KEY, description="The source's key.")
+    note: str | None = checked(rules.PROSE, default=UNSET, description="A note for readers.")
 
 
 @strawberry.input(description="A dispute to remove, by its position among the work's.")
 class RemoveDisputeInput:
-    slug: str = strawberry.field(description="The work.")
+    slug: str = checked(rules.SLUG, description="The work.")
     version: int = strawberry.field(description="The work's version you read.")
     position: int = strawberry.field(description="0 for the first dispute listed, and so on.")
 
@@ -510,7 +530,9 @@ def _work_payload(outcome: curation.Outcome) -> WorkPayload:
 
 @strawberry.type(description="Change what hangs off works (needs `Authorization: Bearer <token>`).")
 class LinkMutations:
-    @strawberry.mutation(description="Credit a person on a work (billed last).")
+    @strawberry.mutation(
+        description="Credit a person on a work (billed last).", extensions=[Validated()]
+    )
     async def add_credit(
         self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
     ) -> WorkPayload:
@@ -530,7 +552,9 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Remove a person's credit in a role from a work.")
+    @strawberry.mutation(
+        description="Remove a person's credit in a role from a work.", extensions=[Validated()]
+    )
     async def remove_credit(
         self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
     ) -> WorkPayload:
@@ -544,7 +568,9 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Put a work's credits in a new billing order.")
+    @strawberry.mutation(
+        description="Put a work's credits in a new billing order.", extensions=[Validated()]
+    )
     async def reorder_credits(
         self,
         info: Info,
@@ -561,7 +587,7 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Tag a work with a theme.")
+    @strawberry.mutation(description="Tag a work with a theme.", extensions=[Validated()])
     async def tag_work(
         self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
     ) -> WorkPayload:
@@ -575,7 +601,7 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Remove a theme tag from a work.")
+    @strawberry.mutation(description="Remove a theme tag from a work.", extensions=[Validated()])
     async def untag_work(
         self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
     ) -> WorkPayload:
@@ -589,7 +615,9 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Record that this work <type> that work (not itself).")
+    @strawberry.mutation(
+        description="Record that this work <type> that work (not itself).", extensions=[Validated()]
+    )
     async def relate_works(
         self,
         info: Info,
@@ -605,7 +633,9 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Remove a relation between two works.")
+    @strawberry.mutation(
+        description="Remove a relation between two works.", extensions=[Validated()]
+    )
     async def unrelate_works(
         self,
         info: Info,
@@ -621,7 +651,9 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Add a source that statements and disputes can cite.")
+    @strawberry.mutation(
+        description="Add a source that statements and disputes can cite.", extensions=[Validated()]
+    )
     async def create_source(
         self,
         info: Info,
@@ -641,7 +673,9 @@ class LinkMutations:
         made = created[-1] if created and not outcome.errors else None
         return SourcePayload(key=made.key if made else None, user_errors=_errors(outcome))
 
-    @strawberry.mutation(description="Record that a source contradicts a work's record.")
+    @strawberry.mutation(
+        description="Record that a source contradicts a work's record.", extensions=[Validated()]
+    )
     async def add_dispute(
         self,
         info: Info,
@@ -670,7 +704,7 @@ class LinkMutations:
             )
         )
 
-    @strawberry.mutation(description="Remove a dispute from a work.")
+    @strawberry.mutation(description="Remove a dispute from a work.", extensions=[Validated()])
     async def remove_dispute(
         self,
         info: Info,
