@@ -120,7 +120,7 @@ async def test_the_databases_refusals_become_coded_errors(session: AsyncSession)
 
 async def test_curators_sources_are_theirs_alone(editor: Curator, session: AsyncSession) -> None:
     before = await export_catalog(session)
-    for key in ("curator-ed", "Curator-someone-else"):
+    for key in ("curator-ed", "curator-someone-else"):
         payload = await editor(SOURCE, {"input": {"key": key, "title": "Not mine"}})
         assert payload["key"] is None
         assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
