@@ -167,7 +167,7 @@ def writable(databases: Databases) -> Writable:
 
 
 def _names(query: str | None) -> list[str]:
-    return [name for _, name in mutation_fields(query)]
+    return [name for _, name, _node in mutation_fields(query)]
 
 
 def _fail(writable: Writable, suite: str, failure: Failure) -> None:
@@ -274,7 +274,14 @@ class Writer:
             response.text,
             expect,
         )
-        problems += observe(self.writable.coverage, query, None, body, authenticated=authenticated)
+        problems += observe(
+            self.writable.coverage,
+            query,
+            None,
+            body,
+            authenticated=authenticated,
+            variables=variables,
+        )
         problems, known = known_bugs(sent, problems)
         record(counts, response.text, problems, known)
         if problems:

@@ -548,8 +548,11 @@ class Coverage:
 COVERAGE: dict[str, Coverage] = {}
 
 
-def mutation_fields(query: str | None, operation_name: str | None = None) -> list[tuple[str, str]]:
-    """(response key, field name) of the root fields of the mutation a request would run."""
+def mutation_fields(
+    query: str | None, operation_name: str | None = None
+) -> list[tuple[str, str, graphql.FieldNode]]:
+    """(response key, field name, node) of the root fields of the mutation a request would
+    run."""
     if not isinstance(query, str):
         return []
     try:
@@ -567,8 +570,32 @@ def mutation_fields(query: str | None, operation_name: str | None = None) -> lis
     for selection_ in operations[0].selection_set.selections:
         if isinstance(selection_, graphql.FieldNode) and selection_.name.value in MUTATION_FIELDS:
             key = selection_.alias.value if selection_.alias else selection_.name.value
-            found.append((key, selection_.name.value))
+            found.append((key, selection_.name.value, selection_))
     return found
+
+
+#: Updates that write nothing when every value given is the one stored (no new version, no
+#: audit entry): one of these applied only if the version it answers is past the one it sent.
+MAY_WRITE_NOTHING = frozenset({"updateWork", "updatePerson", "updateTheme", "reorderCredits"})
+
+
+def sent_version(node: graphql.FieldNode, variables: dict[str, Any] | None) -> int | None:
+    """The ``input.version`` a mutation field was sent with, as a literal or a variable."""
+    for argument in node.arguments:
+        if argument.name.value != "input":
+            continue
+        value = argument.value
+        if isinstance(value, graphql.VariableNode):
+            given = (variables or {}).get(value.name.value)
+            version = given.get("version") if isinstance(given, dict) else None
+            return version if isinstance(version, int) else None
+        if isinstance(value, graphql.ObjectValueNode):
+            for field_ in value.fields:
+                if field_.name.value == "version" and isinstance(
+                    field_.value, graphql.IntValueNode
+                ):
+                    return int(field_.value.value)
+    return None
 
 
 _MAIN_FIELDS = ("work", "person", "theme", "key", "deletedSlug")
@@ -581,6 +608,7 @@ def observe(
     body: Any,
     *,
     authenticated: bool,
+    variables: dict[str, Any] | None = None,
 ) -> list[str]:
     """Count what a response says about the mutation fields it ran; the problems it shows (a
     mutation applied without a token, or without a top-level error refusing it)."""
@@ -596,7 +624,7 @@ def observe(
     paths = [e["path"] for e in errors if isinstance(e, dict) and isinstance(e.get("path"), list)]
     refused = {path[0] for path in paths if len(path) == 1}  # the mutation itself failed
     partial = {path[0] for path in paths if len(path) > 1}  # it ran; reading its payload failed
-    for key, name in fields:
+    for key, name, node in fields:
         payload = data.get(key) if isinstance(data, dict) else None
         if authenticated:
             coverage.sent[name] += 1
@@ -629,6 +657,14 @@ def observe(
         else:  # neither the outcome nor the errors selected: whether it applied is unknown
             coverage.unknown += 1
             continue
+        if applied and name in MAY_WRITE_NOTHING:
+            record = payload.get(main) if main is not None else None
+            answered = record.get("version") if isinstance(record, dict) else None
+            version = sent_version(node, variables)
+            if not isinstance(answered, int) or version is None:
+                coverage.unknown += 1  # a write, or a no-op: the response does not say
+                continue
+            applied = answered != version
         if applied:
             coverage.applied[name] += 1
     return problems
