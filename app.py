@@ -35,6 +35,7 @@ from strawberry.http import GraphQLHTTPResponse
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
+from gql.admission import Gate, RequestDeadline
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
 from gql.fast_lane import FastLane, encode, replaying
@@ -506,6 +507,8 @@ def create_app(
                 max_age=600,
             )
         )
+    gate = Gate(settings.expensive_limit, settings.expensive_queue)  # expensive operations
+    middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(
         Middleware(
             FastLane,
@@ -518,7 +521,9 @@ def create_app(
             engine=direct,
         )
     )
-    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+    served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+    served.state.admission = gate
+    return served
 
 
 def create_served_app() -> Starlette:

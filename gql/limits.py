@@ -162,11 +162,17 @@ class _Costing:
     limit: int
     unknown_variables: bool = False  # the request's variables do not coerce
     total: int = field(default=0)
+    work: int = field(default=0)  # the part of the total that prices are (not objects)
 
     def charge(self, amount: int) -> None:
         self.total += amount
         if self.total > self.limit:
             raise _TooBig
+
+    def price(self, amount: int) -> None:
+        """Charge the work of statements beyond their rows (``SEARCH_PRICE`` …)."""
+        self.work += amount
+        self.charge(amount)
 
     def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
         """The field's argument values as the resolver will get them: literals, variables as
@@ -246,7 +252,8 @@ class _Costing:
         if definition is None:
             return
         if name == "totalCount":  # a COUNT per connection, over its whole (filtered) list
-            self.charge(times * (1 + scan))
+            self.charge(times)
+            self.price(times * scan)
             return
         output = definition.type
         named = get_named_type(output)
@@ -265,7 +272,8 @@ class _Costing:
             size = self.page_size(arguments, paged=True)
             assert size is not None
             own = self.list_scan(node, parent, arguments)
-            self.charge(times * (1 + own))
+            self.charge(times)
+            self.price(times * own)
             at_root = parent is self.schema.query_type
             self.selection_set(node.selection_set, named, times, spreading, size, own, at_root)
             return
@@ -280,7 +288,7 @@ class _Costing:
         if size is None:
             size = self.list_size_estimate if is_list else 1
         if parent is self.schema.query_type and name in SEARCH_FIELDS:
-            self.charge(times * SEARCH_PRICE)
+            self.price(times * SEARCH_PRICE)
         count = times * size
         self.charge(count)
         self.selection_set(node.selection_set, named, count, spreading)
@@ -315,7 +323,8 @@ class _Costing:
         fields = _field_nodes(node.selection_set, self.fragments, frozenset())
         names = {f.name.value for f in fields}
         statements = int(bool(names & {"kinds", "decades"})) + int("themes" in names)
-        self.charge(times * (1 + each * statements))
+        self.charge(times)
+        self.price(times * each * statements)
         for child in fields:
             definition = facets.fields.get(child.name.value)
             if definition is None:
@@ -382,6 +391,7 @@ def operation_variables(
 @dataclass(frozen=True)
 class Cost:
     total: int
+    work: int  # what prices contribute (gql.admission admits expensive operations by it)
     variables_coerce: bool  # False: execution will refuse the variables and run nothing
 
 
@@ -395,7 +405,7 @@ def cost(
     """The cost of the operation to run, from the argument values it runs with; stops
     counting once past ``settings.max_cost``. Variables that do not coerce count the most
     their arguments could ask for."""
-    coerce = True
+    coerce, work = True, 0
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -417,9 +427,10 @@ def cost(
         try:
             costing.selection_set(operation.selection_set, root, 1, frozenset())
         except _TooBig:
-            return Cost(total + costing.total, coerce)
+            return Cost(total + costing.total, work + costing.work, coerce)
         total += costing.total
-    return Cost(total, coerce)
+        work += costing.work
+    return Cost(total, work, coerce)
 
 
 # -- the extension --------------------------------------------------------------------------------
@@ -483,6 +494,7 @@ class OperationLimits(SchemaExtension):
         self.cost = counted.total
         if isinstance(self.execution_context.context, Context):
             self.execution_context.context.cost = self.cost
+            self.execution_context.context.work = counted.work
         # Variables that do not coerce: execution reports them and runs nothing, so that is
         # the error the client needs, not the cost of values it did not send.
         if self.cost > settings.max_cost and counted.variables_coerce:
