@@ -135,15 +135,18 @@ class Settings:
     connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
     # -- admission of expensive operations (gql/admission.py) --
     expensive_cost: int = 1000  # priced work (search, facets, similar) that makes one expensive
-    expensive_concurrency: int | None = None  # run at once per process (None: pool_size // 2)
+    expensive_concurrency: int | None = None  # run at once per process (None: see below)
     expensive_queue: int = 20  # waiting per process; more are refused (503)
 
     @property
     def expensive_limit(self) -> int:
-        """Expensive operations executing at once per process."""
+        """Expensive operations executing at once per process: by default half the pool, and
+        no more than half the CPU cores, since their statements keep a core busy each
+        (bench/README.md, "Starvation": on 2 cores, 5 at once made a lookup 14 times slower,
+        2 at once 4.4 times, 1 at once 1.5 times)."""
         if self.expensive_concurrency is not None:
             return self.expensive_concurrency
-        return max(1, self.pool_size // 2)
+        return max(1, min(self.pool_size // 2, (os.cpu_count() or 2) // 2))
 
     @property
     def async_url(self) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app import create_app
 from db.engine import engine_from_settings
 from gql.admission import Gate
-from settings import Settings
+from settings import Settings, SettingsError, load_settings
 from tests.databases import backend_name
 
 ON_POSTGRESQL = backend_name() == "postgresql"
@@ -254,3 +254,26 @@ async def test_requests_that_exhaust_a_tiny_pool_get_503_and_the_rest_answer(
                 assert answer.codes == [], answer.body
     finally:
         await locker.close()
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NKCINEMA_EXPENSIVE_CONCURRENCY", "NKCINEMA_POOL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    default = load_settings()
+    assert 1 <= default.expensive_limit <= default.pool_size // 2  # and half the cores at most
+    assert (default.expensive_cost, default.expensive_queue) == (1000, 20)
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "3")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_QUEUE", "0")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_COST", "7")
+    settings = load_settings()
+    assert (settings.expensive_limit, settings.expensive_queue, settings.expensive_cost) == (
+        3,
+        0,
+        7,
+    )
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "0")
+    with pytest.raises(SettingsError, match="NKCINEMA_EXPENSIVE_CONCURRENCY"):
+        load_settings()
