@@ -57,6 +57,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
+from db.text import search_key, trigrams
 from gql import errors
 from gql.context import Context
 from settings import Settings
@@ -144,8 +145,9 @@ def _operations(
 # 10,000 works), so the cost limit (25,000) keeps an operation within about 100 ms of
 # database time there. Measured with ``python -m bench.prices`` (bench/README.md, "Prices");
 # SECURITY.md tables them.
-SEARCH_PRICE = 5000  # root search/searchHits: three trigram statements; 10-75 ms measured
-SEARCH_FILTER_PRICE = 2500  # a list filtered by `search`: each statement that applies it
+SEARCH_PRICE = 2000  # root search/searchHits: three trigram statements…
+SEARCH_FILTER_PRICE = 1000  # a list filtered by `search`: each statement that applies it…
+SEARCH_TRIGRAM_PRICE = 200  # …and either, per distinct trigram of the query's search key
 FACETS_PRICE = 2000  # each facets statement (kinds and decades; themes) of a root list
 NESTED_FACETS_PRICE = 50  # each facets statement of a nested list, per parent
 SIMILAR_PRICE = 2000  # a work's `similar` ranking, and its totalCount, per work
@@ -288,7 +290,8 @@ class _Costing:
         if size is None:
             size = self.list_size_estimate if is_list else 1
         if parent is self.schema.query_type and name in SEARCH_FIELDS:
-            self.price(times * SEARCH_PRICE)
+            text = arguments.get("query") if arguments is not None else None
+            self.price(times * search_price(SEARCH_PRICE, text))
         count = times * size
         self.charge(count)
         self.selection_set(node.selection_set, named, count, spreading)
@@ -306,7 +309,9 @@ class _Costing:
             if isinstance(filter_, Mapping)
             else getattr(filter_, "search", None)
         )
-        return SEARCH_FILTER_PRICE if isinstance(search, str) and search.strip() else 0
+        if not isinstance(search, str) or not search.strip():
+            return 0  # no search, or a blank one: no condition
+        return search_price(SEARCH_FILTER_PRICE, search)
 
     def facets(
         self,
@@ -338,6 +343,16 @@ class _Costing:
 
 
 SEARCH_FIELDS = ("search", "searchHits")
+
+
+def search_price(base: int, text: Any) -> int:
+    """What a search for ``text`` costs: ``base``, and ``SEARCH_TRIGRAM_PRICE`` per distinct
+    trigram of its key, each a posting list of the trigram index that the statement reads
+    (and, for keys long enough to match similar spellings, a similarity to compute for each
+    row it finds). A text that is not known yet (it does not coerce) costs ``base``."""
+    if not isinstance(text, str):
+        return base
+    return base + SEARCH_TRIGRAM_PRICE * len(trigrams(search_key(text)))
 
 
 def _has_variable(value: ValueNode) -> bool:

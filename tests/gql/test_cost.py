@@ -14,7 +14,9 @@ from gql.limits import (
     NESTED_FACETS_PRICE,
     SEARCH_FILTER_PRICE,
     SEARCH_PRICE,
+    SEARCH_TRIGRAM_PRICE,
     SIMILAR_PRICE,
+    search_price,
 )
 from tests.conftest import REPO
 
@@ -74,10 +76,9 @@ async def test_graphiqls_first_tab_costs_its_variables(client: httpx.AsyncClient
 async def test_schema_argument_defaults_are_used(client: httpx.AsyncClient) -> None:
     """``search(first:)`` defaults to 10 in the schema; ``facets.themes(first:)`` too."""
     search = '{ search(query: "flower") { __typename } }'
-    assert await _cost(client, search) == SEARCH_PRICE + 10
-    assert await _cost(client, '{ search(query: "flower", first: 3) { __typename } }') == (
-        SEARCH_PRICE + 3
-    )
+    price = search_price(SEARCH_PRICE, "flower")
+    assert await _cost(client, search) == price + 10
+    assert await _cost(client, '{ search(query: "flower", first: 3) { __typename } }') == price + 3
 
 
 async def test_variables_that_do_not_coerce_are_not_refused_for_cost(
@@ -100,11 +101,30 @@ async def test_page_sizes_over_the_maximum_are_refused_for_what_they_are(
     assert codes <= {"PAGE_SIZE_EXCEEDED", "QUERY_TOO_COSTLY"}, body
 
 
+def test_a_search_is_priced_by_the_trigrams_it_reads() -> None:
+    """Each distinct trigram of the key is a posting list the statement reads."""
+    assert search_price(SEARCH_PRICE, "flower") == SEARCH_PRICE + 4 * SEARCH_TRIGRAM_PRICE
+    assert search_price(SEARCH_PRICE, "Flower") == search_price(SEARCH_PRICE, "flower")
+    # repeating words adds no trigram; the commonest syllables shuffled add many
+    assert search_price(SEARCH_PRICE, "kim il sung " * 18) < search_price(SEARCH_PRICE, WORST)
+    assert search_price(SEARCH_PRICE, WORST) > 5 * SEARCH_PRICE
+    assert search_price(SEARCH_PRICE, None) == SEARCH_PRICE  # not known: execution refuses it
+
+
+# 200 characters of the syllables the catalog's names are made of: the slowest search measured
+WORST = (
+    "ik kyu hak sin chol min song hui yong gil nam su ok chun hyang myong jin gwang il mi " * 3
+)[:200]
+
+
 async def test_a_search_costs_its_statements(client: httpx.AsyncClient) -> None:
     """30 aliased 100-hit searches cost 3,000 when only their hits were counted; each now
-    costs its three trigram statements, so the 30 are refused before any SQL runs."""
+    costs its three trigram statements, so the 30 are refused before any SQL runs, while one
+    of the slowest searches still runs."""
     one = f'{{ search(query: "{"pulgasari " * 20}", first: 100) {{ __typename }} }}'
-    assert await _cost(client, one) == SEARCH_PRICE + 100
+    assert await _cost(client, one) == search_price(SEARCH_PRICE, "pulgasari " * 20) + 100
+    worst = f'{{ searchHits(query: "{WORST}", first: 100) {{ score }} }}'
+    assert await _cost(client, worst) == search_price(SEARCH_PRICE, WORST) + 100
     aliases = " ".join(
         f'a{i}: search(query: "{"pulgasari " * 20}", first: 100) {{ __typename }}'
         for i in range(30)
@@ -121,11 +141,12 @@ async def test_a_search_filter_costs_each_statement_that_applies_it(
     searched = '{ works(first: 5, filter: {search: "flower"}) { totalCount nodes { slug } } }'
     assert await _cost(client, plain) == 1 + 1 + 5
     # the page's statement and the count's both search
-    assert await _cost(client, searched) == 1 + 1 + 5 + 2 * SEARCH_FILTER_PRICE
+    price = search_price(SEARCH_FILTER_PRICE, "flower")
+    assert await _cost(client, searched) == 1 + 1 + 5 + 2 * price
     blank = '{ works(first: 5, filter: {search: " "}) { nodes { slug } } }'
     assert await _cost(client, blank) == 1 + 5  # a blank search is no condition
     variable = "query($q: String) { works(first: 5, filter: {search: $q}) { nodes { slug } } }"
-    assert await _cost(client, variable, {"q": "flower"}) == 1 + 5 + SEARCH_FILTER_PRICE
+    assert await _cost(client, variable, {"q": "flower"}) == 1 + 5 + price
     assert await _cost(client, variable) == 1 + 5
 
 
