@@ -9,7 +9,8 @@ operation is sent through the real app in-process (resolvers, no response cache,
 limit) ``--repeat`` times after a warm-up, and its database time is the sum of its SQL
 statements' times (``bench.statements``), median over the repeats. A **unit** is the
 database time per cost unit of the ordinary pages (the reference operations: their median);
-an operation's **worth** is its database time in units, and the price a field should have is
+an operation's **worth** is its database time in units (of the reference whose unit took
+longest, so that the cost limit bounds database time), and the price a field should have is
 its worth less the objects it already counts. The numbers go to stdout as a Markdown table.
 """
 
@@ -17,20 +18,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
 from app import create_app
 from bench import databases
 from bench.catalog import build_catalog
+from bench.environment import describe
 from bench.run import throwaway_database
 from bench.statements import StatementRecorder
 from db.engine import create_engine, session_factory
+from db.text import search_key, trigrams
 from seeds.synthetic import SYLLABLES
 from settings import Settings
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 LONG = " ".join(s for s, _ in SYLLABLES)  # every syllable the catalog's names are made of
 WORST_QUERIES = {  # 200 characters each, the longest a client would plausibly send
@@ -60,20 +68,22 @@ def _priced() -> dict[str, str]:
     operations = {}
     for label, text in WORST_QUERIES.items():
         query = text[:200]
-        operations[f"search(first: 100), 200 chars, {label}"] = (
+        grams = len(trigrams(search_key(query)))
+        operations[f"search(first: 100), 200 chars, {label} ({grams} trigrams)"] = (
             f'{{ search(query: "{query}", first: 100) {{ __typename }} }}'
         )
-    operations["search(first: 10), 'pulgasari'"] = (
+    operations["search(first: 10), 'pulgasari' (7 trigrams)"] = (
         '{ search(query: "pulgasari", first: 10) { __typename } }'
     )
     syllables = WORST_QUERIES["syllables"][:200]
-    operations["works(filter: {search}, first: 20), 200 chars"] = (
+    grams = len(trigrams(search_key(syllables)))
+    operations[f"works(filter: {{search}}, first: 20), 200 chars ({grams} trigrams)"] = (
         f'{{ works(first: 20, filter: {{search: "{syllables}"}}) {{ nodes {{ slug }} }} }}'
     )
-    operations["works(filter: {search}) totalCount, 200 chars"] = (
+    operations[f"works(filter: {{search}}) totalCount, 200 chars ({grams} trigrams)"] = (
         f'{{ works(first: 0, filter: {{search: "{syllables}"}}) {{ totalCount }} }}'
     )
-    operations["people(filter: {search}, first: 20), 200 chars"] = (
+    operations[f"people(filter: {{search}}, first: 20), 200 chars ({grams} trigrams)"] = (
         f'{{ people(first: 20, filter: {{search: "{syllables}"}}) {{ nodes {{ slug }} }} }}'
     )
     operations["works facets kinds, decades (root)"] = (
@@ -121,7 +131,7 @@ async def _measure(
     return Measured(label, cost, statistics.median(times), count)
 
 
-async def calibrate(name: str, works: int, repeat: int, postgres_url: str) -> None:
+async def calibrate(name: str, works: int, repeat: int, postgres_url: str) -> list[str]:
     catalog = build_catalog(works)
     async with throwaway_database(name, postgres_url) as url:
         await databases.migrate_database(url)
@@ -153,13 +163,24 @@ async def calibrate(name: str, works: int, repeat: int, postgres_url: str) -> No
         finally:
             await engine.dispose()
     unit = statistics.median(m.database_ms / m.cost for m in references)
-    print(f"\n### {name}, {works:,} works: a unit is {unit * 1000:.2f} µs of database time\n")
-    print("| operation | statements | database ms | cost now | worth (units) |")
-    print("|---|--:|--:|--:|--:|")
+    most = max(m.database_ms / m.cost for m in references)
+    lines = [
+        f"### {name}, {works:,} works",
+        "",
+        f"A unit of the reference pages: median {unit * 1000:.2f} µs, most {most * 1000:.2f} µs "
+        "of database time. Worth: the database time over the most.",
+        "",
+        "| operation | statements | database ms | cost | worth (units) |",
+        "|---|--:|--:|--:|--:|",
+    ]
     for m in [*references, *priced]:
-        worth = m.database_ms / unit
-        print(f"| {m.label} | {m.statements} | {m.database_ms:.2f} | {m.cost:,} | {worth:,.0f} |")
+        worth = m.database_ms / most
+        lines.append(
+            f"| {m.label} | {m.statements} | {m.database_ms:.2f} | {m.cost:,} | {worth:,.0f} |"
+        )
+    print("\n".join(["", *lines]))
     sys.stdout.flush()
+    return lines
 
 
 def main() -> None:
@@ -168,9 +189,21 @@ def main() -> None:
     parser.add_argument("--works", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres-url", default=databases.DEFAULT_POSTGRES_URL)
+    parser.add_argument("--output", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
+    lines = [
+        "# Prices: database time of priced fields against ordinary pages",
+        "",
+        f"`.venv/bin/python -m bench.prices {' '.join(sys.argv[1:])}` at commit "
+        f"{describe(PROJECT).revision}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
+        f"{os.getloadavg()[0]:.2f} (other work on the machine shows in the numbers).",
+        "",
+    ]
     for name in args.databases.split(","):
-        asyncio.run(calibrate(name.strip(), args.works, args.repeat, args.postgres_url))
+        lines += asyncio.run(calibrate(name.strip(), args.works, args.repeat, args.postgres_url))
+        lines.append("")
+    if args.output is not None:
+        args.output.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":
