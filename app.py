@@ -35,7 +35,7 @@ from strawberry.http import GraphQLHTTPResponse
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
-from gql.admission import Gate, RequestDeadline
+from gql.admission import Gate, RequestDeadline, close_database, closed
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
 from gql.fast_lane import FastLane, encode, replaying
@@ -265,7 +265,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
                 return
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
-            await database.close()
+            await close_database(database, scope)
 
     async def _answer_from_cache(
         self, scope: Scope, receive: Receive, send: Send, body: bytes, database: RequestDatabase
@@ -479,6 +479,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await closed()  # requests answered at their deadline, still closing their sessions
         await versions.close()
         for engine_ in (direct, owned_engine):
             if engine_ is not None:

@@ -7,7 +7,8 @@ per-process limit on expensive operations, so that cheap reads always find a con
   the body, the fast lane, waiting at the gate below, waiting for a pooled connection,
   executing (``gql.schema`` stops execution at it). If no answer has started shortly after
   the deadline, whatever the app is waiting for, the middleware answers ``TIMEOUT`` itself;
-  a request whose answer went out at its deadline does not wait for its session to close.
+  a request whose answer went out at its deadline does not wait for its session to close
+  (``close_database``).
 - ``Gate``: at most ``expensive_concurrency`` operations whose priced work (search, search
   filters, facets, ``similar``: ``gql.limits``) reaches ``expensive_cost`` execute at once
   in a process; up to ``expensive_queue`` more wait their turn, within their deadline (past
@@ -33,6 +34,7 @@ from strawberry.extensions import SchemaExtension
 
 from gql import errors
 from gql.context import Context
+from gql.loaders import RequestDatabase
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.admission")
@@ -141,14 +143,14 @@ def remaining(scope: Scope, default: float) -> float:
 
 class RequestDeadline:
     """Stamps requests to ``path`` with their deadline and the process's gate, and answers
-    ``TIMEOUT`` for the app if it has not begun to answer shortly after the deadline."""
+    ``TIMEOUT`` for the app if it has not begun to answer shortly after the deadline (a timer,
+    not a task per request: this runs on every request, cached answers included)."""
 
     def __init__(self, app: ASGIApp, *, path: str, settings: Settings, gate: Gate) -> None:
         self.app = app
         self.path = path
         self.settings = settings
         self.gate = gate
-        self._detached: set[asyncio.Task[None]] = set()  # apps finishing after their answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path:
@@ -157,53 +159,65 @@ class RequestDeadline:
         loop = asyncio.get_running_loop()
         deadline = scope[DEADLINE] = loop.time() + self.settings.request_timeout
         scope[ADMISSION] = self.gate
-        started = answered_for = False
-        complete = asyncio.Event()
+        task = asyncio.current_task()
+        started = fired = False
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            if answered_for:  # the middleware answered at the deadline: too late for this
+            if fired:  # the middleware answered at the deadline: too late for this
                 return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                complete.set()
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        answered = asyncio.ensure_future(complete.wait())
+        def backstop() -> None:
+            nonlocal fired
+            if not started and task is not None:
+                fired = True
+                task.cancel()  # whatever the app waits for outside execution (its own timeout)
+
+        timer = loop.call_at(deadline + BACKSTOP_SECONDS, backstop)
         try:
-            await asyncio.wait(
-                (task, answered),
-                timeout=max(0.0, deadline - loop.time()) + BACKSTOP_SECONDS,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            answered.cancel()
-        if task.done():
-            task.result()  # the app's own exceptions propagate, as without this middleware
-            return
-        if complete.is_set() and loop.time() < deadline:
-            await task  # answered in time: the app finishes as usual (closing its session)
-            return
-        if started and not complete.is_set():
-            await task  # answering: let it finish
-            return
-        if not complete.is_set():  # nothing answered by the deadline: answer TIMEOUT
-            answered_for = True
-            task.cancel()
+            await self.app(scope, receive, guarded_send)
+        except asyncio.CancelledError:
+            if not fired or task is None:
+                raise
+            task.uncancel()
             logger.warning("request deadline (%g s) passed", self.settings.request_timeout)
             error = errors.request_timeout(self.settings.request_timeout).formatted
             await _send_json(send, {"data": None, "errors": [error]})
-        # Answered at the deadline, the app may still be waiting for a statement to finish
-        # before its session closes (``RequestDatabase.close``): it does so on its own.
-        self._detached.add(task)
-        task.add_done_callback(self._finished)
+        finally:
+            timer.cancel()
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._detached.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning("after its deadline, a request failed: %r", task.exception())
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def close_database(database: RequestDatabase, scope: Scope) -> None:
+    """Close the request's database once its answer is sent. Past the deadline, a statement
+    may still be in flight (one that was waiting for a connection or running when execution
+    was stopped; ``RequestDatabase.close`` waits for it): then it closes in the background,
+    so the connection, and a client's next request on it, need not wait."""
+    deadline = scope.get(DEADLINE)
+    late = isinstance(deadline, float) and asyncio.get_running_loop().time() >= deadline
+    if not (late and database.lock.locked()):
+        await database.close()
+        return
+    closing = asyncio.ensure_future(database.close())
+    _closing.add(closing)
+    closing.add_done_callback(_closed)
+
+
+async def closed() -> None:
+    """Wait for the databases closing in the background (before disposing of their engine)."""
+    while _closing:
+        await asyncio.wait(set(_closing))
+
+
+def _closed(task: asyncio.Task[None]) -> None:
+    _closing.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("closing a request's database after its deadline: %r", task.exception())
 
 
 async def _send_json(send: Send, body: dict[str, Any]) -> None:
