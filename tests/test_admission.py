@@ -256,6 +256,30 @@ async def test_requests_that_exhaust_a_tiny_pool_get_503_and_the_rest_answer(
         await locker.close()
 
 
+async def test_a_request_stuck_before_execution_answers_timeout_at_its_deadline(
+    catalog_url: str,
+) -> None:
+    """A client that never finishes sending its body: the deadline counts from arrival, so
+    the app answers TIMEOUT (the backstop) instead of waiting for the body."""
+    settings = _settings(catalog_url, request_timeout=0.5)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename'
+        await asyncio.sleep(30)
+        yield b' }"}'
+
+    async with served(settings) as (client, _gate, _engine):
+        started = time.monotonic()
+        response = await client.post(
+            "/graphql", content=body(), headers={"Content-Type": "application/json"}
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["TIMEOUT"]
+        assert elapsed < HUNG
+        assert (await ask(client, CHEAP)).codes == []  # the app goes on serving
+
+
 # -- settings ------------------------------------------------------------------------------------
 
 
