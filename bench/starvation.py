@@ -131,17 +131,23 @@ async def time_lookups(client: httpx.AsyncClient, slugs: list[str], until: float
 
 
 async def search_loop(
-    client: httpx.AsyncClient, seed: int, stop: asyncio.Event, outcomes: Counter[str]
+    client: httpx.AsyncClient,
+    seed: int,
+    stop: asyncio.Event,
+    outcomes: Counter[str],
+    latencies_ms: list[float],
 ) -> None:
     rng = random.Random(seed)
     while not stop.is_set():
         document, aliases = search_document(rng)
         outcomes[f"aliases: {aliases}"] += 1
+        started = time.perf_counter()
         try:
             response = await client.post("/graphql", json={"query": document})
             outcomes[_outcome(response)] += 1
         except httpx.HTTPError as error:
             outcomes[f"no answer: {type(error).__name__}"] += 1
+        latencies_ms.append((time.perf_counter() - started) * 1000)
 
 
 @dataclass
@@ -149,6 +155,7 @@ class Result:
     idle: Lookups
     loaded: Lookups
     searches: Counter[str]
+    search_ms: list[float]  # every search request's time to its answer, whatever it was
     original: str
     original_cost: Any
     searchers: int
@@ -181,9 +188,10 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace, logs: Pa
             original_cost = original.json().get("extensions", {}).get("cost")
             stop = asyncio.Event()
             searches: Counter[str] = Counter()
+            search_ms: list[float] = []
             load_average = os.getloadavg()
             searchers = [
-                asyncio.ensure_future(search_loop(client, seed, stop, searches))
+                asyncio.ensure_future(search_loop(client, seed, stop, searches, search_ms))
                 for seed in range(args.searchers)
             ]
             await asyncio.sleep(1.0)  # let the searches fill the server
@@ -194,6 +202,7 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace, logs: Pa
         idle,
         loaded,
         searches,
+        search_ms,
         _outcome(original),
         original_cost,
         args.searchers,
@@ -222,6 +231,11 @@ def _works_index(catalog: Any) -> int:
         if table_rows.table.name == "works":
             return index
     raise RuntimeError("the catalog has no works")
+
+
+def _pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 def report(result: Result, args: argparse.Namespace) -> str:
@@ -275,6 +289,11 @@ def report(result: Result, args: argparse.Namespace) -> str:
         )
         + ".",
         "",
+        f"Their time to an answer (waiting at the gate included; the deadline is "
+        f"{defaults.request_timeout:g} s from arrival): p50 {_pct(result.search_ms, 0.5):,.0f} ms, "
+        f"p99 {_pct(result.search_ms, 0.99):,.0f} ms, max {max(result.search_ms, default=0):,.0f} "
+        "ms.",
+        "",
         f"The issue's request ({ORIGINAL_ALIASES} aliases): {result.original}, cost "
         f"{result.original_cost}.",
         "",
@@ -303,6 +322,7 @@ def main() -> None:
         "loaded_ms": result.loaded.latencies_ms,
         "failures": dict(result.idle.failures + result.loaded.failures),
         "searches": dict(result.searches),
+        "search_ms": result.search_ms,
     }
     out = PROJECT / "bench" / "out"
     out.mkdir(exist_ok=True)
