@@ -508,7 +508,7 @@ def create_app(
                 max_age=600,
             )
         )
-    gate = Gate(settings.expensive_limit, settings.expensive_queue)  # expensive operations
+    gate = Gate(settings.expensive_limit, settings.expensive_queue, settings.expensive_rest)
     middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(
         Middleware(

@@ -137,6 +137,7 @@ class Settings:
     expensive_cost: int = 1000  # priced work (search, facets, similar) that makes one expensive
     expensive_concurrency: int | None = None  # run at once per process (None: see below)
     expensive_queue: int = 20  # waiting per process; more are refused (503)
+    expensive_rest: float = 1.0  # a place rests this many times as long as its operation took
 
     @property
     def expensive_limit(self) -> int:
@@ -205,6 +206,7 @@ def load_settings() -> Settings:
             else None
         ),
         expensive_queue=_int("NKCINEMA_EXPENSIVE_QUEUE", 20, minimum=0),
+        expensive_rest=_float("NKCINEMA_EXPENSIVE_REST", 1.0),
     )
     async_database_url(settings.database_url)  # validate early, with a clear message
     if settings.default_page_size > settings.max_page_size:

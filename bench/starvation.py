@@ -7,7 +7,8 @@ A throwaway PostgreSQL catalog (as ``python -m bench`` builds it) is served by `
 serve`` with its default limits (cost, deadline, pool, admission of expensive operations),
 the response cache off so that every lookup reads the database. One client times a simple
 lookup, ``work(slug:)`` with directors and themes over 200 works in rotation, one request
-at a time: first alone (idle), then while ``--searchers`` clients each send, back to back,
+at a time: first alone (idle), then while ``--searchers`` clients (in a process of their
+own) each send, back to back,
 the most search work one request may ask for: as many aliased ``search(first: 100)`` as the
 cost limit admits (with 200-character queries of the catalog's commonest syllables, the
 slowest searches measured, that is one), each query different so that none is answered from
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -130,6 +132,28 @@ async def time_lookups(client: httpx.AsyncClient, slugs: list[str], until: float
     return lookups
 
 
+def _searchers(url: str, count: int, seconds: float, results: Any) -> None:
+    """The searchers' process: ``count`` clients for ``seconds``; puts their outcomes."""
+
+    async def search() -> tuple[Counter[str], list[float]]:
+        outcomes: Counter[str] = Counter()
+        latencies_ms: list[float] = []
+        stop = asyncio.Event()
+        limits = httpx.Limits(max_connections=count)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+            loops = [
+                asyncio.ensure_future(search_loop(client, seed, stop, outcomes, latencies_ms))
+                for seed in range(count)
+            ]
+            results.put("started")
+            await asyncio.sleep(seconds)
+            stop.set()
+            await asyncio.gather(*loops)
+        return outcomes, latencies_ms
+
+    results.put(asyncio.run(search()))
+
+
 async def search_loop(
     client: httpx.AsyncClient,
     seed: int,
@@ -178,26 +202,33 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace, logs: Pa
     argv = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main())", "serve"]
     argv += ["--port", str(port), "--workers", str(args.workers)]
     server = Server("app", argv, env, port, logs / "app.log", cwd=PROJECT)
-    limits = httpx.Limits(max_connections=args.searchers + 4)
     with running(server):
-        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             await time_lookups(client, slugs, time.monotonic() + 2)  # warm-up: plans, caches
             idle = await time_lookups(client, slugs, time.monotonic() + args.idle_seconds)
             document, _ = search_document(random.Random(0), ORIGINAL_ALIASES)
             original = await client.post("/graphql", json={"query": document})
             original_cost = original.json().get("extensions", {}).get("cost")
-            stop = asyncio.Event()
-            searches: Counter[str] = Counter()
-            search_ms: list[float] = []
             load_average = os.getloadavg()
-            searchers = [
-                asyncio.ensure_future(search_loop(client, seed, stop, searches, search_ms))
-                for seed in range(args.searchers)
-            ]
-            await asyncio.sleep(1.0)  # let the searches fill the server
-            loaded = await time_lookups(client, slugs, time.monotonic() + args.seconds)
-            stop.set()
-            await asyncio.gather(*searchers)
+            # The searchers are another client, in a process of their own: sharing this
+            # event loop, their work would delay the lookups' timing on the client side.
+            context = multiprocessing.get_context("spawn")
+            results: multiprocessing.Queue[Any] = context.Queue()
+            searching = context.Process(
+                target=_searchers,
+                args=(server.url, args.searchers, args.seconds + 2.0, results),
+            )
+            searching.start()
+            try:
+                started = results.get(timeout=60)  # the searchers' process is running
+                assert started == "started"
+                await asyncio.sleep(1.0)  # let the searches fill the server
+                loaded = await time_lookups(client, slugs, time.monotonic() + args.seconds)
+                searches, search_ms = results.get(timeout=120)
+            finally:
+                searching.join(timeout=30)
+                if searching.is_alive():
+                    searching.terminate()
     return Result(
         idle,
         loaded,

@@ -45,6 +45,7 @@ RETRY_AFTER_SECONDS = 1
 # How long after the deadline the middleware waits for the app's own TIMEOUT answer (which
 # execution gives at the deadline itself) before answering for it.
 BACKSTOP_SECONDS = 0.25
+MAX_REST_SECONDS = 1.0  # the longest a gate's place rests after an expensive operation
 
 
 class GateFull(Exception):
@@ -52,11 +53,17 @@ class GateFull(Exception):
 
 
 class Gate:
-    """A semaphore for expensive operations with a bounded queue."""
+    """A semaphore for expensive operations with a bounded queue. After an operation, its
+    place stays taken for ``rest`` times as long as the operation took (at most
+    ``MAX_REST_SECONDS``): the operation's answer leaves at once, but the next expensive
+    operation starts later, so that expensive work takes at most ``1 / (1 + rest)`` of each
+    place's time and cheap reads keep CPU to run on (their statements share the database's
+    cores with the expensive ones: bench/README.md, "Starvation")."""
 
-    def __init__(self, concurrency: int, queue: int) -> None:
+    def __init__(self, concurrency: int, queue: int, rest: float = 0.0) -> None:
         self.concurrency = concurrency
         self.queue = queue
+        self.rest = rest
         self._semaphore = asyncio.Semaphore(concurrency)
         self.waiting = 0
         self.running = 0
@@ -73,11 +80,17 @@ class Gate:
         finally:
             self.waiting -= 1
         self.running += 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             yield
         finally:
             self.running -= 1
-            self._semaphore.release()
+            rest = min(MAX_REST_SECONDS, (loop.time() - started) * self.rest)
+            if rest > 0:
+                loop.call_later(rest, self._semaphore.release)
+            else:
+                self._semaphore.release()
 
 
 def unavailable(context: Any) -> None:

@@ -92,7 +92,9 @@ async def test_while_the_gate_is_full_cheap_reads_answer_and_expensive_ones_wait
 ) -> None:
     """Gate of 1, taken: a lookup answers; a search waits at the gate and, its deadline
     passing there, answers TIMEOUT; once the gate frees, a search answers."""
-    settings = _settings(catalog_url, expensive_concurrency=1, request_timeout=0.5)
+    settings = _settings(
+        catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=0.5
+    )
     async with served(settings) as (client, gate, _engine):
         assert (gate.concurrency, gate.queue) == (1, 20)
         async with gate.admit():  # an expensive operation in progress
@@ -146,7 +148,9 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
     """A real search, stalled by a lock on ``people`` (its second statement), holds the gate
     of 1; a lookup (works only) answers; a second search waits at the gate and answers
     TIMEOUT at its deadline, as does the stalled one."""
-    settings = _settings(catalog_url, expensive_concurrency=1, request_timeout=1.0)
+    settings = _settings(
+        catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=1.0
+    )
     locker = await asyncpg.connect(catalog_url, timeout=5)
     try:
         async with served(settings) as (client, gate, engine):
@@ -170,6 +174,23 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
             assert (await ask(client, EXPENSIVE)).codes == []
     finally:
         await locker.close()
+
+
+async def test_a_place_rests_after_an_expensive_operation(catalog_url: str) -> None:
+    """With ``expensive_rest`` 1, a place stays taken after an operation for as long as the
+    operation held it: the next expensive operation waits that long, a cheap one does not."""
+    settings = _settings(catalog_url, expensive_concurrency=1, expensive_rest=1.0)
+    async with served(settings) as (client, gate, _engine):
+        assert gate.rest == 1.0
+        async with gate.admit():
+            await asyncio.sleep(0.2)  # an expensive operation at work
+        assert gate.running == 0
+        assert gate._semaphore.locked()  # resting: its place is not free yet
+        waiting = asyncio.ensure_future(ask(client, EXPENSIVE))
+        await _wait_for(lambda: gate.waiting == 1)
+        assert (await ask(client, CHEAP)).codes == []
+        admitted = await waiting
+        assert admitted.status == 200 and admitted.codes == [], admitted.body
 
 
 # -- the deadline and the pool -------------------------------------------------------------------
@@ -288,11 +309,17 @@ def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv(name, raising=False)
     default = load_settings()
     assert 1 <= default.expensive_limit <= default.pool_size // 2  # and half the cores at most
-    assert (default.expensive_cost, default.expensive_queue) == (1000, 20)
+    assert (default.expensive_cost, default.expensive_queue, default.expensive_rest) == (
+        1000,
+        20,
+        1.0,
+    )
     monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "3")
     monkeypatch.setenv("NKCINEMA_EXPENSIVE_QUEUE", "0")
     monkeypatch.setenv("NKCINEMA_EXPENSIVE_COST", "7")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_REST", "0")
     settings = load_settings()
+    assert settings.expensive_rest == 0
     assert (settings.expensive_limit, settings.expensive_queue, settings.expensive_cost) == (
         3,
         0,
