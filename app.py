@@ -35,6 +35,7 @@ from strawberry.http import GraphQLHTTPResponse
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
+from gql.admission import Gate, RequestDeadline, close_database, closed
 from gql.caching import CACHEABLE, CATALOG_VERSION, REQUEST_KEY
 from gql.context import Context
 from gql.fast_lane import FastLane, encode, replaying
@@ -267,7 +268,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
                 return
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
-            await database.close()
+            await close_database(database, scope)
 
     async def _answer_from_cache(
         self, scope: Scope, receive: Receive, send: Send, body: bytes, database: RequestDatabase
@@ -481,6 +482,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await closed()  # requests answered at their deadline, still closing their sessions
         await versions.close()
         for engine_ in (direct, owned_engine):
             if engine_ is not None:
@@ -510,6 +512,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(GraphQLOverHTTP, path=GRAPHQL_PATH, settings=settings))
+    gate = Gate(settings.expensive_limit, settings.expensive_queue, settings.expensive_rest)
+    middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(
         Middleware(
             FastLane,
@@ -522,7 +526,9 @@ def create_app(
             engine=direct,
         )
     )
-    return Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+    served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
+    served.state.admission = gate
+    return served
 
 
 def create_served_app() -> Starlette:

@@ -133,6 +133,21 @@ class Settings:
     pool_size: int = 10
     pool_timeout: float = 2.0  # seconds to wait for a pooled connection
     connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
+    # -- admission of expensive operations (gql/admission.py) --
+    expensive_cost: int = 1000  # priced work (search, facets, similar) that makes one expensive
+    expensive_concurrency: int | None = None  # run at once per process (None: see below)
+    expensive_queue: int = 20  # waiting per process; more are refused (503)
+    expensive_rest: float = 1.0  # a place rests this many times as long as its operation took
+
+    @property
+    def expensive_limit(self) -> int:
+        """Expensive operations executing at once per process: by default half the pool, and
+        no more than half the CPU cores, since their statements keep a core busy each
+        (bench/README.md, "Starvation": on 2 cores, 5 at once made a lookup 14 times slower,
+        2 at once 4.4 times, 1 at once 1.5 times)."""
+        if self.expensive_concurrency is not None:
+            return self.expensive_concurrency
+        return max(1, min(self.pool_size // 2, (os.cpu_count() or 2) // 2))
 
     @property
     def async_url(self) -> str:
@@ -184,6 +199,14 @@ def load_settings() -> Settings:
         pool_size=_int("NKCINEMA_POOL_SIZE", 10, minimum=1),
         pool_timeout=_float("NKCINEMA_POOL_TIMEOUT", 2.0, minimum=0.1),
         connect_timeout=_float("NKCINEMA_CONNECT_TIMEOUT", 2.0, minimum=0.1),
+        expensive_cost=_int("NKCINEMA_EXPENSIVE_COST", 1000, minimum=1),
+        expensive_concurrency=(
+            _int("NKCINEMA_EXPENSIVE_CONCURRENCY", 1, minimum=1)
+            if os.environ.get("NKCINEMA_EXPENSIVE_CONCURRENCY")
+            else None
+        ),
+        expensive_queue=_int("NKCINEMA_EXPENSIVE_QUEUE", 20, minimum=0),
+        expensive_rest=_float("NKCINEMA_EXPENSIVE_REST", 1.0),
     )
     async_database_url(settings.database_url)  # validate early, with a clear message
     if settings.default_page_size > settings.max_page_size:

@@ -27,6 +27,7 @@ class Context:
     prepared: PreparedRequests | None = None  # gql.caching: plans of compiled requests
     catalog_version: int | None = None  # read once per operation by gql.caching
     cost: int | None = None  # the operation's cost, once gql.limits has computed it
+    work: int | None = None  # the priced part of the cost: gql.admission gates by it
     token: ApiToken | None = None  # the curator's token, once gql.auth has checked it
     loaders: Loaders = field(init=False)
 

@@ -13,6 +13,7 @@ from strawberry.extensions import MaskErrors
 
 from db.statement_timeout import is_statement_timeout
 from gql import errors
+from gql.admission import unavailable
 from gql.limits import without_suggestions
 from settings import Settings
 
@@ -117,6 +118,7 @@ class ErrorCodes(MaskErrors):
                 extra={"request_id": request_id},
             )
             code, message = errors.SERVICE_UNAVAILABLE, "The catalog is unavailable; retry shortly."
+            unavailable(self.execution_context.context)  # HTTP 503 with Retry-After
         else:
             logger.error(
                 "unexpected error [request %s] at %s",

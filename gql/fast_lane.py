@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.version_reads import VersionReads
 from gql import errors
+from gql.admission import remaining
 from gql.caching import CATALOG_VERSION, REQUEST_KEY
 from gql.compiled import read_plan, run_plan
 from gql.compiled.driver import fetch_json
@@ -150,9 +151,10 @@ class FastLane:
             return False
         deadline = self.settings.request_timeout
         # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
-        # a cancellation pending on the request's task (asyncio.timeout can, on 3.11).
+        # a cancellation pending on the request's task (asyncio.timeout can, on 3.11). The
+        # deadline counts from the request's arrival (gql.admission).
         work = asyncio.ensure_future(self._data(scope, prepared, version))
-        done, _ = await asyncio.wait((work,), timeout=deadline)
+        done, _ = await asyncio.wait((work,), timeout=remaining(scope, deadline))
         if not done:
             work.cancel()
             logger.warning("fast lane: the request deadline (%g s) passed", deadline)

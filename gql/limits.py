@@ -8,11 +8,16 @@ reaches the database (SECURITY.md lists the defaults; ``settings.py`` reads them
 3. depth and aliases, before validation (some standard validation rules cost more than linear
    time in aliases): fragment spreads are expanded where they are used, so aliases hidden in a
    fragment count once per spread;
-4. cost, after validation, with the request's variables: every object a field returns costs
-   1, times the number of parent objects; a paged list (``first``/``last``) counts as its page
-   size (the default page size when neither is given), a list that is not paged as
-   ``list_size_estimate``, ``totalCount`` as one more statement per parent. So
-   ``first: 100`` nested three deep costs about 100³. Introspection costs nothing.
+4. cost, after validation, from the argument values the operation runs with (variables as
+   sent, else their declared defaults; literals; the schema's argument defaults): every
+   object a field returns costs 1, times the number of parent objects; a paged list
+   (``first``/``last``) counts as its page size (the default page size when neither is
+   given), a list that is not paged as ``list_size_estimate``, ``totalCount`` as one more
+   statement per parent. So ``first: 100`` nested three deep costs about 100³. Statements
+   that do more work than their rows show have a price of their own: search, a search
+   filter, facets and ``similar`` (``SEARCH_PRICE`` … below). Introspection costs nothing.
+   Variables that do not coerce are costed at the most they could ask for but not refused
+   for it: execution refuses them and runs nothing.
 
 Every response reports the operation's cost in ``extensions.cost`` (null when the operation
 was rejected before it could be costed). Introspection can be switched off and error
@@ -32,6 +37,8 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -39,16 +46,19 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
-    IntValueNode,
     ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
+from db.text import search_key, trigrams
 from gql import errors
 from gql.context import Context
 from settings import Settings
@@ -133,49 +143,67 @@ def _operations(
 
 # -- cost ---------------------------------------------------------------------------------------
 
+# What a field costs besides the objects it returns, in cost units, for the fields whose
+# statements do work that their rows do not show. A unit is about 4 µs of database time: the
+# most that a unit of the ordinary pages took (`works(first: 100)` with directors and themes,
+# 10,000 works), so the cost limit (25,000) keeps an operation within about 100 ms of
+# database time there. Measured with ``python -m bench.prices`` (bench/README.md, "Prices");
+# SECURITY.md tables them.
+SEARCH_PRICE = 2000  # root search/searchHits: three trigram statements…
+SEARCH_FILTER_PRICE = 1000  # a list filtered by `search`: each statement that applies it…
+SEARCH_TRIGRAM_PRICE = 200  # …and either, per distinct trigram of the query's search key
+FACETS_PRICE = 2000  # each facets statement (kinds and decades; themes) of a root list
+NESTED_FACETS_PRICE = 50  # each facets statement of a nested list, per parent
+SIMILAR_PRICE = 2000  # a work's `similar` ranking, and its totalCount, per work
+
 
 @dataclass
 class _Costing:
     schema: GraphQLSchema
     fragments: Mapping[str, FragmentDefinitionNode]
-    variables: Mapping[str, Any]
+    variables: VariableValues | None
     default_page_size: int
     max_page_size: int
     list_size_estimate: int
     limit: int
+    unknown_variables: bool = False  # the request's variables do not coerce
     total: int = field(default=0)
+    work: int = field(default=0)  # the part of the total that prices are (not objects)
 
     def charge(self, amount: int) -> None:
         self.total += amount
         if self.total > self.limit:
             raise _TooBig
 
-    def argument(self, node: FieldNode, name: str) -> Any:
-        for argument in node.arguments or ():
-            if argument.name.value == name:
-                value = argument.value
-                if isinstance(value, VariableNode):
-                    return self.variables.get(value.name.value)
-                if isinstance(value, IntValueNode):
-                    return int(value.value)
-                if isinstance(value, ListValueNode):
-                    return list(value.values)
-                return None
-        return None
+    def price(self, amount: int) -> None:
+        """Charge the work of statements beyond their rows (``SEARCH_PRICE`` …)."""
+        self.work += amount
+        self.charge(amount)
 
-    def page_size(self, node: FieldNode) -> int | None:
-        """The number of items a paged field asks for (None: the field is not paged)."""
-        field_args = {a.name.value for a in node.arguments or ()}
-        asked = [self.argument(node, name) for name in PAGE_ARGUMENTS if name in field_args]
-        sizes = [a for a in asked if isinstance(a, int) and not isinstance(a, bool)]
-        if sizes:
-            return max(0, min(max(sizes), self.max_page_size))
-        if asked:  # a variable that is missing or not a number: execution will say so
-            return self.max_page_size
-        ids = self.argument(node, "ids")
+    def arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+        """The field's argument values as the resolver will get them: literals, variables as
+        sent or else their declared defaults, the schema's defaults for what is not given.
+        None: they do not coerce, or name variables that do not (execution reports why)."""
+        if self.unknown_variables and any(_has_variable(a.value) for a in node.arguments or ()):
+            return None
+        try:
+            return get_argument_values(definition, node, self.variables, hide_suggestions=True)
+        except (GraphQLError, TypeError, ValueError):
+            return None
+
+    def page_size(self, arguments: dict[str, Any] | None, paged: bool) -> int | None:
+        """The number of items a list field asks for (None: it does not say). ``paged``: the
+        field has page arguments, whose absence means the default page size."""
+        if arguments is None:  # values that do not coerce: the most they could ask for
+            return self.max_page_size if paged else None
+        sizes = [arguments.get(name) for name in PAGE_ARGUMENTS]
+        given = [s for s in sizes if isinstance(s, int) and not isinstance(s, bool)]
+        if given:
+            return max(0, min(max(given), self.max_page_size))
+        ids = arguments.get("ids")
         if isinstance(ids, list):
             return len(ids)
-        return None
+        return self.default_page_size if paged else None
 
     def selection_set(
         self,
@@ -184,25 +212,33 @@ class _Costing:
         times: int,
         spreading: frozenset[str],
         page: int | None = None,
+        scan: int = 0,
+        root: bool = False,
     ) -> None:
         """Charge a selection made on ``times`` objects of type ``parent``; ``page`` is the page
-        size when ``parent`` is a connection (its ``nodes``/``edges`` hold that many each)."""
+        size when ``parent`` is a connection (its ``nodes``/``edges`` hold that many each),
+        ``scan`` what each statement over its whole list costs beyond its rows (a search
+        filter, a similar ranking), ``root`` whether that list is a root list (the catalog)."""
         if selection_set is None:
             return
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                self.field(selection, parent, times, spreading, page)
+                self.field(selection, parent, times, spreading, page, scan, root)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                self.selection_set(selection.selection_set, target, times, spreading, page)
+                self.selection_set(
+                    selection.selection_set, target, times, spreading, page, scan, root
+                )
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in spreading:
                     continue
                 target = self.schema.get_type(fragment.type_condition.name.value)
-                self.selection_set(fragment.selection_set, target, times, spreading | {name}, page)
+                self.selection_set(
+                    fragment.selection_set, target, times, spreading | {name}, page, scan, root
+                )
 
     def field(
         self,
@@ -211,6 +247,8 @@ class _Costing:
         times: int,
         spreading: frozenset[str],
         page: int | None,
+        scan: int,
+        root: bool,
     ) -> None:
         name = node.name.value
         if name.startswith("__"):
@@ -219,8 +257,9 @@ class _Costing:
         definition = fields.get(name) if fields else None
         if definition is None:
             return
-        if name == "totalCount":  # a COUNT per connection
+        if name == "totalCount":  # a COUNT per connection, over its whole (filtered) list
             self.charge(times)
+            self.price(times * scan)
             return
         output = definition.type
         named = get_named_type(output)
@@ -231,11 +270,18 @@ class _Costing:
             self.charge(count)
             self.selection_set(node.selection_set, named, count, spreading)
             return
+        if name == "facets" and page is not None:  # statements over the whole list
+            self.facets(node, named, times, spreading, scan, root)
+            return
+        arguments = self.arguments(definition, node)
         if named.name.endswith("Connection"):  # one connection per parent, paged
-            paged = self.page_size(node)
+            size = self.page_size(arguments, paged=True)
+            assert size is not None
+            own = self.list_scan(node, parent, arguments)
             self.charge(times)
-            size = self.default_page_size if paged is None else paged
-            self.selection_set(node.selection_set, named, times, spreading, size)
+            self.price(times * own)
+            at_root = parent is self.schema.query_type
+            self.selection_set(node.selection_set, named, times, spreading, size, own, at_root)
             return
         if parent.name.endswith("Edge"):  # an edge's node: counted with the edges
             self.selection_set(node.selection_set, named, times, spreading)
@@ -243,16 +289,129 @@ class _Costing:
         is_list = isinstance(output, GraphQLList) or (
             isinstance(output, GraphQLNonNull) and isinstance(output.of_type, GraphQLList)
         )
-        paged = self.page_size(node)
-        if paged is not None:
-            size = paged
-        elif is_list:
-            size = self.list_size_estimate
-        else:
-            size = 1
+        paged = any(a in definition.args for a in PAGE_ARGUMENTS)
+        size = self.page_size(arguments, paged)
+        if size is None:
+            size = self.list_size_estimate if is_list else 1
+        if parent is self.schema.query_type and name in SEARCH_FIELDS:
+            text = arguments.get("query") if arguments is not None else None
+            self.price(times * search_price(SEARCH_PRICE, text))
         count = times * size
         self.charge(count)
         self.selection_set(node.selection_set, named, count, spreading)
+
+    def list_scan(self, node: FieldNode, parent: Any, arguments: dict[str, Any] | None) -> int:
+        """What one statement over a connection's whole list costs beyond its rows."""
+        if node.name.value == "similar" and getattr(parent, "name", "") == "Work":
+            return SIMILAR_PRICE
+        if arguments is None:  # a filter that does not coerce: it may hold a search
+            given = {a.name.value for a in node.arguments or ()}
+            return SEARCH_FILTER_PRICE if "filter" in given else 0
+        filter_ = arguments.get("filter")
+        search = (
+            filter_.get("search")
+            if isinstance(filter_, Mapping)
+            else getattr(filter_, "search", None)
+        )
+        if not isinstance(search, str) or not search.strip():
+            return 0  # no search, or a blank one: no condition
+        return search_price(SEARCH_FILTER_PRICE, search)
+
+    def facets(
+        self,
+        node: FieldNode,
+        facets: Any,
+        times: int,
+        spreading: frozenset[str],
+        scan: int,
+        root: bool,
+    ) -> None:
+        """``facets``: one statement for kinds and decades, one for themes, each over the
+        whole list of every parent."""
+        each = (FACETS_PRICE if root else NESTED_FACETS_PRICE) + scan
+        fields = _field_nodes(node.selection_set, self.fragments, frozenset())
+        names = {f.name.value for f in fields}
+        statements = int(bool(names & {"kinds", "decades"})) + int("themes" in names)
+        self.charge(times)
+        self.price(times * each * statements)
+        for child in fields:
+            definition = facets.fields.get(child.name.value)
+            if definition is None:
+                continue
+            size = self.page_size(self.arguments(definition, child), paged=False)
+            count = times * (size if size is not None else self.list_size_estimate)
+            self.charge(count)
+            self.selection_set(
+                child.selection_set, get_named_type(definition.type), count, spreading
+            )
+
+
+SEARCH_FIELDS = ("search", "searchHits")
+
+
+def search_price(base: int, text: Any) -> int:
+    """What a search for ``text`` costs: ``base``, and ``SEARCH_TRIGRAM_PRICE`` per distinct
+    trigram of its key, each a posting list of the trigram index that the statement reads
+    (and, for keys long enough to match similar spellings, a similarity to compute for each
+    row it finds). A text that is not known yet (it does not coerce) costs ``base``."""
+    if not isinstance(text, str):
+        return base
+    return base + SEARCH_TRIGRAM_PRICE * len(trigrams(search_key(text)))
+
+
+def _has_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(f.value) for f in value.fields)
+    return False
+
+
+def _field_nodes(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    spreading: frozenset[str],
+) -> list[FieldNode]:
+    """The fields of a selection set, fragments (inline or spread) expanded."""
+    found: list[FieldNode] = []
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            found.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            found += _field_nodes(selection.selection_set, fragments, spreading)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in spreading:
+                found += _field_nodes(fragment.selection_set, fragments, spreading | {name})
+    return found
+
+
+def operation_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+) -> VariableValues | None:
+    """The operation's variables as execution will see them: the values sent, coerced, and
+    the declared defaults of those not sent. None: they do not coerce (execution says why)."""
+    try:
+        coerced = get_variable_values(
+            schema,
+            operation.variable_definitions or (),
+            dict(variables or {}),
+            max_errors=1,
+            hide_suggestions=True,
+        )
+    except (GraphQLError, TypeError, ValueError):
+        return None
+    return coerced if isinstance(coerced, VariableValues) else None
+
+
+@dataclass(frozen=True)
+class Cost:
+    total: int
+    work: int  # what prices contribute (gql.admission admits expensive operations by it)
+    variables_coerce: bool  # False: execution will refuse the variables and run nothing
 
 
 def cost(
@@ -261,26 +420,36 @@ def cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     settings: Settings,
-) -> int:
-    """The cost of the operation to run; stops counting once past ``settings.max_cost``."""
-    costing = _Costing(
-        schema=schema,
-        fragments={
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        },
-        variables=variables or {},
-        default_page_size=settings.default_page_size,
-        max_page_size=settings.max_page_size,
-        list_size_estimate=settings.list_size_estimate,
-        limit=settings.max_cost,
-    )
+) -> Cost:
+    """The cost of the operation to run, from the argument values it runs with; stops
+    counting once past ``settings.max_cost``. Variables that do not coerce count the most
+    their arguments could ask for."""
+    coerce, work = True, 0
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    total = 0
     for operation in _operations(document, operation_name):
+        coerced = operation_variables(schema, operation, variables)
+        coerce = coerce and coerced is not None
+        costing = _Costing(
+            schema=schema,
+            fragments=fragments,
+            variables=coerced,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+            list_size_estimate=settings.list_size_estimate,
+            limit=settings.max_cost - total,
+            unknown_variables=coerced is None,
+        )
         root = schema.get_root_type(operation.operation)
         try:
             costing.selection_set(operation.selection_set, root, 1, frozenset())
         except _TooBig:
-            break
-    return costing.total
+            return Cost(total + costing.total, work + costing.work, coerce)
+        total += costing.total
+        work += costing.work
+    return Cost(total, work, coerce)
 
 
 # -- the extension --------------------------------------------------------------------------------
@@ -334,16 +503,20 @@ class OperationLimits(SchemaExtension):
         yield
         if document is None or self.execution_context.pre_execution_errors:
             return
-        self.cost = cost(
+        counted = cost(
             self.execution_context.schema._schema,
             document,
             name,
             self.execution_context.variables,
             settings,
         )
+        self.cost = counted.total
         if isinstance(self.execution_context.context, Context):
             self.execution_context.context.cost = self.cost
-        if self.cost > settings.max_cost:
+            self.execution_context.context.work = counted.work
+        # Variables that do not coerce: execution reports them and runs nothing, so that is
+        # the error the client needs, not the cost of values it did not send.
+        if self.cost > settings.max_cost and counted.variables_coerce:
             raise errors.LimitExceeded(
                 errors.QUERY_TOO_COSTLY,
                 f"The operation would cost more than {settings.max_cost} "

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
+from gql.admission import DEADLINE, AdmissionControl
 from gql.caching import CatalogCaching
 from gql.document_cache import DocumentCache
 from gql.errors import request_timeout
@@ -35,8 +36,13 @@ class CatalogSchema(strawberry.Schema):
         context = kwargs.get("context_value")
         settings = getattr(context, "settings", None)
         deadline = settings.request_timeout if isinstance(settings, Settings) else None
+        request = getattr(context, "request", None)
+        # The deadline counts from the request's arrival (gql.admission), queueing included.
+        at = request.scope.get(DEADLINE) if request is not None else None
+        if not isinstance(at, float) and deadline is not None:
+            at = asyncio.get_running_loop().time() + deadline
         try:
-            async with asyncio.timeout(deadline):
+            async with asyncio.timeout_at(at):
                 return await super().execute(query, *args, **kwargs)
         except TimeoutError:
             assert deadline is not None  # no deadline, no timeout
@@ -47,6 +53,13 @@ schema = CatalogSchema(
     query=Query,
     mutation=Mutation,
     types=[Work, Person, Theme],
-    extensions=[OperationChoice, OperationLimits, DocumentCache, CatalogCaching, ErrorCodes],
+    extensions=[
+        OperationChoice,
+        OperationLimits,
+        DocumentCache,
+        AdmissionControl,
+        CatalogCaching,
+        ErrorCodes,
+    ],
     config=StrawberryConfig(auto_camel_case=True),
 )

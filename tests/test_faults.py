@@ -115,6 +115,7 @@ class Sample:
     finished: float
     status: int
     body: Any
+    retry_after: str | None = None  # the Retry-After header
 
     @property
     def elapsed(self) -> float:
@@ -149,7 +150,9 @@ async def graphql_request(client: httpx.AsyncClient) -> Sample:
         body = response.json()
     except ValueError:
         body = response.text
-    return Sample(started, finished, response.status_code, body)
+    return Sample(
+        started, finished, response.status_code, body, response.headers.get("retry-after")
+    )
 
 
 def assert_answered(sample: Sample) -> None:
@@ -158,10 +161,13 @@ def assert_answered(sample: Sample) -> None:
 
 
 def clean_unavailable_problems(sample: Sample) -> list[str]:
-    """What keeps ``sample`` from being a clean, fast SERVICE_UNAVAILABLE (empty: nothing)."""
+    """What keeps ``sample`` from being a clean, fast SERVICE_UNAVAILABLE (empty: nothing):
+    HTTP 503 with ``Retry-After`` (gql/admission.py), the code on every error."""
     problems = []
-    if sample.status != 200:
+    if sample.status != 503:
         problems.append(f"HTTP {sample.status}")
+    if not (sample.retry_after or "").isdigit():
+        problems.append(f"Retry-After {sample.retry_after!r}")
     if not sample.errors:
         problems.append("no errors")
     for error in sample.errors:

@@ -186,11 +186,12 @@ def endpoint(catalog_url: str, oracle: Oracle) -> Iterator[Endpoint]:
 
 # -- values from the catalog ---------------------------------------------------------------------
 
+# Rankings (`similar`) are priced per work (gql/limits.py): a few works' are harvested.
 HARVEST = """
 {
   works(first: 100) { edges { cursor node { id slug title originalTitle alternativeTitles
-    externalIds { value }
-    similar(first: 5) { edges { cursor } } } } }
+    externalIds { value } } } }
+  ranked: works(first: 8) { edges { node { id slug similar(first: 5) { edges { cursor } } } } }
   byYear: works(first: 100, orderBy: [{field: YEAR, direction: DESC}]) { edges { cursor } }
   people(first: 100) { edges { cursor node { id slug name originalName alternativeNames
     externalIds { value } } } }
@@ -211,9 +212,9 @@ class Pool:
 def harvest(endpoint: Endpoint) -> Pool:
     data = endpoint.operation(HARVEST)["data"]
     pool = Pool()
-    for key in ("works", "byYear", "people", "directors", "themes"):
+    for key in ("works", "ranked", "byYear", "people", "directors", "themes"):
         for edge in data[key]["edges"]:
-            pool.cursors.append(edge["cursor"])
+            pool.cursors += [edge["cursor"]] if "cursor" in edge else []
             node = edge.get("node")
             if not node:
                 continue

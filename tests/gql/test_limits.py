@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import create_app
+from gql.admission import closed
 from settings import Settings
 from tests.helpers import GraphQL, StatementCounter
 
@@ -211,6 +212,7 @@ async def test_a_request_over_its_deadline_is_stopped(
         response = await client.post(
             "/graphql", json={"query": "{ works(first: 50) { nodes { title themes { name } } } }"}
         )
+        await closed()  # its statement, stopped at the deadline, finishes on the test's connection
     assert response.status_code == 200
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "TIMEOUT"

@@ -1,0 +1,330 @@
+"""Admission (gql/admission.py, SECURITY.md): expensive operations pass a per-process gate so
+cheap reads keep their connections; the deadline counts from arrival, queueing included; an
+exhausted pool answers SERVICE_UNAVAILABLE with HTTP 503 and Retry-After. Real apps with
+their own engines on a real database, real concurrent requests.
+
+No timed assertions beyond coarse bounds that say "answered at the deadline, not hung"."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app import create_app
+from db.engine import engine_from_settings
+from gql.admission import Gate
+from settings import Settings, SettingsError, load_settings
+from tests.databases import backend_name
+
+ON_POSTGRESQL = backend_name() == "postgresql"
+POSTGRESQL_ONLY = (
+    "PostgreSQL only: a table lock held by another connection makes a real query wait "
+    "(SQLite's WAL never blocks a reader)"
+)
+
+CHEAP = '{ work(slug: "sea-of-blood") { title } }'
+EXPENSIVE = '{ search(query: "flower", first: 5) { __typename } }'  # a search: gated
+HUNG = 5.0  # coarse: an answer later than this did not respect a deadline under a second
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    retry_after: str | None
+    elapsed: float
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.body.get("errors") or []]
+
+
+@contextlib.asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Gate, AsyncEngine]]:
+    """The app as the service builds it (its own engine and pool from the settings)."""
+    engine = engine_from_settings(settings)
+    app = create_app(settings, engine=engine)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+            yield c, app.state.admission, engine
+    finally:
+        await engine.dispose()
+
+
+async def ask(client: httpx.AsyncClient, query: str) -> Answer:
+    started = time.monotonic()
+    response = await client.post("/graphql", json={"query": query})
+    return Answer(
+        response.status_code,
+        response.json(),
+        response.headers.get("retry-after"),
+        time.monotonic() - started,
+    )
+
+
+def _settings(catalog_url: str, **changes: Any) -> Settings:
+    # without the response cache, so every request reaches the database
+    return Settings(database_url=catalog_url, response_cache_entries=0, **changes)
+
+
+async def _wait_for(condition: Any, seconds: float = 10.0) -> None:
+    give_up = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < give_up, "the condition never held"
+        await asyncio.sleep(0.01)
+
+
+# -- the gate ------------------------------------------------------------------------------------
+
+
+async def test_while_the_gate_is_full_cheap_reads_answer_and_expensive_ones_wait(
+    catalog_url: str,
+) -> None:
+    """Gate of 1, taken: a lookup answers; a search waits at the gate and, its deadline
+    passing there, answers TIMEOUT; once the gate frees, a search answers."""
+    settings = _settings(
+        catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=0.5
+    )
+    async with served(settings) as (client, gate, _engine):
+        assert (gate.concurrency, gate.queue) == (1, 20)
+        async with gate.admit():  # an expensive operation in progress
+            waiting = asyncio.ensure_future(ask(client, EXPENSIVE))
+            await _wait_for(lambda: gate.waiting == 1)  # it queues at the gate…
+            cheap = await ask(client, CHEAP)  # …while a lookup goes straight through
+            assert cheap.status == 200 and cheap.codes == [], cheap.body
+            assert cheap.body["data"]["work"]["title"] == "Sea of Blood"
+            timed_out = await waiting
+        assert timed_out.codes == ["TIMEOUT"], timed_out.body  # the wait counted
+        assert timed_out.elapsed < HUNG
+        assert gate.waiting == 0 and gate.running == 0  # nothing left behind
+        after = await ask(client, EXPENSIVE)
+        assert after.status == 200 and after.codes == [], after.body
+
+
+async def test_a_full_queue_refuses_at_once_with_503_and_retry_after(catalog_url: str) -> None:
+    settings = _settings(catalog_url, expensive_concurrency=1, expensive_queue=1)
+    async with served(settings) as (client, gate, _engine):
+        async with gate.admit():
+            queued = asyncio.ensure_future(ask(client, EXPENSIVE))
+            await _wait_for(lambda: gate.waiting == 1)
+            refused = await ask(client, EXPENSIVE)
+            assert refused.status == 503, refused.body
+            assert refused.retry_after is not None and refused.retry_after.isdigit()
+            assert refused.codes == ["SERVICE_UNAVAILABLE"], refused.body
+            assert refused.body["data"] is None
+            assert (await ask(client, CHEAP)).codes == []  # cheap reads are not queued
+        # the queued one is admitted once the gate frees
+        admitted = await queued
+        assert admitted.status == 200 and admitted.codes == [], admitted.body
+
+
+async def test_only_expensive_operations_are_gated(catalog_url: str) -> None:
+    """A gate of 1 held, no queue: a page of 100 works with their themes (cost over 1,000 but
+    no priced work) still runs; facets and similar are priced, so they are gated."""
+    settings = _settings(catalog_url, expensive_concurrency=1, expensive_queue=0)
+    async with served(settings) as (client, gate, _engine), gate.admit():
+        page = await ask(client, "{ works(first: 100) { nodes { title themes { name } } } }")
+        assert page.codes == [] and page.body["extensions"]["cost"] > 1000
+        for query in (
+            "{ works(first: 1) { facets { kinds { count } } } }",
+            '{ work(slug: "sea-of-blood") { similar(first: 5) { nodes { slug } } } }',
+            '{ works(first: 5, filter: {search: "blood"}) { nodes { slug } } }',
+        ):
+            assert (await ask(client, query)).codes == ["SERVICE_UNAVAILABLE"], query
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason=POSTGRESQL_ONLY)
+async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url: str) -> None:
+    """A real search, stalled by a lock on ``people`` (its second statement), holds the gate
+    of 1; a lookup (works only) answers; a second search waits at the gate and answers
+    TIMEOUT at its deadline, as does the stalled one."""
+    settings = _settings(
+        catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=1.0
+    )
+    locker = await asyncpg.connect(catalog_url, timeout=5)
+    try:
+        async with served(settings) as (client, gate, engine):
+            transaction = locker.transaction()
+            await transaction.start()
+            await locker.execute("LOCK TABLE people IN ACCESS EXCLUSIVE MODE")
+            try:
+                stalled = asyncio.ensure_future(ask(client, EXPENSIVE))
+                await _wait_for(lambda: gate.running == 1)
+                second = asyncio.ensure_future(ask(client, EXPENSIVE))
+                await _wait_for(lambda: gate.waiting == 1)
+                cheap = await ask(client, CHEAP)
+                assert cheap.status == 200 and cheap.codes == [], cheap.body
+                answers = [await stalled, await second]
+            finally:
+                await transaction.rollback()
+            for answer in answers:
+                assert answer.codes == ["TIMEOUT"], answer.body
+                assert answer.elapsed < HUNG
+            await _wait_for(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
+            assert (await ask(client, EXPENSIVE)).codes == []
+    finally:
+        await locker.close()
+
+
+async def test_a_place_rests_after_an_expensive_operation(catalog_url: str) -> None:
+    """With ``expensive_rest`` 1, a place stays taken after an operation for as long as the
+    operation held it: the next expensive operation waits that long, a cheap one does not."""
+    settings = _settings(catalog_url, expensive_concurrency=1, expensive_rest=1.0)
+    async with served(settings) as (client, gate, _engine):
+        assert gate.rest == 1.0
+        async with gate.admit():
+            await asyncio.sleep(0.2)  # an expensive operation at work
+        assert gate.running == 0
+        assert gate._semaphore.locked()  # resting: its place is not free yet
+        waiting = asyncio.ensure_future(ask(client, EXPENSIVE))
+        await _wait_for(lambda: gate.waiting == 1)
+        assert (await ask(client, CHEAP)).codes == []
+        admitted = await waiting
+        assert admitted.status == 200 and admitted.codes == [], admitted.body
+
+
+# -- the deadline and the pool -------------------------------------------------------------------
+
+
+async def _hold_every_connection(engine: AsyncEngine) -> list[AsyncConnection]:
+    held: list[AsyncConnection] = []
+    while True:
+        try:
+            held.append(await asyncio.wait_for(engine.connect(), 2))
+        except Exception:  # the pool's own timeout: it is exhausted
+            return held
+        assert len(held) <= 20, "the pool is not bounded"
+
+
+async def test_waiting_for_a_connection_counts_against_the_deadline(catalog_url: str) -> None:
+    """A pool timeout longer than the deadline: the request answers TIMEOUT at its deadline,
+    not SERVICE_UNAVAILABLE after the pool timeout."""
+    settings = _settings(catalog_url, pool_size=1, pool_timeout=30, request_timeout=0.5)
+    async with served(settings) as (client, _gate, engine):
+        held = await _hold_every_connection(engine)
+        try:
+            answer = await ask(client, CHEAP)
+        finally:
+            for connection in held:
+                await connection.close()
+        assert answer.codes == ["TIMEOUT"], answer.body
+        assert answer.elapsed < HUNG
+        # the request's statement, still waiting for a connection, gets one and finishes
+        await _wait_for(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
+        assert (await ask(client, CHEAP)).codes == []
+
+
+async def test_an_exhausted_pool_answers_503_with_retry_after_to_concurrent_requests(
+    catalog_url: str,
+) -> None:
+    settings = _settings(catalog_url, pool_size=1, pool_timeout=0.3)
+    async with served(settings) as (client, _gate, engine):
+        held = await _hold_every_connection(engine)
+        try:
+            answers = await asyncio.gather(*(ask(client, CHEAP) for _ in range(8)))
+        finally:
+            for connection in held:
+                await connection.close()
+        for answer in answers:
+            assert answer.status == 503, answer.body
+            assert answer.retry_after is not None and answer.retry_after.isdigit()
+            assert answer.codes == ["SERVICE_UNAVAILABLE"], answer.body
+            assert answer.elapsed < HUNG
+        after = await asyncio.gather(*(ask(client, CHEAP) for _ in range(8)))
+        assert all(a.status == 200 and a.codes == [] for a in after)
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason=POSTGRESQL_ONLY)
+async def test_requests_that_exhaust_a_tiny_pool_get_503_and_the_rest_answer(
+    catalog_url: str,
+) -> None:
+    """12 concurrent lookups on a pool of 6 connections (1 + 5 overflow), each stalled by a
+    lock on ``works``: those without a connection answer 503 within the pool timeout; once
+    the lock is released the others answer. Never a 500."""
+    settings = _settings(catalog_url, pool_size=1, pool_timeout=0.3, request_timeout=10)
+    locker = await asyncpg.connect(catalog_url, timeout=5)
+    try:
+        async with served(settings) as (client, _gate, engine):
+            transaction = locker.transaction()
+            await transaction.start()
+            await locker.execute("LOCK TABLE works IN ACCESS EXCLUSIVE MODE")
+            try:
+                pending = [asyncio.ensure_future(ask(client, CHEAP)) for _ in range(12)]
+                await _wait_for(lambda: sum(p.done() for p in pending) >= 6)
+            finally:
+                await transaction.rollback()
+            answers = [await p for p in pending]
+            await _wait_for(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
+        statuses = sorted(a.status for a in answers)
+        assert set(statuses) == {200, 503}, statuses
+        for answer in answers:
+            if answer.status == 503:
+                assert answer.codes == ["SERVICE_UNAVAILABLE"], answer.body
+                assert answer.retry_after is not None and answer.retry_after.isdigit()
+            else:
+                assert answer.codes == [], answer.body
+    finally:
+        await locker.close()
+
+
+async def test_a_request_stuck_before_execution_answers_timeout_at_its_deadline(
+    catalog_url: str,
+) -> None:
+    """A client that never finishes sending its body: the deadline counts from arrival, so
+    the app answers TIMEOUT (the backstop) instead of waiting for the body."""
+    settings = _settings(catalog_url, request_timeout=0.5)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename'
+        await asyncio.sleep(30)
+        yield b' }"}'
+
+    async with served(settings) as (client, _gate, _engine):
+        started = time.monotonic()
+        response = await client.post(
+            "/graphql", content=body(), headers={"Content-Type": "application/json"}
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["TIMEOUT"]
+        assert elapsed < HUNG
+        assert (await ask(client, CHEAP)).codes == []  # the app goes on serving
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NKCINEMA_EXPENSIVE_CONCURRENCY", "NKCINEMA_POOL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    default = load_settings()
+    assert 1 <= default.expensive_limit <= default.pool_size // 2  # and half the cores at most
+    assert (default.expensive_cost, default.expensive_queue, default.expensive_rest) == (
+        1000,
+        20,
+        1.0,
+    )
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "3")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_QUEUE", "0")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_COST", "7")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_REST", "0")
+    settings = load_settings()
+    assert settings.expensive_rest == 0
+    assert (settings.expensive_limit, settings.expensive_queue, settings.expensive_cost) == (
+        3,
+        0,
+        7,
+    )
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "0")
+    with pytest.raises(SettingsError, match="NKCINEMA_EXPENSIVE_CONCURRENCY"):
+        load_settings()
