@@ -41,6 +41,10 @@ def _is_unavailable(error: BaseException) -> bool:
             return True
         if type(current).__name__ in _CONNECTION_ERRORS:
             return True
+        # SQLite's lock still held by another writer after the busy timeout: the database is
+        # busy, not the request wrong (another process, a seed, holds a long write).
+        if getattr(current, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return True
         orig = getattr(current, "orig", None)
         current = (
             orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)

@@ -49,6 +49,7 @@ from db.engine import (
     engine_from_settings,
     session_factory,
 )
+from db.tokens import create_token
 from gql.loaders import RequestDatabase
 from seeds import seed
 from settings import Settings
@@ -864,6 +865,43 @@ async def test_sqlite_readers_and_writers_do_not_fail_while_a_writer_holds_a_tra
     assert len(during) >= readers // 2, f"{len(during)} reads finished while the lock was held"
     assert second_waited > 0.5  # the second writer did queue behind the first …
     assert after == before + 2 + writes_after  # … and every write committed
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason=SQLITE_ONLY)
+async def test_a_write_that_waits_out_the_busy_timeout_is_service_unavailable(
+    fault_catalog: str,
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: a mutation that needed
+    it answers SERVICE_UNAVAILABLE (503, Retry-After), not a fault, and writes nothing."""
+    database_file = Settings(database_url=fault_catalog).sqlite_path()
+    assert database_file is not None
+    engine = create_engine(fault_catalog)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            token = await create_token(session, "busy-curator", "editor")
+    finally:
+        await engine.dispose()
+    holder = sqlite3.connect(database_file, isolation_level=None, check_same_thread=False)
+    mutation = 'mutation { createTheme(input: {name: "Held up"}) { theme { slug } } }'
+    try:
+        async with app_client(fault_catalog) as (client, _engine):
+            await asyncio.to_thread(holder.execute, "BEGIN EXCLUSIVE")
+            try:
+                response = await client.post(
+                    "/graphql",
+                    json={"query": mutation},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            finally:
+                await asyncio.to_thread(holder.execute, "ROLLBACK")
+        written = holder.execute("SELECT count(*) FROM themes WHERE name = 'Held up'")
+        assert written.fetchone()[0] == 0
+    finally:
+        holder.close()
+    body = response.json()
+    assert response.status_code == 503, body
+    assert (response.headers.get("retry-after") or "").isdigit()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
 
 
 # -- graceful shutdown ----------------------------------------------------------------------
