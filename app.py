@@ -33,6 +33,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
+from db.sessions import RequestDatabase
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql import errors, http_cache, response_cache
 from gql.admission import Gate, RequestDeadline, close_database, closed
@@ -41,7 +42,6 @@ from gql.context import Context
 from gql.fast_lane import FastLane, encode, replaying
 from gql.graphiql import ASSETS as GRAPHIQL
 from gql.graphiql import load_examples, render_page
-from gql.loaders import RequestDatabase
 from gql.over_http import GraphQLOverHTTP
 from gql.prepared import PreparedRequests
 from gql.schema import schema

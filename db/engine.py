@@ -17,7 +17,7 @@ Surviving database faults (the rules, in one place):
   writers (or a checkpoint) wait for each other instead of failing.
 
 Retrying a read-only statement whose connection dropped is the request's business:
-``gql.loaders.RequestDatabase``.
+``db.sessions.RequestDatabase``.
 """
 
 from __future__ import annotations

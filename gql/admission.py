@@ -32,9 +32,9 @@ from graphql import ExecutionResult, GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from db.sessions import RequestDatabase
 from gql import errors
 from gql.context import Context
-from gql.loaders import RequestDatabase
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.admission")

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.models import ApiToken
-from gql.loaders import Loaders, RequestDatabase
+from db.sessions import RequestDatabase
+from gql.loaders import Loaders
 from gql.prepared import PreparedRequests
 from gql.response_cache import ResponseCache
 from settings import Settings

@@ -28,13 +28,13 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db.sessions import RequestDatabase
 from db.version_reads import VersionReads
 from gql import errors
 from gql.admission import remaining
 from gql.caching import CATALOG_VERSION, REQUEST_KEY
 from gql.compiled import read_plan, run_plan
 from gql.compiled.driver import fetch_json
-from gql.loaders import RequestDatabase
 from gql.prepared import Prepared, PreparedRequests
 from gql.response_cache import ResponseCache, is_well_formed, request_key
 from settings import Settings

@@ -49,7 +49,7 @@ from db.engine import (
     engine_from_settings,
     session_factory,
 )
-from gql.loaders import RequestDatabase
+from db.sessions import RequestDatabase
 from seeds import seed
 from settings import Settings
 from tests.databases import IN_CI, Databases, backend_name

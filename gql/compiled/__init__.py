@@ -37,12 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
 
 from db.catalog_version import version_subquery
+from db.sessions import RequestDatabase, is_dropped_connection
 from db.version_reads import version_value
 from gql.compiled import shape
 from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
 from gql.compiled.sql import SLUG, Compiler
 from gql.context import Context
-from gql.loaders import RequestDatabase, _is_dropped_connection
 
 logger = logging.getLogger("nkcinema.compiled")
 STATEMENTS = 1024  # distinct root-field plans kept as built statements
@@ -109,7 +109,7 @@ async def _value(
     try:
         row = (await session.execute(compiled, parameters)).one_or_none()
     except DBAPIError as error:
-        if _is_dropped_connection(error):
+        if is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection
         # Not expected (the plan keeps to what both databases take), but never an answer of
         # its own: roll back (PostgreSQL refuses statements after a failed one, until then)

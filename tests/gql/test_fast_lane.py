@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app import CatalogGraphQL, create_app
+from db.sessions import RequestDatabase
 from gql.compiled import run_plan
 from gql.compiled.plan import plan_operation
-from gql.loaders import RequestDatabase
 from gql.schema import schema
 from settings import Settings
 from tests.factories import wipe
