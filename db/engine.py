@@ -162,7 +162,7 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
 
 
 def direct_engine_from_settings(settings: Settings) -> AsyncEngine:
-    """A second pool, for reads made on the driver's connection directly (``gql.fast_lane``):
+    """A second pool, for reads made on the driver's connection directly (``web.fast_lane``):
     no overflow (a connection opened and closed per request would cost more than waiting) and,
     on PostgreSQL, no ping per checkout (a read on a dead connection fails, the connection is
     discarded and the request goes the normal way, which pings)."""

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from settings import Settings, load_settings
+from web.app import create_app
 
 # (query, variables, a name a suggestion would offer) — each answers an error that
 # graphql-core words with a suggestion unless told not to.
