@@ -1,7 +1,7 @@
 """Production answers never suggest ("Did you mean 'kind' or 'kinds'?"): not in validation,
 not in variable coercion, not in enum parsing, over POST or GET, the first time a document is
 seen or when it is already parsed and validated (gql/document_cache.py), nor when a request
-repeats (gql/fast_lane.py). Development keeps the suggestions: the same requests show them."""
+repeats (web/fast_lane.py). Development keeps the suggestions: the same requests show them."""
 
 from __future__ import annotations
 
