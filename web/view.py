@@ -9,6 +9,7 @@ caches (``304`` when the client's copy is current) and serves our GraphiQL page.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -56,7 +57,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
         *,
         graphql_path: str,
         graphiql_assets: str,
-        examples: Any,
+        examples: Path,
     ) -> None:
         super().__init__(
             schema,
