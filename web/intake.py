@@ -87,9 +87,10 @@ class Intake:
 
     def _key(self, body: bytes) -> str | None:
         """The request key of a POST body, remembered per exact body for the short ones."""
-        key = self._keys.get(body)
-        if key is not None:
-            return key
+        try:
+            return self._keys[body]
+        except KeyError:
+            pass
         parameters = _parameters(body)
         if not is_well_formed(parameters):
             return None

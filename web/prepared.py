@@ -43,9 +43,13 @@ class PreparedRequests:
         return self._entries is not None and key in self._entries
 
     def get(self, key: str) -> Prepared | None:
-        entry = None if self._entries is None else self._entries.get(key)
-        if entry is not None:
-            self.hits += 1
+        if self._entries is None:
+            return None
+        try:
+            entry = self._entries[key]
+        except KeyError:
+            return None
+        self.hits += 1
         return entry
 
     def put(self, key: str, prepared: Prepared) -> None:

@@ -74,7 +74,10 @@ class ResponseCache:
 
     def get(self, key: str, version: int) -> bytes | None:
         """The body kept for ``key`` if it was computed at ``version``."""
-        entry = self._entries.get(key)
+        try:
+            entry = self._entries[key]
+        except KeyError:
+            entry = None
         if entry is None or entry[0] != version:
             self.misses += 1
             return None
