@@ -6,7 +6,8 @@
 ``logs`` may be imported by anyone; ``bench``, ``tests`` and ``dev.py`` stand outside. On top
 of the direction: no serving module in ``gql`` (nothing there speaks ASGI), the request
 ``Context`` carries no cache, and no import cycle outside the Strawberry types (which
-``strawberry.lazy`` ties together).
+``strawberry.lazy`` ties together, with the resolver modules of their nested lists,
+``TYPE_RESOLVERS``, until those live in ``gql/types``).
 """
 
 from __future__ import annotations
