@@ -15,9 +15,10 @@ WORKDIR /app
 
 # Project sources (everything pyproject.toml packages, plus its readme).
 COPY pyproject.toml README.md ./
-COPY settings.py logs.py app.py cli.py ./
+COPY settings.py logs.py cli.py ./
 COPY db/ ./db/
 COPY gql/ ./gql/
+COPY web/ ./web/
 COPY seeds/ ./seeds/
 COPY examples/ ./examples/
 RUN pip install --no-cache-dir . \

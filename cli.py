@@ -111,11 +111,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if shared is not None:  # gets only its file descriptor
         where = {"fd": shared.fileno()}
     uvicorn.run(
-        "app:create_served_app",
+        "web.app:create_served_app",
         factory=True,
         workers=args.workers,
         log_config=log_config(settings),
-        access_log=False,  # the app's own access log (app.AccessLog) has the request ids
+        access_log=False,  # the app's own access log (web.middleware.AccessLog) has the request ids
         **where,
     )
     return 0

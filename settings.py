@@ -112,7 +112,7 @@ class Settings:
     response_cache_entries: int = 1000  # answers to repeated queries kept per process (0: off)
     response_cache_bytes: int = 64 * 1024 * 1024
     compiled: bool = True  # answer read queries by the compiled path (gql/compiled) if it can
-    prepared_requests: int = 1000  # compiled requests kept with their plans (gql/prepared.py)
+    prepared_requests: int = 1000  # compiled requests kept with their plans (web/prepared.py)
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False

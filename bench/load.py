@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from app import create_app
 from bench import databases, load_report
 from bench.catalog import build_catalog
 from bench.databases import DEFAULT_POSTGRES_URL, DatabaseUnavailable
@@ -42,6 +41,7 @@ from bench.servers import Server, ServerError, free_port, running
 from bench.statements import StatementRecorder
 from db.engine import create_engine, session_factory
 from settings import Settings
+from web.app import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent

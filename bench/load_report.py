@@ -253,7 +253,7 @@ Before a server is timed, its answer to every variant is compared with the floor
   control not counted), for **app (compiled)** and **app (cached)** after sending it once
   before, as the timed requests all are repeats. It includes the catalog-version read: a
   statement of its own on the resolver path and for cache hits, read inside the plan's first
-  statement on the compiled path (`gql.fast_lane`). The floor makes one by construction;
+  statement on the compiled path (`web.fast_lane`). The floor makes one by construction;
   PostGraphile's are not counted.
 - **CPU-ms/req**: user + system CPU time of the server's processes (its whole process group:
   the uvicorn supervisor and workers, node and its cluster workers) from `/proc/<pid>/stat`

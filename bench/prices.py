@@ -27,7 +27,6 @@ from pathlib import Path
 
 import httpx
 
-from app import create_app
 from bench import databases
 from bench.catalog import build_catalog
 from bench.environment import describe
@@ -37,6 +36,7 @@ from db.engine import create_engine, session_factory
 from db.text import search_key, trigrams
 from seeds.synthetic import SYLLABLES
 from settings import Settings
+from web.app import create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
 

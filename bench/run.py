@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import create_app
 from bench import databases
 from bench.catalog import Catalog
 from bench.measure import WorkloadResult, measure
@@ -18,6 +17,7 @@ from bench.plans import Plan, explain_all
 from bench.workloads import build_workloads
 from db.engine import create_engine, session_factory
 from settings import Settings
+from web.app import create_app
 
 DATABASES = ("sqlite", "postgresql")
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}

@@ -1,4 +1,11 @@
-"""The catalog's data layer: models, engine and sessions, queries, interchange format.
+"""The catalog's data layer. Depends only on ``settings``; it never imports ``gql`` or ``web``.
 
-``db`` depends only on ``settings``; it never imports ``gql``.
+- ``models`` (``base``, ``enums``): the tables; ``engine``: engines and session factories;
+  ``sessions``: the request's session (``RequestDatabase``: one statement at a time, a read
+  retried once on a dropped connection); ``statement_timeout``: per-statement limits.
+- Reads: ``queries``, ``pagination`` (keyset pages), ``search`` and ``text``, ``facets``,
+  ``similar``, ``disputes``, ``external_ids``, ``aliases``.
+- Writes: ``curation`` (and its ``curation_*`` records), ``rules``, ``races``, ``tokens``;
+  ``catalog_version`` and ``version_reads``: the version every write bumps.
+- The interchange format: ``catalog_format`` (parse) and ``catalog_io`` (export, load).
 """

@@ -17,7 +17,7 @@ Surviving database faults (the rules, in one place):
   writers (or a checkpoint) wait for each other instead of failing.
 
 Retrying a read-only statement whose connection dropped is the request's business:
-``gql.loaders.RequestDatabase``.
+``db.sessions.RequestDatabase``.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
 
 
 def direct_engine_from_settings(settings: Settings) -> AsyncEngine:
-    """A second pool, for reads made on the driver's connection directly (``gql.fast_lane``):
+    """A second pool, for reads made on the driver's connection directly (``web.fast_lane``):
     no overflow (a connection opened and closed per request would cost more than waiting) and,
     on PostgreSQL, no ping per checkout (a read on a dead connection fails, the connection is
     discarded and the request goes the normal way, which pings)."""

@@ -273,6 +273,13 @@ class WorkOrder:
     direction: SortDirection = SortDirection.ASC
 
 
+# A person's or a theme's works unless asked otherwise (resolvers and compiled plans alike).
+FILMOGRAPHY_ORDER = (
+    WorkOrder(WorkOrderField.YEAR, SortDirection.ASC),
+    WorkOrder(WorkOrderField.TITLE),
+)
+
+
 def work_conditions(f: WorkFilter | None) -> list[ColumnElement[bool]]:
     if f is None:
         return []

@@ -1,4 +1,8 @@
-"""The typed request context: resolvers take ``strawberry.Info[Context]``."""
+"""The typed request context: resolvers take ``strawberry.Info[Context]``.
+
+What one request knows (its HTTP request and response, its database, the settings, and what
+the extensions found out about its operation); nothing that outlives it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.models import ApiToken
-from gql.loaders import Loaders, RequestDatabase
-from gql.prepared import PreparedRequests
-from gql.response_cache import ResponseCache
+from db.sessions import RequestDatabase
+from gql.compiled.plan import Plan
+from gql.loaders import Loaders
 from settings import Settings
 
 
@@ -23,12 +27,11 @@ class Context:
     database: RequestDatabase
     settings: Settings
     request_id: str
-    responses: ResponseCache | None = None  # gql.caching: answers to repeated queries
-    prepared: PreparedRequests | None = None  # gql.caching: plans of compiled requests
-    catalog_version: int | None = None  # read once per operation by gql.caching
+    catalog_version: int | None = None  # read once per operation, before it executes
     cost: int | None = None  # the operation's cost, once gql.limits has computed it
     work: int | None = None  # the priced part of the cost: gql.admission gates by it
     token: ApiToken | None = None  # the curator's token, once gql.auth has checked it
+    plan: Plan | None = None  # the compiled plan that answered (gql.execution)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

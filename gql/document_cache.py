@@ -10,16 +10,18 @@ over and over, and parsing plus validation cost more than executing a small quer
 
 The limits on depth, aliases and cost still run for every request (``gql.limits``), before
 and after validation as before: this extension must come after ``OperationLimits``.
+
+Usage: ``extensions=[..., OperationLimits, DocumentCache, ...]``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
@@ -31,26 +33,8 @@ def _parse(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
     return parse(query, **dict(options))
 
 
-class _Validated:
-    """An LRU set of (query text, validation rules) that validated without errors."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._keys: OrderedDict[tuple[str, tuple[Any, ...]], None] = OrderedDict()
-
-    def __contains__(self, key: tuple[str, tuple[Any, ...]]) -> bool:
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return True
-        return False
-
-    def add(self, key: tuple[str, tuple[Any, ...]]) -> None:
-        self._keys[key] = None
-        if len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-
-
-VALIDATED = _Validated(DOCUMENTS)
+# (query text, validation rules) that validated without errors
+VALIDATED: LRUCache[tuple[str, tuple[Any, ...]], bool] = LRUCache(DOCUMENTS)
 
 
 class DocumentCache(SchemaExtension):
@@ -66,9 +50,9 @@ class DocumentCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         key = (context.query or "", tuple(context.validation_rules))
-        known = bool(context.query) and key in VALIDATED
+        known = bool(context.query) and VALIDATED.get(key, False)
         if known and context.pre_execution_errors is None:
             context.pre_execution_errors = []  # validated before, with the same rules
         yield
         if not known and context.query and context.pre_execution_errors == []:
-            VALIDATED.add(key)
+            VALIDATED[key] = True

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 from db import queries as q
 from db.enums import CreditRole, WorkKind
-from db.enums import SortDirection as Direction
-from db.enums import WorkOrderField as OrderField
 from gql.context import Info
 from gql.inputs import WorkFilter, WorkOrder, given, work_orders
 from gql.loaders import NestedCount, NestedWorks
@@ -18,8 +16,6 @@ from gql.types.work_connection import WorkConnection
 
 if TYPE_CHECKING:
     pass
-
-FILMOGRAPHY_ORDER = (q.WorkOrder(OrderField.YEAR, Direction.ASC), q.WorkOrder(OrderField.TITLE))
 
 
 async def nested_works(
@@ -40,7 +36,7 @@ async def nested_works(
     from gql.types.work import Work
 
     list_name = f"{parent}.works"
-    orders = work_orders(order_by, FILMOGRAPHY_ORDER)
+    orders = work_orders(order_by, q.FILMOGRAPHY_ORDER)
     ordering = q.work_ordering(orders)
     request = page_request(info, list_name, ordering, first, after, last, before)
     given_filter: WorkFilter | None = given(filter)

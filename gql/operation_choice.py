@@ -5,7 +5,7 @@ the document holds several; the spec makes that a request error (so does a name 
 no operation, and a document with no operation at all). Checked right after parsing, before
 the operation type (GET runs queries only) or any limit is looked at, and answered as a
 request error with code ``GRAPHQL_VALIDATION_FAILED``: no data, HTTP 200 for
-``application/json`` and 400 for ``application/graphql-response+json`` (``gql.over_http``).
+``application/json`` and 400 for ``application/graphql-response+json`` (``web.over_http``).
 An ``operationName`` that is not a string at all is a bad request (HTTP 400, ``BAD_REQUEST``).
 """
 

@@ -1,19 +1,25 @@
-"""The Strawberry schema: the public contract (shared/contract/api.graphql) and more."""
+"""The Strawberry schema: the public contract (shared/contract/api.graphql) and more.
+
+``schema`` is the schema itself; ``catalog_schema(serving=...)`` builds it with the serving
+layer's extensions placed where they belong (``web.view`` serves that one).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult
 
 from gql.admission import DEADLINE, AdmissionControl
-from gql.caching import CatalogCaching
 from gql.document_cache import DocumentCache
 from gql.errors import request_timeout
+from gql.execution import CompiledExecution
 from gql.extensions import ErrorCodes
 from gql.limits import OperationLimits
 from gql.mutations import Mutation
@@ -49,17 +55,25 @@ class CatalogSchema(strawberry.Schema):
             return ExecutionResult(data=None, errors=[request_timeout(deadline)])
 
 
-schema = CatalogSchema(
-    query=Query,
-    mutation=Mutation,
-    types=[Work, Person, Theme],
-    extensions=[
-        OperationChoice,
-        OperationLimits,
-        DocumentCache,
-        AdmissionControl,
-        CatalogCaching,
-        ErrorCodes,
-    ],
-    config=StrawberryConfig(auto_camel_case=True),
-)
+def catalog_schema(serving: Sequence[type[SchemaExtension]] = ()) -> CatalogSchema:
+    """The schema, with ``serving``'s extensions run once the operation is admitted (parsed,
+    validated, within every limit, past the gate) and before it executes: where caches that
+    answer without executing belong (the serving layer's ETags and response cache)."""
+    return CatalogSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Work, Person, Theme],
+        extensions=[
+            OperationChoice,
+            OperationLimits,
+            DocumentCache,
+            AdmissionControl,
+            *serving,
+            CompiledExecution,
+            ErrorCodes,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = catalog_schema()

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import create_app
 from cli import _run, migrate
 from db.engine import create_engine, session_factory
 from seeds import seed
@@ -19,6 +18,7 @@ from settings import Settings
 from tests.databases import IN_CI, Databases, backend_name
 from tests.helpers import GraphQL, StatementCounter
 from tests.live import Server, serve
+from web.app import create_app
 
 
 def pytest_report_header() -> str:

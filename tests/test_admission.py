@@ -1,4 +1,4 @@
-"""Admission (gql/admission.py, SECURITY.md): expensive operations pass a per-process gate so
+"""Admission (gql/admission.py, web/deadline.py): expensive operations pass a per-process gate so
 cheap reads keep their connections; the deadline counts from arrival, queueing included; an
 exhausted pool answers SERVICE_UNAVAILABLE with HTTP 503 and Retry-After. Real apps with
 their own engines on a real database, real concurrent requests.
@@ -19,11 +19,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app import create_app
 from db.engine import engine_from_settings
 from gql.admission import Gate
 from settings import Settings, SettingsError, load_settings
 from tests.databases import backend_name
+from web.app import create_app
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = (

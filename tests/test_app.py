@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from settings import Settings
+from web.app import create_app
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/none"  # nothing listens on port 1
@@ -231,7 +231,7 @@ async def test_the_served_app_tunes_the_garbage_collector(
     generation less often; ``create_app`` (what tests call) leaves the collector alone."""
     import gc
 
-    from app import GC_YOUNG_THRESHOLD, create_served_app
+    from web.app import GC_YOUNG_THRESHOLD, create_served_app
 
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     threshold = gc.get_threshold()

@@ -40,7 +40,6 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import await_
 from starlette.applications import Starlette
 
-from app import create_app
 from cli import _run, migrate
 from db import models as m
 from db.engine import (
@@ -49,12 +48,13 @@ from db.engine import (
     engine_from_settings,
     session_factory,
 )
+from db.sessions import RequestDatabase
 from db.tokens import create_token
-from gql.loaders import RequestDatabase
 from seeds import seed
 from settings import Settings
 from tests.databases import IN_CI, Databases, backend_name
 from tests.live import serve
+from web.app import create_app
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = "PostgreSQL only: the fault is a PostgreSQL server going away"

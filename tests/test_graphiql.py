@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import EXAMPLES, create_app
-from gql.graphiql import ASSETS, load_examples, render_page, vendor
 from settings import Settings
 from tests.helpers import GraphQL
+from web.app import EXAMPLES, create_app
+from web.graphiql import ASSETS, load_examples, render_page, vendor
 
 PAGE_HEADERS = {"Accept": "text/html"}
 
@@ -101,7 +101,7 @@ async def test_graphiql_and_the_examples_can_be_switched_off(
 
 
 def test_the_vendored_assets_are_the_files_their_packages_ship() -> None:
-    """assets/VERSIONS (written by `python -m gql.graphiql.vendor`) names each file's package
+    """assets/VERSIONS (written by `python -m web.graphiql.vendor`) names each file's package
     and checksum: a vendored file edited by hand, or added without the script, fails here."""
     listed = {}
     for line in (ASSETS / "VERSIONS").read_text("utf-8").splitlines():

@@ -13,14 +13,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from db.engine import create_engine
-from gql import http_cache
-from gql.response_cache import request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
 from tests.helpers import StatementCounter
 from tests.test_cli import ok
+from web import http_cache
+from web.app import create_app
+from web.response_cache import request_key
 
 QUERY = '{ work(slug: "sea-of-blood") { title synopsis } }'
 VARIABLES_QUERY = "query W($slug: String!) { work(slug: $slug) { title } }"

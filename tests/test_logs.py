@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app import create_app
 from logs import JsonFormatter
 from settings import Settings
 from tests.live import serve
+from web.app import create_app
 
 
 def _json(record: logging.LogRecord) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""GraphQL over HTTP (gql/over_http.py, gql/operation_choice.py): media types and status
+"""GraphQL over HTTP (web/over_http.py, gql/operation_choice.py): media types and status
 codes, GET mutations, malformed parameters and documents with several operations — each
 answered alike by the full path and, for repeated requests, the fast lane and the response
 cache (the headers X-Execution and X-Cache show which answered)."""

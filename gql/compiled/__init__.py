@@ -1,12 +1,12 @@
 """The compiled read path (issue #6): a validated query operation answered by one SQL
 statement per root field that builds the response's JSON, without per-field resolution.
 
-``gql.caching`` calls ``compile_plan`` and ``run_plan`` once the operation has passed every
-limit and missed the response cache: the operation's ``data`` when the compiler covers the
-whole operation, else None — then the resolver path runs, so the two never give different
-answers (a differential test holds them equal). ``gql.fast_lane`` runs the plans of requests
-answered this way before (``gql.prepared``) without going through Strawberry again. On
-unless ``NKCINEMA_COMPILED`` is false.
+``gql.execution.CompiledExecution`` calls ``compile_plan`` and ``run_plan`` once the operation
+has passed every limit and missed the response cache: the operation's ``data`` when the
+compiler covers the whole operation, else None — then the resolver path runs, so the two
+never give different answers (a differential test holds them equal). The serving layer's
+fast lane (``web.fast_lane``) runs the plans of requests answered this way before without
+going through Strawberry again. On unless ``NKCINEMA_COMPILED`` is false.
 
 - ``plan``: the selection (fields, aliases, fragments, directives, arguments) as a plan, or
   None for anything not covered;
@@ -37,12 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
 
 from db.catalog_version import version_subquery
+from db.sessions import RequestDatabase, is_dropped_connection
 from db.version_reads import version_value
 from gql.compiled import shape
 from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
 from gql.compiled.sql import SLUG, Compiler
-from gql.context import Context
-from gql.loaders import RequestDatabase, _is_dropped_connection
+from settings import Settings
 
 logger = logging.getLogger("nkcinema.compiled")
 STATEMENTS = 1024  # distinct root-field plans kept as built statements
@@ -52,11 +52,10 @@ class Declined(Exception):
     """A compiled statement failed: the resolver path answers instead."""
 
 
-def compile_plan(execution_context: ExecutionContext, context: Context) -> Plan | None:
+def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Plan | None:
     document = execution_context.graphql_document
     if document is None:
         return None
-    settings = context.settings
     return plan_operation(
         execution_context.schema._schema,
         document,
@@ -109,7 +108,7 @@ async def _value(
     try:
         row = (await session.execute(compiled, parameters)).one_or_none()
     except DBAPIError as error:
-        if _is_dropped_connection(error):
+        if is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection
         # Not expected (the plan keeps to what both databases take), but never an answer of
         # its own: roll back (PostgreSQL refuses statements after a failed one, until then)

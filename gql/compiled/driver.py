@@ -1,5 +1,5 @@
 """Compiled statements run on the driver's connection directly (asyncpg, aiosqlite): for the
-fast lane (``gql.fast_lane``), where a request is one read statement and SQLAlchemy's session
+fast lane (``web.fast_lane``), where a request is one read statement and SQLAlchemy's session
 would add a transaction (BEGIN and ROLLBACK: two more round trips on PostgreSQL) and its
 per-statement bookkeeping.
 

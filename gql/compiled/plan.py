@@ -43,7 +43,6 @@ from db.pagination import Ordering
 from gql.cursors import decode_cursor
 from gql.errors import ApiError
 from gql.inputs import PersonFilter, WorkFilter, WorkOrder, text_argument, work_orders
-from gql.nested import FILMOGRAPHY_ORDER
 
 TITLE_ORDER = (q.WorkOrder(OrderField.TITLE),)
 MAX_VALUES = 90  # values per JSON array (PostgreSQL functions take at most 100 arguments)
@@ -439,7 +438,7 @@ class Planner:
         args = self.arguments(type_name, group)
         parent = q.Parent.PERSON if type_name == "Person" else q.Parent.THEME
         first = self.page_size(args)
-        orders = self.orders(args.get("orderBy"), FILMOGRAPHY_ORDER)
+        orders = self.orders(args.get("orderBy"), q.FILMOGRAPHY_ORDER)
         work_filter = self.work_filter(args.get("filter"))
         kind = args.get("kind")
         if kind is not None:  # as gql.nested: one more condition, like `filter.kind`

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app import create_app
 from db.engine import create_engine, session_factory
 from db.statement_timeout import is_statement_timeout
 from settings import Settings
 from tests.factories import build_catalog
+from web.app import create_app
 
 SLOW = {
     "sqlite": (

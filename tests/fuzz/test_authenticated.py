@@ -60,7 +60,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from app import GRAPHQL_PATH, create_app
 from cli import _run, migrate
 from db.catalog_io import export_catalog
 from db.engine import engine_from_settings, session_factory
@@ -104,6 +103,7 @@ from tests.fuzz.writes import (
     row_problems,
     valid_case,
 )
+from web.app import GRAPHQL_PATH, create_app
 
 ADMIN_HG = "hypothesis-graphql (admin)"
 ADMIN_ST = "schemathesis (admin)"

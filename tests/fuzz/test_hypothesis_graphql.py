@@ -45,7 +45,6 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from db.engine import engine_from_settings
 from gql.schema import schema as strawberry_schema
 from settings import Settings
@@ -69,6 +68,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from web.app import create_app
 
 SUITE = "hypothesis-graphql"
 EXAMPLES = fuzz_examples()

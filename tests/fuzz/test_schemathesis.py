@@ -48,7 +48,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from starlette.applications import Starlette
 
-from app import GRAPHQL_PATH, create_app
 from gql.ids import to_global_id
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG
@@ -69,6 +68,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from web.app import GRAPHQL_PATH, create_app
 
 SUITE = "schemathesis"
 PER_OPERATION = max(1, fuzz_examples() // 5)

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
 from gql.compiled.sql import Compiler
 from gql.schema import schema
 from settings import Settings
 from tests.factories import build_catalog, wipe
 from tests.helpers import StatementCounter
+from web.app import create_app
 
 W1 = '{ work(slug: "sea-of-blood") { title year directors { name } themes { name } } }'
 W2 = "{ works(first: 50) { nodes { title year directors { name } themes { name } } } }"
@@ -233,7 +233,7 @@ async def test_one_statement_per_root_field_at_any_catalog_size(
         await build_catalog(session, size)
         first, _ = await _count(compiled, statements, query)  # the full path, at size 5
         first_counts.append(first)
-        count, data = await _count(compiled, statements, query)  # gql.fast_lane: prepared
+        count, data = await _count(compiled, statements, query)  # web.fast_lane: prepared
         counts.append(count)
         answers.append(data)
     assert first_counts[0] == 1 + roots  # the catalog version, then one per root field

@@ -32,7 +32,6 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from db.engine import engine_from_settings
 from settings import Settings
 from tests.databases import backend_name
@@ -45,6 +44,7 @@ from tests.fuzz.test_hypothesis_graphql import (
     tidy,
 )
 from tests.test_readme import _examples as readme_examples
+from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = REPO / "examples" / "operations"

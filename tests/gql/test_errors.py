@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app import create_app
 from settings import Settings
 from tests.helpers import GraphQL
+from web.app import create_app
 
 
 @pytest.mark.parametrize(

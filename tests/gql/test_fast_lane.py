@@ -1,4 +1,4 @@
-"""The fast lane (gql.fast_lane): a POST answered before is answered again from the response
+"""The fast lane (web.fast_lane): a POST answered before is answered again from the response
 cache or by its prepared compiled plan, with the same bytes as the full path, never for a
 request it was not prepared for, and never from a catalog older than the request."""
 
@@ -15,14 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from app import CatalogGraphQL, create_app
+from db.sessions import RequestDatabase
 from gql.compiled import run_plan
 from gql.compiled.plan import plan_operation
-from gql.loaders import RequestDatabase
 from gql.schema import schema
 from settings import Settings
 from tests.factories import wipe
 from tests.helpers import StatementCounter
+from web.app import create_app
+from web.view import CatalogGraphQL
 
 QUERY = """query W($slug: String!) {
   work(slug: $slug) { slug title year directors { name } themes { name } }
@@ -135,7 +136,7 @@ async def test_the_app_own_engine_reads_through_its_own_connections(
     assert answers[0].content == answers[1].content == answers[2].content
     assert flower[0].content == flower[1].content
     assert flower[1].json()["data"]["work"]["title"] == "The Flower Girl"
-    assert view.versions.reads >= 3  # every lane answer read the version
+    assert app.state.versions.reads >= 3  # every lane answer read the version
 
 
 async def test_without_the_compiled_path_only_cached_answers_take_the_lane(

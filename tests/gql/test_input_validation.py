@@ -258,10 +258,10 @@ async def test_text_is_stored_normalised(admin: Curator, session: AsyncSession) 
 async def own(
     migrated_database: str, tmp_path: Path
 ) -> Any:  # the app over its own seeded database, an admin, and the database's URL
-    from app import create_app
     from db.engine import create_engine
     from settings import Settings
     from tests.test_cli import nkcinema
+    from web.app import create_app
 
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     made = nkcinema(

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
-from gql.admission import closed
 from settings import Settings
 from tests.helpers import GraphQL, StatementCounter
+from web.app import create_app
+from web.deadline import closed
 
 
 async def _refused(

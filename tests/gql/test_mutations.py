@@ -15,13 +15,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import create_app
 from db.catalog_io import export_catalog
 from db.engine import create_engine
 from db.tokens import create_token, revoke_token
 from gql.schema import schema
 from settings import Settings
 from tests.test_cli import export, nkcinema, ok
+from web.app import create_app
 
 CREATE = """mutation C($input: CreateWorkInput!) { createWork(input: $input) {
   work { slug title year kind version directors { slug } themes { slug }

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from db.engine import create_engine
-from gql.response_cache import ResponseCache, request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
 from tests.factories import wipe
 from tests.helpers import StatementCounter
 from tests.test_cli import ok
+from web.app import create_app
+from web.response_cache import ResponseCache, request_key
 
 QUERY = "query W($slug: String!) { work(slug: $slug) { title synopsis directors { name } } }"
 

@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app import create_app
 from cli import _run, migrate
 from db.catalog_io import export_catalog
 from db.curation_links import DISPUTE_FIELDS
@@ -37,6 +36,7 @@ from db.tokens import create_token
 from seeds import seed
 from settings import Settings
 from tests.databases import Databases, backend_name
+from web.app import create_app
 
 EXAMPLES = 20  # each copies two databases: about 2 s on PostgreSQL, less on SQLite
 KINDS = ("FILM", "SERIES")

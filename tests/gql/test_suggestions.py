@@ -1,7 +1,7 @@
 """Production answers never suggest ("Did you mean 'kind' or 'kinds'?"): not in validation,
 not in variable coercion, not in enum parsing, over POST or GET, the first time a document is
 seen or when it is already parsed and validated (gql/document_cache.py), nor when a request
-repeats (gql/fast_lane.py). Development keeps the suggestions: the same requests show them."""
+repeats (web/fast_lane.py). Development keeps the suggestions: the same requests show them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from settings import Settings, load_settings
+from web.app import create_app
 
 # (query, variables, a name a suggestion would offer) — each answers an error that
 # graphql-core words with a suggestion unless told not to.

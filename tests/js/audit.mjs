@@ -3,7 +3,7 @@
 //
 // Every audit runs ROUNDS times in sequence: the first round meets a fresh process (parsing,
 // validation, Strawberry); later rounds repeat the same requests byte for byte, so they are
-// answered by the fast lane and the response cache (gql/fast_lane.py), which must answer
+// answered by the fast lane and the response cache (web/fast_lane.py), which must answer
 // exactly as the full path does, media type and status included.
 //
 // Usage: node tests/js/audit.mjs http://127.0.0.1:8000/graphql [ROUNDS]

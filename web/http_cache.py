@@ -12,7 +12,7 @@ from __future__ import annotations
 
 def entity_tag(version: int, request_key: str) -> str:
     """A strong tag, quoted as HTTP wants it: ``"<version>-<request digest>"``; the request
-    key is ``gql.response_cache.request_key`` of the request's parameters."""
+    key is ``web.response_cache.request_key`` of the request's parameters."""
     return f'"{version}-{request_key[:32]}"'
 
 

@@ -1,6 +1,6 @@
 """Fetch GraphiQL's browser files from npm into ``assets/`` (run by hand to upgrade them).
 
-    python -m gql.graphiql.vendor          # needs npm and the registry; writes assets/VERSIONS
+    python -m web.graphiql.vendor          # needs npm and the registry; writes assets/VERSIONS
 
 Each file is copied unchanged from its package except for a trailing ``sourceMappingURL``
 comment, removed because the maps are not vendored (a browser with developer tools open would

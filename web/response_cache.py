@@ -6,35 +6,21 @@ served only while the database still says that version: a write anywhere bumps i
 worker on any host serves an answer older than the catalog it reads. Only query operations
 that passed every limit and answered without errors get in (so a hit never needs the limits
 checked again); requests that carry credentials are never cached.
+
+Filled by the full path (``web.caching.Repeats`` marks what may be kept, ``web.view`` keeps
+it) and by the fast lane; read by the fast lane (``web.fast_lane``).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+from cachetools import LRUCache
 
-
-@functools.lru_cache(maxsize=1024)
-def is_query_document(document: str, operation_name: str | None) -> bool:
-    """Whether the operation ``document`` runs (by ``operation_name``) is a query.
-
-    Parsed once per distinct document (an LRU of the last 1024); unparsable documents are not
-    queries (they answer errors, which are not cached anyway). Limits apply to parsing here
-    too: only documents that passed the size checks reach this."""
-    try:
-        parsed = parse(document, no_location=True, max_tokens=100_000)
-    except GraphQLSyntaxError:
-        return False
-    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    return len(operations) == 1 and operations[0].operation == OperationType.QUERY
+CATALOG_VERSION = "nkcinema.catalog_version"  # scope key: the version, once read this request
 
 
 def is_well_formed(parameters: Any) -> bool:
@@ -69,13 +55,13 @@ def request_key(parameters: Mapping[str, Any]) -> str:
 
 
 class ResponseCache:
-    """A bounded LRU of (catalog version, response body) by request key (count and bytes)."""
+    """A bounded LRU of (catalog version, response body) by request key, bounded by count
+    and by bytes."""
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        self._bytes = 0
+        self._entries = _Answers(max_entries, max_bytes)
         self.hits = 0
         self.misses = 0
 
@@ -88,25 +74,33 @@ class ResponseCache:
 
     def get(self, key: str, version: int) -> bytes | None:
         """The body kept for ``key`` if it was computed at ``version``."""
-        entry = self._entries.get(key)
+        try:
+            entry = self._entries[key]
+        except KeyError:
+            entry = None
         if entry is None or entry[0] != version:
             self.misses += 1
             return None
-        self._entries.move_to_end(key)
         self.hits += 1
         return entry[1]
 
     def put(self, key: str, version: int, body: bytes) -> None:
         if not self.enabled or len(body) > self.max_bytes // 4:  # no one answer fills it
             return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old[1])
         self._entries[key] = (version, body)
-        self._bytes += len(body)
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._bytes -= len(evicted)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class _Answers(LRUCache[str, tuple[int, bytes]]):
+    """An LRU sized by its bodies' bytes that also holds at most ``max_entries`` of them."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        super().__init__(max_bytes, getsizeof=lambda entry: len(entry[1]))
+        self.max_entries = max_entries
+
+    def __setitem__(self, key: str, value: tuple[int, bytes]) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.max_entries:
+            self.popitem()

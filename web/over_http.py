@@ -1,7 +1,7 @@
 """GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/) at /graphql: media
 type negotiation, status codes, and the GET rules, for every answer whatever made it.
 
-An ASGI middleware outside the fast lane (``gql.fast_lane``), the response cache and
+An ASGI middleware outside the fast lane (``web.fast_lane``), the response cache and
 Strawberry, so the answers of all of them go through it alike:
 
 - **Media type**: ``Accept`` chooses ``application/graphql-response+json`` or
@@ -30,8 +30,8 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql import errors
-from gql.fast_lane import encode
 from settings import Settings
+from web.encoding import encode
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

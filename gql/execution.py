@@ -1,0 +1,50 @@
+"""Compiled execution: a query operation answered by its compiled plan (``gql.compiled``:
+one SQL statement per root field that builds the response's JSON), when the compiler covers
+the whole operation; else the resolvers answer it, as they would have (a differential test
+holds the two equal).
+
+Usage: ``extensions=[..., CompiledExecution, ...]``, after every extension that may refuse
+the operation or answer it otherwise (limits, admission, caches): it runs only when nothing
+before it has answered. On unless ``settings.compiled`` is false. The plan that answered is
+left on the context (``Context.plan``) for whoever keeps plans (the fast lane's prepared
+requests, ``web.prepared``), with ``X-Execution: compiled`` on the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from graphql import ExecutionResult, GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from gql.compiled import compile_plan, run_plan
+from gql.context import Context
+
+
+class CompiledExecution(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if (
+            execution.result is not None
+            or not isinstance(context, Context)
+            or not context.settings.compiled
+            or execution.operation_type != OperationType.QUERY
+        ):
+            yield
+            return
+        try:
+            plan = compile_plan(execution, context.settings)
+            data = None if plan is None else (await run_plan(plan, context.database))[0]
+        except Exception as error:  # as a resolver's failure: masked by ErrorCodes, coded
+            failure = GraphQLError(str(error), original_error=error)
+            execution.result = ExecutionResult(data=None, errors=[failure])
+            yield
+            return
+        if plan is not None and data is not None:
+            execution.result = ExecutionResult(data=data)
+            context.plan = plan
+            if context.response is not None:
+                context.response.headers["X-Execution"] = "compiled"
+        yield

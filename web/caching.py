@@ -1,0 +1,121 @@
+"""HTTP and response caching around the schema, keyed by the catalog version
+(``db.catalog_version``): Strawberry extensions the served schema runs once an operation is
+admitted (parsed, validated, within every limit, past the gate) and before it executes.
+Each runs only for a query from a request without credentials, and only when no extension
+before it has answered:
+
+- ``CatalogVersion`` reads the catalog version (one single-row statement), unless the
+  request already read it (the fast lane, finding a stale answer). Reading it *before*
+  executing is what makes the caches correct: what the operation then reads is at least as
+  new as the version it is filed under, and every write bumps the version.
+- ``EntityTags``: over GET, the answer's ``ETag`` is that version plus the request key
+  (``web.http_cache``); a matching ``If-None-Match`` answers ``304`` without executing.
+- ``Repeats`` keeps what lets the next identical request skip the full path: it marks the
+  request cacheable (``CACHEABLE``: the view keeps an answer without errors in the response
+  cache) and files the compiled plan that answered (``Context.plan``) as a prepared request
+  for the fast lane.
+
+Usage: ``catalog_schema(serving=[CatalogVersion, EntityTags, Repeats])``; the view puts the
+process's stores in each request's scope (``STORES``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from graphql import ExecutionResult, GraphQLError
+from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from db.catalog_version import catalog_version
+from gql.context import Context
+from web import http_cache
+from web.intake import REQUEST_KEY
+from web.prepared import Prepared, PreparedRequests
+from web.response_cache import ResponseCache
+
+CACHEABLE = "nkcinema.cacheable"  # scope key: (request key, catalog version) of a cacheable query
+STORES = "nkcinema.stores"  # scope key: the process's Stores
+
+
+@dataclass(frozen=True)
+class Stores:
+    responses: ResponseCache
+    prepared: PreparedRequests
+
+
+def _cacheable(extension: SchemaExtension) -> tuple[Context, Request] | None:
+    """The context and request of an operation the caches may serve, if it is one."""
+    execution = extension.execution_context
+    context = execution.context
+    if (
+        execution.result is not None
+        or not isinstance(context, Context)
+        or context.request is None
+        or execution.operation_type != OperationType.QUERY
+        or "authorization" in context.request.headers
+    ):
+        return None
+    return context, context.request
+
+
+class CatalogVersion(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if (
+            self.execution_context.result is None
+            and isinstance(context, Context)
+            and context.request is not None
+            and context.catalog_version is None
+        ):
+            try:
+                context.catalog_version = await context.database.run(catalog_version)
+            except Exception as error:  # answered like a resolver's failure: masked, with a code
+                failure = GraphQLError(str(error), original_error=error)
+                self.execution_context.result = ExecutionResult(data=None, errors=[failure])
+        yield
+
+
+class EntityTags(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        served = _cacheable(self)
+        if served is not None:
+            context, request = served
+            key = request.scope.get(REQUEST_KEY)
+            version = context.catalog_version
+            response = context.response
+            if request.method == "GET" and key and version is not None and response is not None:
+                tag = http_cache.entity_tag(version, key)
+                response.headers["ETag"] = tag
+                response.headers["Cache-Control"] = http_cache.cache_control(
+                    context.settings.cache_max_age
+                )
+                if http_cache.matches(request.headers.get("if-none-match"), tag):
+                    response.status_code = 304
+                    self.execution_context.result = ExecutionResult(data={})
+        yield
+
+
+class Repeats(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        served = _cacheable(self)
+        if served is None:
+            yield
+            return
+        context, request = served
+        key = request.scope.get(REQUEST_KEY)
+        stores = request.scope.get(STORES)
+        version = context.catalog_version
+        if not isinstance(stores, Stores) or not key or version is None:
+            yield
+            return
+        if stores.responses.enabled:  # the view keeps the answer if it has no errors
+            request.scope[CACHEABLE] = (key, version)
+        yield
+        if context.plan is not None and context.cost is not None:
+            stores.prepared.put(key, Prepared(context.plan, context.cost))
+
+
+SERVING = (CatalogVersion, EntityTags, Repeats)  # in this order (see each's docstring)

@@ -1,0 +1,185 @@
+"""The fast lane: requests to /graphql that this process has answered before, answered again
+without Starlette's routing or Strawberry — from the response cache while the catalog version
+is unchanged, else (POSTs) by running the request's prepared plan (``web.prepared``).
+
+A request takes the lane only if it is exactly one this process answered through the full
+path: same document, variables and operation name (its request key, ``web.intake``), so it
+has passed every limit and its plan was built for it. Requests with an ``Authorization``
+header never take it (answers to credentialed requests are never cached; the token must be
+checked). Anything else — and anything that fails on the way (a version read, a statement) —
+goes to the app, which answers it as it would have: the lane never produces an error of its
+own, except the request deadline.
+
+The answer is the one the full path gives: ``{"data": …, "extensions": {"cost": …}}``, the
+same bytes (both encode with ``web.encoding``), with ``X-Execution: compiled``, or
+``X-Cache: hit`` (over GET, with its entity tag: ``304`` when the client's copy is current).
+
+Usage: ``Middleware(FastLane, path="/graphql", settings=..., sessions=..., versions=...,
+responses=..., prepared=..., engine=...)``, inside ``web.intake.Intake``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from db.sessions import RequestDatabase
+from db.version_reads import VersionReads
+from gql import errors
+from gql.compiled import read_plan, run_plan
+from gql.compiled.driver import fetch_json
+from settings import Settings
+from web import http_cache
+from web.deadline import remaining
+from web.encoding import encode, send_json
+from web.intake import REQUEST_KEY
+from web.prepared import Prepared, PreparedRequests
+from web.response_cache import CATALOG_VERSION, ResponseCache
+
+logger = logging.getLogger("nkcinema.fast_lane")
+
+
+class FastLane:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        path: str,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        versions: VersionReads,
+        responses: ResponseCache,
+        prepared: PreparedRequests,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.settings = settings
+        self.sessions = sessions
+        self.versions = versions
+        self.responses = responses
+        self.prepared = prepared
+        self.engine = engine  # plans run on its connections' driver directly (db.engine)
+        self.cache_control = http_cache.cache_control(settings.cache_max_age).encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or not await self._answer(scope, send)
+        ):
+            await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope, send: Send) -> bool:
+        """Answer the request if it is one seen before; False: the app must answer it."""
+        key = scope.get(REQUEST_KEY)
+        if key is None or not (self.responses.enabled or self.prepared.enabled):
+            return False
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return False
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        version: int | None = None
+        if key in self.responses:
+            version = await self._version(scope)
+            if version is None:
+                return False
+            cached = self.responses.get(key, version)
+            if cached is not None:
+                await self._hit(scope, send, cached, key, version, if_none_match)
+                return True
+        if scope["method"] != "POST":
+            return False
+        prepared = self.prepared.get(key)
+        if prepared is None:
+            return False
+        deadline = self.settings.request_timeout
+        # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
+        # a cancellation pending on the request's task (asyncio.timeout can, on 3.11). The
+        # deadline counts from the request's arrival (web.deadline).
+        work = asyncio.ensure_future(self._data(scope, prepared, version))
+        done, _ = await asyncio.wait((work,), timeout=remaining(scope, deadline))
+        if not done:
+            work.cancel()
+            logger.warning("fast lane: the request deadline (%g s) passed", deadline)
+            error = errors.request_timeout(deadline).formatted
+            await send_json(send, encode({"data": None, "errors": [error]}))
+            return True
+        try:
+            data, version = work.result()
+        except Exception as error:  # the app answers, with its error handling
+            logger.debug("fast lane: plan failed: %r", error)
+            return False
+        if data is None:
+            return False
+        answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
+        if version is not None:  # else not kept: no version it is known to be as new as
+            self.responses.put(key, version, answer)
+        await send_json(send, answer, (b"x-execution", b"compiled"))
+        return True
+
+    async def _hit(
+        self,
+        scope: Scope,
+        send: Send,
+        cached: bytes,
+        key: str,
+        version: int,
+        if_none_match: str | None,
+    ) -> None:
+        """A cached answer; over GET with its entity tag (``304`` if the client has it)."""
+        if scope["method"] != "GET":
+            await send_json(send, cached, (b"x-cache", b"hit"))
+            return
+        tag = http_cache.entity_tag(version, key)
+        headers = [
+            (b"x-cache", b"hit"),
+            (b"etag", tag.encode("latin-1")),
+            (b"cache-control", self.cache_control),
+        ]
+        if http_cache.matches(if_none_match, tag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send_json(send, cached, *headers)
+
+    async def _version(self, scope: Scope) -> int | None:
+        """The catalog version, read now (None: it could not be read; the app will say why)."""
+        try:
+            version = await self.versions.current()
+        except Exception as error:
+            logger.debug("fast lane: no catalog version: %r", error)
+            return None
+        scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
+        return version
+
+    async def _data(
+        self, scope: Scope, prepared: Prepared, version: int | None
+    ) -> tuple[dict[str, Any] | None, int | None]:
+        """The plan's data and the catalog version it is at least as new as."""
+        engine = self.engine
+        if engine is not None:  # on the driver's connection, outside a transaction
+            fetch = functools.partial(fetch_json, engine)
+            data, read_at = await read_plan(prepared.plan, fetch, read_version=version is None)
+        else:
+            database = RequestDatabase(self.sessions())
+            try:
+                data, read_at = await run_plan(
+                    prepared.plan, database, read_version=version is None
+                )
+            finally:
+                await database.close()
+        if version is None:
+            if read_at is not None:
+                version = read_at
+            elif not prepared.plan.reads:  # only __typename: nothing read, read it now
+                version = await self._version(scope)
+            # else the first statement found nothing to read the version with: no version
+        return data, version
