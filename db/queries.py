@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,39 +26,29 @@ Row = TypeVar("Row")
 # -- lookups ---------------------------------------------------------------------------------
 
 
-async def _by(session: AsyncSession, column: Any, keys: Sequence[Any]) -> list[Any]:
-    entity = column.class_
-    rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars().all()
-    found = {getattr(row, column.key): row for row in rows}
-    return [found.get(key) for key in keys]
+Lookup = Callable[[AsyncSession, Sequence[K]], Awaitable[list[Row | None]]]
 
 
-async def works_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Work | None]:
-    return await _by(session, m.Work.id, ids)
+def _lookup(entity: type[Row], key: str, key_type: type[K]) -> Lookup[K, Row]:
+    """The batch lookup of ``entity`` rows by the unique column ``key`` (whose values are
+    ``key_type``): one row, or None, per key, in key order."""
+    column = getattr(entity, key)
+
+    async def lookup(session: AsyncSession, keys: Sequence[K]) -> list[Row | None]:
+        rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars().all()
+        found = {getattr(row, key): row for row in rows}
+        return [found.get(k) for k in keys]
+
+    return lookup
 
 
-async def works_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Work | None]:
-    return await _by(session, m.Work.slug, slugs)
-
-
-async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Person | None]:
-    return await _by(session, m.Person.id, ids)
-
-
-async def people_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Person | None]:
-    return await _by(session, m.Person.slug, slugs)
-
-
-async def themes_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Theme | None]:
-    return await _by(session, m.Theme.id, ids)
-
-
-async def themes_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Theme | None]:
-    return await _by(session, m.Theme.slug, slugs)
-
-
-async def sources_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Source | None]:
-    return await _by(session, m.Source.id, ids)
+works_by_id = _lookup(m.Work, "id", int)
+works_by_slug = _lookup(m.Work, "slug", str)
+people_by_id = _lookup(m.Person, "id", int)
+people_by_slug = _lookup(m.Person, "slug", str)
+themes_by_id = _lookup(m.Theme, "id", int)
+themes_by_slug = _lookup(m.Theme, "slug", str)
+sources_by_id = _lookup(m.Source, "id", int)
 
 
 # -- child collections -----------------------------------------------------------------------
