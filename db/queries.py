@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Result, Select, case, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -157,28 +157,29 @@ async def relations_of_works(
     return _per_key(work_ids, ((row[0], RelationRow(row[1], row[2])) for row in rows))
 
 
-async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
-    ws = m.WorkSource
-    rows = await session.execute(
-        select(ws.work_id, m.Source)
-        .join(m.Source, m.Source.id == ws.source_id)
-        .where(ws.work_id.in_(work_ids))
-        .order_by(ws.work_id, ws.position)
+async def _cited(
+    session: AsyncSession, parent: Any, keys: Sequence[int], *columns: Any
+) -> Result[Any]:
+    """The rows ``(parent id, *columns, source)`` of a table that links records to their
+    sources (``parent`` is its column naming the record), in each record's order."""
+    link = parent.class_
+    rows: Result[Any] = await session.execute(
+        select(parent, *columns, m.Source)
+        .join(m.Source, m.Source.id == link.source_id)
+        .where(parent.in_(keys))
+        .order_by(parent, link.position)
     )
-    return _per_key(work_ids, rows)
+    return rows
+
+
+async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
+    return _per_key(work_ids, await _cited(session, m.WorkSource.work_id, work_ids))
 
 
 async def sources_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[m.Source]]:
-    ps = m.PersonSource
-    rows = await session.execute(
-        select(ps.person_id, m.Source)
-        .join(m.Source, m.Source.id == ps.source_id)
-        .where(ps.person_id.in_(person_ids))
-        .order_by(ps.person_id, ps.position)
-    )
-    return _per_key(person_ids, rows)
+    return _per_key(person_ids, await _cited(session, m.PersonSource.person_id, person_ids))
 
 
 async def disputes_of_works(
@@ -208,26 +209,14 @@ async def attributions_of_works(
     session: AsyncSession, work_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.WorkFieldSource
-    rows = await session.execute(
-        select(f.work_id, f.field, m.Source)
-        .join(m.Source, m.Source.id == f.source_id)
-        .where(f.work_id.in_(work_ids))
-        .order_by(f.work_id, f.position)
-    )
-    return _attributions(work_ids, rows)
+    return _attributions(work_ids, await _cited(session, f.work_id, work_ids, f.field))
 
 
 async def attributions_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.PersonFieldSource
-    rows = await session.execute(
-        select(f.person_id, f.field, m.Source)
-        .join(m.Source, m.Source.id == f.source_id)
-        .where(f.person_id.in_(person_ids))
-        .order_by(f.person_id, f.position)
-    )
-    return _attributions(person_ids, rows)
+    return _attributions(person_ids, await _cited(session, f.person_id, person_ids, f.field))
 
 
 # -- lists: filters and orderings ------------------------------------------------------------
