@@ -107,6 +107,8 @@ class ConnectionArguments(FieldExtension):
     def apply(self, field: StrawberryField) -> None:
         names = [argument.python_name for argument in field.arguments]
         if self.PARAMETER not in names:
+            if all(name in names for name, _, _ in self.declared):
+                return  # applied already: the field is in a second schema
             raise TypeError(f"{field.python_name} has no `{self.PARAMETER}` parameter")
         at = names.index(self.PARAMETER)
         paging = [

@@ -41,6 +41,14 @@ def test_the_resolver_is_handed_the_values_given_and_none_for_the_rest() -> None
     }
 
 
+def test_a_second_schema_of_the_same_types_has_the_same_arguments() -> None:
+    again = strawberry.Schema(query=Query)
+    assert str(again) == str(schema)
+    assert again.execute_sync("{ forward(first: 1) }").data == {
+        "forward": repr(PageArguments(first=1))
+    }
+
+
 def test_a_field_without_a_page_parameter_is_refused() -> None:
     @strawberry.type
     class Broken:
