@@ -93,11 +93,9 @@ class Person(Node):
 
     @strawberry.field(description="Which sources state which field of this record.")
     async def attributions(self, info: Info) -> list[Attribution]:
-        rows = await info.context.loaders.person_attributions.load(self.row.id)
-        return [
-            Attribution(field=name, sources=[Source.from_row(s) for s in sources])
-            for name, sources in rows
-        ]
+        return Attribution.of_record(
+            await info.context.loaders.person_attributions.load(self.row.id)
+        )
 
     @strawberry.field(description="Their identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:
