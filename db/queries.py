@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Result, Select, case, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -26,39 +26,29 @@ Row = TypeVar("Row")
 # -- lookups ---------------------------------------------------------------------------------
 
 
-async def _by(session: AsyncSession, column: Any, keys: Sequence[Any]) -> list[Any]:
-    entity = column.class_
-    rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars().all()
-    found = {getattr(row, column.key): row for row in rows}
-    return [found.get(key) for key in keys]
+Lookup = Callable[[AsyncSession, Sequence[K]], Awaitable[list[Row | None]]]
 
 
-async def works_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Work | None]:
-    return await _by(session, m.Work.id, ids)
+def _lookup(entity: type[Row], key: str, key_type: type[K]) -> Lookup[K, Row]:
+    """The batch lookup of ``entity`` rows by the unique column ``key`` (whose values are
+    ``key_type``): one row, or None, per key, in key order."""
+    column = getattr(entity, key)
+
+    async def lookup(session: AsyncSession, keys: Sequence[K]) -> list[Row | None]:
+        rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars().all()
+        found = {getattr(row, key): row for row in rows}
+        return [found.get(k) for k in keys]
+
+    return lookup
 
 
-async def works_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Work | None]:
-    return await _by(session, m.Work.slug, slugs)
-
-
-async def people_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Person | None]:
-    return await _by(session, m.Person.id, ids)
-
-
-async def people_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Person | None]:
-    return await _by(session, m.Person.slug, slugs)
-
-
-async def themes_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Theme | None]:
-    return await _by(session, m.Theme.id, ids)
-
-
-async def themes_by_slug(session: AsyncSession, slugs: Sequence[str]) -> list[m.Theme | None]:
-    return await _by(session, m.Theme.slug, slugs)
-
-
-async def sources_by_id(session: AsyncSession, ids: Sequence[int]) -> list[m.Source | None]:
-    return await _by(session, m.Source.id, ids)
+works_by_id = _lookup(m.Work, "id", int)
+works_by_slug = _lookup(m.Work, "slug", str)
+people_by_id = _lookup(m.Person, "id", int)
+people_by_slug = _lookup(m.Person, "slug", str)
+themes_by_id = _lookup(m.Theme, "id", int)
+themes_by_slug = _lookup(m.Theme, "slug", str)
+sources_by_id = _lookup(m.Source, "id", int)
 
 
 # -- child collections -----------------------------------------------------------------------
@@ -167,28 +157,29 @@ async def relations_of_works(
     return _per_key(work_ids, ((row[0], RelationRow(row[1], row[2])) for row in rows))
 
 
-async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
-    ws = m.WorkSource
-    rows = await session.execute(
-        select(ws.work_id, m.Source)
-        .join(m.Source, m.Source.id == ws.source_id)
-        .where(ws.work_id.in_(work_ids))
-        .order_by(ws.work_id, ws.position)
+async def _cited(
+    session: AsyncSession, parent: Any, keys: Sequence[int], *columns: Any
+) -> Result[Any]:
+    """The rows ``(parent id, *columns, source)`` of a table that links records to their
+    sources (``parent`` is its column naming the record), in each record's order."""
+    link = parent.class_
+    rows: Result[Any] = await session.execute(
+        select(parent, *columns, m.Source)
+        .join(m.Source, m.Source.id == link.source_id)
+        .where(parent.in_(keys))
+        .order_by(parent, link.position)
     )
-    return _per_key(work_ids, rows)
+    return rows
+
+
+async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
+    return _per_key(work_ids, await _cited(session, m.WorkSource.work_id, work_ids))
 
 
 async def sources_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[m.Source]]:
-    ps = m.PersonSource
-    rows = await session.execute(
-        select(ps.person_id, m.Source)
-        .join(m.Source, m.Source.id == ps.source_id)
-        .where(ps.person_id.in_(person_ids))
-        .order_by(ps.person_id, ps.position)
-    )
-    return _per_key(person_ids, rows)
+    return _per_key(person_ids, await _cited(session, m.PersonSource.person_id, person_ids))
 
 
 async def disputes_of_works(
@@ -218,26 +209,14 @@ async def attributions_of_works(
     session: AsyncSession, work_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.WorkFieldSource
-    rows = await session.execute(
-        select(f.work_id, f.field, m.Source)
-        .join(m.Source, m.Source.id == f.source_id)
-        .where(f.work_id.in_(work_ids))
-        .order_by(f.work_id, f.position)
-    )
-    return _attributions(work_ids, rows)
+    return _attributions(work_ids, await _cited(session, f.work_id, work_ids, f.field))
 
 
 async def attributions_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.PersonFieldSource
-    rows = await session.execute(
-        select(f.person_id, f.field, m.Source)
-        .join(m.Source, m.Source.id == f.source_id)
-        .where(f.person_id.in_(person_ids))
-        .order_by(f.person_id, f.position)
-    )
-    return _attributions(person_ids, rows)
+    return _attributions(person_ids, await _cited(session, f.person_id, person_ids, f.field))
 
 
 # -- lists: filters and orderings ------------------------------------------------------------

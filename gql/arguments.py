@@ -1,4 +1,5 @@
-"""Argument types shared by many fields, each described once."""
+"""Argument types shared by many fields, each described once (the paging arguments are
+declared by ``gql.pagination.ConnectionArguments``)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,6 @@ import strawberry
 from gql.inputs import PersonFilter, WorkFilter, WorkOrder
 from gql.types.common import CreditRole, WorkKind
 
-First: TypeAlias = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Page forward: the first N items (after `after`). Default 20; more than the "
-        "maximum page size (100) is an error."
-    ),
-]
-After: TypeAlias = Annotated[
-    str | None, strawberry.argument(description="Start after this cursor (from an edge).")
-]
-Last: TypeAlias = Annotated[
-    int | None,
-    strawberry.argument(
-        description="Page backward: the last N items (before `before`). Not with `first`."
-    ),
-]
-Before: TypeAlias = Annotated[
-    str | None, strawberry.argument(description="End before this cursor (from an edge).")
-]
 WorkOrderBy: TypeAlias = Annotated[
     list[WorkOrder] | None,
     strawberry.argument(

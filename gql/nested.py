@@ -4,32 +4,25 @@ parents, paged per parent."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 from db import queries as q
 from db.enums import CreditRole, WorkKind
 from gql.context import Info
 from gql.inputs import WorkFilter, WorkOrder, given, work_orders
 from gql.loaders import NestedCount, NestedWorks
-from gql.pagination import connection_parts, page_request
+from gql.pagination import PageArguments, connection_parts
 from gql.types.work_connection import WorkConnection
-
-if TYPE_CHECKING:
-    pass
 
 
 async def nested_works(
     info: Info,
     parent: q.Parent,
     parent_id: int,
+    paging: PageArguments,
     *,
     role: CreditRole | None = None,
     kind: WorkKind | None = None,
     filter: WorkFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
     order_by: list[WorkOrder] | None = None,
 ) -> WorkConnection:
     """One parent's page of works; the loads of all parents at this level run as one batch."""
@@ -38,7 +31,7 @@ async def nested_works(
     list_name = f"{parent}.works"
     orders = work_orders(order_by, q.FILMOGRAPHY_ORDER)
     ordering = q.work_ordering(orders)
-    request = page_request(info, list_name, ordering, first, after, last, before)
+    request = paging.request(info, list_name, ordering)
     given_filter: WorkFilter | None = given(filter)
     work_filter = given_filter.to_db() if given_filter else None
     kind = given(kind)

@@ -15,23 +15,14 @@ from db import queries as q
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering, SortKey, count_rows, fetch_page
-from gql.arguments import (
-    After,
-    Before,
-    First,
-    Last,
-    PersonFilterArg,
-    Slug,
-    WorkFilterArg,
-    WorkOrderBy,
-)
+from gql.arguments import PersonFilterArg, Slug, WorkFilterArg, WorkOrderBy
 from gql.auth import require
 from gql.context import Info
 from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
 from gql.loaders import NestedCount
-from gql.pagination import connection_parts, page_request
+from gql.pagination import UNPAGED, ConnectionArguments, PageArguments, connection_parts
 from gql.search import QueryText, SearchFirst, SearchHit, SearchResult, search_hits
 from gql.types.change import Change
 from gql.types.common import Node
@@ -70,13 +61,10 @@ async def _root_page(
     query: Select[Any],
     ordering: Ordering,
     make_node: Callable[[Any], Any],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
+    page_arguments: PageArguments,
 ) -> dict[str, Any]:
     """A root list's page as connection fields: edges, pageInfo and the lazy totalCount."""
-    request = page_request(info, list_name, ordering, first, after, last, before)
+    request = page_arguments.request(info, list_name, ordering)
     loaders = info.context.loaders
     page = await loaders.run(fetch_page, query, ordering, request)
     return {
@@ -128,76 +116,66 @@ class Query:
         return Work.from_row(row) if row else None
 
     @strawberry.field(
-        description="Films and series, filtered and paged; default order: title, then id."
+        description="Films and series, filtered and paged; default order: title, then id.",
+        extensions=[ConnectionArguments()],
     )
     async def works(
         self,
         info: Info,
         filter: WorkFilterArg = UNSET,
         order_by: WorkOrderBy = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
     ) -> WorkConnection:
         orders = work_orders(order_by, TITLE_ORDER)
         given_filter: WorkFilter | None = given(filter)
         work_filter = given_filter.to_db() if given_filter else None
         query = q.works_query(work_filter)
         ordering = q.work_ordering(orders)
-        page = await _root_page(
-            info, "works", query, ordering, Work.from_row, first, after, last, before
-        )
-        return WorkConnection(**page, facet_key=(0, NestedCount(None, None, work_filter)))
+        parts = await _root_page(info, "works", query, ordering, Work.from_row, page)
+        return WorkConnection(**parts, facet_key=(0, NestedCount(None, None, work_filter)))
 
     @strawberry.field(description="A person by their slug.")
     async def person(self, info: Info, slug: Slug) -> Person | None:
         row = await info.context.loaders.person_by_slug.load(_slug(slug))
         return Person.from_row(row) if row else None
 
-    @strawberry.field(description="People, filtered and paged, ordered by name.")
+    @strawberry.field(
+        description="People, filtered and paged, ordered by name.",
+        extensions=[ConnectionArguments()],
+    )
     async def people(
         self,
         info: Info,
         filter: PersonFilterArg = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
     ) -> Connection[Person]:
         person_filter: PersonFilter | None = given(filter)
         query = q.people_query(person_filter.to_db() if person_filter else None)
-        page = await _root_page(
-            info, "people", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
-        )
-        return Connection(**page)
+        parts = await _root_page(info, "people", query, q.PEOPLE_ORDERING, Person.from_row, page)
+        return Connection(**parts)
 
-    @strawberry.field(description="People with a DIRECTOR credit, ordered by name.")
+    @strawberry.field(
+        description="People with a DIRECTOR credit, ordered by name.",
+        extensions=[ConnectionArguments()],
+    )
     async def directors(
         self,
         info: Info,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
     ) -> Connection[Person]:
         query = q.people_query(q.PersonFilter(role=Role.DIRECTOR))
-        page = await _root_page(
-            info, "directors", query, q.PEOPLE_ORDERING, Person.from_row, first, after, last, before
-        )
-        return Connection(**page)
+        parts = await _root_page(info, "directors", query, q.PEOPLE_ORDERING, Person.from_row, page)
+        return Connection(**parts)
 
     @strawberry.field(
         description="The audit trail, newest first: every change curators made (needs an "
-        "editor token)."
+        "editor token).",
+        extensions=[ConnectionArguments()],
     )
     async def changes(
         self,
         info: Info,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
         subject: Annotated[
             str | None,
             strawberry.argument(description="Only changes to the record with this slug."),
@@ -208,37 +186,32 @@ class Query:
         subject = text_argument(subject, "subject")
         if subject is not None:
             query = query.where(m.Change.subject_slug == subject)
-        page = await _root_page(
-            info, "changes", query, CHANGES_ORDERING, Change.from_row, first, after, last, before
-        )
-        return Connection(**page)
+        parts = await _root_page(info, "changes", query, CHANGES_ORDERING, Change.from_row, page)
+        return Connection(**parts)
 
     @strawberry.field(description="A theme by its slug.")
     async def theme(self, info: Info, slug: Slug) -> Theme | None:
         row = await info.context.loaders.theme_by_slug.load(_slug(slug))
         return Theme.from_row(row) if row else None
 
-    @strawberry.field(description="The theme vocabulary, ordered by name.")
+    @strawberry.field(
+        description="The theme vocabulary, ordered by name.",
+        extensions=[ConnectionArguments()],
+    )
     async def themes(
         self,
         info: Info,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
     ) -> Connection[Theme]:
-        page = await _root_page(
+        parts = await _root_page(
             info,
             "themes",
             q.themes_query(),
             q.THEMES_ORDERING,
             Theme.from_row,
-            first,
-            after,
-            last,
-            before,
+            page,
         )
-        return Connection(**page)
+        return Connection(**parts)
 
     @strawberry.field(
         description="Best matches first across works, people and themes: whole names, then "

@@ -3,27 +3,20 @@ paged per work (see ``db.similar``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from db.similar import similar_ordering
 from gql.context import Info
-from gql.pagination import connection_parts, page_request
+from gql.pagination import PageArguments, connection_parts
 from gql.types.work_connection import WorkConnection
-
-if TYPE_CHECKING:
-    pass
 
 LIST_NAME = "work.similar"
 
 
-async def similar_works(
-    info: Info, work_id: int, first: int | None, after: str | None
-) -> WorkConnection:
+async def similar_works(info: Info, work_id: int, paging: PageArguments) -> WorkConnection:
     """One work's page of similar works; the loads of all works at this level run as one batch."""
     from gql.types.work import Work
 
     ordering = similar_ordering()
-    request = page_request(info, LIST_NAME, ordering, first, after, None, None)
+    request = paging.request(info, LIST_NAME, ordering)
     loaders = info.context.loaders
     page = await loaders.similar_works.load((work_id, request))
     return WorkConnection(

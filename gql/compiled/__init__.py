@@ -1,4 +1,4 @@
-"""The compiled read path (issue #6): a validated query operation answered by one SQL
+"""The compiled read path: a validated query operation answered by one SQL
 statement per root field that builds the response's JSON, without per-field resolution.
 
 ``gql.execution.CompiledExecution`` calls ``compile_plan`` and ``run_plan`` once the operation

@@ -67,8 +67,9 @@ def builder(plan: Obj) -> Builder:
 
 def _compile(plan: Obj) -> Builder:
     """A function returning the object as one dict display, for example
-    ``{'title': row[start + 0], 'themes': convert_1(row[start + 1])}``: about four times
-    faster than building the dict field by field (a nested page is thousands of objects).
+    ``{'title': row[start + 0], 'themes': convert_1(row[start + 1])}``: one expression per
+    object instead of a test per field, because a nested page is thousands of objects
+    (bench/README.md, "Shaping the compiled answer").
 
     Generated source, as ``dataclasses`` and ``collections.namedtuple`` generate theirs: the
     keys are GraphQL names (``[_A-Za-z][_0-9A-Za-z]*``, enforced by the parser), written

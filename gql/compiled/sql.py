@@ -153,13 +153,15 @@ class Compiler:
         t = m.Theme.__table__.alias()
         if self.postgres:
             # A work's tags come from its own row (``works.theme_ids``, kept by migration
-            # 0010's triggers), not from a probe into work_themes' index per work: at 100,000
-            # works that probe was a third of W3's growth with the catalog.
+            # 0010's triggers), joined to ``themes`` by one hash per statement, not from a
+            # probe into work_themes' index per work: random probes into a large index are
+            # what makes a page's time grow with the catalog (bench/README.md, "Why W3 grows
+            # with the catalog").
             tags, position, theme_id = self.tags(row)
             source, owned = tags.join(t, t.c.id == theme_id), []
         else:
-            # SQLite: json_each and json_extract over the same array measured no faster than
-            # the covering index (5.45 against 5.3 ms for W3 at 100,000 works), so the index.
+            # SQLite: the covering index, which json_each over the same array does not beat
+            # (bench/README.md, "Why W3 grows with the catalog").
             wt = m.WorkTheme.__table__.alias()
             position, source = wt.c.position, wt.join(t, t.c.id == wt.c.theme_id)
             owned = [wt.c.work_id == row.c.id]
@@ -256,9 +258,9 @@ class Compiler:
         the page is a person's first credits in a role (``_page_credits``) and its selection
         reads no column of the works that a credit does not carry (``CREDIT_COPIES``; lists
         hang from the work's id, and on PostgreSQL its themes from the copied ``theme_ids``).
-        The page is then that many adjacent index entries, and no work is fetched: at
-        100,000 works those random probes into ``works`` were most of W3's time growing
-        with the catalog (migration 0011). None otherwise."""
+        The page is then that many adjacent index entries, and no work is fetched: random
+        probes into ``works`` are what makes such a page slower as the catalog grows
+        (migration 0011 added the copies; bench/README.md). None otherwise."""
         if parent is None or not all(_carried(node) for node in connection.nodes):
             return None
 

@@ -84,6 +84,13 @@ class Attribution:
     )
     sources: list[Source] = strawberry.field(description="The sources stating it.")
 
+    @classmethod
+    def of_record(cls, rows: list[tuple[str, list[m.Source]]]) -> list[Attribution]:
+        """A record's attributions from its loaded ``(field, sources)`` pairs."""
+        return [
+            cls(field=name, sources=[Source.from_row(s) for s in sources]) for name, sources in rows
+        ]
+
 
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:

@@ -9,19 +9,11 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import (
-    After,
-    Before,
-    First,
-    KindArg,
-    Last,
-    RoleArg,
-    WorkFilterArg,
-    WorkOrderBy,
-)
+from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
 from gql.nested import nested_works
+from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Attribution, Node, Source
 from gql.types.external import ExternalId, person_external_ids
 
@@ -70,7 +62,8 @@ class Person(Node):
     @strawberry.field(
         description="The works they are credited on (each once), filtered and paged; default "
         "order: year (unknown last), then title. The director -> works path is "
-        "`works(role: DIRECTOR)`."
+        "`works(role: DIRECTOR)`.",
+        extensions=[ConnectionArguments()],
     )
     async def works(
         self,
@@ -78,23 +71,17 @@ class Person(Node):
         role: RoleArg = UNSET,
         kind: KindArg = UNSET,
         filter: WorkFilterArg = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
         order_by: WorkOrderBy = UNSET,
     ) -> WorkConnectionRef:
         return await nested_works(
             info,
             q.Parent.PERSON,
             self.row.id,
+            page,
             role=role,
             kind=kind,
             filter=filter,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
             order_by=order_by,
         )
 
@@ -106,11 +93,9 @@ class Person(Node):
 
     @strawberry.field(description="Which sources state which field of this record.")
     async def attributions(self, info: Info) -> list[Attribution]:
-        rows = await info.context.loaders.person_attributions.load(self.row.id)
-        return [
-            Attribution(field=name, sources=[Source.from_row(s) for s in sources])
-            for name, sources in rows
-        ]
+        return Attribution.of_record(
+            await info.context.loaders.person_attributions.load(self.row.id)
+        )
 
     @strawberry.field(description="Their identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:

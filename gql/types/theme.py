@@ -9,10 +9,11 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import After, Before, First, KindArg, Last, WorkFilterArg, WorkOrderBy
+from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
 from gql.nested import nested_works
+from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Node
 
 if TYPE_CHECKING:
@@ -45,28 +46,17 @@ class Theme(Node):
 
     @strawberry.field(
         description="The works tagged with this theme, filtered and paged; default order: year "
-        "(unknown last), then title."
+        "(unknown last), then title.",
+        extensions=[ConnectionArguments()],
     )
     async def works(
         self,
         info: Info,
         kind: KindArg = UNSET,
         filter: WorkFilterArg = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-        last: Last = UNSET,
-        before: Before = UNSET,
+        page: PageArguments = UNPAGED,
         order_by: WorkOrderBy = UNSET,
     ) -> WorkConnectionRef:
         return await nested_works(
-            info,
-            q.Parent.THEME,
-            self.row.id,
-            kind=kind,
-            filter=filter,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order_by=order_by,
+            info, q.Parent.THEME, self.row.id, page, kind=kind, filter=filter, order_by=order_by
         )

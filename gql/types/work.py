@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry import UNSET
 
 from db import models as m
 from db.enums import CreditRole as CreditRoleEnum
-from gql.arguments import After, First
 from gql.context import Info
 from gql.ids import to_global_id
+from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.similar import similar_works
 from gql.types.common import (
     Attribution,
@@ -116,11 +115,7 @@ class Work(Node):
         description="Which sources state which field of this record (field-level provenance)."
     )
     async def attributions(self, info: Info) -> list[Attribution]:
-        rows = await info.context.loaders.work_attributions.load(self.row.id)
-        return [
-            Attribution(field=name, sources=[Source.from_row(s) for s in sources])
-            for name, sources in rows
-        ]
+        return Attribution.of_record(await info.context.loaders.work_attributions.load(self.row.id))
 
     @strawberry.field(description="Its identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:
@@ -129,12 +124,11 @@ class Work(Node):
     @strawberry.field(
         description="Other works ranked by what they share with this one: 2 points per person "
         "credited on both, 1 per theme both are tagged with; best first, ties by id; works "
-        "sharing nothing are left out."
+        "sharing nothing are left out.",
+        extensions=[ConnectionArguments(backward=False)],
     )
-    async def similar(
-        self, info: Info, first: First = UNSET, after: After = UNSET
-    ) -> WorkConnectionRef:
-        return await similar_works(info, self.row.id, first, after)
+    async def similar(self, info: Info, page: PageArguments = UNPAGED) -> WorkConnectionRef:
+        return await similar_works(info, self.row.id, page)
 
 
 @strawberry.type(description='A relation from one work to another: "this work <type> that work".')
