@@ -25,13 +25,13 @@ from gql.arguments import (
     WorkFilterArg,
     WorkOrderBy,
 )
-from gql.auth import require
 from gql.context import Info
 from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
 from gql.loaders import NestedCount
 from gql.pagination import connection_parts, page_request
+from gql.permissions import EDITOR
 from gql.search import QueryText, SearchFirst, SearchHit, SearchResult, search_hits
 from gql.types.change import Change
 from gql.types.common import Node
@@ -189,7 +189,8 @@ class Query:
 
     @strawberry.field(
         description="The audit trail, newest first: every change curators made (needs an "
-        "editor token)."
+        "editor token).",
+        permission_classes=EDITOR,
     )
     async def changes(
         self,
@@ -203,7 +204,6 @@ class Query:
             strawberry.argument(description="Only changes to the record with this slug."),
         ] = UNSET,
     ) -> Connection[Change]:
-        await require(info, "editor")
         query = select(m.Change)
         subject = text_argument(subject, "subject")
         if subject is not None:
