@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -118,16 +119,63 @@ async def free_slug(session: AsyncSession, entity: Any, base: str) -> str:
     return f"{base}-{n}"
 
 
+async def next_position(session: AsyncSession, column: Any, where: Any) -> int:
+    """The position after the last of the rows ``where`` selects (0 for none): lists keep
+    positions 0 … n-1, and what is added goes last."""
+    found = await session.scalar(select(func.coalesce(func.max(column) + 1, 0)).where(where))
+    return int(found or 0)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a kind of record keeps its sources: which source states each field
+    (``field_sources``) and the sources it cites, in order (``cited``); ``owner`` names the
+    column of both that holds the record's id."""
+
+    field_sources: Any
+    cited: Any
+    owner: str
+
+
+async def attribute(
+    session: AsyncSession, where: Sources, owner_id: int, fields: list[str], source_id: int | None
+) -> None:
+    """``fields`` of the record are now stated by ``source_id``, which the record then cites
+    (if it did not already); with no source, by no source at all."""
+    if not fields:
+        return
+    stated = where.field_sources
+    await session.execute(
+        delete(stated).where(getattr(stated, where.owner) == owner_id, stated.field.in_(fields))
+    )
+    if source_id is not None:
+        for field in fields:
+            session.add(
+                stated(**{where.owner: owner_id}, field=field, source_id=source_id, position=0)
+            )
+        cited = where.cited
+        of_record = getattr(cited, where.owner) == owner_id
+        if (
+            await session.scalar(
+                select(cited.source_id).where(of_record, cited.source_id == source_id)
+            )
+            is None
+        ):
+            position = await next_position(session, cited.position, of_record)
+            session.add(cited(**{where.owner: owner_id}, source_id=source_id, position=position))
+    await session.flush()
+
+
 async def attributed_to(
-    session: AsyncSession, table: Any, owner: Any, owner_id: int, fields: list[str], source_id: int
+    session: AsyncSession, where: Sources, owner_id: int, fields: list[str], source_id: int
 ) -> bool:
-    """Whether each of ``fields`` is attributed to ``source_id`` alone (``table``: a
-    ``*_field_sources`` table, ``owner`` its column naming the record)."""
+    """Whether each of ``fields`` of the record is attributed to ``source_id`` alone (then
+    citing it again would change nothing)."""
     if not fields:
         return True
-    rows = set(
-        (await session.execute(select(table.field, table.source_id).where(owner == owner_id))).all()
-    )
+    stated = where.field_sources
+    query = select(stated.field, stated.source_id).where(getattr(stated, where.owner) == owner_id)
+    rows = set((await session.execute(query)).all())
     wanted = {(f, source_id) for f in fields}
     return {row for row in rows if row[0] in fields} == wanted
 

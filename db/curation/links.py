@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
-from db.curation.common import checked_text, cited_source, curator_source, record, rowcount
+from db.curation.common import (
+    checked_text,
+    cited_source,
+    curator_source,
+    next_position,
+    record,
+    rowcount,
+)
 from db.curation.outcome import (
     DUPLICATE,
     INVALID_ORDER,
@@ -66,11 +73,6 @@ async def _commit_change(
     return Outcome(record=work)
 
 
-async def _next_position(session: AsyncSession, column: Any, where: Any) -> int:
-    found = await session.scalar(select(func.coalesce(func.max(column) + 1, 0)).where(where))
-    return int(found or 0)
-
-
 async def _close_gap(session: AsyncSession, entity: Any, work_id: int, removed: int) -> None:
     """Move the work's rows after the ``removed`` position up by one: positions are what
     clients see (a credit's billing position, a dispute's index) and stay 0 … n-1. Two
@@ -113,7 +115,7 @@ async def add_credit(
     if errors or work is None or person_id is None:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await _next_position(session, m.Credit.position, m.Credit.work_id == work.id)
+    position = await next_position(session, m.Credit.position, m.Credit.work_id == work.id)
     session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
     await session.flush()
     if cited is not None and source is not None:
@@ -221,7 +223,7 @@ async def tag(
         return Outcome(errors=[UserError(("input", "theme"), NOT_FOUND, f"not tagged {theme}")])
     before = await snapshot(session, work)
     if add:
-        position = await _next_position(
+        position = await next_position(
             session, m.WorkTheme.position, m.WorkTheme.work_id == work.id
         )
         session.add(m.WorkTheme(work_id=work.id, theme_id=theme_id, position=position))
@@ -267,7 +269,7 @@ async def relate(
         return Outcome(errors=[UserError(("input", "work"), NOT_FOUND, "no such relation")])
     before = await snapshot(session, work)
     if add:
-        position = await _next_position(
+        position = await next_position(
             session, m.WorkRelation.position, m.WorkRelation.work_id == work.id
         )
         session.add(
@@ -307,7 +309,7 @@ async def add_dispute(
     if work is None or source_id is None or errors:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await _next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
+    position = await next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
     session.add(
         m.Dispute(
             work_id=work.id,

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db import rules
 from db.curation.common import (
+    Sources,
     add_with_free_slug,
+    attribute,
     attributed_to,
     checked_text,
     cited_source,
@@ -68,6 +70,7 @@ THEME = Kind(
 )
 
 
+PERSON_SOURCES = Sources(m.PersonFieldSource, m.PersonSource, "person_id")
 _PERSON_FIELDS = {"name": "name", "original_name": "originalName", "biography": "biography"}
 
 
@@ -86,30 +89,7 @@ async def _attribute_person(
         return
     if source_id is None:
         source_id, _ = await curator_source(session, actor)
-    await session.execute(
-        delete(m.PersonFieldSource).where(
-            m.PersonFieldSource.person_id == person_id, m.PersonFieldSource.field.in_(fields)
-        )
-    )
-    for field_name in fields:
-        session.add(
-            m.PersonFieldSource(
-                person_id=person_id, field=field_name, source_id=source_id, position=0
-            )
-        )
-    cited = await session.scalar(
-        select(m.PersonSource.position).where(
-            m.PersonSource.person_id == person_id, m.PersonSource.source_id == source_id
-        )
-    )
-    if cited is None:
-        position = await session.scalar(
-            select(func.coalesce(func.max(m.PersonSource.position) + 1, 0)).where(
-                m.PersonSource.person_id == person_id
-            )
-        )
-        session.add(m.PersonSource(person_id=person_id, source_id=source_id, position=position))
-    await session.flush()
+    await attribute(session, PERSON_SOURCES, person_id, fields, source_id)
 
 
 def snapshot(kind: Kind, row: Any) -> dict[str, Any]:
@@ -214,8 +194,7 @@ async def change(
         or source_id is None
         or await attributed_to(
             session,
-            m.PersonFieldSource,
-            m.PersonFieldSource.person_id,
+            PERSON_SOURCES,
             row.id,
             [_PERSON_FIELDS[a] for a in values],
             source_id,

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
 from db.curation.common import (
+    Sources,
     add_with_free_slug,
+    attribute,
     attributed_to,
     checked_text,
     cited_source,
@@ -176,36 +178,15 @@ _FIELD_NAMES = {
 }
 
 
+WORK_SOURCES = Sources(m.WorkFieldSource, m.WorkSource, "work_id")
+
+
 async def _attribute(
     session: AsyncSession, work_id: int, fields: list[str], source_id: int | None
 ) -> None:
     """The changed fields are now stated by the cited source (or by no source at all)."""
     names = [_FIELD_NAMES[f] for f in fields if f in _FIELD_NAMES]
-    if not names:
-        return
-    await session.execute(
-        delete(m.WorkFieldSource).where(
-            m.WorkFieldSource.work_id == work_id, m.WorkFieldSource.field.in_(names)
-        )
-    )
-    if source_id is not None:
-        for name in names:
-            session.add(
-                m.WorkFieldSource(work_id=work_id, field=name, source_id=source_id, position=0)
-            )
-        cited = await session.scalar(
-            select(m.WorkSource.work_id).where(
-                m.WorkSource.work_id == work_id, m.WorkSource.source_id == source_id
-            )
-        )
-        if cited is None:
-            position = await session.scalar(
-                select(func.coalesce(func.max(m.WorkSource.position) + 1, 0)).where(
-                    m.WorkSource.work_id == work_id
-                )
-            )
-            session.add(m.WorkSource(work_id=work_id, source_id=source_id, position=position))
-    await session.flush()
+    await attribute(session, WORK_SOURCES, work_id, names, source_id)
 
 
 async def _renumber_credits(session: AsyncSession, work_id: int) -> int:
@@ -434,9 +415,7 @@ async def _unchanged(
     if source_id is None:
         return True
     names = [_FIELD_NAMES[f] for f in given]
-    return await attributed_to(
-        session, m.WorkFieldSource, m.WorkFieldSource.work_id, work.id, names, source_id
-    )
+    return await attributed_to(session, WORK_SOURCES, work.id, names, source_id)
 
 
 async def delete_work(session: AsyncSession, actor: str, slug: str, version: int) -> Outcome:
