@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db.enums import CreditRole
 
-# What a dispute can be about: the names ``db.curation.snapshot`` gives these fields.
+# What a dispute can be about: the names ``db.curation.works.snapshot`` gives these fields.
 FIELDS = ("title", "originalTitle", "kind", "year", "directors", "synopsis", "themes")
 _LISTS = {"directors", "themes"}
 NOT_STATED = "not stated"
@@ -76,7 +76,7 @@ async def restate_disputes(
     prior_sources: dict[str, int],
 ) -> bool:
     """Restate the work's disputes about the fields that changed from ``before`` to ``after``
-    (``db.curation.snapshot``s); ``prior_sources``: ``field_sources`` before the write.
+    (``db.curation.works.snapshot``s); ``prior_sources``: ``field_sources`` before the write.
     Whether any dispute changed."""
     changed = [f for f in FIELDS if before.get(f) != after.get(f)]
     if not changed or not any(d["field"] in changed for d in after.get("disputes", [])):

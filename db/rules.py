@@ -1,5 +1,5 @@
 """The rules every value entering the catalog must pass: one place, shared by the API's input
-layer (``gql.validated``, ``gql.inputs``), the curation functions (``db.curation*``) and the
+layer (``gql.validated``, ``gql.inputs``), the curation functions (``db.curation``) and the
 interchange format's validator (``db.catalog_format``). So whatever the API accepts, an export
 loads back, and the other way round.
 

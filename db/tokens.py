@@ -31,7 +31,7 @@ def token_hash(token: str) -> str:
 
 def curator_source_key(name: str) -> str:
     """The key of the source standing for what the curator ``name`` states without citing
-    one (``db.curation.curator_source``): ``curator-`` and the name as a slug."""
+    one (``db.curation.common.curator_source``): ``curator-`` and the name as a slug."""
     return f"{CURATOR_KEY_PREFIX}{slugify(name) or 'unnamed'}"[:100]
 
 

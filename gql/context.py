@@ -30,7 +30,7 @@ class Context:
     catalog_version: int | None = None  # read once per operation, before it executes
     cost: int | None = None  # the operation's cost, once gql.limits has computed it
     work: int | None = None  # the priced part of the cost: gql.admission gates by it
-    token: ApiToken | None = None  # the curator's token, once gql.auth has checked it
+    token: ApiToken | None = None  # the curator's token, once gql.permissions has checked it
     plan: Plan | None = None  # the compiled plan that answered (gql.execution)
     loaders: Loaders = field(init=False)
 

@@ -1,29 +1,32 @@
-"""Curation: mutations for works, each authorised, validated, atomic, versioned and audited.
+"""Curation: mutations for works, people, themes, their links and sources.
 
-Every mutation needs ``Authorization: Bearer <token>`` with the editor scope (``gql.auth``),
-checked before anything is read. Input problems come back as typed ``userErrors`` (field,
-code, message) with nothing written; a stale ``version`` is a ``CONFLICT``. What a mutation
-changes is attributed to the source it cites and recorded in the audit trail
-(``Query.changes``) with the token's name; the catalog version is bumped, so cached answers
-and ETags change with it (``db.curation``).
+Each mutation declares who may run it (``permission_classes``: ``gql.permissions``, checked
+before anything is read) and validates its input (``Validated``), then runs one write of
+``db.curation`` through ``apply``: in its own transaction, retried if it lost a race, answered
+as its payload. Input problems come back as typed ``userErrors`` (field, code, message) with
+nothing written; a stale ``version`` is a ``CONFLICT``. What a mutation changes is attributed
+to the source it cites and recorded in the audit trail (``Query.changes``) with the token's
+name; the catalog version is bumped, so cached answers and ETags change with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
-from db import curation, curation_links, curation_names, rules
+from db import rules
+from db.curation import links, names, sources, works
+from db.curation.outcome import Outcome, race_error
 from db.engine import SQLITE_BEGIN
 from db.enums import CreditRole, WorkKind, WorkRelationType
-from gql.auth import require
 from gql.context import Info
 from gql.loaders import Loaders
+from gql.permissions import ADMIN, EDITOR, actor
 from gql.types.person import Person
 from gql.types.theme import Theme
 from gql.types.work import Work
@@ -178,35 +181,42 @@ DeleteInput = Annotated[
 ]
 
 
-def _value(value: object) -> object:
+def _given(value: Any) -> Any:
+    """An optional input field as the write wants it: None when not given (``Validated`` has
+    checked and normalised what was given)."""
     return None if value is UNSET else value
 
 
-def _text(value: str | None, _name: str) -> str | None:
-    """A text field as given (``Validated`` has checked and normalised it), or None."""
-    return None if value is UNSET else value
-
-
-def _changes(data: CreateWorkInput | UpdateWorkInput) -> curation.WorkChanges:
+def _changes(data: CreateWorkInput | UpdateWorkInput) -> works.WorkChanges:
     year = data.year
-    return curation.WorkChanges(
-        title=_text(data.title, "title"),
-        kind=_value(data.kind),  # type: ignore[arg-type]
+    return works.WorkChanges(
+        title=_given(data.title),
+        kind=_given(data.kind),
         year=year if isinstance(year, int) else None,
         clear_year=isinstance(data, UpdateWorkInput) and year is None,
-        synopsis=_text(data.synopsis, "synopsis"),
-        original_title=_text(data.original_title, "originalTitle"),
-        directors=_value(data.directors),  # type: ignore[arg-type]
-        themes=_value(data.themes),  # type: ignore[arg-type]
+        synopsis=_given(data.synopsis),
+        original_title=_given(data.original_title),
+        directors=_given(data.directors),
+        themes=_given(data.themes),
     )
 
+
+def _fields(data: Any, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: _given(getattr(data, name)) for name in names}
+
+
+PERSON_FIELDS = ("name", "original_name", "biography")
+THEME_FIELDS = ("name", "description")
+
+Write = Callable[[AsyncSession, str], Awaitable[Outcome]]
+"""A write of ``db.curation``, given the session and the acting curator's name."""
+
+P = TypeVar("P")
 
 WRITE_ATTEMPTS = 3
 
 
-async def _apply(
-    info: Info, write: Callable[[AsyncSession], Awaitable[curation.Outcome]]
-) -> curation.Outcome:
+async def _run(info: Info, write: Write) -> Outcome:
     """Run a write in its own transaction: committed if it succeeded, rolled back if not.
 
     A write that lost a race with another (a unique or foreign key the other took first, a
@@ -214,13 +224,14 @@ async def _apply(
     all: its own checks then see what the other committed and answer precisely (the slug is
     taken, the version is stale). If it still collides, the race's own coded user error is
     the answer. ``write`` may so run more than once; only its last run counts."""
+    name = actor(info)
 
-    async def transaction(session: AsyncSession) -> curation.Outcome:
+    async def transaction(session: AsyncSession) -> Outcome:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             await session.rollback()  # end the request's reads (or the last attempt)
             await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
             try:
-                outcome = await write(session)
+                outcome = await write(session, name)
                 if outcome.errors:
                     await session.rollback()
                 else:
@@ -228,11 +239,11 @@ async def _apply(
                 return outcome
             except DBAPIError as error:
                 await session.rollback()
-                lost = curation.race_error(error)
+                lost = race_error(error)
                 if lost is None:
                     raise
                 if attempt == WRITE_ATTEMPTS:
-                    return curation.Outcome(errors=[lost])
+                    return Outcome(errors=[lost])
             except BaseException:
                 await session.rollback()
                 raise
@@ -245,208 +256,190 @@ async def _apply(
     return outcome
 
 
-def _errors(outcome: curation.Outcome) -> list[UserError]:
-    return [UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors]
+async def apply(info: Info, write: Write, answer: Callable[[Outcome], P]) -> P:
+    """Every mutation: ``write`` run (``_run``), its outcome answered as the payload."""
+    return answer(await _run(info, write))
+
+
+def answer(
+    payload: Callable[..., P], field: str, shown: Callable[[Any], Any]
+) -> Callable[[Outcome], P]:
+    """How a payload answers an outcome: ``field`` holds ``shown(record)`` (null when the
+    write was refused), ``user_errors`` the reasons it was."""
+
+    def build(outcome: Outcome) -> P:
+        value = shown(outcome.record) if outcome.record is not None else None
+        errors = [
+            UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors
+        ]
+        return payload(**{field: value}, user_errors=errors)
+
+    return build
+
+
+def _slug(row: Any) -> str:
+    return str(row.slug)
+
+
+WORK = answer(WorkPayload, "work", Work.from_row)
+DELETED_WORK = answer(DeleteWorkPayload, "deleted_slug", _slug)
+PERSON = answer(PersonPayload, "person", Person.from_row)
+THEME = answer(ThemePayload, "theme", Theme.from_row)
+DELETED = answer(DeletePayload, "deleted_slug", _slug)
 
 
 @strawberry.type(description="Change works (needs `Authorization: Bearer <token>`).")
 class WorkMutations:
-    @strawberry.mutation(description="Add a work.", extensions=[Validated()])
+    @strawberry.mutation(
+        description="Add a work.", permission_classes=EDITOR, extensions=[Validated()]
+    )
     async def create_work(self, info: Info, input: CreateInput) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        changes = _changes(input)
-        slug, source = _text(input.slug, "slug"), _text(input.source, "source")
-
-        async def write(session: AsyncSession) -> curation.Outcome:
-            return await curation.create_work(
-                session,
-                actor,
-                changes,
-                slug=slug,
-                source=source,
-            )
-
-        outcome = await _apply(info, write)
-        work = Work.from_row(outcome.work) if outcome.work is not None else None
-        return WorkPayload(work=work, user_errors=_errors(outcome))
+        return await apply(
+            info,
+            lambda s, by: works.create_work(
+                s, by, _changes(input), slug=_given(input.slug), source=_given(input.source)
+            ),
+            WORK,
+        )
 
     @strawberry.mutation(
-        description="Change a work's fields, directors or themes.", extensions=[Validated()]
+        description="Change a work's fields, directors or themes.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def update_work(self, info: Info, input: UpdateInput) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        changes = _changes(input)
-        source = _text(input.source, "source")
-
-        async def write(session: AsyncSession) -> curation.Outcome:
-            return await curation.update_work(
-                session, actor, input.slug, input.version, changes, source=source
-            )
-
-        outcome = await _apply(info, write)
-        work = Work.from_row(outcome.work) if outcome.work is not None else None
-        return WorkPayload(work=work, user_errors=_errors(outcome))
+        return await apply(
+            info,
+            lambda s, by: works.update_work(
+                s, by, input.slug, input.version, _changes(input), source=_given(input.source)
+            ),
+            WORK,
+        )
 
     @strawberry.mutation(
-        extensions=[Validated("admin")],
         description="Delete a work and its credits, themes and citations (needs an admin token).",
+        permission_classes=ADMIN,
+        extensions=[Validated()],
     )
     async def delete_work(self, info: Info, input: DeleteInput) -> DeleteWorkPayload:
-        actor = (await require(info, "admin")).name
-
-        async def write(session: AsyncSession) -> curation.Outcome:
-            return await curation.delete_work(session, actor, input.slug, input.version)
-
-        outcome = await _apply(info, write)
-        deleted = None if outcome.errors else input.slug
-        return DeleteWorkPayload(deleted_slug=deleted, user_errors=_errors(outcome))
-
-
-def _named_fields(data: Any, names: tuple[str, ...]) -> dict[str, str | None]:
-    return {name: _text(getattr(data, name), name) for name in names}
-
-
-async def _named(
-    info: Info, write: Callable[[AsyncSession], Awaitable[curation_names.Outcome]]
-) -> curation_names.Outcome:
-    async def as_work_outcome(session: AsyncSession) -> curation.Outcome:
-        outcome = await write(session)
-        holder.append(outcome)
-        return curation.Outcome(errors=list(outcome.errors or []))
-
-    holder: list[curation_names.Outcome] = []  # one per run of the write: the last counts
-    outcome = await _apply(info, as_work_outcome)
-    if not holder or (outcome.errors and not holder[-1].errors):  # the race's own answer
-        return curation_names.Outcome(errors=outcome.errors)
-    return holder[-1]
-
-
-def _named_errors(outcome: curation_names.Outcome) -> list[UserError]:
-    return [
-        UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors or []
-    ]
-
-
-PersonFields = ("name", "original_name", "biography")
-ThemeFields = ("name", "description")
+        return await apply(
+            info, lambda s, by: works.delete_work(s, by, input.slug, input.version), DELETED_WORK
+        )
 
 
 @strawberry.type(description="Change people and themes (needs `Authorization: Bearer <token>`).")
 class NamedMutations:
-    @strawberry.mutation(description="Add a person.", extensions=[Validated()])
+    @strawberry.mutation(
+        description="Add a person.", permission_classes=EDITOR, extensions=[Validated()]
+    )
     async def create_person(
         self,
         info: Info,
         input: Annotated[CreatePersonInput, strawberry.argument(description="The person.")],
     ) -> PersonPayload:
-        actor = (await require(info, "editor")).name
-        fields, slug = _named_fields(input, PersonFields), _text(input.slug, "slug")
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.create(
-                s, curation_names.PERSON, actor, fields, slug, _text(input.source, "source")
+            lambda s, by: names.create(
+                s,
+                names.PERSON,
+                by,
+                _fields(input, PERSON_FIELDS),
+                _given(input.slug),
+                _given(input.source),
             ),
+            PERSON,
         )
-        person = Person.from_row(outcome.record) if outcome.record is not None else None
-        return PersonPayload(person=person, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
-        description="Change a person's name, Hangul name or biography.", extensions=[Validated()]
+        description="Change a person's name, Hangul name or biography.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def update_person(
         self,
         info: Info,
         input: Annotated[UpdatePersonInput, strawberry.argument(description="The changes.")],
     ) -> PersonPayload:
-        actor = (await require(info, "editor")).name
-        fields = _named_fields(input, PersonFields)
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.change(
+            lambda s, by: names.change(
                 s,
-                curation_names.PERSON,
-                actor,
+                names.PERSON,
+                by,
                 input.slug,
                 input.version,
-                fields,
-                _text(input.source, "source"),
+                _fields(input, PERSON_FIELDS),
+                _given(input.source),
             ),
+            PERSON,
         )
-        person = Person.from_row(outcome.record) if outcome.record is not None else None
-        return PersonPayload(person=person, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
-        extensions=[Validated("admin")],
         description="Delete a person without credits (needs an admin token; REFERENCED if "
         "the person has credits).",
+        permission_classes=ADMIN,
+        extensions=[Validated()],
     )
     async def delete_person(
         self,
         info: Info,
         input: Annotated[DeleteInputBySlug, strawberry.argument(description="The person.")],
     ) -> DeletePayload:
-        actor = (await require(info, "admin")).name
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.remove(
-                s, curation_names.PERSON, actor, input.slug, input.version
-            ),
+            lambda s, by: names.remove(s, names.PERSON, by, input.slug, input.version),
+            DELETED,
         )
-        deleted = None if outcome.errors else input.slug
-        return DeletePayload(deleted_slug=deleted, user_errors=_named_errors(outcome))
 
-    @strawberry.mutation(description="Add a theme.", extensions=[Validated()])
+    @strawberry.mutation(
+        description="Add a theme.", permission_classes=EDITOR, extensions=[Validated()]
+    )
     async def create_theme(
         self,
         info: Info,
         input: Annotated[CreateThemeInput, strawberry.argument(description="The theme.")],
     ) -> ThemePayload:
-        actor = (await require(info, "editor")).name
-        fields, slug = _named_fields(input, ThemeFields), _text(input.slug, "slug")
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.create(s, curation_names.THEME, actor, fields, slug),
+            lambda s, by: names.create(
+                s, names.THEME, by, _fields(input, THEME_FIELDS), _given(input.slug)
+            ),
+            THEME,
         )
-        theme = Theme.from_row(outcome.record) if outcome.record is not None else None
-        return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
-        description="Change a theme's name or description.", extensions=[Validated()]
+        description="Change a theme's name or description.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def update_theme(
         self,
         info: Info,
         input: Annotated[UpdateThemeInput, strawberry.argument(description="The changes.")],
     ) -> ThemePayload:
-        actor = (await require(info, "editor")).name
-        fields = _named_fields(input, ThemeFields)
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.change(
-                s, curation_names.THEME, actor, input.slug, input.version, fields
+            lambda s, by: names.change(
+                s, names.THEME, by, input.slug, input.version, _fields(input, THEME_FIELDS)
             ),
+            THEME,
         )
-        theme = Theme.from_row(outcome.record) if outcome.record is not None else None
-        return ThemePayload(theme=theme, user_errors=_named_errors(outcome))
 
     @strawberry.mutation(
-        extensions=[Validated("admin")],
         description="Delete a theme no work is tagged with (needs an admin token).",
+        permission_classes=ADMIN,
+        extensions=[Validated()],
     )
     async def delete_theme(
         self,
         info: Info,
         input: Annotated[DeleteInputBySlug, strawberry.argument(description="The theme.")],
     ) -> DeletePayload:
-        actor = (await require(info, "admin")).name
-        outcome = await _named(
+        return await apply(
             info,
-            lambda s: curation_names.remove(
-                s, curation_names.THEME, actor, input.slug, input.version
-            ),
+            lambda s, by: names.remove(s, names.THEME, by, input.slug, input.version),
+            DELETED,
         )
-        deleted = None if outcome.errors else input.slug
-        return DeletePayload(deleted_slug=deleted, user_errors=_named_errors(outcome))
 
 
 @strawberry.input(description="A credit of a work: a person in a role.")
@@ -523,201 +516,178 @@ class SourcePayload:
     user_errors: list[UserError] = strawberry.field(description="Empty when it was created.")
 
 
-def _work_payload(outcome: curation.Outcome) -> WorkPayload:
-    work = Work.from_row(outcome.work) if outcome.work is not None else None
-    return WorkPayload(work=work, user_errors=_errors(outcome))
+SOURCE = answer(SourcePayload, "key", lambda source: source.key)
 
 
 @strawberry.type(description="Change what hangs off works (needs `Authorization: Bearer <token>`).")
 class LinkMutations:
     @strawberry.mutation(
-        description="Credit a person on a work (billed last).", extensions=[Validated()]
+        description="Credit a person on a work (billed last).",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def add_credit(
         self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.add_credit(
-                    s,
-                    actor,
-                    input.slug,
-                    input.version,
-                    input.person,
-                    input.role,
-                    _text(input.source, "source"),
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.add_credit(
+                s, by, input.slug, input.version, input.person, input.role, _given(input.source)
+            ),
+            WORK,
         )
 
     @strawberry.mutation(
-        description="Remove a person's credit in a role from a work.", extensions=[Validated()]
+        description="Remove a person's credit in a role from a work.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def remove_credit(
         self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.remove_credit(
-                    s, actor, input.slug, input.version, input.person, input.role
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.remove_credit(
+                s, by, input.slug, input.version, input.person, input.role
+            ),
+            WORK,
         )
 
     @strawberry.mutation(
-        description="Put a work's credits in a new billing order.", extensions=[Validated()]
+        description="Put a work's credits in a new billing order.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def reorder_credits(
         self,
         info: Info,
         input: Annotated[ReorderCreditsInput, strawberry.argument(description="The order.")],
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
         order = [(c.person, c.role) for c in input.order]
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.reorder_credits(
-                    s, actor, input.slug, input.version, order
-                ),
-            )
-        )
-
-    @strawberry.mutation(description="Tag a work with a theme.", extensions=[Validated()])
-    async def tag_work(
-        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
-    ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.tag(
-                    s, actor, input.slug, input.version, input.theme, add=True
-                ),
-            )
-        )
-
-    @strawberry.mutation(description="Remove a theme tag from a work.", extensions=[Validated()])
-    async def untag_work(
-        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
-    ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.tag(
-                    s, actor, input.slug, input.version, input.theme, add=False
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.reorder_credits(s, by, input.slug, input.version, order),
+            WORK,
         )
 
     @strawberry.mutation(
-        description="Record that this work <type> that work (not itself).", extensions=[Validated()]
+        description="Tag a work with a theme.", permission_classes=EDITOR, extensions=[Validated()]
+    )
+    async def tag_work(
+        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
+    ) -> WorkPayload:
+        return await apply(
+            info,
+            lambda s, by: links.tag(s, by, input.slug, input.version, input.theme, add=True),
+            WORK,
+        )
+
+    @strawberry.mutation(
+        description="Remove a theme tag from a work.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
+    )
+    async def untag_work(
+        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
+    ) -> WorkPayload:
+        return await apply(
+            info,
+            lambda s, by: links.tag(s, by, input.slug, input.version, input.theme, add=False),
+            WORK,
+        )
+
+    @strawberry.mutation(
+        description="Record that this work <type> that work (not itself).",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def relate_works(
         self,
         info: Info,
         input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.relate(
-                    s, actor, input.slug, input.version, input.type, input.work, add=True
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.relate(
+                s, by, input.slug, input.version, input.type, input.work, add=True
+            ),
+            WORK,
         )
 
     @strawberry.mutation(
-        description="Remove a relation between two works.", extensions=[Validated()]
+        description="Remove a relation between two works.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def unrelate_works(
         self,
         info: Info,
         input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.relate(
-                    s, actor, input.slug, input.version, input.type, input.work, add=False
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.relate(
+                s, by, input.slug, input.version, input.type, input.work, add=False
+            ),
+            WORK,
         )
 
     @strawberry.mutation(
-        description="Add a source that statements and disputes can cite.", extensions=[Validated()]
+        description="Add a source that statements and disputes can cite.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def create_source(
         self,
         info: Info,
         input: Annotated[CreateSourceInput, strawberry.argument(description="The source.")],
     ) -> SourcePayload:
-        actor = (await require(info, "editor")).name
-        key, title = _text(input.key, "key") or "", _text(input.title, "title") or ""
-        url = _text(input.url, "url")
-        created: list[Any] = []
-
-        async def write(session: AsyncSession) -> curation.Outcome:
-            source, errors = await curation_links.create_source(session, actor, key, title, url)
-            created.append(source)
-            return curation.Outcome(errors=errors)
-
-        outcome = await _apply(info, write)
-        made = created[-1] if created and not outcome.errors else None
-        return SourcePayload(key=made.key if made else None, user_errors=_errors(outcome))
+        return await apply(
+            info,
+            lambda s, by: sources.create_source(s, by, input.key, input.title, _given(input.url)),
+            SOURCE,
+        )
 
     @strawberry.mutation(
-        description="Record that a source contradicts a work's record.", extensions=[Validated()]
+        description="Record that a source contradicts a work's record.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
     )
     async def add_dispute(
         self,
         info: Info,
         input: Annotated[AddDisputeInput, strawberry.argument(description="The dispute.")],
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        stated, reported = (
-            _text(input.stated, "stated") or "",
-            _text(input.reported, "reported") or "",
-        )
-        note = _text(input.note, "note")
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.add_dispute(
-                    s,
-                    actor,
-                    input.slug,
-                    input.version,
-                    input.field,
-                    stated,
-                    reported,
-                    input.source,
-                    note,
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.add_dispute(
+                s,
+                by,
+                input.slug,
+                input.version,
+                input.field,
+                input.stated,
+                input.reported,
+                input.source,
+                _given(input.note),
+            ),
+            WORK,
         )
 
-    @strawberry.mutation(description="Remove a dispute from a work.", extensions=[Validated()])
+    @strawberry.mutation(
+        description="Remove a dispute from a work.",
+        permission_classes=EDITOR,
+        extensions=[Validated()],
+    )
     async def remove_dispute(
         self,
         info: Info,
         input: Annotated[RemoveDisputeInput, strawberry.argument(description="The dispute.")],
     ) -> WorkPayload:
-        actor = (await require(info, "editor")).name
-        return _work_payload(
-            await _apply(
-                info,
-                lambda s: curation_links.remove_dispute(
-                    s, actor, input.slug, input.version, input.position
-                ),
-            )
+        return await apply(
+            info,
+            lambda s, by: links.remove_dispute(s, by, input.slug, input.version, input.position),
+            WORK,
         )
 
 

@@ -16,13 +16,13 @@ from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering, SortKey, count_rows, fetch_page
 from gql.arguments import PersonFilterArg, Slug, WorkFilterArg, WorkOrderBy
-from gql.auth import require
 from gql.context import Info
 from gql.errors import PageSizeExceeded
 from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, given, text_argument, work_orders
 from gql.loaders import NestedCount
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments, connection_parts
+from gql.permissions import EDITOR
 from gql.search import QueryText, SearchFirst, SearchHit, SearchResult, search_hits
 from gql.types.change import Change
 from gql.types.common import Node
@@ -171,6 +171,7 @@ class Query:
         description="The audit trail, newest first: every change curators made (needs an "
         "editor token).",
         extensions=[ConnectionArguments()],
+        permission_classes=EDITOR,
     )
     async def changes(
         self,
@@ -181,7 +182,6 @@ class Query:
             strawberry.argument(description="Only changes to the record with this slug."),
         ] = UNSET,
     ) -> Connection[Change]:
-        await require(info, "editor")
         query = select(m.Change)
         subject = text_argument(subject, "subject")
         if subject is not None:

@@ -2,9 +2,10 @@
 
 Every string field of a mutation's input type declares its rule (``checked``: a slug, a source
 key, a URL, a name, prose …); every list its size is bounded. ``Validated``, a field extension
-on every mutation, checks the token's scope first, then walks the input object generically:
-each problem becomes a userError (``field`` its path, e.g. ``["input", "themes", "3"]``) and
-the payload is returned with nothing read or written; otherwise the resolver gets the input
+on every mutation, runs after the field's permission classes (``gql.permissions``: who may ask
+is settled before what they sent is read) and walks the input object generically: each
+problem becomes a userError (``field`` its path, e.g. ``["input", "themes", "3"]``) and the
+payload is returned with nothing read or written; otherwise the resolver gets the input
 with every string normalised. A string field without a rule is a programming error, refused
 when the schema is built (``tests/gql/test_input_validation.py`` checks every mutation).
 """
@@ -28,7 +29,6 @@ from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from db import rules
-from gql.auth import require
 from gql.context import Info
 
 RULE = "nkcinema.rule"
@@ -115,11 +115,8 @@ def undeclared(cls: Any, path: str = "") -> Iterator[str]:
 
 
 class Validated(FieldExtension):
-    """Authorise (``scope``), then check the ``input`` argument; a problem answers the
-    mutation's payload with its ``userErrors`` and nulls, and nothing runs."""
-
-    def __init__(self, scope: str = "editor") -> None:
-        self.scope = scope
+    """Check the ``input`` argument; a problem answers the mutation's payload with its
+    ``userErrors`` and nulls, and nothing runs."""
 
     def apply(self, field: StrawberryField) -> None:
         [argument] = [a for a in field.arguments if a.python_name == "input"]
@@ -130,7 +127,6 @@ class Validated(FieldExtension):
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        await require(info, self.scope)
         found: list[Found] = []
         kwargs["input"] = check_object(kwargs["input"], ("input",), found)
         if found:

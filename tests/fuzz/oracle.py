@@ -70,7 +70,7 @@ LIMIT_CODES = frozenset(
         "TIMEOUT",
     }
 )
-#: The fuzzers send no token: mutations and the audit trail refuse them (gql/auth.py).
+#: The fuzzers send no token: mutations and the audit trail refuse them (gql/permissions.py).
 AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
 #: The document itself is not a valid operation.
 DOCUMENT_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})

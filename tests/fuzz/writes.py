@@ -33,9 +33,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db.curation import snapshot
-from db.curation_links import DISPUTE_FIELDS
-from db.curation_names import PERSON, THEME, _snapshot
+from db.curation.links import DISPUTE_FIELDS
+from db.curation.names import PERSON, THEME
+from db.curation.names import snapshot as named_snapshot
+from db.curation.works import snapshot
 from db.enums import CreditRole, WorkKind, WorkRelationType
 from db.text import search_document, sort_key
 from gql.schema import schema as strawberry_schema
@@ -705,7 +706,7 @@ async def current_records(session: AsyncSession) -> dict[tuple[str, str], dict[s
         records[("work", work.slug)] = json.loads(json.dumps(await snapshot(session, work)))
     for kind in (PERSON, THEME):
         for row in await session.scalars(select(kind.entity).order_by(kind.entity.id)):
-            records[(kind.subject, row.slug)] = _snapshot(kind, row)
+            records[(kind.subject, row.slug)] = named_snapshot(kind, row)
     return records
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 from cli import _run, migrate
 from db.catalog_io import export_catalog
-from db.curation_links import DISPUTE_FIELDS
+from db.curation.links import DISPUTE_FIELDS
 from db.engine import create_engine, session_factory
 from db.tokens import create_token
 from seeds import seed

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db.catalog_io import export_catalog
 from db.catalog_version import catalog_version
-from db.curation import race_error
+from db.curation.outcome import race_error
 from db.enums import CreditRole
 from db.tokens import TokenError, create_token, curator_source_key
 

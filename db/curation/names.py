@@ -1,6 +1,6 @@
-"""Curators' writes to people and themes (named records): the same rules as ``db.curation``
-— validated, atomic, versioned, audited, bumping the catalog version — and deletion only of
-what nothing uses (a person with credits, a theme tagging works: ``REFERENCED``)."""
+"""Curators' writes to people and themes (named records), one ``Kind`` describing each: the
+same rules as works — validated, atomic, versioned, audited — and deletion only of what
+nothing uses (a person with credits, a theme tagging works: ``REFERENCED``)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
-from db.curation import (
+from db.curation.common import (
+    Sources,
+    add_with_free_slug,
+    attribute,
+    attributed_to,
+    checked_text,
+    cited_source,
+    curator_source,
+    record,
+    rowcount,
+)
+from db.curation.outcome import (
     NOT_FOUND,
     REFERENCED,
     REQUIRED,
     SLUG_TAKEN,
+    Outcome,
     UserError,
-    _changed_meanwhile,
-    _record,
-    _rowcount,
-    _source_id,
-    _text,
-    add_with_free_slug,
-    attributed_to,
-    curator_source,
+    changed_meanwhile,
 )
 from db.text import search_document, slugify, sort_key
 
@@ -65,12 +70,7 @@ THEME = Kind(
 )
 
 
-@dataclass
-class Outcome:
-    record: Any = None
-    errors: list[UserError] | None = None
-
-
+PERSON_SOURCES = Sources(m.PersonFieldSource, m.PersonSource, "person_id")
 _PERSON_FIELDS = {"name": "name", "original_name": "originalName", "biography": "biography"}
 
 
@@ -89,33 +89,11 @@ async def _attribute_person(
         return
     if source_id is None:
         source_id, _ = await curator_source(session, actor)
-    await session.execute(
-        delete(m.PersonFieldSource).where(
-            m.PersonFieldSource.person_id == person_id, m.PersonFieldSource.field.in_(fields)
-        )
-    )
-    for field_name in fields:
-        session.add(
-            m.PersonFieldSource(
-                person_id=person_id, field=field_name, source_id=source_id, position=0
-            )
-        )
-    cited = await session.scalar(
-        select(m.PersonSource.position).where(
-            m.PersonSource.person_id == person_id, m.PersonSource.source_id == source_id
-        )
-    )
-    if cited is None:
-        position = await session.scalar(
-            select(func.coalesce(func.max(m.PersonSource.position) + 1, 0)).where(
-                m.PersonSource.person_id == person_id
-            )
-        )
-        session.add(m.PersonSource(person_id=person_id, source_id=source_id, position=position))
-    await session.flush()
+    await attribute(session, PERSON_SOURCES, person_id, fields, source_id)
 
 
-def _snapshot(kind: Kind, row: Any) -> dict[str, Any]:
+def snapshot(kind: Kind, row: Any) -> dict[str, Any]:
+    """The record as the audit trail records it."""
     return {
         "slug": row.slug,
         **{name: getattr(row, attribute) for attribute, name, _ in kind.texts},
@@ -142,8 +120,8 @@ async def create(
     source: str | None = None,
 ) -> Outcome:
     errors: list[UserError] = []
-    source_id = await _source_id(session, source, errors)
-    values = {a: _text(errors, n, fields.get(a), rule) for a, n, rule in kind.texts}
+    source_id = await cited_source(session, source, errors)
+    values = {a: checked_text(errors, n, fields.get(a), rule) for a, n, rule in kind.texts}
     if fields.get("name") is None:
         errors.append(UserError(("input", "name"), REQUIRED, f"a {kind.subject} needs a name"))
     entity = kind.entity
@@ -169,17 +147,17 @@ async def create(
         row = await add_with_free_slug(session, entity, base, new_row)
     given = [a for a, v in values.items() if v]
     await _attribute_person(session, kind, actor, row.id, given, source_id)
-    await _record(
+    await record(
         session,
         actor,
         f"create{kind.subject.title()}",
         row.slug,
         source,
         None,
-        _snapshot(kind, row),
+        snapshot(kind, row),
         subject_type=kind.subject,
     )
-    return Outcome(record=row, errors=[])
+    return Outcome(record=row)
 
 
 async def _current(
@@ -189,7 +167,7 @@ async def _current(
     if row is None:
         return None, [UserError(("input", "slug"), NOT_FOUND, f"no {kind.subject} {slug!r}")]
     if row.version != version:
-        return row, [_changed_meanwhile()]
+        return row, [changed_meanwhile()]
     return row, []
 
 
@@ -203,9 +181,9 @@ async def change(
     source: str | None = None,
 ) -> Outcome:
     row, errors = await _current(session, kind, slug, version)
-    source_id = await _source_id(session, source, errors)
+    source_id = await cited_source(session, source, errors)
     values = {
-        a: _text(errors, n, fields[a], rule)
+        a: checked_text(errors, n, fields[a], rule)
         for a, n, rule in kind.texts
         if fields.get(a) is not None
     }
@@ -216,15 +194,14 @@ async def change(
         or source_id is None
         or await attributed_to(
             session,
-            m.PersonFieldSource,
-            m.PersonFieldSource.person_id,
+            PERSON_SOURCES,
             row.id,
             [_PERSON_FIELDS[a] for a in values],
             source_id,
         )
     ):
-        return Outcome(record=row, errors=[])  # nothing to write: no new version, no audit
-    before = _snapshot(kind, row)
+        return Outcome(record=row)  # nothing to write: no new version, no audit
+    before = snapshot(kind, row)
     merged = {a: values.get(a, getattr(row, a)) for a, _, _ in kind.texts}
     alternatives: list[str] = []
     if kind is PERSON:
@@ -245,21 +222,21 @@ async def change(
         .values(**values, **extra, version=entity.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(updated) != 1:
-        return Outcome(errors=[_changed_meanwhile()])
+    if rowcount(updated) != 1:
+        return Outcome(errors=[changed_meanwhile()])
     await _attribute_person(session, kind, actor, row.id, list(values), source_id)
     await session.refresh(row)
-    await _record(
+    await record(
         session,
         actor,
         f"update{kind.subject.title()}",
         row.slug,
         source,
         before,
-        _snapshot(kind, row),
+        snapshot(kind, row),
         subject_type=kind.subject,
     )
-    return Outcome(record=row, errors=[])
+    return Outcome(record=row)
 
 
 async def remove(session: AsyncSession, kind: Kind, actor: str, slug: str, version: int) -> Outcome:
@@ -278,17 +255,17 @@ async def remove(session: AsyncSession, kind: Kind, actor: str, slug: str, versi
             )
     if errors or row is None:
         return Outcome(errors=errors)
-    before = _snapshot(kind, row)
+    before = snapshot(kind, row)
     entity = kind.entity
     deleted = await session.execute(
         delete(entity)
         .where(entity.id == row.id, entity.version == version)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(deleted) != 1:
-        return Outcome(errors=[_changed_meanwhile()])
+    if rowcount(deleted) != 1:
+        return Outcome(errors=[changed_meanwhile()])
     session.expunge(row)
-    await _record(
+    await record(
         session,
         actor,
         f"delete{kind.subject.title()}",
@@ -298,4 +275,4 @@ async def remove(session: AsyncSession, kind: Kind, actor: str, slug: str, versi
         None,
         subject_type=kind.subject,
     )
-    return Outcome(errors=[])
+    return Outcome(record=row)

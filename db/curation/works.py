@@ -1,52 +1,47 @@
-"""Curators' writes to works: validated, atomic, versioned, attributed and audited.
+"""Curators' writes to works: create, update (fields, directors, themes) and delete.
 
-Each function runs inside the caller's transaction and either applies the whole change —
-the record, its attributions, one ``changes`` row (who, when, what, before and after) and a
-bump of the catalog version — or returns user errors and writes nothing. Updates and
-deletions name the ``version`` they read; a stale one is a ``CONFLICT`` (the version check is
-part of the UPDATE/DELETE itself, so two writers racing on one version cannot both win).
+Updates and deletions name the ``version`` they read; a stale one is a ``CONFLICT`` (the
+version check is part of the UPDATE/DELETE itself, so two writers racing on one version
+cannot both win). An update that would change nothing writes nothing: no new version, no
+audit entry.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db import races, rules
-from db.catalog_version import bump_catalog_version
+from db import rules
+from db.curation.common import (
+    Sources,
+    add_with_free_slug,
+    attribute,
+    attributed_to,
+    checked_text,
+    cited_source,
+    curator_source,
+    record,
+    rowcount,
+)
+from db.curation.outcome import (
+    CONFLICT,
+    DUPLICATE,
+    NOT_FOUND,
+    OUT_OF_RANGE,
+    REFERENCED,
+    REQUIRED,
+    SLUG_TAKEN,
+    Outcome,
+    UserError,
+    changed_meanwhile,
+)
 from db.disputes import field_sources, restate_disputes
 from db.enums import CreditRole, WorkKind
 from db.text import search_document, slugify, sort_key
-from db.tokens import curator_source_key
-
-REQUIRED = rules.REQUIRED
-TOO_LONG = rules.TOO_LONG
-OUT_OF_RANGE = "OUT_OF_RANGE"
-INVALID_SLUG = rules.INVALID_SLUG
-SLUG_TAKEN = "SLUG_TAKEN"
-NOT_FOUND = "NOT_FOUND"
-DUPLICATE = "DUPLICATE"
-CONFLICT = "CONFLICT"
-REFERENCED = "REFERENCED"
-
-
-@dataclass(frozen=True)
-class UserError:
-    """What is wrong with one input field (``field`` is its path in the input)."""
-
-    field: tuple[str, ...]
-    code: str
-    message: str
 
 
 @dataclass
@@ -63,46 +58,15 @@ class WorkChanges:
     themes: list[str] | None = None  # theme slugs
 
 
-@dataclass
-class Outcome:
-    work: m.Work | None = None
-    errors: list[UserError] = field(default_factory=list)
-
-
-def race_error(error: BaseException) -> UserError | None:
-    """The user error for a write that lost a race with another (``db.races``), or None if
-    ``error`` is no such failure."""
-    race = races.answer(error)
-    return UserError(race.field, race.code, race.message) if race is not None else None
-
-
-def _changed_meanwhile() -> UserError:
-    return UserError(("input", "version"), CONFLICT, "the work changed meanwhile: read it again")
-
-
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE or DELETE matched (the version check is in its WHERE)."""
-    return int(result.rowcount)
-
-
-def _text(errors: list[UserError], name: str, value: str | None, rule: rules.Rule) -> str | None:
-    """``value`` normalised by ``rule`` (``db.rules``), or None with the problem in ``errors``."""
-    if value is None:
-        return None
-    checked = rule(value)
-    if isinstance(checked, rules.Problem):
-        errors.append(UserError(("input", name), checked.code, f"{name} {checked.message}"))
-        return None
-    return checked
-
-
 async def _check(
     session: AsyncSession, changes: WorkChanges, errors: list[UserError]
 ) -> tuple[list[int], list[int]]:
     """Validate field values and references; the director and theme ids."""
-    changes.title = _text(errors, "title", changes.title, rules.NAME)
-    changes.original_title = _text(errors, "originalTitle", changes.original_title, rules.NAME)
-    changes.synopsis = _text(errors, "synopsis", changes.synopsis, rules.PROSE)
+    changes.title = checked_text(errors, "title", changes.title, rules.NAME)
+    changes.original_title = checked_text(
+        errors, "originalTitle", changes.original_title, rules.NAME
+    )
+    changes.synopsis = checked_text(errors, "synopsis", changes.synopsis, rules.PROSE)
     if changes.year is not None and not m.YEAR_MIN <= changes.year <= m.YEAR_MAX:
         errors.append(
             UserError(
@@ -142,81 +106,6 @@ async def _references(
             ids.append(int(found[slug]))
         seen.add(slug)
     return ids
-
-
-async def _source_id(session: AsyncSession, key: str | None, errors: list[UserError]) -> int | None:
-    if key is None:
-        return None
-    source_id = await session.scalar(select(m.Source.id).where(m.Source.key == key))
-    if source_id is None:
-        errors.append(UserError(("input", "source"), NOT_FOUND, f"no source with key {key!r}"))
-    return source_id
-
-
-async def curator_source(session: AsyncSession, actor: str) -> tuple[int, str]:
-    """The source standing for a curator's own statements (a write that cites no source):
-    ``curator-<name>``, created on the curator's first such write."""
-    key = curator_source_key(actor)
-    found = await session.scalar(select(m.Source.id).where(m.Source.key == key))
-    if found is None:
-        # Insert-or-get: a curator's first writes may run at once (PostgreSQL); the one that
-        # inserts second waits for the first and inserts nothing, then reads the first's row.
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        title = f"Curator {actor} (statements made through the API)"[: m.TEXT_LENGTH]
-        await session.execute(
-            insert(m.Source)
-            .values(key=key, title=title)
-            .on_conflict_do_nothing(index_elements=[m.Source.key])
-        )
-        found = (await session.execute(select(m.Source.id).where(m.Source.key == key))).scalar_one()
-    return int(found), key
-
-
-SLUG_ATTEMPTS = 50
-
-
-async def add_with_free_slug(
-    session: AsyncSession, entity: Any, base: str, make: Callable[[str], Any]
-) -> Any:
-    """Add ``make(slug)`` under the first free slug made from ``base`` (``free_slug``).
-
-    A concurrent writer may take that slug between the look-up and the insert (PostgreSQL
-    runs writers at once): the insert, in a savepoint, then fails alone and the next free
-    slug is looked up, so racing writers that asked for no slug all succeed, each under its
-    own. Every retry follows another writer's commit, so this ends; ``SLUG_ATTEMPTS`` bounds
-    it all the same (then the collision is the caller's race to answer)."""
-    for attempt in range(1, SLUG_ATTEMPTS + 1):
-        row = make(await free_slug(session, entity, base))
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-        except IntegrityError as error:
-            if attempt == SLUG_ATTEMPTS or not races.is_taken(
-                error, f"{entity.__tablename__}.slug"
-            ):
-                raise
-            continue
-        return row
-    raise AssertionError("unreachable")  # the last attempt returned or raised
-
-
-async def free_slug(session: AsyncSession, entity: Any, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` … whichever no record of ``entity`` has; a long
-    ``base`` is first cut at a word boundary, so that even suffixed it fits the slug column."""
-    base = rules.bounded_slug(base)
-    taken = set(
-        await session.scalars(
-            select(entity.slug).where((entity.slug == base) | entity.slug.like(f"{base}-%"))
-        )
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
 
 
 async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
@@ -280,32 +169,6 @@ async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
     }
 
 
-async def _record(
-    session: AsyncSession,
-    actor: str,
-    operation: str,
-    slug: str,
-    source: str | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    subject_type: str = "work",
-) -> None:
-    session.add(
-        m.Change(
-            at=datetime.now(UTC),
-            actor=actor,
-            operation=operation,
-            subject_type=subject_type,
-            subject_slug=slug,
-            source_key=source,
-            before=json.dumps(before, ensure_ascii=False) if before is not None else None,
-            after=json.dumps(after, ensure_ascii=False) if after is not None else None,
-        )
-    )
-    await session.flush()
-    await bump_catalog_version(session)
-
-
 _FIELD_NAMES = {
     "title": "title",
     "kind": "kind",
@@ -315,36 +178,15 @@ _FIELD_NAMES = {
 }
 
 
+WORK_SOURCES = Sources(m.WorkFieldSource, m.WorkSource, "work_id")
+
+
 async def _attribute(
     session: AsyncSession, work_id: int, fields: list[str], source_id: int | None
 ) -> None:
     """The changed fields are now stated by the cited source (or by no source at all)."""
     names = [_FIELD_NAMES[f] for f in fields if f in _FIELD_NAMES]
-    if not names:
-        return
-    await session.execute(
-        delete(m.WorkFieldSource).where(
-            m.WorkFieldSource.work_id == work_id, m.WorkFieldSource.field.in_(names)
-        )
-    )
-    if source_id is not None:
-        for name in names:
-            session.add(
-                m.WorkFieldSource(work_id=work_id, field=name, source_id=source_id, position=0)
-            )
-        cited = await session.scalar(
-            select(m.WorkSource.work_id).where(
-                m.WorkSource.work_id == work_id, m.WorkSource.source_id == source_id
-            )
-        )
-        if cited is None:
-            position = await session.scalar(
-                select(func.coalesce(func.max(m.WorkSource.position) + 1, 0)).where(
-                    m.WorkSource.work_id == work_id
-                )
-            )
-            session.add(m.WorkSource(work_id=work_id, source_id=source_id, position=position))
-    await session.flush()
+    await attribute(session, WORK_SOURCES, work_id, names, source_id)
 
 
 async def _renumber_credits(session: AsyncSession, work_id: int) -> int:
@@ -417,7 +259,7 @@ async def create_work(
     if changes.kind is None:
         errors.append(UserError(("input", "kind"), REQUIRED, "a work needs a kind"))
     director_ids, theme_ids = await _check(session, changes, errors)
-    source_id = await _source_id(session, source, errors)
+    source_id = await cited_source(session, source, errors)
     if slug is not None:
         if isinstance(problem := rules.SLUG(slug), rules.Problem):
             errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
@@ -452,15 +294,16 @@ async def create_work(
     if source_id is None:  # what no source states, the curator does
         source_id, source = await curator_source(session, actor)
     await _attribute(session, work.id, given, source_id)
-    await _record(
+    await record(
         session, actor, "createWork", work.slug, source, None, await snapshot(session, work)
     )
-    return Outcome(work=work)
+    return Outcome(record=work)
 
 
-async def _stale(
+async def current_work(
     session: AsyncSession, slug: str, version: int
 ) -> tuple[m.Work | None, list[UserError]]:
+    """The work at ``slug`` and, unless it is at ``version``, why it cannot be written."""
     work = await session.scalar(select(m.Work).where(m.Work.slug == slug))
     if work is None:
         return None, [UserError(("input", "slug"), NOT_FOUND, f"no work with slug {slug!r}")]
@@ -484,13 +327,13 @@ async def update_work(
     *,
     source: str | None = None,
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     director_ids, theme_ids = await _check(session, changes, errors)
-    source_id = await _source_id(session, source, errors)
+    source_id = await cited_source(session, source, errors)
     if errors or work is None:
         return Outcome(errors=errors)
     if await _unchanged(session, work, changes, director_ids, theme_ids, source_id):
-        return Outcome(work=work)  # nothing to write: no new version, no audit entry
+        return Outcome(record=work)  # nothing to write: no new version, no audit entry
     before = await snapshot(session, work)
     prior_sources = await field_sources(session, work.id) if before["disputes"] else {}
     values: dict[str, Any] = {
@@ -515,8 +358,8 @@ async def update_work(
         .values(**values, version=m.Work.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(updated) != 1:  # another writer got there first, between our read and write
-        return Outcome(errors=[_changed_meanwhile()])
+    if rowcount(updated) != 1:  # another writer got there first, between our read and write
+        return Outcome(errors=[changed_meanwhile()])
     await _set_links(
         session,
         work.id,
@@ -531,22 +374,8 @@ async def update_work(
     after = await snapshot(session, work)
     if await restate_disputes(session, work.id, before, after, prior_sources):
         after = await snapshot(session, work)
-    await _record(session, actor, "updateWork", work.slug, source, before, after)
-    return Outcome(work=work)
-
-
-async def attributed_to(
-    session: AsyncSession, table: Any, owner: Any, owner_id: int, fields: list[str], source_id: int
-) -> bool:
-    """Whether each of ``fields`` is attributed to ``source_id`` alone (``table``: a
-    ``*_field_sources`` table, ``owner`` its column naming the record)."""
-    if not fields:
-        return True
-    rows = set(
-        (await session.execute(select(table.field, table.source_id).where(owner == owner_id))).all()
-    )
-    wanted = {(f, source_id) for f in fields}
-    return {row for row in rows if row[0] in fields} == wanted
+    await record(session, actor, "updateWork", work.slug, source, before, after)
+    return Outcome(record=work)
 
 
 async def _unchanged(
@@ -586,13 +415,11 @@ async def _unchanged(
     if source_id is None:
         return True
     names = [_FIELD_NAMES[f] for f in given]
-    return await attributed_to(
-        session, m.WorkFieldSource, m.WorkFieldSource.work_id, work.id, names, source_id
-    )
+    return await attributed_to(session, WORK_SOURCES, work.id, names, source_id)
 
 
 async def delete_work(session: AsyncSession, actor: str, slug: str, version: int) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     if work is not None and not errors:
         referrers = list(
             await session.scalars(
@@ -618,8 +445,8 @@ async def delete_work(session: AsyncSession, actor: str, slug: str, version: int
         .where(m.Work.id == work.id, m.Work.version == version)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(deleted) != 1:
-        return Outcome(errors=[_changed_meanwhile()])
+    if rowcount(deleted) != 1:
+        return Outcome(errors=[changed_meanwhile()])
     session.expunge(work)
-    await _record(session, actor, "deleteWork", slug, None, before, None)
-    return Outcome()
+    await record(session, actor, "deleteWork", slug, None, before, None)
+    return Outcome(record=work)

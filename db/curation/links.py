@@ -1,41 +1,39 @@
-"""Curators' writes to what hangs off a work — credits, theme tags, relations, disputes — and
-new sources. Each names the work's ``version`` (the work changes with them: it gets a new
-version), validates every reference, and writes nothing on error; each is audited and bumps
-the catalog version (``db.curation``)."""
+"""Curators' writes to what hangs off a work — credits, theme tags, relations, disputes.
+
+Each names the work's ``version`` (the work changes with them: it gets a new version),
+validates every reference, and writes nothing on error; each is audited.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
-from db.curation import (
-    CONFLICT,
+from db.curation.common import (
+    checked_text,
+    cited_source,
+    curator_source,
+    next_position,
+    record,
+    rowcount,
+)
+from db.curation.outcome import (
     DUPLICATE,
+    INVALID_ORDER,
     NOT_FOUND,
-    SLUG_TAKEN,
+    SELF_RELATION,
     Outcome,
     UserError,
-    _changed_meanwhile,
-    _record,
-    _rowcount,
-    _source_id,
-    _stale,
-    _text,
-    curator_source,
-    snapshot,
+    changed_meanwhile,
 )
+from db.curation.works import current_work, snapshot
 from db.disputes import restate_disputes
 from db.enums import CreditRole, WorkRelationType
-from db.tokens import CURATOR_KEY_PREFIX
 
-SELF_RELATION = "SELF_RELATION"
-INVALID_ORDER = "INVALID_ORDER"
-INVALID_URL = rules.INVALID_URL
-RESERVED = "RESERVED"
 DISPUTE_FIELDS = ("title", "originalTitle", "kind", "year", "directors", "synopsis", "themes")
 
 
@@ -65,19 +63,14 @@ async def _commit_change(
         .values(version=m.Work.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(bumped) != 1:
-        return Outcome(errors=[_changed_meanwhile()])
+    if rowcount(bumped) != 1:
+        return Outcome(errors=[changed_meanwhile()])
     await session.refresh(work)
     after = await snapshot(session, work)
     if await restate_disputes(session, work.id, before, after, {}):  # e.g. directors changed
         after = await snapshot(session, work)
-    await _record(session, actor, operation, work.slug, source, before, after)
-    return Outcome(work=work)
-
-
-async def _next_position(session: AsyncSession, column: Any, where: Any) -> int:
-    found = await session.scalar(select(func.coalesce(func.max(column) + 1, 0)).where(where))
-    return int(found or 0)
+    await record(session, actor, operation, work.slug, source, before, after)
+    return Outcome(record=work)
 
 
 async def _close_gap(session: AsyncSession, entity: Any, work_id: int, removed: int) -> None:
@@ -106,8 +99,8 @@ async def add_credit(
     role: CreditRole,
     source: str | None = None,
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
-    cited = await _source_id(session, source, errors)
+    work, errors = await current_work(session, slug, version)
+    cited = await cited_source(session, source, errors)
     person_id = await _id(session, m.Person, person)
     if person_id is None:
         errors.append(UserError(("input", "person"), NOT_FOUND, f"no person {person!r}"))
@@ -122,7 +115,7 @@ async def add_credit(
     if errors or work is None or person_id is None:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await _next_position(session, m.Credit.position, m.Credit.work_id == work.id)
+    position = await next_position(session, m.Credit.position, m.Credit.work_id == work.id)
     session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
     await session.flush()
     if cited is not None and source is not None:
@@ -141,7 +134,7 @@ async def add_credit(
 async def remove_credit(
     session: AsyncSession, actor: str, slug: str, version: int, person: str, role: CreditRole
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     person_id = await _id(session, m.Person, person)
     if work is None or errors:
         return Outcome(errors=errors)
@@ -153,7 +146,7 @@ async def remove_credit(
     removed = await session.execute(
         delete(m.Credit).where(where).execution_options(synchronize_session=False)
     )
-    if _rowcount(removed) != 1 or position is None:
+    if rowcount(removed) != 1 or position is None:
         return Outcome(
             errors=[UserError(("input", "person"), NOT_FOUND, f"{person} is not credited {role}")]
         )
@@ -165,7 +158,7 @@ async def reorder_credits(
     session: AsyncSession, actor: str, slug: str, version: int, order: list[tuple[str, CreditRole]]
 ) -> Outcome:
     """Put the work's credits in billing ``order``: every credit, each once."""
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     if work is None or errors:
         return Outcome(errors=errors)
     rows = (
@@ -182,13 +175,13 @@ async def reorder_credits(
             errors=[
                 UserError(
                     ("input", "order"),
-                    "INVALID_ORDER",
+                    INVALID_ORDER,
                     "name every credit of the work exactly once (person and role)",
                 )
             ]
         )
     if order == list(current):  # the billing order already: nothing to write
-        return Outcome(work=work)
+        return Outcome(record=work)
     before = await snapshot(session, work)
     for offset, key in enumerate(order):  # two passes: positions are unique per work
         await session.execute(
@@ -213,7 +206,7 @@ async def reorder_credits(
 async def tag(
     session: AsyncSession, actor: str, slug: str, version: int, theme: str, *, add: bool
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     theme_id = await _id(session, m.Theme, theme)
     if theme_id is None:
         errors.append(UserError(("input", "theme"), NOT_FOUND, f"no theme {theme!r}"))
@@ -230,7 +223,7 @@ async def tag(
         return Outcome(errors=[UserError(("input", "theme"), NOT_FOUND, f"not tagged {theme}")])
     before = await snapshot(session, work)
     if add:
-        position = await _next_position(
+        position = await next_position(
             session, m.WorkTheme.position, m.WorkTheme.work_id == work.id
         )
         session.add(m.WorkTheme(work_id=work.id, theme_id=theme_id, position=position))
@@ -256,7 +249,7 @@ async def relate(
     *,
     add: bool,
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     other_id = await _id(session, m.Work, other)
     if other_id is None:
         errors.append(UserError(("input", "work"), NOT_FOUND, f"no work {other!r}"))
@@ -276,7 +269,7 @@ async def relate(
         return Outcome(errors=[UserError(("input", "work"), NOT_FOUND, "no such relation")])
     before = await snapshot(session, work)
     if add:
-        position = await _next_position(
+        position = await next_position(
             session, m.WorkRelation.position, m.WorkRelation.work_id == work.id
         )
         session.add(
@@ -290,36 +283,6 @@ async def relate(
     )
 
 
-async def create_source(
-    session: AsyncSession, actor: str, key: str, title: str, url: str | None
-) -> tuple[m.Source | None, list[UserError]]:
-    errors: list[UserError] = []
-    checked_key = _text(errors, "key", key, rules.SOURCE_KEY)
-    if checked_key is not None and checked_key.casefold().startswith(CURATOR_KEY_PREFIX):
-        errors.append(
-            UserError(
-                ("input", "key"),
-                RESERVED,
-                f"keys starting {CURATOR_KEY_PREFIX!r} are the curators' own sources, made for "
-                "them",
-            )
-        )
-    elif checked_key is not None and await _source(session, checked_key) is not None:
-        errors.append(UserError(("input", "key"), SLUG_TAKEN, f"a source has key {key!r}"))
-    checked_title = _text(errors, "title", title, rules.NAME)
-    if url is not None:
-        url = _text(errors, "url", url, rules.URL)
-    if errors or checked_key is None or checked_title is None:
-        return None, errors
-    key, title = checked_key, checked_title
-    source = m.Source(key=key, title=title, url=url)
-    session.add(source)
-    await session.flush()
-    after = {"key": key, "title": title, "url": url}
-    await _record(session, actor, "createSource", key, None, None, after, subject_type="source")
-    return source, []
-
-
 async def add_dispute(
     session: AsyncSession,
     actor: str,
@@ -331,22 +294,22 @@ async def add_dispute(
     source: str,
     note: str | None,
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     if field not in DISPUTE_FIELDS:
         errors.append(
             UserError(("input", "field"), NOT_FOUND, f"field is one of {', '.join(DISPUTE_FIELDS)}")
         )
-    stated = _text(errors, "stated", stated, rules.PROSE) or ""
-    reported = _text(errors, "reported", reported, rules.PROSE) or ""
+    stated = checked_text(errors, "stated", stated, rules.PROSE) or ""
+    reported = checked_text(errors, "reported", reported, rules.PROSE) or ""
     if note is not None:
-        note = _text(errors, "note", note, rules.PROSE)
+        note = checked_text(errors, "note", note, rules.PROSE)
     source_id = await _source(session, source)
     if source_id is None:
         errors.append(UserError(("input", "source"), NOT_FOUND, f"no source {source!r}"))
     if work is None or source_id is None or errors:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await _next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
+    position = await next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
     session.add(
         m.Dispute(
             work_id=work.id,
@@ -365,7 +328,7 @@ async def add_dispute(
 async def remove_dispute(
     session: AsyncSession, actor: str, slug: str, version: int, position: int
 ) -> Outcome:
-    work, errors = await _stale(session, slug, version)
+    work, errors = await current_work(session, slug, version)
     if work is None or errors:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
@@ -374,10 +337,7 @@ async def remove_dispute(
         .where(m.Dispute.work_id == work.id, m.Dispute.position == position)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(removed) != 1:
+    if rowcount(removed) != 1:
         return Outcome(errors=[UserError(("input", "position"), NOT_FOUND, "no such dispute")])
     await _close_gap(session, m.Dispute, work.id, position)
     return await _commit_change(session, actor, "removeDispute", work, version, before)
-
-
-__all__ = ["CONFLICT", "INVALID_ORDER", "INVALID_URL", "RESERVED", "SELF_RELATION"]
