@@ -90,7 +90,7 @@ async def migrate_database(url: str) -> None:
 async def load(engine: AsyncEngine, catalog: Catalog) -> float:
     """Insert every row in one transaction, ``CHUNK_ROWS`` per call; seconds taken. With
     RETURNING, SQLAlchemy writes multi-row INSERTs on both databases ("insertmanyvalues", as
-    db.catalog_io does); without it asyncpg runs one INSERT per row, and migration 0010's
+    db.interchange.load does); without it asyncpg runs one INSERT per row, and migration 0010's
     statement triggers would then see a work's tags one at a time."""
     started = time.perf_counter()
     async with engine.begin() as connection:
