@@ -19,6 +19,7 @@ from db import models as m
 from db.interchange.format import (
     PERSON_FIELDS,
     WORK_FIELDS,
+    Attributions,
     Catalog,
     CreditRecord,
     DisputeRecord,
@@ -61,18 +62,27 @@ def _grouped(rows: Any) -> defaultdict[Any, list[Any]]:
     return groups
 
 
-def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[int]]]:
-    """Group ``(parent, field, source id)`` rows into ``{parent: {field: [source id, ...]}}``."""
-    groups: defaultdict[int, dict[str, list[int]]] = defaultdict(dict)
-    for parent, field_name, key in rows:
-        groups[parent].setdefault(field_name, []).append(key)
-    return groups
+async def _lists(
+    session: AsyncSession, parent: Any, value: Any, order: Any
+) -> defaultdict[Any, list[Any]]:
+    """``{parent: [value, ...]}`` from a table of ordered lists (names, citations, credits...),
+    each list in ``order``."""
+    return _grouped(await session.execute(select(parent, value).order_by(parent, order)))
 
 
-def _ordered_attributions(
-    found: dict[str, list[str]], fields: tuple[str, ...]
-) -> dict[str, list[str]]:
-    return {name: found[name] for name in fields if name in found}
+async def _attributions(
+    session: AsyncSession, model: Any, parent: Any, key_of: dict[int, str], fields: tuple[str, ...]
+) -> defaultdict[int, Attributions]:
+    """``{parent: {field: [source key, ...]}}``, the sources stating each field of a record;
+    fields in the format's order."""
+    found: defaultdict[int, Attributions] = defaultdict(dict)
+    rows = await session.execute(
+        select(parent, model.field, model.source_id).order_by(parent, model.position)
+    )
+    for parent_id, field_name, source_id in rows:
+        found[parent_id].setdefault(field_name, []).append(key_of[source_id])
+    ordered = {p: {f: keys[f] for f in fields if f in keys} for p, keys in found.items()}
+    return defaultdict(dict, ordered)
 
 
 async def read_catalog(session: AsyncSession) -> StoredCatalog:
@@ -89,44 +99,25 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
         stored.theme_ids[t.slug] = t.id
         catalog.themes.append(ThemeRecord(t.slug, t.name, t.description))
 
-    alt_names = _grouped(
-        await session.execute(
-            select(m.PersonAlternativeName.person_id, m.PersonAlternativeName.name).order_by(
-                m.PersonAlternativeName.person_id, m.PersonAlternativeName.position
-            )
-        )
+    alt_names = await _lists(
+        session,
+        m.PersonAlternativeName.person_id,
+        m.PersonAlternativeName.name,
+        m.PersonAlternativeName.position,
     )
-    person_sources = _grouped(
-        await session.execute(
-            select(m.PersonSource.person_id, m.PersonSource.source_id).order_by(
-                m.PersonSource.person_id, m.PersonSource.position
-            )
-        )
+    person_sources = await _lists(
+        session, m.PersonSource.person_id, m.PersonSource.source_id, m.PersonSource.position
     )
-    person_fields = _field_groups(
-        await session.execute(
-            select(
-                m.PersonFieldSource.person_id,
-                m.PersonFieldSource.field,
-                m.PersonFieldSource.source_id,
-            ).order_by(m.PersonFieldSource.person_id, m.PersonFieldSource.position)
-        )
+    person_attributions = await _attributions(
+        session, m.PersonFieldSource, m.PersonFieldSource.person_id, key_of, PERSON_FIELDS
     )
-    person_external_ids = _grouped(
-        (e.person_id, ExternalIdRecord(e.system, e.value))
-        for e in (
-            await session.execute(
-                select(m.PersonExternalId).order_by(
-                    m.PersonExternalId.person_id, m.PersonExternalId.system
-                )
-            )
-        ).scalars()
+    person_external_ids = await _lists(
+        session, m.PersonExternalId.person_id, m.PersonExternalId, m.PersonExternalId.system
     )
     people = (await session.execute(select(m.Person).order_by(m.Person.slug))).scalars().all()
     slug_of_person = {p.id: p.slug for p in people}
     for p in people:
         stored.person_ids[p.slug] = p.id
-        fields = {f: [key_of[s] for s in ids] for f, ids in person_fields[p.id].items()}
         catalog.people.append(
             PersonRecord(
                 slug=p.slug,
@@ -135,20 +126,21 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                 alternative_names=alt_names[p.id],
                 biography=p.biography,
                 sources=[key_of[s] for s in person_sources[p.id]],
-                attributions=_ordered_attributions(fields, PERSON_FIELDS),
-                external_ids=person_external_ids[p.id],
+                attributions=person_attributions[p.id],
+                external_ids=[
+                    ExternalIdRecord(e.system, e.value) for e in person_external_ids[p.id]
+                ],
             )
         )
 
     works = (await session.execute(select(m.Work).order_by(m.Work.slug))).scalars().all()
     slug_of_work = {w.id: w.slug for w in works}
     theme_slug = {v: k for k, v in stored.theme_ids.items()}
-    alt_titles = _grouped(
-        await session.execute(
-            select(m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.title).order_by(
-                m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.position
-            )
-        )
+    alt_titles = await _lists(
+        session,
+        m.WorkAlternativeTitle.work_id,
+        m.WorkAlternativeTitle.title,
+        m.WorkAlternativeTitle.position,
     )
     credit_sources: defaultdict[tuple[int, int, str], list[str]] = defaultdict(list)
     for row in await session.execute(
@@ -161,58 +153,21 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
     ):
         cs = row[0]
         credit_sources[(cs.work_id, cs.person_id, cs.role)].append(key_of[cs.source_id])
-    credits = _grouped(
-        (c.work_id, c)
-        for c in (
-            await session.execute(select(m.Credit).order_by(m.Credit.work_id, m.Credit.position))
-        ).scalars()
+    credits = await _lists(session, m.Credit.work_id, m.Credit, m.Credit.position)
+    themes = await _lists(session, m.WorkTheme.work_id, m.WorkTheme.theme_id, m.WorkTheme.position)
+    related = await _lists(session, m.WorkRelation.work_id, m.WorkRelation, m.WorkRelation.position)
+    work_sources = await _lists(
+        session, m.WorkSource.work_id, m.WorkSource.source_id, m.WorkSource.position
     )
-    themes = _grouped(
-        await session.execute(
-            select(m.WorkTheme.work_id, m.WorkTheme.theme_id).order_by(
-                m.WorkTheme.work_id, m.WorkTheme.position
-            )
-        )
+    disputes = await _lists(session, m.Dispute.work_id, m.Dispute, m.Dispute.position)
+    work_attributions = await _attributions(
+        session, m.WorkFieldSource, m.WorkFieldSource.work_id, key_of, WORK_FIELDS
     )
-    related = _grouped(
-        (r.work_id, r)
-        for r in (
-            await session.execute(
-                select(m.WorkRelation).order_by(m.WorkRelation.work_id, m.WorkRelation.position)
-            )
-        ).scalars()
-    )
-    work_sources = _grouped(
-        await session.execute(
-            select(m.WorkSource.work_id, m.WorkSource.source_id).order_by(
-                m.WorkSource.work_id, m.WorkSource.position
-            )
-        )
-    )
-    disputes = _grouped(
-        (d.work_id, d)
-        for d in (
-            await session.execute(select(m.Dispute).order_by(m.Dispute.work_id, m.Dispute.position))
-        ).scalars()
-    )
-    work_fields = _field_groups(
-        await session.execute(
-            select(
-                m.WorkFieldSource.work_id, m.WorkFieldSource.field, m.WorkFieldSource.source_id
-            ).order_by(m.WorkFieldSource.work_id, m.WorkFieldSource.position)
-        )
-    )
-    work_external_ids = _grouped(
-        (e.work_id, ExternalIdRecord(e.system, e.value))
-        for e in (
-            await session.execute(
-                select(m.WorkExternalId).order_by(m.WorkExternalId.work_id, m.WorkExternalId.system)
-            )
-        ).scalars()
+    work_external_ids = await _lists(
+        session, m.WorkExternalId.work_id, m.WorkExternalId, m.WorkExternalId.system
     )
     for w in works:
         stored.work_ids[w.slug] = w.id
-        fields = {f: [key_of[s] for s in ids] for f, ids in work_fields[w.id].items()}
         catalog.works.append(
             WorkRecord(
                 slug=w.slug,
@@ -239,8 +194,8 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                     DisputeRecord(d.field, d.stated, d.reported, key_of[d.source_id], d.note)
                     for d in disputes[w.id]
                 ],
-                attributions=_ordered_attributions(fields, WORK_FIELDS),
-                external_ids=work_external_ids[w.id],
+                attributions=work_attributions[w.id],
+                external_ids=[ExternalIdRecord(e.system, e.value) for e in work_external_ids[w.id]],
             )
         )
     return stored
