@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from db.interchange.export import StoredCatalog, read_catalog
 from db.interchange.format import (
     Catalog,
     CatalogError,
+    ExternalIdRecord,
     KnownNames,
     PersonRecord,
     Problem,
@@ -41,7 +43,7 @@ Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: how far a load has got (e.g. for a progress bar)."""
 # Records per batch: their rows go in one execute per table (multi-row INSERTs of 1,000 rows).
 WRITE_BATCH = 2_000
-Rows = dict[Any, list[dict[str, Any]]]
+Rows = defaultdict[Any, list[dict[str, Any]]]
 T = TypeVar("T")
 
 
@@ -305,7 +307,7 @@ class _Writer:
         if records:
             self.progress(f"writing {what}", 0, len(records))
         for chunk in _chunks(records):
-            rows: Rows = {}
+            rows: Rows = defaultdict(list)
             for record in chunk:
                 rows_of(record, rows)
             for model, table_rows in rows.items():
@@ -341,23 +343,17 @@ class _Writer:
     def _person_rows(self, p: PersonRecord, rows: Rows) -> None:
         ids = self.stored
         person_id = ids.person_ids[p.slug]
-        rows.setdefault(m.PersonAlternativeName, []).extend(
-            {"person_id": person_id, "position": i, "name": n}
-            for i, n in enumerate(p.alternative_names)
+        rows[m.PersonAlternativeName] += _listed(
+            "person_id", person_id, "name", p.alternative_names
         )
-        rows.setdefault(m.PersonSource, []).extend(
-            {"person_id": person_id, "source_id": ids.source_ids[k], "position": i}
-            for i, k in enumerate(p.sources)
+        rows[m.PersonSource] += _listed(
+            "person_id", person_id, "source_id", (ids.source_ids[k] for k in p.sources)
         )
-        rows.setdefault(m.PersonFieldSource, []).extend(
-            self._field_rows("person_id", person_id, p.attributions)
-        )
+        rows[m.PersonFieldSource] += self._field_rows("person_id", person_id, p.attributions)
 
     def _person_external_id_rows(self, p: PersonRecord, rows: Rows) -> None:
         person_id = self.stored.person_ids[p.slug]
-        rows.setdefault(m.PersonExternalId, []).extend(
-            {"person_id": person_id, "system": e.system, "value": e.value} for e in p.external_ids
-        )
+        rows[m.PersonExternalId] += _external_ids("person_id", person_id, p.external_ids)
 
     def _theme_ids(self, w: WorkRecord) -> list[list[int]]:
         """The array migration 0010's triggers keep on the work's row, stored with the work:
@@ -369,23 +365,19 @@ class _Writer:
     def _work_rows(self, w: WorkRecord, rows: Rows) -> None:
         ids = self.stored
         work_id = ids.work_ids[w.slug]
-        rows.setdefault(m.WorkAlternativeTitle, []).extend(
-            {"work_id": work_id, "position": i, "title": t}
-            for i, t in enumerate(w.alternative_titles)
-        )
+        rows[m.WorkAlternativeTitle] += _listed("work_id", work_id, "title", w.alternative_titles)
         # Tags before credits: a credit copies its work's finished tag array when it is
         # written (migration 0011), where a tag written after it would rewrite the credit
         # (on SQLite once per tag, its triggers being per row).
-        rows.setdefault(m.WorkTheme, []).extend(
-            {"work_id": work_id, "theme_id": theme_id, "position": i}
-            for i, theme_id in self._theme_ids(w)
+        rows[m.WorkTheme] += _listed(
+            "work_id", work_id, "theme_id", (theme_id for _, theme_id in self._theme_ids(w))
         )
         credits = [(ids.person_ids[c.person], c) for c in w.credits]
-        rows.setdefault(m.Credit, []).extend(
+        rows[m.Credit].extend(
             {"work_id": work_id, "person_id": person_id, "role": c.role, "position": i}
             for i, (person_id, c) in enumerate(credits)
         )
-        rows.setdefault(m.CreditSource, []).extend(
+        rows[m.CreditSource].extend(
             {
                 "work_id": work_id,
                 "person_id": person_id,
@@ -396,7 +388,7 @@ class _Writer:
             for person_id, c in credits
             for j, key in enumerate(c.sources)
         )
-        rows.setdefault(m.WorkRelation, []).extend(
+        rows[m.WorkRelation].extend(
             {
                 "work_id": work_id,
                 "related_work_id": ids.work_ids[r.work],
@@ -405,11 +397,10 @@ class _Writer:
             }
             for i, r in enumerate(w.related)
         )
-        rows.setdefault(m.WorkSource, []).extend(
-            {"work_id": work_id, "source_id": ids.source_ids[k], "position": i}
-            for i, k in enumerate(w.sources)
+        rows[m.WorkSource] += _listed(
+            "work_id", work_id, "source_id", (ids.source_ids[k] for k in w.sources)
         )
-        rows.setdefault(m.Dispute, []).extend(
+        rows[m.Dispute].extend(
             {
                 "work_id": work_id,
                 "position": i,
@@ -421,12 +412,21 @@ class _Writer:
             }
             for i, d in enumerate(w.disputes)
         )
-        rows.setdefault(m.WorkFieldSource, []).extend(
-            self._field_rows("work_id", work_id, w.attributions)
-        )
-        rows.setdefault(m.WorkExternalId, []).extend(
-            {"work_id": work_id, "system": e.system, "value": e.value} for e in w.external_ids
-        )
+        rows[m.WorkFieldSource] += self._field_rows("work_id", work_id, w.attributions)
+        rows[m.WorkExternalId] += _external_ids("work_id", work_id, w.external_ids)
+
+
+def _listed(
+    parent: str, parent_id: int, column: str, values: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """The rows of one record's ordered list (names, titles, citations, tags)."""
+    return [{parent: parent_id, "position": i, column: v} for i, v in enumerate(values)]
+
+
+def _external_ids(
+    parent: str, parent_id: int, external_ids: list[ExternalIdRecord]
+) -> list[dict[str, Any]]:
+    return [{parent: parent_id, "system": e.system, "value": e.value} for e in external_ids]
 
 
 def _source_values(s: SourceRecord) -> dict[str, Any]:
