@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alembic import command
 from db import models
-from db.catalog_format import CatalogError
-from db.catalog_io import dump_catalog, export_catalog
 from db.engine import create_engine, session_factory
+from db.interchange.export import export_catalog
+from db.interchange.format import CatalogError, dump_catalog
 from seeds import ProgressBar, seed
 from settings import Settings, SettingsError, load_settings
 

@@ -328,7 +328,7 @@ def markdown(
     for works, counts in sorted(results.catalogs.items()):
         listed = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in counts.items())
         out.append(
-            f"- {works:,} works (synthetic, `bench/catalog.py`): {listed}; generated in "
+            f"- {works:,} works (synthetic, `seeds/synthetic.py`): {listed}; generated in "
             f"{results.generate_seconds.get(works, 0):.1f} s."
         )
     for setup in results.setups:

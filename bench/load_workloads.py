@@ -157,11 +157,9 @@ class LoadWorkload:
 
 
 def _picked_slugs(catalog: Catalog) -> list[str]:
-    works = next(t.rows for t in catalog.tables if t.table.name == "works")
+    works = catalog.work_slugs
     step = max(1, len(works) // PICKED_WORKS)
-    return [
-        works[(i * step + 7) % len(works)]["slug"] for i in range(min(PICKED_WORKS, len(works)))
-    ]
+    return [works[(i * step + 7) % len(works)] for i in range(min(PICKED_WORKS, len(works)))]
 
 
 def build_load_workloads(catalog: Catalog) -> list[LoadWorkload]:

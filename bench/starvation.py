@@ -244,7 +244,7 @@ async def measure(url: str, slugs: list[str], args: argparse.Namespace, logs: Pa
 
 async def run(args: argparse.Namespace) -> Result:
     catalog = build_catalog(args.works)
-    slugs = [row["slug"] for row in catalog.tables[_works_index(catalog)].rows[:200]]
+    slugs = catalog.work_slugs[:200]
     async with databases.postgresql_database(args.postgres_url) as url:
         await databases.migrate_database(url)
         engine = create_engine(url)
@@ -255,13 +255,6 @@ async def run(args: argparse.Namespace) -> Result:
             await engine.dispose()
         with tempfile.TemporaryDirectory(prefix="nkcinema-starvation-") as logs:
             return await measure(url, slugs, args, Path(logs))
-
-
-def _works_index(catalog: Any) -> int:
-    for index, table_rows in enumerate(catalog.tables):
-        if table_rows.table.name == "works":
-            return index
-    raise RuntimeError("the catalog has no works")
 
 
 def _pct(values: list[float], share: float) -> float:

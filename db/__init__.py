@@ -5,7 +5,9 @@
   retried once on a dropped connection); ``statement_timeout``: per-statement limits.
 - Reads: ``queries``, ``pagination`` (keyset pages), ``search`` and ``text``, ``facets``,
   ``similar``, ``disputes``, ``external_ids``, ``aliases``.
-- Writes: ``curation`` (and its ``curation_*`` records), ``rules``, ``races``, ``tokens``;
+- Writes: ``curation/`` (``outcome`` and ``common``: the shared machinery; ``works``,
+  ``links``, ``names``, ``sources``: the records), ``rules``, ``races``, ``tokens``;
   ``catalog_version`` and ``version_reads``: the version every write bumps.
-- The interchange format: ``catalog_format`` (parse) and ``catalog_io`` (export, load).
+- The interchange format: ``interchange/`` (``format``: parse and serialise; ``export``:
+  read the database; ``load``: validate and write in bulk).
 """

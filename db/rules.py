@@ -1,7 +1,7 @@
 """The rules every value entering the catalog must pass: one place, shared by the API's input
 layer (``gql.validated``, ``gql.inputs``), the curation functions (``db.curation``) and the
-interchange format's validator (``db.catalog_format``). So whatever the API accepts, an export
-loads back, and the other way round.
+interchange format's validator (``db.interchange.format``). So whatever the API accepts, an
+export loads back, and the other way round.
 
 A rule takes a string and returns it normalised (Unicode NFC; text fields without surrounding
 whitespace and, in prose, with ``\\n`` line ends) or a :class:`Problem` with a stable code.

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.catalog_format import CatalogError, Problem
-from db.catalog_io import LoadReport, Progress, load_catalogs
+from db.interchange.format import CatalogError, Problem
+from db.interchange.load import LoadReport, Progress, load_catalogs
 
 SEEDS_DIR = Path(__file__).resolve().parent
 BUNDLED_CATALOG = SEEDS_DIR / "catalog.json"

@@ -2,7 +2,7 @@
 
 ``synthetic_catalog(works, seed)`` builds a deterministic, realistic interchange document
 (``nkcinema-catalog/1``, see ``shared/contract/catalog-format.md``) of ``works`` works, loaded
-through the same path as any catalog file (``db.catalog_io.load_catalogs``) or written out
+through the same path as any catalog file (``db.interchange.load.load_catalogs``) or written out
 as one (``--output``). The same ``works`` and ``seed`` give the same document, byte for byte
 once dumped, whatever the process (no hash-ordered iteration anywhere).
 
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from db import text
-from db.catalog_format import FORMAT
-from db.catalog_io import paused_gc
+from db.interchange.format import FORMAT
+from db.interchange.load import paused_gc
 
 SOURCE_KEY = "synthetic"
 THEME_COUNT = 300

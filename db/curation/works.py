@@ -350,7 +350,7 @@ async def update_work(
         .where(m.WorkAlternativeTitle.work_id == work.id)
         .order_by(m.WorkAlternativeTitle.position)
     )
-    # as the catalog import makes it (db.catalog_io): the alternative titles stay findable
+    # as the catalog import makes it (db.interchange.load): the alternative titles stay findable
     values["search_text"] = search_document([*(n for n in (title, original) if n), *alternatives])
     updated = await session.execute(
         update(m.Work)

@@ -13,8 +13,6 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models as m
-from db.catalog_format import CatalogError, ExternalIdRecord, parse_catalog
-from db.catalog_io import LoadReport, export_catalog, load_catalogs
 from db.enums import ExternalSystem
 from db.external_ids import (
     Owner,
@@ -25,6 +23,9 @@ from db.external_ids import (
     people_by_external_id,
     works_by_external_id,
 )
+from db.interchange.export import export_catalog
+from db.interchange.format import CatalogError, ExternalIdRecord, parse_catalog
+from db.interchange.load import LoadReport, load_catalogs
 from seeds import BUNDLED_CATALOG
 from tests.helpers import StatementCounter
 

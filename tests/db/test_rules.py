@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from db import models as m
 from db import rules
-from db.catalog_format import parse_catalog
+from db.interchange.format import parse_catalog
 from db.text import SLUG_PATTERN, SORT_KEY_LENGTH, slugify, sort_key
 
 

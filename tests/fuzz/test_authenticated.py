@@ -61,8 +61,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from cli import _run, migrate
-from db.catalog_io import export_catalog
 from db.engine import engine_from_settings, session_factory
+from db.interchange.export import export_catalog
 from db.tokens import create_token
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG, seed

@@ -993,7 +993,7 @@ def _derived(
     names: list[str],
 ) -> None:
     """A record's sort key and search document are what the catalog import makes of its
-    names (``db.catalog_io``): a re-seeded catalog sorts and searches the same."""
+    names (``db.interchange``): a re-seeded catalog sorts and searches the same."""
     if key != sort_key(name):
         problems.append(f"{what} {slug!r}: sort key {key!r} is not sort_key({name!r})")
     if search_text != search_document(names):

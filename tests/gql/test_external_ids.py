@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.catalog_io import load_catalogs
+from db.interchange.load import load_catalogs
 from seeds import BUNDLED_CATALOG
 from tests.helpers import GraphQL, StatementCounter
 

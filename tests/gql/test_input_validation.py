@@ -20,7 +20,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from db import models as m
 from db import rules
-from db.catalog_io import export_catalog
+from db.interchange.export import export_catalog
 from db.text import SORT_KEY_LENGTH
 from db.tokens import create_token
 from gql.mutations import Mutation, WorkPayload

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.catalog_io import export_catalog
 from db.engine import create_engine
+from db.interchange.export import export_catalog
 from db.tokens import create_token, revoke_token
 from gql.schema import schema
 from settings import Settings

@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from cli import _run, migrate
-from db.catalog_io import export_catalog
 from db.curation.links import DISPUTE_FIELDS
 from db.engine import create_engine, session_factory
+from db.interchange.export import export_catalog
 from db.tokens import create_token
 from seeds import seed
 from settings import Settings

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db.catalog_io import load_catalogs
+from db.interchange.load import load_catalogs
 from settings import Settings
 from tests.factories import build_catalog, wipe
 from tests.helpers import GraphQL, StatementCounter

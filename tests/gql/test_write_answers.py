@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
-from db.catalog_io import export_catalog
 from db.catalog_version import catalog_version
 from db.curation.outcome import race_error
 from db.enums import CreditRole
+from db.interchange.export import export_catalog
 from db.tokens import TokenError, create_token, curator_source_key
 
 UPDATE = """mutation U($input: UpdateWorkInput!) { updateWork(input: $input) {

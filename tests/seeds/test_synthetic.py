@@ -20,15 +20,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli import migrate
-from db.catalog_format import Catalog, parse_catalog
-from db.catalog_io import (
-    StoredCatalog,
-    catalog_to_json,
-    dump_catalog,
-    export_catalog,
-    load_catalogs,
-    validate_documents,
-)
+from db.interchange.export import StoredCatalog, export_catalog
+from db.interchange.format import Catalog, catalog_to_json, dump_catalog, parse_catalog
+from db.interchange.load import load_catalogs, validate_documents
 from seeds import ProgressBar
 from seeds.synthetic import (
     PROLIFIC_CAREERS,
@@ -70,7 +64,7 @@ def test_the_document_does_not_depend_on_the_process() -> None:
     """No hash-ordered iteration: other string hash seeds give the same bytes."""
     code = (
         "import hashlib; from seeds.synthetic import synthetic_catalog; "
-        "from db.catalog_io import dump_catalog; "
+        "from db.interchange.format import dump_catalog; "
         "print(hashlib.sha256(dump_catalog(synthetic_catalog(300, 5)).encode()).hexdigest())"
     )
     expected = digest(synthetic_catalog(300, 5))

@@ -1,4 +1,5 @@
-"""db.catalog_format: validation of interchange documents, every problem with file and position."""
+"""db.interchange.format: parsing interchange documents (every problem with file and position)
+and serialising them canonically."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import Any
 
 import pytest
 
-from db.catalog_format import (
+from db.enums import CreditRole, WorkKind, WorkRelationType
+from db.interchange.format import (
     FORMAT,
     Catalog,
     KnownNames,
     Problem,
+    catalog_to_json,
     check_references,
+    dump_catalog,
     parse_catalog,
 )
-from db.enums import CreditRole, WorkKind, WorkRelationType
 from seeds import BUNDLED_CATALOG
 
 FILE = "catalog-under-test.json"
@@ -97,6 +100,23 @@ def test_the_bundled_catalog_records_are_typed() -> None:
         (WorkRelationType.EXTENDS, "the-flower-girl")
     ]
     assert works["boy-commander"].kind is WorkKind.SERIES
+
+
+def test_parsing_then_serialising_the_bundled_catalog_gives_the_file_byte_for_byte() -> None:
+    catalog, problems = parse_catalog(bundled(), FILE)
+    assert problems == []
+    assert dump_catalog(catalog_to_json(catalog)) == _bundled()
+
+
+def test_serialising_is_canonical_whatever_the_order_of_the_records() -> None:
+    document = bundled()
+    for kind in ("sources", "themes", "people", "works"):
+        document[kind].reverse()
+    for key in ("people", "works"):
+        document[key][0] = dict(reversed(document[key][0].items()))
+    catalog, problems = parse_catalog(document, FILE)
+    assert problems == []
+    assert dump_catalog(catalog_to_json(catalog)) == _bundled()
 
 
 def test_a_minimal_document_is_valid_and_every_top_level_key_is_optional() -> None:

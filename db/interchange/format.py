@@ -1,18 +1,22 @@
-"""The catalog interchange format (``nkcinema-catalog/1``): typed records and their validation.
+"""The catalog interchange format (``nkcinema-catalog/1``): typed records, parsed from and
+serialised to JSON documents.
 
 See ``shared/contract/catalog-format.md``. Beyond it, person and work records may carry
 ``attributions``: ``{field: [source key, ...]}``, the sources stating each field, and
 ``externalIds``: ``[{"system": "IMDB", "value": "tt0168937"}, ...]``, at most one per system
 (kept in system order), each valid for its system and naming one record only.
-Validation is strict (unknown keys are errors, so typos cannot load silently) and reports
-every problem with its position, e.g. ``works[3].credits[0].person``. Every string is checked
-and normalised by the API's own rules (``db.rules``): what the API stores, a file can hold,
-and the other way round.
+
+Parsing (``parse_catalog``) is strict (unknown keys are errors, so typos cannot load silently)
+and reports every problem with its position, e.g. ``works[3].credits[0].person``. Every string
+is checked and normalised by the API's own rules (``db.rules``): what the API stores, a file
+can hold, and the other way round. Serialising (``catalog_to_json`` + ``dump_catalog``) is
+canonical: records sorted by key or slug, fields in the format's order.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -227,8 +231,8 @@ class _Reader:
     def obj(self, value: Any, position: str, allowed: Collection[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise _Invalid(position, f"expected an object, got {_type_name(value)}")
-        # Checked key by key: most objects are valid, and building sets for each of a large
-        # catalog's records was a visible share of reading it.
+        # Key by key, with no set built per object: most objects are valid, and a large
+        # catalog has millions of them.
         if any(key not in allowed for key in value):
             unknown = sorted(key for key in value if key not in allowed)
             raise _Invalid(position, f"unknown key(s): {', '.join(unknown)}")
@@ -657,3 +661,76 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
         for name, keys in work.attributions.items():
             need_sources(keys, f"{work.at}.attributions.{name}")
     return problems
+
+
+# -- serialising -------------------------------------------------------------------------------
+
+
+def source_json(s: SourceRecord) -> dict[str, Any]:
+    return {"key": s.key, "title": s.title, "url": s.url}
+
+
+def theme_json(t: ThemeRecord) -> dict[str, Any]:
+    return {"slug": t.slug, "name": t.name, "description": t.description}
+
+
+def external_ids_json(ids: list[ExternalIdRecord]) -> list[dict[str, Any]]:
+    return [{"system": str(e.system), "value": e.value} for e in ids]
+
+
+def person_json(p: PersonRecord) -> dict[str, Any]:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "originalName": p.original_name,
+        "alternativeNames": list(p.alternative_names),
+        "biography": p.biography,
+        "sources": list(p.sources),
+        "externalIds": external_ids_json(p.external_ids),
+        "attributions": {k: list(v) for k, v in p.attributions.items()},
+    }
+
+
+def work_json(w: WorkRecord) -> dict[str, Any]:
+    return {
+        "slug": w.slug,
+        "title": w.title,
+        "originalTitle": w.original_title,
+        "alternativeTitles": list(w.alternative_titles),
+        "kind": str(w.kind),
+        "year": w.year,
+        "synopsis": w.synopsis,
+        "credits": [
+            {"person": c.person, "role": str(c.role), "sources": list(c.sources)} for c in w.credits
+        ],
+        "themes": list(w.themes),
+        "related": [{"type": str(r.type), "work": r.work} for r in w.related],
+        "sources": list(w.sources),
+        "disputes": [
+            {
+                "field": d.field,
+                "stated": d.stated,
+                "reported": d.reported,
+                "source": d.source,
+                "note": d.note,
+            }
+            for d in w.disputes
+        ],
+        "externalIds": external_ids_json(w.external_ids),
+        "attributions": {k: list(v) for k, v in w.attributions.items()},
+    }
+
+
+def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
+    """The canonical document: records sorted by key/slug, fields in the format's order."""
+    return {
+        "format": FORMAT,
+        "sources": [source_json(s) for s in sorted(catalog.sources, key=lambda s: s.key)],
+        "themes": [theme_json(t) for t in sorted(catalog.themes, key=lambda t: t.slug)],
+        "people": [person_json(p) for p in sorted(catalog.people, key=lambda p: p.slug)],
+        "works": [work_json(w) for w in sorted(catalog.works, key=lambda w: w.slug)],
+    }
+
+
+def dump_catalog(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -1,4 +1,4 @@
-"""db.catalog_io (and seeds): canonical export, all-or-nothing idempotent loading by slug.
+"""db.interchange.load (and seeds): all-or-nothing idempotent loading by slug, round trips.
 
 Loads against the shared seeded catalog run inside the test's rolled-back transaction (the
 ``session`` fixture); round trips through an empty database use a freshly migrated one.
@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cli import _run
 from db import models as m
-from db.catalog_format import FORMAT, CatalogError, Problem
-from db.catalog_io import LoadReport, dump_catalog, export_catalog, load_catalogs
 from db.engine import session_factory
+from db.interchange.export import export_catalog
+from db.interchange.format import FORMAT, CatalogError, Problem, dump_catalog
+from db.interchange.load import LoadReport, load_catalogs
 from db.text import search_document, sort_key
 from seeds import BUNDLED_CATALOG, read_documents, seed
 
@@ -70,27 +71,6 @@ def seed_url(url: str, files: list[Path]) -> LoadReport:
 def write_json(path: Path, document: Any) -> Path:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
-
-
-# -- (a) export --------------------------------------------------------------------------------
-
-
-async def test_export_of_the_seeded_catalog_is_the_bundled_file_byte_for_byte(
-    session: AsyncSession,
-) -> None:
-    exported = await export_catalog(session)
-    assert exported.encode("utf-8") == BUNDLED_CATALOG.read_bytes()
-
-
-async def test_export_is_canonical_json(session: AsyncSession) -> None:
-    exported = await export_catalog(session)
-    document = json.loads(exported)
-    assert list(document) == ["format", *KINDS]
-    assert document["format"] == FORMAT
-    assert dump_catalog(document) == exported
-    slugs = [w["slug"] for w in document["works"]]
-    assert slugs == sorted(slugs)
-    assert "피바다" in exported  # not \uXXXX-escaped
 
 
 # -- (b) idempotent re-load --------------------------------------------------------------------

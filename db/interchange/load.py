@@ -1,350 +1,50 @@
-"""Reading the whole catalog out of the database, and writing interchange records into it.
+"""Loading interchange documents into the database (``nkcinema seed``), all or nothing.
 
-``read_catalog`` + ``catalog_to_json`` give the canonical export (records sorted by key or
-slug, fields in a fixed order), so export -> seed into an empty database -> export is
-byte-identical. ``load_catalogs`` validates every document first and writes nothing unless
-all are valid; then it upserts by slug and leaves records that did not change untouched.
+``load_catalogs`` validates every document first (``db.interchange.format``, then references
+across documents and the stored catalog) and writes nothing unless all are valid; then it
+upserts by slug in bulk and leaves records that did not change untouched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.base import Base
-from db.catalog_format import (
-    FORMAT,
-    PERSON_FIELDS,
-    WORK_FIELDS,
+from db.catalog_version import bump_catalog_version
+from db.interchange.export import StoredCatalog, read_catalog
+from db.interchange.format import (
     Catalog,
     CatalogError,
-    CreditRecord,
-    DisputeRecord,
     ExternalIdRecord,
     KnownNames,
     PersonRecord,
     Problem,
-    RelationRecord,
     SourceRecord,
     ThemeRecord,
     WorkRecord,
     check_external_ids,
     check_references,
     parse_catalog,
+    person_json,
+    work_json,
 )
-from db.catalog_version import bump_catalog_version
 from db.text import search_document, sort_key
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: how far a load has got (e.g. for a progress bar)."""
 # Records per batch: their rows go in one execute per table (multi-row INSERTs of 1,000 rows).
 WRITE_BATCH = 2_000
-Rows = dict[Any, list[dict[str, Any]]]
+Rows = defaultdict[Any, list[dict[str, Any]]]
 T = TypeVar("T")
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class StoredCatalog:
-    """The catalog as stored, with the database ids of its records."""
-
-    catalog: Catalog
-    source_ids: dict[str, int] = field(default_factory=dict)
-    theme_ids: dict[str, int] = field(default_factory=dict)
-    person_ids: dict[str, int] = field(default_factory=dict)
-    work_ids: dict[str, int] = field(default_factory=dict)
-
-    def known_names(self) -> KnownNames:
-        return KnownNames(
-            sources=frozenset(self.source_ids),
-            themes=frozenset(self.theme_ids),
-            people=frozenset(self.person_ids),
-            works=frozenset(self.work_ids),
-        )
-
-
-def _grouped(rows: Any) -> defaultdict[Any, list[Any]]:
-    """Group ``(parent, value)`` rows (already in order) into ``{parent: [value, ...]}``."""
-    groups: defaultdict[Any, list[Any]] = defaultdict(list)
-    for parent, value in rows:
-        groups[parent].append(value)
-    return groups
-
-
-def _field_groups(rows: Any) -> defaultdict[int, dict[str, list[int]]]:
-    """Group ``(parent, field, source id)`` rows into ``{parent: {field: [source id, ...]}}``."""
-    groups: defaultdict[int, dict[str, list[int]]] = defaultdict(dict)
-    for parent, field_name, key in rows:
-        groups[parent].setdefault(field_name, []).append(key)
-    return groups
-
-
-def _ordered_attributions(
-    found: dict[str, list[str]], fields: tuple[str, ...]
-) -> dict[str, list[str]]:
-    return {name: found[name] for name in fields if name in found}
-
-
-async def read_catalog(session: AsyncSession) -> StoredCatalog:
-    """The whole catalog, in a fixed number of statements whatever its size."""
-    stored = StoredCatalog(Catalog())
-    catalog = stored.catalog
-    sources = (await session.execute(select(m.Source).order_by(m.Source.key))).scalars().all()
-    for s in sources:
-        stored.source_ids[s.key] = s.id
-        catalog.sources.append(SourceRecord(s.key, s.title, s.url))
-    key_of = {s.id: s.key for s in sources}
-
-    for t in (await session.execute(select(m.Theme).order_by(m.Theme.slug))).scalars():
-        stored.theme_ids[t.slug] = t.id
-        catalog.themes.append(ThemeRecord(t.slug, t.name, t.description))
-
-    alt_names = _grouped(
-        await session.execute(
-            select(m.PersonAlternativeName.person_id, m.PersonAlternativeName.name).order_by(
-                m.PersonAlternativeName.person_id, m.PersonAlternativeName.position
-            )
-        )
-    )
-    person_sources = _grouped(
-        await session.execute(
-            select(m.PersonSource.person_id, m.PersonSource.source_id).order_by(
-                m.PersonSource.person_id, m.PersonSource.position
-            )
-        )
-    )
-    person_fields = _field_groups(
-        await session.execute(
-            select(
-                m.PersonFieldSource.person_id,
-                m.PersonFieldSource.field,
-                m.PersonFieldSource.source_id,
-            ).order_by(m.PersonFieldSource.person_id, m.PersonFieldSource.position)
-        )
-    )
-    person_external_ids = _grouped(
-        (e.person_id, ExternalIdRecord(e.system, e.value))
-        for e in (
-            await session.execute(
-                select(m.PersonExternalId).order_by(
-                    m.PersonExternalId.person_id, m.PersonExternalId.system
-                )
-            )
-        ).scalars()
-    )
-    people = (await session.execute(select(m.Person).order_by(m.Person.slug))).scalars().all()
-    slug_of_person = {p.id: p.slug for p in people}
-    for p in people:
-        stored.person_ids[p.slug] = p.id
-        fields = {f: [key_of[s] for s in ids] for f, ids in person_fields[p.id].items()}
-        catalog.people.append(
-            PersonRecord(
-                slug=p.slug,
-                name=p.name,
-                original_name=p.original_name,
-                alternative_names=alt_names[p.id],
-                biography=p.biography,
-                sources=[key_of[s] for s in person_sources[p.id]],
-                attributions=_ordered_attributions(fields, PERSON_FIELDS),
-                external_ids=person_external_ids[p.id],
-            )
-        )
-
-    works = (await session.execute(select(m.Work).order_by(m.Work.slug))).scalars().all()
-    slug_of_work = {w.id: w.slug for w in works}
-    theme_slug = {v: k for k, v in stored.theme_ids.items()}
-    alt_titles = _grouped(
-        await session.execute(
-            select(m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.title).order_by(
-                m.WorkAlternativeTitle.work_id, m.WorkAlternativeTitle.position
-            )
-        )
-    )
-    credit_sources: defaultdict[tuple[int, int, str], list[str]] = defaultdict(list)
-    for row in await session.execute(
-        select(m.CreditSource).order_by(
-            m.CreditSource.work_id,
-            m.CreditSource.person_id,
-            m.CreditSource.role,
-            m.CreditSource.position,
-        )
-    ):
-        cs = row[0]
-        credit_sources[(cs.work_id, cs.person_id, cs.role)].append(key_of[cs.source_id])
-    credits = _grouped(
-        (c.work_id, c)
-        for c in (
-            await session.execute(select(m.Credit).order_by(m.Credit.work_id, m.Credit.position))
-        ).scalars()
-    )
-    themes = _grouped(
-        await session.execute(
-            select(m.WorkTheme.work_id, m.WorkTheme.theme_id).order_by(
-                m.WorkTheme.work_id, m.WorkTheme.position
-            )
-        )
-    )
-    related = _grouped(
-        (r.work_id, r)
-        for r in (
-            await session.execute(
-                select(m.WorkRelation).order_by(m.WorkRelation.work_id, m.WorkRelation.position)
-            )
-        ).scalars()
-    )
-    work_sources = _grouped(
-        await session.execute(
-            select(m.WorkSource.work_id, m.WorkSource.source_id).order_by(
-                m.WorkSource.work_id, m.WorkSource.position
-            )
-        )
-    )
-    disputes = _grouped(
-        (d.work_id, d)
-        for d in (
-            await session.execute(select(m.Dispute).order_by(m.Dispute.work_id, m.Dispute.position))
-        ).scalars()
-    )
-    work_fields = _field_groups(
-        await session.execute(
-            select(
-                m.WorkFieldSource.work_id, m.WorkFieldSource.field, m.WorkFieldSource.source_id
-            ).order_by(m.WorkFieldSource.work_id, m.WorkFieldSource.position)
-        )
-    )
-    work_external_ids = _grouped(
-        (e.work_id, ExternalIdRecord(e.system, e.value))
-        for e in (
-            await session.execute(
-                select(m.WorkExternalId).order_by(m.WorkExternalId.work_id, m.WorkExternalId.system)
-            )
-        ).scalars()
-    )
-    for w in works:
-        stored.work_ids[w.slug] = w.id
-        fields = {f: [key_of[s] for s in ids] for f, ids in work_fields[w.id].items()}
-        catalog.works.append(
-            WorkRecord(
-                slug=w.slug,
-                title=w.title,
-                original_title=w.original_title,
-                alternative_titles=alt_titles[w.id],
-                kind=w.kind,
-                year=w.year,
-                synopsis=w.synopsis,
-                credits=[
-                    CreditRecord(
-                        slug_of_person[c.person_id],
-                        c.role,
-                        credit_sources[(c.work_id, c.person_id, c.role)],
-                    )
-                    for c in credits[w.id]
-                ],
-                themes=[theme_slug[t] for t in themes[w.id]],
-                related=[
-                    RelationRecord(r.type, slug_of_work[r.related_work_id]) for r in related[w.id]
-                ],
-                sources=[key_of[s] for s in work_sources[w.id]],
-                disputes=[
-                    DisputeRecord(d.field, d.stated, d.reported, key_of[d.source_id], d.note)
-                    for d in disputes[w.id]
-                ],
-                attributions=_ordered_attributions(fields, WORK_FIELDS),
-                external_ids=work_external_ids[w.id],
-            )
-        )
-    return stored
-
-
-# -- JSON ------------------------------------------------------------------------------------
-
-
-def source_json(s: SourceRecord) -> dict[str, Any]:
-    return {"key": s.key, "title": s.title, "url": s.url}
-
-
-def theme_json(t: ThemeRecord) -> dict[str, Any]:
-    return {"slug": t.slug, "name": t.name, "description": t.description}
-
-
-def external_ids_json(ids: list[ExternalIdRecord]) -> list[dict[str, Any]]:
-    return [{"system": str(e.system), "value": e.value} for e in ids]
-
-
-def person_json(p: PersonRecord) -> dict[str, Any]:
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "originalName": p.original_name,
-        "alternativeNames": list(p.alternative_names),
-        "biography": p.biography,
-        "sources": list(p.sources),
-        "externalIds": external_ids_json(p.external_ids),
-        "attributions": {k: list(v) for k, v in p.attributions.items()},
-    }
-
-
-def work_json(w: WorkRecord) -> dict[str, Any]:
-    return {
-        "slug": w.slug,
-        "title": w.title,
-        "originalTitle": w.original_title,
-        "alternativeTitles": list(w.alternative_titles),
-        "kind": str(w.kind),
-        "year": w.year,
-        "synopsis": w.synopsis,
-        "credits": [
-            {"person": c.person, "role": str(c.role), "sources": list(c.sources)} for c in w.credits
-        ],
-        "themes": list(w.themes),
-        "related": [{"type": str(r.type), "work": r.work} for r in w.related],
-        "sources": list(w.sources),
-        "disputes": [
-            {
-                "field": d.field,
-                "stated": d.stated,
-                "reported": d.reported,
-                "source": d.source,
-                "note": d.note,
-            }
-            for d in w.disputes
-        ],
-        "externalIds": external_ids_json(w.external_ids),
-        "attributions": {k: list(v) for k, v in w.attributions.items()},
-    }
-
-
-def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
-    """The canonical document: records sorted by key/slug, fields in the format's order."""
-    return {
-        "format": FORMAT,
-        "sources": [source_json(s) for s in sorted(catalog.sources, key=lambda s: s.key)],
-        "themes": [theme_json(t) for t in sorted(catalog.themes, key=lambda t: t.slug)],
-        "people": [person_json(p) for p in sorted(catalog.people, key=lambda p: p.slug)],
-        "works": [work_json(w) for w in sorted(catalog.works, key=lambda w: w.slug)],
-    }
-
-
-def dump_catalog(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-async def export_catalog(session: AsyncSession) -> str:
-    """The whole catalog as canonical interchange JSON text."""
-    return dump_catalog(catalog_to_json((await read_catalog(session)).catalog))
-
-
-# -- loading ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -438,8 +138,8 @@ async def load_catalogs(
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection for a while: a big catalog is millions of objects, none
-    of them garbage, and the collector would walk them all again and again (a third of the
-    time of validating 100,000 works). Reference counting still frees everything."""
+    of them garbage, and the collector would walk them all again and again. Reference
+    counting still frees everything."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -607,7 +307,7 @@ class _Writer:
         if records:
             self.progress(f"writing {what}", 0, len(records))
         for chunk in _chunks(records):
-            rows: Rows = {}
+            rows: Rows = defaultdict(list)
             for record in chunk:
                 rows_of(record, rows)
             for model, table_rows in rows.items():
@@ -643,23 +343,17 @@ class _Writer:
     def _person_rows(self, p: PersonRecord, rows: Rows) -> None:
         ids = self.stored
         person_id = ids.person_ids[p.slug]
-        rows.setdefault(m.PersonAlternativeName, []).extend(
-            {"person_id": person_id, "position": i, "name": n}
-            for i, n in enumerate(p.alternative_names)
+        rows[m.PersonAlternativeName] += _listed(
+            "person_id", person_id, "name", p.alternative_names
         )
-        rows.setdefault(m.PersonSource, []).extend(
-            {"person_id": person_id, "source_id": ids.source_ids[k], "position": i}
-            for i, k in enumerate(p.sources)
+        rows[m.PersonSource] += _listed(
+            "person_id", person_id, "source_id", (ids.source_ids[k] for k in p.sources)
         )
-        rows.setdefault(m.PersonFieldSource, []).extend(
-            self._field_rows("person_id", person_id, p.attributions)
-        )
+        rows[m.PersonFieldSource] += self._field_rows("person_id", person_id, p.attributions)
 
     def _person_external_id_rows(self, p: PersonRecord, rows: Rows) -> None:
         person_id = self.stored.person_ids[p.slug]
-        rows.setdefault(m.PersonExternalId, []).extend(
-            {"person_id": person_id, "system": e.system, "value": e.value} for e in p.external_ids
-        )
+        rows[m.PersonExternalId] += _external_ids("person_id", person_id, p.external_ids)
 
     def _theme_ids(self, w: WorkRecord) -> list[list[int]]:
         """The array migration 0010's triggers keep on the work's row, stored with the work:
@@ -671,23 +365,19 @@ class _Writer:
     def _work_rows(self, w: WorkRecord, rows: Rows) -> None:
         ids = self.stored
         work_id = ids.work_ids[w.slug]
-        rows.setdefault(m.WorkAlternativeTitle, []).extend(
-            {"work_id": work_id, "position": i, "title": t}
-            for i, t in enumerate(w.alternative_titles)
-        )
+        rows[m.WorkAlternativeTitle] += _listed("work_id", work_id, "title", w.alternative_titles)
         # Tags before credits: a credit copies its work's finished tag array when it is
         # written (migration 0011), where a tag written after it would rewrite the credit
         # (on SQLite once per tag, its triggers being per row).
-        rows.setdefault(m.WorkTheme, []).extend(
-            {"work_id": work_id, "theme_id": theme_id, "position": i}
-            for i, theme_id in self._theme_ids(w)
+        rows[m.WorkTheme] += _listed(
+            "work_id", work_id, "theme_id", (theme_id for _, theme_id in self._theme_ids(w))
         )
         credits = [(ids.person_ids[c.person], c) for c in w.credits]
-        rows.setdefault(m.Credit, []).extend(
+        rows[m.Credit].extend(
             {"work_id": work_id, "person_id": person_id, "role": c.role, "position": i}
             for i, (person_id, c) in enumerate(credits)
         )
-        rows.setdefault(m.CreditSource, []).extend(
+        rows[m.CreditSource].extend(
             {
                 "work_id": work_id,
                 "person_id": person_id,
@@ -698,7 +388,7 @@ class _Writer:
             for person_id, c in credits
             for j, key in enumerate(c.sources)
         )
-        rows.setdefault(m.WorkRelation, []).extend(
+        rows[m.WorkRelation].extend(
             {
                 "work_id": work_id,
                 "related_work_id": ids.work_ids[r.work],
@@ -707,11 +397,10 @@ class _Writer:
             }
             for i, r in enumerate(w.related)
         )
-        rows.setdefault(m.WorkSource, []).extend(
-            {"work_id": work_id, "source_id": ids.source_ids[k], "position": i}
-            for i, k in enumerate(w.sources)
+        rows[m.WorkSource] += _listed(
+            "work_id", work_id, "source_id", (ids.source_ids[k] for k in w.sources)
         )
-        rows.setdefault(m.Dispute, []).extend(
+        rows[m.Dispute].extend(
             {
                 "work_id": work_id,
                 "position": i,
@@ -723,12 +412,21 @@ class _Writer:
             }
             for i, d in enumerate(w.disputes)
         )
-        rows.setdefault(m.WorkFieldSource, []).extend(
-            self._field_rows("work_id", work_id, w.attributions)
-        )
-        rows.setdefault(m.WorkExternalId, []).extend(
-            {"work_id": work_id, "system": e.system, "value": e.value} for e in w.external_ids
-        )
+        rows[m.WorkFieldSource] += self._field_rows("work_id", work_id, w.attributions)
+        rows[m.WorkExternalId] += _external_ids("work_id", work_id, w.external_ids)
+
+
+def _listed(
+    parent: str, parent_id: int, column: str, values: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """The rows of one record's ordered list (names, titles, citations, tags)."""
+    return [{parent: parent_id, "position": i, column: v} for i, v in enumerate(values)]
+
+
+def _external_ids(
+    parent: str, parent_id: int, external_ids: list[ExternalIdRecord]
+) -> list[dict[str, Any]]:
+    return [{parent: parent_id, "system": e.system, "value": e.value} for e in external_ids]
 
 
 def _source_values(s: SourceRecord) -> dict[str, Any]:
