@@ -102,7 +102,7 @@ def snapshot(kind: Kind, row: Any) -> dict[str, Any]:
 
 
 def _search_text(kind: Kind, values: dict[str, Any], alternatives: Sequence[str] = ()) -> str:
-    """As the catalog import makes it (``db.interchange.load``): a person's alternative names too."""
+    """As the catalog import makes it (``db.interchange.load``): alternative names too."""
     names = (
         [values.get("name"), values.get("original_name")]
         if kind is PERSON
