@@ -11,14 +11,15 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import create_app
 from cli import _run, migrate
 from db.engine import create_engine, session_factory
 from seeds import seed
 from settings import Settings
-from tests.databases import IN_CI, Databases, backend_name
-from tests.helpers import GraphQL, StatementCounter
-from tests.live import Server, serve
+from tests.support.client import app_client
+from tests.support.databases import IN_CI, Databases, backend_name
+from tests.support.graphql import GraphQL
+from tests.support.live import Server, serve
+from tests.support.sql import StatementCounter
 
 
 def pytest_report_header() -> str:
@@ -114,9 +115,7 @@ def settings(catalog_url: str) -> Settings:
 async def client(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(settings, sessions=sessions) as c:
         yield c
 
 

@@ -23,7 +23,7 @@ from app import create_app
 from db.engine import engine_from_settings
 from gql.admission import Gate
 from settings import Settings, SettingsError, load_settings
-from tests.databases import backend_name
+from tests.support.databases import backend_name
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = (

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.databases import IN_CI
-from tests.live import Server
+from tests.support.databases import IN_CI
+from tests.support.live import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_DIR = ROOT / "tests" / "js"

@@ -52,8 +52,8 @@ from db.engine import (
 from gql.loaders import RequestDatabase
 from seeds import seed
 from settings import Settings
-from tests.databases import IN_CI, Databases, backend_name
-from tests.live import serve
+from tests.support.databases import IN_CI, Databases, backend_name
+from tests.support.live import serve
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = "PostgreSQL only: the fault is a PostgreSQL server going away"

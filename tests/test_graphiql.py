@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import EXAMPLES, create_app
 from gql.graphiql import ASSETS, load_examples, render_page, vendor
 from settings import Settings
-from tests.helpers import GraphQL
+from tests.support.graphql import GraphQL
 
 PAGE_HEADERS = {"Accept": "text/html"}
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.databases import IN_CI
-from tests.live import Server
+from tests.support.databases import IN_CI
+from tests.support.live import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_DIR = ROOT / "tests" / "js"

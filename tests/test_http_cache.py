@@ -19,8 +19,8 @@ from gql import http_cache
 from gql.response_cache import request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.helpers import StatementCounter
-from tests.test_cli import ok
+from tests.support.cli import ok
+from tests.support.sql import StatementCounter
 
 QUERY = '{ work(slug: "sea-of-blood") { title synopsis } }'
 VARIABLES_QUERY = "query W($slug: String!) { work(slug: $slug) { title } }"

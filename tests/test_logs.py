@@ -13,7 +13,7 @@ import pytest
 from app import create_app
 from logs import JsonFormatter
 from settings import Settings
-from tests.live import serve
+from tests.support.live import serve
 
 
 def _json(record: logging.LogRecord) -> dict[str, object]:

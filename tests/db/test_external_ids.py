@@ -26,7 +26,7 @@ from db.external_ids import (
     works_by_external_id,
 )
 from seeds import BUNDLED_CATALOG
-from tests.helpers import StatementCounter
+from tests.support.sql import StatementCounter
 
 IMDB, WIKIDATA = ExternalSystem.IMDB, ExternalSystem.WIKIDATA
 FILE = "ids.json"

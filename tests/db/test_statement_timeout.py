@@ -15,7 +15,7 @@ from app import create_app
 from db.engine import create_engine, session_factory
 from db.statement_timeout import is_statement_timeout
 from settings import Settings
-from tests.factories import build_catalog
+from tests.support.factories import build_catalog
 
 SLOW = {
     "sqlite": (

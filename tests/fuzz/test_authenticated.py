@@ -68,7 +68,6 @@ from db.tokens import create_token
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG, seed
 from settings import Settings
-from tests.databases import Databases, backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ARGUMENT_CODES,
@@ -104,6 +103,7 @@ from tests.fuzz.writes import (
     row_problems,
     valid_case,
 )
+from tests.support.databases import Databases, backend_name
 
 ADMIN_HG = "hypothesis-graphql (admin)"
 ADMIN_ST = "schemathesis (admin)"

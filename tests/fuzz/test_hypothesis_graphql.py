@@ -49,7 +49,6 @@ from app import create_app
 from db.engine import engine_from_settings
 from gql.schema import schema as strawberry_schema
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ANYTHING,
@@ -69,6 +68,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from tests.support.databases import backend_name
 
 SUITE = "hypothesis-graphql"
 EXAMPLES = fuzz_examples()

@@ -53,7 +53,6 @@ from gql.ids import to_global_id
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ARGUMENT_CODES,
@@ -69,6 +68,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from tests.support.databases import backend_name
 
 SUITE = "schemathesis"
 PER_OPERATION = max(1, fuzz_examples() // 5)

@@ -17,8 +17,8 @@ from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
 from gql.compiled.sql import Compiler
 from gql.schema import schema
 from settings import Settings
-from tests.factories import build_catalog, wipe
-from tests.helpers import StatementCounter
+from tests.support.factories import build_catalog, wipe
+from tests.support.sql import StatementCounter
 
 W1 = '{ work(slug: "sea-of-blood") { title year directors { name } themes { name } } }'
 W2 = "{ works(first: 50) { nodes { title year directors { name } themes { name } } } }"

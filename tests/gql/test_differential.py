@@ -35,7 +35,6 @@ from hypothesis import strategies as st
 from app import create_app
 from db.engine import engine_from_settings
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.test_hypothesis_graphql import (
     HARVEST,
     SCHEMA,
@@ -44,6 +43,7 @@ from tests.fuzz.test_hypothesis_graphql import (
     scalar_strategies,
     tidy,
 )
+from tests.support.databases import backend_name
 from tests.test_readme import _examples as readme_examples
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from settings import Settings
-from tests.helpers import GraphQL
+from tests.support.graphql import GraphQL
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from gql.compiled.plan import plan_operation
 from gql.loaders import RequestDatabase
 from gql.schema import schema
 from settings import Settings
-from tests.factories import wipe
-from tests.helpers import StatementCounter
+from tests.support.factories import wipe
+from tests.support.sql import StatementCounter
 
 QUERY = """query W($slug: String!) {
   work(slug: $slug) { slug title year directors { name } themes { name } }

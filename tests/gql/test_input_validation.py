@@ -27,7 +27,7 @@ from gql.mutations import Mutation, WorkPayload
 from gql.validated import RULE, Validated, undeclared
 from tests.gql.test_mutations import SAMPLES
 from tests.gql.test_mutations import Curator as JsonCurator
-from tests.test_cli import export, ok
+from tests.support.cli import export, ok
 
 CODES = {
     rules.Slug: "INVALID_SLUG",
@@ -261,7 +261,7 @@ async def own(
     from app import create_app
     from db.engine import create_engine
     from settings import Settings
-    from tests.test_cli import nkcinema
+    from tests.support.cli import nkcinema
 
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     made = nkcinema(

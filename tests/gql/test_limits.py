@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import create_app
 from gql.admission import closed
 from settings import Settings
-from tests.helpers import GraphQL, StatementCounter
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 
 
 async def _refused(

@@ -21,7 +21,7 @@ from db.engine import create_engine
 from db.tokens import create_token, revoke_token
 from gql.schema import schema
 from settings import Settings
-from tests.test_cli import export, nkcinema, ok
+from tests.support.cli import export, nkcinema, ok
 
 CREATE = """mutation C($input: CreateWorkInput!) { createWork(input: $input) {
   work { slug title year kind version directors { slug } themes { slug }

@@ -17,9 +17,9 @@ from db.engine import create_engine
 from gql.response_cache import ResponseCache, request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.factories import wipe
-from tests.helpers import StatementCounter
-from tests.test_cli import ok
+from tests.support.cli import ok
+from tests.support.factories import wipe
+from tests.support.sql import StatementCounter
 
 QUERY = "query W($slug: String!) { work(slug: $slug) { title synopsis directors { name } } }"
 

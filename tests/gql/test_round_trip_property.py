@@ -36,7 +36,7 @@ from db.engine import create_engine, session_factory
 from db.tokens import create_token
 from seeds import seed
 from settings import Settings
-from tests.databases import Databases, backend_name
+from tests.support.databases import Databases, backend_name
 
 EXAMPLES = 20  # each copies two databases: about 2 s on PostgreSQL, less on SQLite
 KINDS = ("FILM", "SERIES")
