@@ -13,13 +13,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import create_app
 from db.engine import create_engine
 from gql import http_cache
 from gql.response_cache import request_key
 from seeds import BUNDLED_CATALOG
 from settings import Settings
 from tests.support.cli import ok
+from tests.support.client import app_client
 from tests.support.sql import StatementCounter
 
 QUERY = '{ work(slug: "sea-of-blood") { title synopsis } }'
@@ -116,9 +116,7 @@ async def own_catalog(migrated_database: str, tmp_path: Path) -> AsyncIterator[O
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as c:
             yield OwnCatalog(c, migrated_database)
     finally:
         await engine.dispose()
@@ -163,8 +161,7 @@ async def cors_client(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=catalog_url, cors_origins=(ALLOWED,))
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(settings, sessions=sessions) as c:
         yield c
 
 

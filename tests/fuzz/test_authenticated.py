@@ -60,7 +60,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from app import GRAPHQL_PATH, create_app
+from app import GRAPHQL_PATH
 from cli import _run, migrate
 from db.catalog_io import export_catalog
 from db.engine import engine_from_settings, session_factory
@@ -103,6 +103,7 @@ from tests.fuzz.writes import (
     row_problems,
     valid_case,
 )
+from tests.support.client import asgi_client, make_app
 from tests.support.databases import Databases, backend_name
 
 ADMIN_HG = "hypothesis-graphql (admin)"
@@ -304,15 +305,13 @@ def writer(writable: Writable, oracle: Oracle) -> Iterator[Writer]:
     configuration = Settings(database_url=writable.url)
     with start_blocking_portal() as portal:
         engine = portal.call(engine_from_settings, configuration)
-        app = create_app(configuration, engine=engine)
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        base = "http://nkcinema.test"
-        admin = httpx.AsyncClient(
-            transport=transport,
-            base_url=base,
+        app = make_app(configuration, engine=engine)
+        admin = asgi_client(
+            app,
+            raise_app_exceptions=False,
             headers={"authorization": f"Bearer {writable.token}"},
         )
-        anonymous = httpx.AsyncClient(transport=transport, base_url=base)
+        anonymous = asgi_client(app, raise_app_exceptions=False)
         try:
             yield Writer(portal, engine, admin, anonymous, oracle, writable)
         finally:
@@ -618,7 +617,7 @@ def filter_failure(_context: Any, failure: Any, _case: Any, _response: Any) -> b
 
 @pytest.fixture(scope="module")
 def admin_app(writable: Writable) -> Starlette:
-    return create_app(Settings(database_url=writable.url))
+    return make_app(Settings(database_url=writable.url))
 
 
 def _content_type(response: Any) -> str:

@@ -45,7 +45,6 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from db.engine import engine_from_settings
 from gql.schema import schema as strawberry_schema
 from settings import Settings
@@ -68,6 +67,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from tests.support.client import asgi_client, make_app
 from tests.support.databases import backend_name
 
 SUITE = "hypothesis-graphql"
@@ -173,10 +173,9 @@ def endpoint(catalog_url: str, oracle: Oracle) -> Iterator[Endpoint]:
     configuration = Settings(database_url=catalog_url)
     with start_blocking_portal() as portal:
         engine = portal.call(engine_from_settings, configuration)  # as the app would make it
-        app = create_app(configuration, engine=engine)
+        app = make_app(configuration, engine=engine)
         # An exception escaping the app becomes the 500 a server would send, not a test error.
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        client = httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test")
+        client = asgi_client(app, raise_app_exceptions=False)
         try:
             yield Endpoint(portal, client, oracle, tally(SUITE, backend_name()))
         finally:

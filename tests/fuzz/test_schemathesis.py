@@ -48,7 +48,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from starlette.applications import Starlette
 
-from app import GRAPHQL_PATH, create_app
+from app import GRAPHQL_PATH
 from gql.ids import to_global_id
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG
@@ -68,6 +68,7 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
+from tests.support.client import make_app
 from tests.support.databases import backend_name
 
 SUITE = "schemathesis"
@@ -146,7 +147,7 @@ def filter_failure(_context: Any, failure: Any, _case: Any, _response: Any) -> b
 
 @pytest.fixture(scope="module")
 def graphql_app(catalog_url: str) -> Starlette:
-    return create_app(Settings(database_url=catalog_url))
+    return make_app(Settings(database_url=catalog_url))
 
 
 def _content_type(response: Any) -> str:

@@ -27,7 +27,8 @@ from gql.mutations import Mutation, WorkPayload
 from gql.validated import RULE, Validated, undeclared
 from tests.gql.test_mutations import SAMPLES
 from tests.gql.test_mutations import Curator as JsonCurator
-from tests.support.cli import export, ok
+from tests.support.cli import export, nkcinema, ok
+from tests.support.client import app_client
 
 CODES = {
     rules.Slug: "INVALID_SLUG",
@@ -258,10 +259,8 @@ async def test_text_is_stored_normalised(admin: Curator, session: AsyncSession) 
 async def own(
     migrated_database: str, tmp_path: Path
 ) -> Any:  # the app over its own seeded database, an admin, and the database's URL
-    from app import create_app
     from db.engine import create_engine
     from settings import Settings
-    from tests.support.cli import nkcinema
 
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     made = nkcinema(
@@ -271,9 +270,7 @@ async def own(
     assert made.returncode == 0, made.stderr
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as client:
             yield Curator(client, made.stdout.strip()), migrated_database
     finally:
         await engine.dispose()

@@ -15,13 +15,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import create_app
 from db.catalog_io import export_catalog
 from db.engine import create_engine
 from db.tokens import create_token, revoke_token
 from gql.schema import schema
 from settings import Settings
 from tests.support.cli import export, nkcinema, ok
+from tests.support.client import app_client
 
 CREATE = """mutation C($input: CreateWorkInput!) { createWork(input: $input) {
   work { slug title year kind version directors { slug } themes { slug }
@@ -329,9 +329,7 @@ async def own_app(
     token = made.stdout.strip()
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as client:
             yield client, token, migrated_database
     finally:
         await engine.dispose()

@@ -28,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app import create_app
 from cli import _run, migrate
 from db.catalog_io import export_catalog
 from db.curation_links import DISPUTE_FIELDS
@@ -36,6 +35,7 @@ from db.engine import create_engine, session_factory
 from db.tokens import create_token
 from seeds import seed
 from settings import Settings
+from tests.support.client import asgi_client, make_app
 from tests.support.databases import Databases, backend_name
 
 EXAMPLES = 20  # each copies two databases: about 2 s on PostgreSQL, less on SQLite
@@ -192,8 +192,7 @@ class Templates:
     @contextlib.contextmanager
     def catalog(self, url: str) -> Iterator[Catalog]:
         engine = self.portal.call(lambda: _engine(url))
-        app = create_app(Settings(database_url=url), engine=engine)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        client = asgi_client(make_app(Settings(database_url=url), engine=engine))
         pools = {kind: list(slugs) for kind, slugs in self.pools.items()}
         try:
             yield Catalog(self.portal, client, self.token, pools)
