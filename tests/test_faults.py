@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import await_
 
-from cli import _run, migrate
 from db import models as m
 from db.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
@@ -48,7 +47,6 @@ from db.engine import (
     session_factory,
 )
 from gql.loaders import RequestDatabase
-from seeds import seed
 from settings import Settings
 from tests.support.client import app_client as open_client
 from tests.support.client import make_app
@@ -84,10 +82,7 @@ PERSON_NAME = "Choe Ik-kyu"
 @pytest.fixture(scope="module")
 def fault_catalog(databases: Databases) -> str:
     """This module's own seeded catalog: its connections get killed and its data bumped."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
-    return url
+    return databases.create_seeded()
 
 
 @asynccontextmanager

@@ -151,9 +151,7 @@ class Writable:
 
 @pytest.fixture(scope="module")
 def writable(databases: Databases) -> Writable:
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
+    url = databases.create_seeded()
 
     async def prepare(engine: AsyncEngine) -> tuple[str, Baseline]:
         async with session_factory(engine)() as session:
@@ -750,9 +748,7 @@ def test_nothing_was_half_written(writable: Writable, databases: Databases, tmp_
 def test_the_integrity_checks_can_fail(databases: Databases) -> None:
     """On a seeded catalog of its own: the checks pass, then each kind of damage a
     half-written write could leave is reported (or the check above proves nothing)."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
+    url = databases.create_seeded()
 
     async def check(engine: AsyncEngine) -> tuple[list[str], list[str], list[str]]:
         async with session_factory(engine)() as session:

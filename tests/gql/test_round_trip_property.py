@@ -203,10 +203,8 @@ class Templates:
 
 @pytest.fixture
 def templates(databases: Databases) -> Iterator[Templates]:
-    seeded, empty = databases.create(), databases.create()
-    migrate(seeded)
+    seeded, empty = databases.create_seeded(), databases.create()
     migrate(empty)
-    _run(lambda engine: seed(session_factory(engine)), seeded)
 
     async def admin_token(engine: Any) -> str:
         async with session_factory(engine)() as session, session.begin():
