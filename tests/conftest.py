@@ -11,14 +11,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from cli import _run, migrate
-from db.engine import create_engine, session_factory
-from seeds import seed
+from cli import migrate
+from db.engine import create_engine
 from settings import Settings
-from tests.databases import IN_CI, Databases, backend_name
-from tests.helpers import GraphQL, StatementCounter
-from tests.live import Server, serve
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.databases import IN_CI, Databases, backend_name
+from tests.support.graphql import GraphQL
+from tests.support.live import Server, serve
+from tests.support.sql import StatementCounter
 
 
 def pytest_report_header() -> str:
@@ -52,21 +52,19 @@ def migrated_database(empty_database: str) -> str:
 @pytest.fixture(scope="session")
 def catalog_url(databases: Databases) -> str:
     """A database migrated to head and seeded with the bundled catalog (shared, read-mostly)."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
-    return url
+    return databases.create_seeded()
 
 
 @pytest.fixture(scope="session")
 def live_server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``nkcinema serve`` on a free port over its own seeded catalog, with GraphiQL and the
     example frontend on: for end-to-end tests from outside the process (a browser, a client)."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
     with serve(
-        url, tmp_path_factory.mktemp("live"), "live", NKCINEMA_GRAPHIQL="1", NKCINEMA_EXAMPLES="1"
+        databases.create_seeded(),
+        tmp_path_factory.mktemp("live"),
+        "live",
+        NKCINEMA_GRAPHIQL="1",
+        NKCINEMA_EXAMPLES="1",
     ) as server:
         yield server
 
@@ -114,9 +112,7 @@ def settings(catalog_url: str) -> Settings:
 async def client(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(settings, sessions=sessions) as c:
         yield c
 
 

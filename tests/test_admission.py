@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.engine import engine_from_settings
 from gql.admission import Gate
 from settings import Settings, SettingsError, load_settings
-from tests.databases import backend_name
-from web.app import create_app
+from tests.support.client import app_client, make_app
+from tests.support.databases import backend_name
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = (
@@ -52,10 +52,9 @@ class Answer:
 async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Gate, AsyncEngine]]:
     """The app as the service builds it (its own engine and pool from the settings)."""
     engine = engine_from_settings(settings)
-    app = create_app(settings, engine=engine)
+    app = make_app(settings, engine=engine)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+        async with app_client(app) as c:
             yield c, app.state.admission, engine
     finally:
         await engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings
-from web.app import create_app
+from tests.support.client import app_client, make_app
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/none"  # nothing listens on port 1
@@ -40,14 +40,12 @@ async def test_readyz(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_503_quickly_when_the_database_is_unreachable() -> None:
-    app = create_app(Settings(database_url=UNREACHABLE_DATABASE))
-    async with app.router.lifespan_context(app):  # disposes the app's own engine afterwards
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
-            started = time.monotonic()
-            response = await c.get("/readyz")
-            elapsed = time.monotonic() - started
-            health = await c.get("/healthz")
+    settings = Settings(database_url=UNREACHABLE_DATABASE)
+    async with app_client(settings, lifespan=True) as c:  # disposes the app's own engine after
+        started = time.monotonic()
+        response = await c.get("/readyz")
+        elapsed = time.monotonic() - started
+        health = await c.get("/healthz")
     assert response.status_code == 503, response.text
     assert response.json() == {"status": "unavailable"}
     assert UNREACHABLE_DATABASE not in response.text
@@ -139,9 +137,8 @@ async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None
 async def test_graphiql_can_be_switched_off(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    app = create_app(Settings(database_url=catalog_url, graphiql=False), sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    settings = Settings(database_url=catalog_url, graphiql=False)
+    async with app_client(settings, sessions=sessions) as c:
         page = await c.get("/graphql", headers={"Accept": "text/html"})
         query = await c.get("/graphql", params={"query": "{ __typename }"})
     assert not _is_graphiql(page)
@@ -235,7 +232,7 @@ async def test_the_served_app_tunes_the_garbage_collector(
 
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     threshold = gc.get_threshold()
-    plain = create_app(settings)
+    plain = make_app(settings)
     async with plain.router.lifespan_context(plain):  # disposes the app's own engines
         assert gc.get_threshold() == threshold
         assert gc.get_freeze_count() == 0

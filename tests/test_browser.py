@@ -24,20 +24,18 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.databases import IN_CI
-from tests.live import Server
+from tests.support.live import Server
+from tests.support.node import JS_DIR, ROOT, missing, node_with, report, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
-JS_DIR = ROOT / "tests" / "js"
 SCRIPT = JS_DIR / "browser.mjs"
 OUTPUT = ROOT / "test-output" / "browser"
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
-TIMEOUT = 120.0
+BROWSER_TESTS = "the browser tests"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -45,12 +43,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 class Browser:
     node: str
     chromium: str
-
-
-def _missing(reason: str) -> NoReturn:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI must run the browser tests)", pytrace=False)
-    pytest.skip(reason)
 
 
 def _chromium() -> str | None:
@@ -69,20 +61,15 @@ def browser() -> Browser:
     chromium = _chromium()
     if chromium is None:
         where = os.environ.get("CHROMIUM_PATH") or f"{DEFAULT_CHROMIUM} or on PATH"
-        _missing(f"no Chromium at {where}: apt-get install chromium (or set CHROMIUM_PATH)")
-    node = shutil.which("node")
-    if node is None:
-        _missing("node is not installed")
-    if not (JS_DIR / "node_modules" / "playwright-core").is_dir():
-        _missing("tests/js/node_modules/playwright-core is missing: run `npm ci --prefix tests/js`")
-    return Browser(node=node, chromium=chromium)
+        missing(
+            f"no Chromium at {where}: apt-get install chromium (or set CHROMIUM_PATH)",
+            BROWSER_TESTS,
+        )
+    return Browser(node=node_with("playwright-core", BROWSER_TESTS), chromium=chromium)
 
 
 def _report(result: subprocess.CompletedProcess[str], server: Server) -> str:
-    return (
-        f"node {SCRIPT.name} exited {result.returncode}\n--- browser stdout:\n{result.stdout}\n"
-        f"--- browser stderr:\n{result.stderr}\n--- server:\n{server.output()}"
-    )
+    return report(result, SCRIPT, server, role="browser")
 
 
 def run_check(browser: Browser, server: Server, check: str) -> dict[str, Any]:
@@ -91,22 +78,17 @@ def run_check(browser: Browser, server: Server, check: str) -> dict[str, Any]:
     for stale in OUTPUT.glob(f"{check}*.png"):  # a screenshot must come from this run
         stale.unlink()
     log_before = len(server.stderr)  # the server is shared: judge only this check's log
-    try:
-        result = subprocess.run(
-            [browser.node, str(SCRIPT), server.base_url, str(OUTPUT), "--only", check],
-            cwd=ROOT,
-            env={**os.environ, "CHROMIUM_PATH": browser.chromium},
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=TIMEOUT,
-        )
-    except subprocess.TimeoutExpired as error:
-        pytest.fail(
-            f"node {SCRIPT.name} --only {check} did not finish within {TIMEOUT:.0f} s\n"
-            f"--- browser stdout:\n{error.stdout!r}\n--- browser stderr:\n{error.stderr!r}\n"
-            f"--- server:\n{server.output()}"
-        )
+    result = run_script(
+        browser.node,
+        SCRIPT,
+        server.base_url,
+        str(OUTPUT),
+        "--only",
+        check,
+        server=server,
+        role="browser",
+        env={**os.environ, "CHROMIUM_PATH": browser.chromium},
+    )
     assert result.returncode == 0, _report(result, server)
     try:
         summary: dict[str, Any] = json.loads(result.stdout)

@@ -38,9 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import await_
-from starlette.applications import Starlette
 
-from cli import _run, migrate
 from db import models as m
 from db.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
@@ -50,11 +48,11 @@ from db.engine import (
 )
 from db.sessions import RequestDatabase
 from db.tokens import create_token
-from seeds import seed
 from settings import Settings
-from tests.databases import IN_CI, Databases, backend_name
-from tests.live import serve
-from web.app import create_app
+from tests.support.client import app_client as open_client
+from tests.support.client import make_app
+from tests.support.databases import IN_CI, Databases, backend_name
+from tests.support.live import serve
 
 ON_POSTGRESQL = backend_name() == "postgresql"
 POSTGRESQL_ONLY = "PostgreSQL only: the fault is a PostgreSQL server going away"
@@ -85,10 +83,7 @@ PERSON_NAME = "Choe Ik-kyu"
 @pytest.fixture(scope="module")
 def fault_catalog(databases: Databases) -> str:
     """This module's own seeded catalog: its connections get killed and its data bumped."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
-    return url
+    return databases.create_seeded()
 
 
 @asynccontextmanager
@@ -99,10 +94,8 @@ async def app_client(
     the response cache: every request here must reach the database's tables."""
     settings = Settings(database_url=database_url, response_cache_entries=0, compiled=compiled)
     engine = engine_from_settings(settings)
-    app: Starlette = create_app(settings, engine=engine)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+        async with open_client(settings, engine=engine) as c:
             yield c, engine
     finally:
         await engine.dispose()
@@ -489,9 +482,8 @@ async def test_a_server_that_never_answers_is_service_unavailable_after_the_conn
     async with fake_postgresql(None) as url:
         settings = Settings(database_url=url, connect_timeout=connect_timeout)
         engine = engine_from_settings(settings)
-        transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with open_client(settings, engine=engine) as client:
                 sample = await graphql_request(client)
         finally:
             await engine.dispose()
@@ -506,7 +498,7 @@ async def test_an_exhausted_pool_is_service_unavailable_after_the_pool_timeout(
     ``pool_timeout`` for one, then fails cleanly instead of queueing without end."""
     settings = Settings(database_url=fault_catalog, pool_size=1, pool_timeout=0.5)
     engine = engine_from_settings(settings)
-    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+    app = make_app(settings, engine=engine)
     held = []
     try:
         while True:  # take every connection the pool will give
@@ -516,7 +508,7 @@ async def test_an_exhausted_pool_is_service_unavailable_after_the_pool_timeout(
                 break
             held.append(connection)
             assert len(held) <= 20, "the pool is not bounded"
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with open_client(app) as client:
             sample = await graphql_request(client)
             for connection in held:
                 await connection.close()
@@ -580,11 +572,8 @@ async def test_the_fast_lane_survives_its_connections_being_killed(fault_catalog
     request that meets one is answered by the normal path, and the dead connection is dropped
     rather than returned to the pool."""
     settings = Settings(database_url=fault_catalog, response_cache_entries=0)
-    app: Starlette = create_app(settings)  # its own engines, as `nkcinema serve` builds it
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    app = make_app(settings)  # its own engines, as `nkcinema serve` builds it
+    async with open_client(app, lifespan=True) as client:
         [view] = [r.endpoint for r in app.routes if getattr(r, "path", "") == "/graphql"]
         for _ in range(3):  # the first answers the normal way, the others by the fast lane
             assert_answered(await graphql_request(client))

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings
-from tests.helpers import GraphQL
-from web.app import EXAMPLES, create_app
+from tests.support.client import app_client
+from tests.support.graphql import GraphQL
+from web.app import EXAMPLES
 from web.graphiql import ASSETS, load_examples, render_page, vendor
 
 PAGE_HEADERS = {"Accept": "text/html"}
@@ -90,8 +91,7 @@ async def test_graphiql_and_the_examples_can_be_switched_off(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession], examples: bool
 ) -> None:
     settings = Settings(database_url=catalog_url, graphiql=False, examples=examples)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
         page = await client.get("/graphql", headers=PAGE_HEADERS)
         assert "nkcinema-config" not in page.text
         assert (await client.get("/graphiql/graphiql.min.js")).status_code == 404

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import create_engine
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.helpers import StatementCounter
-from tests.test_cli import ok
+from tests.support.cli import ok
+from tests.support.client import app_client
+from tests.support.sql import StatementCounter
 from web import http_cache
-from web.app import create_app
 from web.response_cache import request_key
 
 QUERY = '{ work(slug: "sea-of-blood") { title synopsis } }'
@@ -116,9 +116,7 @@ async def own_catalog(migrated_database: str, tmp_path: Path) -> AsyncIterator[O
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as c:
             yield OwnCatalog(c, migrated_database)
     finally:
         await engine.dispose()
@@ -163,8 +161,7 @@ async def cors_client(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=catalog_url, cors_origins=(ALLOWED,))
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(settings, sessions=sessions) as c:
         yield c
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from logs import JsonFormatter
 from settings import Settings
-from tests.live import serve
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.live import serve
 
 
 def _json(record: logging.LogRecord) -> dict[str, object]:
@@ -43,10 +43,9 @@ async def test_every_request_gets_an_access_record(
 async def test_an_unexpected_error_is_logged_with_its_request_id_and_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
-    transport = httpx.ASGITransport(app=app)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     with caplog.at_level(logging.INFO, logger="nkcinema"):
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(settings) as client:
             response = await client.post(
                 "/graphql", json={"query": '{ work(slug: "x") { title } }'}
             )

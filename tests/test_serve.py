@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.live import serve
-from tests.test_cli import ok
+from tests.support.cli import ok
+from tests.support.live import serve
 
 QUERY = json.dumps({"query": '{ work(slug: "sea-of-blood") { title } }'})
 

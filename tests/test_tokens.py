@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db.engine import create_engine, session_factory
 from db.models import ApiToken
 from db.tokens import authenticate, token_hash
-from tests.test_cli import nkcinema, ok
+from tests.support.cli import nkcinema, ok
 
 
 def _stored(database_url: str) -> list[tuple[str, str, str, bool]]:

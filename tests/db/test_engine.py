@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import SQLITE_MMAP_BYTES
-from tests.databases import backend_name
+from tests.support.databases import backend_name
 
 
 @pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite's connection settings")

@@ -27,7 +27,7 @@ from db.interchange.export import export_catalog
 from db.interchange.format import CatalogError, ExternalIdRecord, parse_catalog
 from db.interchange.load import LoadReport, load_catalogs
 from seeds import BUNDLED_CATALOG
-from tests.helpers import StatementCounter
+from tests.support.sql import StatementCounter
 
 IMDB, WIKIDATA = ExternalSystem.IMDB, ExternalSystem.WIKIDATA
 FILE = "ids.json"

@@ -20,7 +20,7 @@ from db.base import NAMING_CONVENTION, Base
 from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
 from db.models import YEAR_MAX, YEAR_MIN, Credit, Person, Theme, Work, WorkRelation, WorkTheme
 from db.text import sort_key
-from tests.helpers import query_plan
+from tests.support.sql import query_plan
 
 
 async def _id(session: AsyncSession, model: Any, slug: str) -> int:

@@ -10,7 +10,7 @@ from db import models as m
 from db.enums import SortDirection, WorkOrderField
 from db.pagination import Ordering
 from db.queries import PEOPLE_ORDERING, WorkOrder, work_ordering
-from tests.helpers import query_plan
+from tests.support.sql import query_plan
 
 
 def _ranges(plan: str, dialect: str, index: str, column: str) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db import search as s
 from db.text import resembles, search_document, search_key, word_similarity
-from tests.helpers import query_plan
+from tests.support.sql import query_plan
 
 
 @pytest.mark.parametrize("query", ["pulgasari", "flower girl", "최익규", "pulgasri"])

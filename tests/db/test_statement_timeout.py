@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from db.engine import create_engine, session_factory
 from db.statement_timeout import is_statement_timeout
 from settings import Settings
-from tests.factories import build_catalog
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.factories import build_catalog
 
 SLOW = {
     "sqlite": (
@@ -66,13 +65,8 @@ async def test_the_api_answers_timeout_for_a_statement_over_the_limit(
     # SQLite checks its deadline every few thousand steps; PostgreSQL's shortest timeout is
     # 1 ms: a typo-tolerant search over every title takes longer than either
     settings = Settings(database_url=migrated_database, statement_timeout=1e-9)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
     query = '{ works(filter: {search: "zzzzzqqqqq"}, orderBy: [{field: YEAR}]) { totalCount } }'
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-        app.router.lifespan_context(app),
-    ):
+    async with app_client(settings, lifespan=True) as client:
         response = await client.post("/graphql", json={"query": query})
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "TIMEOUT", error

@@ -16,9 +16,9 @@ import pytest
 from graphql import build_schema
 
 from gql.schema import schema
-from tests.databases import IN_CI, backend_name
 from tests.fuzz.oracle import TALLIES, Oracle
 from tests.fuzz.writes import COVERAGE
+from tests.support.databases import IN_CI, backend_name
 
 DEFAULT_EXAMPLES = 200
 CI_MINIMUM_OPERATIONS = 2000

@@ -67,7 +67,6 @@ from db.tokens import create_token
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG, seed
 from settings import Settings
-from tests.databases import Databases, backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ARGUMENT_CODES,
@@ -103,7 +102,9 @@ from tests.fuzz.writes import (
     row_problems,
     valid_case,
 )
-from web.app import GRAPHQL_PATH, create_app
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import Databases, backend_name
+from web.app import GRAPHQL_PATH
 
 ADMIN_HG = "hypothesis-graphql (admin)"
 ADMIN_ST = "schemathesis (admin)"
@@ -150,9 +151,7 @@ class Writable:
 
 @pytest.fixture(scope="module")
 def writable(databases: Databases) -> Writable:
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
+    url = databases.create_seeded()
 
     async def prepare(engine: AsyncEngine) -> tuple[str, Baseline]:
         async with session_factory(engine)() as session:
@@ -304,15 +303,13 @@ def writer(writable: Writable, oracle: Oracle) -> Iterator[Writer]:
     configuration = Settings(database_url=writable.url)
     with start_blocking_portal() as portal:
         engine = portal.call(engine_from_settings, configuration)
-        app = create_app(configuration, engine=engine)
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        base = "http://nkcinema.test"
-        admin = httpx.AsyncClient(
-            transport=transport,
-            base_url=base,
+        app = make_app(configuration, engine=engine)
+        admin = asgi_client(
+            app,
+            raise_app_exceptions=False,
             headers={"authorization": f"Bearer {writable.token}"},
         )
-        anonymous = httpx.AsyncClient(transport=transport, base_url=base)
+        anonymous = asgi_client(app, raise_app_exceptions=False)
         try:
             yield Writer(portal, engine, admin, anonymous, oracle, writable)
         finally:
@@ -618,7 +615,7 @@ def filter_failure(_context: Any, failure: Any, _case: Any, _response: Any) -> b
 
 @pytest.fixture(scope="module")
 def admin_app(writable: Writable) -> Starlette:
-    return create_app(Settings(database_url=writable.url))
+    return make_app(Settings(database_url=writable.url))
 
 
 def _content_type(response: Any) -> str:
@@ -751,9 +748,7 @@ def test_nothing_was_half_written(writable: Writable, databases: Databases, tmp_
 def test_the_integrity_checks_can_fail(databases: Databases) -> None:
     """On a seeded catalog of its own: the checks pass, then each kind of damage a
     half-written write could leave is reported (or the check above proves nothing)."""
-    url = databases.create()
-    migrate(url)
-    _run(lambda engine: seed(session_factory(engine)), url)
+    url = databases.create_seeded()
 
     async def check(engine: AsyncEngine) -> tuple[list[str], list[str], list[str]]:
         async with session_factory(engine)() as session:

@@ -48,7 +48,6 @@ from hypothesis import strategies as st
 from db.engine import engine_from_settings
 from gql.schema import schema as strawberry_schema
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ANYTHING,
@@ -68,7 +67,8 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
-from web.app import create_app
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import backend_name
 
 SUITE = "hypothesis-graphql"
 EXAMPLES = fuzz_examples()
@@ -173,10 +173,9 @@ def endpoint(catalog_url: str, oracle: Oracle) -> Iterator[Endpoint]:
     configuration = Settings(database_url=catalog_url)
     with start_blocking_portal() as portal:
         engine = portal.call(engine_from_settings, configuration)  # as the app would make it
-        app = create_app(configuration, engine=engine)
+        app = make_app(configuration, engine=engine)
         # An exception escaping the app becomes the 500 a server would send, not a test error.
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        client = httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test")
+        client = asgi_client(app, raise_app_exceptions=False)
         try:
             yield Endpoint(portal, client, oracle, tally(SUITE, backend_name()))
         finally:

@@ -52,7 +52,6 @@ from gql.ids import to_global_id
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.conftest import fuzz_examples
 from tests.fuzz.oracle import (
     ARGUMENT_CODES,
@@ -68,7 +67,9 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
-from web.app import GRAPHQL_PATH, create_app
+from tests.support.client import make_app
+from tests.support.databases import backend_name
+from web.app import GRAPHQL_PATH
 
 SUITE = "schemathesis"
 PER_OPERATION = max(1, fuzz_examples() // 5)
@@ -146,7 +147,7 @@ def filter_failure(_context: Any, failure: Any, _case: Any, _response: Any) -> b
 
 @pytest.fixture(scope="module")
 def graphql_app(catalog_url: str) -> Starlette:
-    return create_app(Settings(database_url=catalog_url))
+    return make_app(Settings(database_url=catalog_url))
 
 
 def _content_type(response: Any) -> str:

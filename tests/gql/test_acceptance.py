@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import GraphQL
+from tests.support.graphql import GraphQL
 
 
 async def test_director_works_as_the_seed_states_them(gql: GraphQL) -> None:

@@ -16,9 +16,9 @@ from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
 from gql.compiled.sql import Compiler
 from gql.schema import schema
 from settings import Settings
-from tests.factories import build_catalog, wipe
-from tests.helpers import StatementCounter
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.factories import build_catalog, wipe
+from tests.support.sql import StatementCounter
 
 W1 = '{ work(slug: "sea-of-blood") { title year directors { name } themes { name } } }'
 W2 = "{ works(first: 50) { nodes { title year directors { name } themes { name } } } }"
@@ -58,9 +58,7 @@ def _settings(catalog_url: str, *, compiled: bool) -> Settings:
 async def compiled(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(_settings(catalog_url, compiled=True), sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(_settings(catalog_url, compiled=True), sessions=sessions) as c:
         yield c
 
 
@@ -68,9 +66,7 @@ async def compiled(
 async def resolved(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(_settings(catalog_url, compiled=False), sessions=sessions)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as c:
+    async with app_client(_settings(catalog_url, compiled=False), sessions=sessions) as c:
         yield c
 
 

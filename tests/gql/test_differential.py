@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 
 from db.engine import engine_from_settings
 from settings import Settings
-from tests.databases import backend_name
 from tests.fuzz.test_hypothesis_graphql import (
     HARVEST,
     SCHEMA,
@@ -43,8 +42,9 @@ from tests.fuzz.test_hypothesis_graphql import (
     scalar_strategies,
     tidy,
 )
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import backend_name
 from tests.test_readme import _examples as readme_examples
-from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = REPO / "examples" / "operations"
@@ -110,8 +110,7 @@ def pair(catalog_url: str) -> Iterator[Pair]:
         for compiled in (True, False):
             configuration = _settings(catalog_url, compiled=compiled)
             engine = portal.call(engine_from_settings, configuration)
-            transport = httpx.ASGITransport(app=create_app(configuration, engine=engine))
-            clients.append(httpx.AsyncClient(transport=transport, base_url="http://nk.test"))
+            clients.append(asgi_client(make_app(configuration, engine=engine)))
             engines.append(engine)
         try:
             yield Pair(portal, clients[0], clients[1])

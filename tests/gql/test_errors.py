@@ -6,12 +6,11 @@ import base64
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from settings import Settings
-from tests.helpers import GraphQL
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.graphql import GraphQL
 
 
 @pytest.mark.parametrize(
@@ -137,9 +136,7 @@ async def test_a_failed_non_null_root_field_ends_the_request_cleanly(gql: GraphQ
 async def test_unexpected_failures_are_masked_with_a_request_id(tmp_path: Path) -> None:
     """A database without the catalog's tables: the real failure must not leak SQL or paths."""
     database = tmp_path / "empty.db"
-    app = create_app(Settings(database_url=f"sqlite:///{database}"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(Settings(database_url=f"sqlite:///{database}")) as client:
         response = await client.post("/graphql", json={"query": '{ work(slug: "x") { title } }'})
     assert response.status_code == 200
     (error,) = response.json()["errors"]

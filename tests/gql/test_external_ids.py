@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.interchange.load import load_catalogs
 from seeds import BUNDLED_CATALOG
-from tests.helpers import GraphQL, StatementCounter
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 
 CITED = {  # the IMDb ids shared/reference/fact-check.md cites
     "the-flower-girl": "tt0168937",

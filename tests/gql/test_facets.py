@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import build_catalog, wipe
-from tests.helpers import GraphQL, StatementCounter
+from tests.support.factories import build_catalog, wipe
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 
 FACETS = """facets {
   kinds { kind count }

@@ -20,9 +20,9 @@ from gql.compiled import run_plan
 from gql.compiled.plan import plan_operation
 from gql.schema import schema
 from settings import Settings
-from tests.factories import wipe
-from tests.helpers import StatementCounter
-from web.app import create_app
+from tests.support.client import app_client, make_app
+from tests.support.factories import wipe
+from tests.support.sql import StatementCounter
 from web.view import CatalogGraphQL
 
 QUERY = """query W($slug: String!) {
@@ -40,7 +40,7 @@ def _graphql(app: Starlette) -> CatalogGraphQL:
 
 def _app(catalog_url: str, sessions: Any = None, **overrides: Any) -> Starlette:
     settings = Settings(database_url=catalog_url, compiled=True, **overrides)
-    return create_app(settings, sessions=sessions)
+    return make_app(settings, sessions=sessions)
 
 
 @pytest.fixture
@@ -48,8 +48,7 @@ async def lane(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogGraphQL]]:
     app = _app(catalog_url, sessions, response_cache_entries=0)  # plans only
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(app) as client:
         yield client, _graphql(app)
 
 
@@ -100,7 +99,7 @@ async def test_a_write_is_seen_by_the_next_request(
 ) -> None:
     app = _app(catalog_url, sessions)  # plans and the response cache
     view = _graphql(app)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with app_client(app) as c:
         assert (await c.post("/graphql", json=SEA)).json()["data"]["work"] is not None
         assert (await c.post("/graphql", json=SEA)).headers["x-cache"] == "hit"
         await wipe(session)  # a write: bumps the catalog version
@@ -118,10 +117,7 @@ async def test_the_app_own_engine_reads_through_its_own_connections(
     a pooled connection's driver outside a transaction — without ever falling back."""
     app = _app(catalog_url, response_cache_entries=1000 if cache else 0)
     view = _graphql(app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
-    ):
+    async with app_client(app, lifespan=True) as c:
         with caplog.at_level(logging.DEBUG, logger="nkcinema.fast_lane"):
             answers = [await c.post("/graphql", json=SEA) for _ in range(3)]
             other = {**SEA, "variables": {"slug": "the-flower-girl"}}
@@ -142,10 +138,10 @@ async def test_the_app_own_engine_reads_through_its_own_connections(
 async def test_without_the_compiled_path_only_cached_answers_take_the_lane(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    app = create_app(Settings(database_url=catalog_url, compiled=False), sessions=sessions)
+    app = make_app(Settings(database_url=catalog_url, compiled=False), sessions=sessions)
     view = _graphql(app)
     assert not view.prepared.enabled
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with app_client(app) as c:
         first = await c.post("/graphql", json=SEA)
         second = await c.post("/graphql", json=SEA)
     assert "x-execution" not in first.headers
@@ -158,7 +154,7 @@ async def test_a_stale_answer_is_recomputed_at_the_version_read_before_it(
     app = _app(catalog_url, sessions)
     view = _graphql(app)
     missing = {"query": QUERY, "variables": {"slug": "no-such-work"}}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with app_client(app) as c:
         first = await c.post("/graphql", json=missing)  # the full path: version read first
         assert (await c.post("/graphql", json=missing)).headers["x-cache"] == "hit"
         await wipe(session)  # a write: the cached answer is stale

@@ -27,7 +27,8 @@ from gql.mutations import Mutation, WorkPayload
 from gql.validated import RULE, Validated, undeclared
 from tests.gql.test_mutations import SAMPLES
 from tests.gql.test_mutations import Curator as JsonCurator
-from tests.test_cli import export, ok
+from tests.support.cli import export, nkcinema, ok
+from tests.support.client import app_client
 
 CODES = {
     rules.Slug: "INVALID_SLUG",
@@ -260,8 +261,6 @@ async def own(
 ) -> Any:  # the app over its own seeded database, an admin, and the database's URL
     from db.engine import create_engine
     from settings import Settings
-    from tests.test_cli import nkcinema
-    from web.app import create_app
 
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     made = nkcinema(
@@ -271,9 +270,7 @@ async def own(
     assert made.returncode == 0, made.stderr
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as client:
             yield Curator(client, made.stdout.strip()), migrated_database
     finally:
         await engine.dispose()

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings
-from tests.helpers import GraphQL, StatementCounter
-from web.app import create_app
+from tests.support.client import app_client
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 from web.deadline import closed
 
 
@@ -91,8 +92,7 @@ async def test_a_document_over_the_document_limit_is_refused_over_get(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = Settings(database_url=catalog_url, max_document_bytes=1000)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
         query = "{ __typename " + "#" * 2000 + "\n}"
         response = await client.get("/graphql", params={"query": query})
     assert response.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
@@ -168,8 +168,7 @@ async def test_limits_come_from_the_settings(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = Settings(database_url=catalog_url, max_depth=3, max_aliases=1, max_cost=5)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
 
         async def code(query: str) -> str | None:
             body = (await client.post("/graphql", json={"query": query})).json()
@@ -185,8 +184,7 @@ async def test_production_turns_off_introspection_and_suggestions(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = Settings(database_url=catalog_url, introspection=False, suggestions=False)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
         body = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
         assert body.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         assert "introspection" in body.json()["errors"][0]["message"]
@@ -207,8 +205,7 @@ async def test_a_request_over_its_deadline_is_stopped(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = Settings(database_url=catalog_url, request_timeout=1e-6)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
         response = await client.post(
             "/graphql", json={"query": "{ works(first: 50) { nodes { title themes { name } } } }"}
         )

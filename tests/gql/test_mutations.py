@@ -20,8 +20,8 @@ from db.interchange.export import export_catalog
 from db.tokens import create_token, revoke_token
 from gql.schema import schema
 from settings import Settings
-from tests.test_cli import export, nkcinema, ok
-from web.app import create_app
+from tests.support.cli import export, nkcinema, ok
+from tests.support.client import app_client
 
 CREATE = """mutation C($input: CreateWorkInput!) { createWork(input: $input) {
   work { slug title year kind version directors { slug } themes { slug }
@@ -329,9 +329,7 @@ async def own_app(
     token = made.stdout.strip()
     engine = create_engine(migrated_database)
     try:
-        app = create_app(Settings(database_url=migrated_database), engine=engine)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app_client(Settings(database_url=migrated_database), engine=engine) as client:
             yield client, token, migrated_database
     finally:
         await engine.dispose()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.tokens import create_token
-from tests.helpers import GraphQL
+from tests.support.graphql import GraphQL
 
 # Past PostgreSQL's INTEGER, past SQLite's 64-bit INTEGER, past anything, and negative.
 HUGE = [2**31, 2**63, 2**64 + 1, 10**40, -(2**63) - 1]

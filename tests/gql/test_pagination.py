@@ -15,8 +15,8 @@ from db import models as m
 from db.catalog_version import bump_catalog_version
 from db.enums import WorkKind
 from db.text import sort_key
-from tests.factories import build_catalog, wipe
-from tests.helpers import GraphQL
+from tests.support.factories import build_catalog, wipe
+from tests.support.graphql import GraphQL
 
 PAGE = """query($first: Int, $after: String, $last: Int, $before: String,
                $orderBy: [WorkOrder!], $filter: WorkFilter) {

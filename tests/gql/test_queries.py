@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import GraphQL
+from tests.support.graphql import GraphQL
 
 SEED = "000_14e5cf84a50bc851.txt"
 

@@ -23,8 +23,8 @@ from cli import _run, migrate
 from db.engine import session_factory
 from db.tokens import create_token
 from seeds import seed
-from tests.databases import Databases
-from tests.live import serve
+from tests.support.databases import Databases
+from tests.support.live import serve
 
 RACERS = 20
 EDITORS = 4  # distinct curators, so races also cross tokens

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import create_engine
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.factories import wipe
-from tests.helpers import StatementCounter
-from tests.test_cli import ok
-from web.app import create_app
+from tests.support.cli import ok
+from tests.support.client import app_client
+from tests.support.factories import wipe
+from tests.support.sql import StatementCounter
 from web.response_cache import ResponseCache, request_key
 
 QUERY = "query W($slug: String!) { work(slug: $slug) { title synopsis directors { name } } }"
@@ -77,8 +77,7 @@ async def test_the_cache_can_be_switched_off(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     settings = Settings(database_url=catalog_url, response_cache_entries=0)
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with app_client(settings, sessions=sessions) as client:
         for _ in range(3):
             assert "x-cache" not in (await _post(client)).headers
 
@@ -91,16 +90,11 @@ async def two_workers(
     ok("seed", database_url=migrated_database, cwd=tmp_path)
     engines = [create_engine(migrated_database) for _ in range(2)]
     try:
-        clients = [
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(
-                    app=create_app(Settings(database_url=migrated_database), engine=engine)
-                ),
-                base_url="http://t",
-            )
-            for engine in engines
-        ]
-        async with clients[0] as one, clients[1] as two:
+        settings = Settings(database_url=migrated_database)
+        async with (
+            app_client(settings, engine=engines[0]) as one,
+            app_client(settings, engine=engines[1]) as two,
+        ):
             yield one, two, migrated_database
     finally:
         for engine in engines:

@@ -35,8 +35,8 @@ from db.interchange.export import export_catalog
 from db.tokens import create_token
 from seeds import seed
 from settings import Settings
-from tests.databases import Databases, backend_name
-from web.app import create_app
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import Databases, backend_name
 
 EXAMPLES = 20  # each copies two databases: about 2 s on PostgreSQL, less on SQLite
 KINDS = ("FILM", "SERIES")
@@ -192,8 +192,7 @@ class Templates:
     @contextlib.contextmanager
     def catalog(self, url: str) -> Iterator[Catalog]:
         engine = self.portal.call(lambda: _engine(url))
-        app = create_app(Settings(database_url=url), engine=engine)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        client = asgi_client(make_app(Settings(database_url=url), engine=engine))
         pools = {kind: list(slugs) for kind, slugs in self.pools.items()}
         try:
             yield Catalog(self.portal, client, self.token, pools)
@@ -204,10 +203,8 @@ class Templates:
 
 @pytest.fixture
 def templates(databases: Databases) -> Iterator[Templates]:
-    seeded, empty = databases.create(), databases.create()
-    migrate(seeded)
+    seeded, empty = databases.create_seeded(), databases.create()
     migrate(empty)
-    _run(lambda engine: seed(session_factory(engine)), seeded)
 
     async def admin_token(engine: Any) -> str:
         async with session_factory(engine)() as session, session.begin():

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db.interchange.load import load_catalogs
 from settings import Settings
-from tests.factories import build_catalog, wipe
-from tests.helpers import GraphQL, StatementCounter
+from tests.support.factories import build_catalog, wipe
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 
 
 @pytest.fixture

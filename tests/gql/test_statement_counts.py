@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from settings import Settings
-from tests.factories import build_catalog, wipe
-from tests.helpers import GraphQL, StatementCounter
+from tests.support.factories import build_catalog, wipe
+from tests.support.graphql import GraphQL
+from tests.support.sql import StatementCounter
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from settings import Settings, load_settings
-from web.app import create_app
+from tests.support.client import app_client
 
 # (query, variables, a name a suggestion would offer) — each answers an error that
 # graphql-core words with a suggestion unless told not to.
@@ -74,8 +74,7 @@ async def production(
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = _production(catalog_url, monkeypatch)
     assert not settings.suggestions
-    transport = httpx.ASGITransport(app=create_app(settings, sessions=sessions))
-    async with httpx.AsyncClient(transport=transport, base_url="http://nkcinema.test") as client:
+    async with app_client(settings, sessions=sessions) as client:
         yield client
 
 

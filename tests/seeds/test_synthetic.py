@@ -12,7 +12,6 @@ import random
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,9 @@ from seeds.synthetic import (
     _director_careers,
     synthetic_catalog,
 )
-from tests.databases import Databases
-from tests.live import NKCINEMA, server_env
+from tests.support.cli import COMMAND_TIMEOUT, KINDS, export, nkcinema, ok, seed_report
+from tests.support.databases import Databases
 
-COMMAND_TIMEOUT = 120
-KINDS = ("sources", "themes", "people", "works")
 REPO = Path(__file__).resolve().parents[2]
 HANGUL = range(0xAC00, 0xD7A4)
 
@@ -216,46 +213,6 @@ async def test_a_synthetic_catalog_loads_as_it_is_written(session: AsyncSession)
 
 
 # -- the command -----------------------------------------------------------------------------
-
-
-def nkcinema(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [NKCINEMA, *args],
-        cwd=cwd,
-        env=server_env(database_url),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-
-
-def ok(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = nkcinema(*args, database_url=database_url, cwd=cwd)
-    assert result.returncode == 0, (
-        f"nkcinema {' '.join(args)} exited {result.returncode}\n"
-        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def export(database_url: str, cwd: Path) -> bytes:
-    out = cwd / f"export-{time.monotonic_ns()}.json"
-    ok("export", "--output", str(out), database_url=database_url, cwd=cwd)
-    return out.read_bytes()
-
-
-def seed_report(stdout: str) -> dict[str, dict[str, int]]:
-    report: dict[str, dict[str, int]] = {}
-    for part in stdout.strip().removeprefix("nkcinema seed: ").split("; "):
-        kind, counts = part.split(": ")
-        report[kind] = {
-            outcome: int(number)
-            for number, outcome in (item.split(" ") for item in counts.split(", "))
-        }
-    return report
 
 
 def test_seed_synthetic_loads_the_catalog_and_again_changes_nothing(

@@ -11,6 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
 
+from cli import _run, migrate
+from db.engine import session_factory
+from seeds import seed
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -53,6 +57,13 @@ class Databases:
         asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
         return _with_database(TEST_DATABASE_URL, name)
+
+    def create_seeded(self) -> str:
+        """The URL of a new database migrated to head and holding the bundled catalog."""
+        url = self.create()
+        migrate(url)
+        _run(lambda engine: seed(session_factory(engine)), url)
+        return url
 
     def drop_all(self) -> None:
         for name in self.created:
