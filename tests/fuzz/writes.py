@@ -330,8 +330,11 @@ def valid_case(name: str, state: State, seed: int) -> Case:
                 r.maybe(data, "source", r.choice(state.sources))
     elif name == "reorderCredits":
         work, data = _work_target(r, state, "credits")
-        order = [{"person": p, "role": role} for p, role in work.credits]
+        billed = [{"person": p, "role": role} for p, role in work.credits]
+        order = list(billed)
         r.random.shuffle(order)
+        if order == billed and len(order) > 1:  # the order it has writes nothing: move one
+            order = order[1:] + order[:1]
         if r.chance(10):  # one credit left out, or one that is not the work's
             order = order[1:] or [{"person": r.choice(people, "x"), "role": "OTHER"}]
         data["order"] = order
