@@ -41,13 +41,13 @@ def ensure_environment() -> None:
     STAMP.write_text(digest)
 
 
-JS_TESTS = ROOT / "tests" / "js"
+JS_TESTS = ROOT / "tests" / "e2e" / "js"
 JS_STAMP = JS_TESTS / "node_modules" / ".nkcinema-installed"
 
 
 def ensure_js_tools() -> None:
     """The end-to-end tests' npm packages (a JavaScript client, the graphql-http audit,
-    playwright-core), installed from tests/js/package-lock.json when npm is here. Without npm
+    playwright-core), installed from tests/e2e/js/package-lock.json when npm is here. Without npm
     those tests skip, saying why (under CI=true they fail instead)."""
     lock = JS_TESTS / "package-lock.json"
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
@@ -57,7 +57,7 @@ def ensure_js_tools() -> None:
     if npm is None:
         print("dev.py: npm not found: the JavaScript and browser tests will skip", flush=True)
         return
-    print("dev.py: installing the end-to-end tests' npm packages (tests/js)", flush=True)
+    print("dev.py: installing the end-to-end tests' npm packages (tests/e2e/js)", flush=True)
     installed = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_TESTS
     )

@@ -271,7 +271,7 @@ uvicorn's multiprocess supervisor binds it with `proto` 0, so asyncio leaves Nag
 on for accepted connections ([uvicorn#3149](https://github.com/Kludex/uvicorn/issues/3149))
 and every keep-alive request after a connection's first waits about 40 ms for the client's
 delayed ACK. `nkcinema serve --workers N` and the floor (`python -m bench.floor`) bind the
-socket themselves (`cli.listening_socket`; `tests/test_serve.py`), so the 2-worker rows
+socket themselves (`cli.listening_socket`; `tests/e2e/test_serve.py`), so the 2-worker rows
 measure the servers.
 """
 

@@ -5,7 +5,6 @@ the real ASGI app reached over HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -125,6 +124,3 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 def statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     with StatementCounter(engine) as counter:
         yield counter
-
-
-REPO = Path(__file__).resolve().parents[1]

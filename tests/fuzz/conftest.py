@@ -9,34 +9,21 @@ fewer than 2,000 fails.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from graphql import build_schema
 
 from gql.schema import schema
-from tests.fuzz.oracle import TALLIES, Oracle
-from tests.fuzz.writes import COVERAGE
 from tests.support.databases import IN_CI, backend_name
+from tests.support.fuzz.oracle import TALLIES, Oracle
+from tests.support.fuzz.writes import COVERAGE
 
-DEFAULT_EXAMPLES = 200
 CI_MINIMUM_OPERATIONS = 2000
 ALL_SUITES = frozenset(
     {"hypothesis-graphql", "schemathesis", "hypothesis-graphql (admin)", "schemathesis (admin)"}
 )
 REPO = Path(__file__).resolve().parents[2]
-
-
-def fuzz_examples() -> int:
-    raw = os.environ.get("NKCINEMA_FUZZ_EXAMPLES", "").strip()
-    try:
-        value = int(raw) if raw else DEFAULT_EXAMPLES
-    except ValueError:
-        raise pytest.UsageError(f"NKCINEMA_FUZZ_EXAMPLES must be an integer, got {raw!r}") from None
-    if value < 1:
-        raise pytest.UsageError(f"NKCINEMA_FUZZ_EXAMPLES must be at least 1, got {value}")
-    return value
 
 
 def _secrets(database_url: str) -> tuple[str, ...]:

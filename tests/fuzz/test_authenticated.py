@@ -18,8 +18,9 @@ catalog, with one admin token; nothing else reads or writes it. Four suites writ
   token, argument values drawn from the catalog's slugs and keys;
 - Schemathesis on every Mutation field, with the token (``schemathesis (admin)``).
 
-Every answer is judged by ``oracle.py`` (5xx, an error without a code, ``INTERNAL_SERVER_ERROR``,
-a leak, data off the schema; with the token also any ``UNAUTHENTICATED``/``FORBIDDEN``).
+Every answer is judged by ``tests/support/fuzz/oracle.py`` (5xx, an error without a code,
+``INTERNAL_SERVER_ERROR``, a leak, data off the schema; with the token also any
+``UNAUTHENTICATED``/``FORBIDDEN``).
 Failures are collected, not raised inside Hypothesis (the catalog changes under every example,
 so replaying or shrinking one proves nothing): each test fails at its end listing every
 distinct failure with one request that shows it.
@@ -28,8 +29,8 @@ Then ``test_every_mutation_was_sent_and_applied`` holds the coverage (each Mutat
 with the token at least ``MIN_SENT`` times, applied at least ``MIN_APPLIED`` times), and
 ``test_nothing_was_half_written`` the database: the audit trail is exactly the writes the
 responses say applied, each record's audit entries chain to what is stored, derived columns
-agree, nothing is orphaned, positions are 0 … n-1 (``writes.py``), and the catalog exports,
-seeds into an empty database and exports again byte for byte.
+agree, nothing is orphaned, positions are 0 … n-1 (``tests/support/fuzz/writes.py``), and the
+catalog exports, seeds into an empty database and exports again byte for byte.
 """
 
 from __future__ import annotations
@@ -67,8 +68,10 @@ from db.tokens import create_token
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG, seed
 from settings import Settings
-from tests.fuzz.conftest import fuzz_examples
-from tests.fuzz.oracle import (
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import Databases, backend_name
+from tests.support.fuzz import fuzz_examples
+from tests.support.fuzz.oracle import (
     ARGUMENT_CODES,
     DOCUMENT_CODES,
     INVALID,
@@ -81,7 +84,7 @@ from tests.fuzz.oracle import (
     record,
     tally,
 )
-from tests.fuzz.writes import (
+from tests.support.fuzz.writes import (
     COVERAGE,
     MUTATION_FIELDS,
     SCHEMA,
@@ -102,8 +105,6 @@ from tests.fuzz.writes import (
     row_problems,
     valid_case,
 )
-from tests.support.client import asgi_client, make_app
-from tests.support.databases import Databases, backend_name
 from web.app import GRAPHQL_PATH
 
 ADMIN_HG = "hypothesis-graphql (admin)"

@@ -7,7 +7,7 @@ when the module is imported so that each root field of ``Query`` is a test of it
 introspection (``schemathesis.graphql.from_asgi``). Each root field is tested with positive
 cases (valid operations) and negative ones (one schema violation each), sent to the real ASGI
 app (``case.call(app=...)``). Every answer is judged twice: by Schemathesis's own checks where
-they apply, and by ``oracle.py``.
+they apply, and by ``tests/support/fuzz/oracle.py``.
 
 Schemathesis's checks: all its defaults but ``positive_data_acceptance``, which expects every
 schema-valid operation to succeed, while the API refuses some valid ones on purpose (a negative
@@ -52,8 +52,10 @@ from gql.ids import to_global_id
 from gql.schema import schema as strawberry_schema
 from seeds import BUNDLED_CATALOG
 from settings import Settings
-from tests.fuzz.conftest import fuzz_examples
-from tests.fuzz.oracle import (
+from tests.support.client import make_app
+from tests.support.databases import backend_name
+from tests.support.fuzz import fuzz_examples
+from tests.support.fuzz.oracle import (
     ARGUMENT_CODES,
     AUTH_CODES,
     DOCUMENT_CODES,
@@ -67,8 +69,6 @@ from tests.fuzz.oracle import (
     report,
     tally,
 )
-from tests.support.client import make_app
-from tests.support.databases import backend_name
 from web.app import GRAPHQL_PATH
 
 SUITE = "schemathesis"

@@ -18,7 +18,7 @@ from gql.limits import (
     SIMILAR_PRICE,
     search_price,
 )
-from tests.conftest import REPO
+from tests.support.documents import OPERATIONS
 
 DIRECTORS_WORKS = """query($n: Int = 20, $m: Int = 10) { directors(first: $n) { nodes {
   works(first: $m) { nodes { title themes { name } } } } } }"""
@@ -61,8 +61,7 @@ async def test_a_variable_sent_as_null_is_the_default_page_size(
 
 async def test_graphiqls_first_tab_costs_its_variables(client: httpx.AsyncClient) -> None:
     """examples/operations/01: ``$first`` defaults to 5 and is not in its variables."""
-    operations = REPO / "examples" / "operations"
-    [document] = sorted(operations.glob("01-*.graphql"))
+    [document] = sorted(OPERATIONS.glob("01-*.graphql"))
     query = document.read_text()
     variables = json.loads(document.with_suffix(".json").read_text())
     assert "first" not in variables and "$first: Int = 5" in query

@@ -21,7 +21,6 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import graphql
@@ -34,7 +33,10 @@ from hypothesis import strategies as st
 
 from db.engine import engine_from_settings
 from settings import Settings
-from tests.fuzz.test_hypothesis_graphql import (
+from tests.support.client import asgi_client, make_app
+from tests.support.databases import backend_name
+from tests.support.documents import example_operations, readme_examples
+from tests.support.fuzz.values import (
     HARVEST,
     SCHEMA,
     Pool,
@@ -42,12 +44,7 @@ from tests.fuzz.test_hypothesis_graphql import (
     scalar_strategies,
     tidy,
 )
-from tests.support.client import asgi_client, make_app
-from tests.support.databases import backend_name
-from tests.test_readme import _examples as readme_examples
 
-REPO = Path(__file__).resolve().parents[2]
-OPERATIONS = REPO / "examples" / "operations"
 EXAMPLES = int(os.environ.get("NKCINEMA_DIFFERENTIAL_EXAMPLES", "") or 2000)
 MIN_COMPILED_SHARE = 0.10
 
@@ -143,21 +140,10 @@ def _report(pair: Pair, capsys: pytest.CaptureFixture[str], suite: str) -> Tally
 # -- the README and the example operations --------------------------------------------------------
 
 
-def _example_operations() -> list[tuple[str, Any]]:
-    operations = []
-    for path in sorted(OPERATIONS.glob("*.graphql")):
-        variables_path = path.with_suffix(".json")
-        variables = (
-            json.loads(variables_path.read_text("utf-8")) if variables_path.exists() else None
-        )
-        operations.append((path.read_text("utf-8"), variables))
-    return operations
-
-
 def test_the_readme_and_the_example_operations(
     pair: Pair, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    examples = [(query, None) for query, _answer in readme_examples()] + _example_operations()
+    examples = [(query, None) for query, _answer in readme_examples()] + example_operations()
     assert len(examples) >= 7
     for query, variables in examples:
         pair.check("readme+examples", query, variables)

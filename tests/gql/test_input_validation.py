@@ -25,10 +25,10 @@ from db.text import SORT_KEY_LENGTH
 from db.tokens import create_token
 from gql.mutations import Mutation, WorkPayload
 from gql.validated import RULE, Validated, undeclared
-from tests.gql.test_mutations import SAMPLES
-from tests.gql.test_mutations import Curator as JsonCurator
 from tests.support.cli import export, nkcinema, ok
 from tests.support.client import app_client
+from tests.support.curation import SAMPLES
+from tests.support.curation import Curator as JsonCurator
 
 CODES = {
     rules.Slug: "INVALID_SLUG",

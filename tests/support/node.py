@@ -1,4 +1,4 @@
-"""The end-to-end scripts in ``tests/js``, run by node against a live server.
+"""The end-to-end scripts in ``tests/e2e/js``, run by node against a live server.
 
 Without node or the npm packages a script needs, a test is skipped locally and fails in CI,
 where every end-to-end test must run. A script's report, on failure, carries the server's
@@ -17,10 +17,10 @@ import pytest
 from tests.support.databases import IN_CI
 from tests.support.live import Server
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
-ROOT = JS_DIR.parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+JS_DIR = ROOT / "tests" / "e2e" / "js"
 TIMEOUT = 120.0
-NPM_CI = "run `npm ci --prefix tests/js`"
+NPM_CI = "run `npm ci --prefix tests/e2e/js`"
 
 
 def missing(reason: str, tests: str) -> NoReturn:
@@ -31,10 +31,10 @@ def missing(reason: str, tests: str) -> NoReturn:
 
 
 def node_with(package: str, tests: str) -> str:
-    """The node executable, when ``tests/js/node_modules/<package>`` is installed."""
+    """The node executable, when ``tests/e2e/js/node_modules/<package>`` is installed."""
     found = shutil.which("node")
     if found is None or not (JS_DIR / "node_modules" / package).is_dir():
-        missing(f"node or tests/js/node_modules/{package} missing: {NPM_CI}", tests)
+        missing(f"node or tests/e2e/js/node_modules/{package} missing: {NPM_CI}", tests)
     return found
 
 

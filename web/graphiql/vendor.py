@@ -5,7 +5,7 @@
 Each file is copied unchanged from its package except for a trailing ``sourceMappingURL``
 comment, removed because the maps are not vendored (a browser with developer tools open would
 otherwise ask the app for them). ``assets/VERSIONS`` records each file's package, version and
-SHA-256; tests/test_graphiql.py checks the files against it.
+SHA-256; tests/web/test_graphiql.py checks the files against it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A standard JavaScript GraphQL client gets the documented answers from a live server.
 
-`tests/js/client.mjs` drives `nkcinema serve` over real HTTP with graphql-request and
-graphql-js (pinned in tests/js/package.json): every README example answers exactly the JSON
+`tests/e2e/js/client.mjs` drives `nkcinema serve` over real HTTP with graphql-request and
+graphql-js (pinned in tests/e2e/js/package.json): every README example answers exactly the JSON
 shown, every operation in examples/operations runs with its variables and answers data without
 errors, root `works` and `directors` paged to the end visit every row once, bad documents and
 bad variables answer well-formed errors with their `extensions.code`, and every README and
@@ -11,18 +11,15 @@ checked against the README and the examples directory, so it cannot pass by runn
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
 
+from tests.support.documents import example_operations, readme_examples
 from tests.support.live import Server
-from tests.support.node import JS_DIR, ROOT, node_with, report, run_script
+from tests.support.node import JS_DIR, node_with, report, run_script
 
 SCRIPT = JS_DIR / "client.mjs"
-README = ROOT / "README.md"
-OPERATIONS = ROOT / "examples" / "operations"
-README_EXAMPLE = re.compile(r"```graphql\n.*?```\s*```json\n.*?```", re.S)
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +42,8 @@ def test_a_javascript_graphql_client_gets_the_documented_answers(
     assert lines, report(result, SCRIPT, live_server)
     summary: dict[str, Any] = json.loads(lines[-1])
     assert summary["endpoint"] == url
-    assert summary["readmeOperations"] == len(README_EXAMPLE.findall(README.read_text("utf-8")))
-    assert summary["exampleOperations"] == len(list(OPERATIONS.glob("*.graphql")))
+    assert summary["readmeOperations"] == len(readme_examples())
+    assert summary["exampleOperations"] == len(example_operations())
     assert summary["works"]["pages"] > 1
     assert summary["directors"]["pages"] > 1
     assert summary["errorCases"] == 3

@@ -2,7 +2,7 @@
 // Headless-browser checks against a live nkcinema server, in Debian's Chromium driven by
 // playwright-core (no browser download, ever).
 //
-//   node tests/js/browser.mjs BASE_URL OUTDIR [--only examples|graphiql]
+//   node tests/e2e/js/browser.mjs BASE_URL OUTDIR [--only examples|graphiql]
 //
 // Every request any page makes is recorded, and every request off the server's origin (other
 // than data: and blob: URLs) is both reported and aborted: the pages must work offline.

@@ -9,7 +9,7 @@
 //   * bad documents and bad variables give well-formed GraphQL errors with their codes;
 //   * the introspected schema validates every README and example operation.
 //
-// Usage: node tests/js/client.mjs http://127.0.0.1:8000/graphql   (or NKCINEMA_URL=...)
+// Usage: node tests/e2e/js/client.mjs http://127.0.0.1:8000/graphql   (or NKCINEMA_URL=...)
 // Prints a one-line JSON summary; exits 1 with the reason on any failure.
 
 import assert from "node:assert/strict";
@@ -21,7 +21,7 @@ import { buildClientSchema, getIntrospectionQuery, parse, validate } from "graph
 import { ClientError, GraphQLClient, rawRequest, request } from "graphql-request";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
+const ROOT = resolve(HERE, "..", "..", "..");
 const README = join(ROOT, "README.md");
 const OPERATIONS = join(ROOT, "examples", "operations");
 
@@ -49,7 +49,7 @@ function endpoint() {
   if (!url) {
     throw new Error(
       "no endpoint: pass the GraphQL URL as the first argument or set NKCINEMA_URL " +
-        "(e.g. node tests/js/client.mjs http://127.0.0.1:8000/graphql)",
+        "(e.g. node tests/e2e/js/client.mjs http://127.0.0.1:8000/graphql)",
     );
   }
   return url;
@@ -173,7 +173,7 @@ function assertWellFormedErrors(response, code, what) {
   const shown = JSON.stringify({ status: response.status, errors: response.errors });
   // graphql-request asks for application/graphql-response+json first: an error raised
   // before execution then answers HTTP 400 without `data` (GraphQL over HTTP; with
-  // application/json it is a 200 with `data: null`, as tests/test_over_http.py asserts).
+  // application/json it is a 200 with `data: null`, as tests/web/test_over_http.py asserts).
   assert.equal(response.status, 400, `${what}: HTTP ${response.status}: ${shown}`);
   assert.equal(response.data, undefined, `${what}: there should be no data: ${shown}`);
   assert.ok(Array.isArray(response.errors), `${what}: no errors array: ${shown}`);

@@ -6,7 +6,7 @@
 // answered by the fast lane and the response cache (web/fast_lane.py), which must answer
 // exactly as the full path does, media type and status included.
 //
-// Usage: node tests/js/audit.mjs http://127.0.0.1:8000/graphql [ROUNDS]
+// Usage: node tests/e2e/js/audit.mjs http://127.0.0.1:8000/graphql [ROUNDS]
 // Prints one line per audit that is not "ok" (status, id, name, reason, round) and a last
 // line with a JSON summary; exits 1 only if the audit itself could not run.
 

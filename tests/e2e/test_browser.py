@@ -1,6 +1,6 @@
 """A real browser uses the app's pages with no network beyond the app itself.
 
-`tests/js/browser.mjs` drives headless Chromium (Debian's, through playwright-core; no browser
+`tests/e2e/js/browser.mjs` drives headless Chromium (Debian's, through playwright-core; no browser
 is ever downloaded) against a live `nkcinema serve`. Every request each page makes is
 recorded, and any request off the server's origin is both reported and aborted, so these
 prove the pages work offline:

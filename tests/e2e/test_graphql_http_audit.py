@@ -1,9 +1,9 @@
 """The GraphQL over HTTP conformance audit of the `graphql-http` npm package (pinned in
-tests/js/package.json) against `nkcinema serve`: no errors (failed MUSTs), no warnings (failed
+tests/e2e/js/package.json) against `nkcinema serve`: no errors (failed MUSTs), no warnings (failed
 SHOULDs) and no notices (MAYs not taken), on the full path and, for the repeated requests of
 its second round, on the fast lane and the response cache.
 
-`tests/js/audit.mjs` runs `serverAudits` and prints a JSON summary as its last line; the
+`tests/e2e/js/audit.mjs` runs `serverAudits` and prints a JSON summary as its last line; the
 count of audits is checked, so the test cannot pass by running none."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """GraphiQL is served by the app itself: the page, its vendored assets and its example tabs.
 
-(The browser test, tests/test_browser.py, proves it runs with no network; these are the
+(The browser test, tests/e2e/test_browser.py, proves it runs with no network; these are the
 HTTP-level facts behind it.)"""
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ class Oracle:
             elif code not in KNOWN_CODES:
                 problems.append(
                     f"undocumented code {code!r} (document it in the README and add it to "
-                    f"tests/fuzz/oracle.py): {label}"
+                    f"tests/support/fuzz/oracle.py): {label}"
                 )
             elif expect.authenticated and code in AUTH_CODES:
                 problems.append(f"{code} for a request with an admin token: {label}")
