@@ -142,9 +142,8 @@ class Settings:
     @property
     def expensive_limit(self) -> int:
         """Expensive operations executing at once per process: by default half the pool, and
-        no more than half the CPU cores, since their statements keep a core busy each
-        (bench/README.md, "Starvation": on 2 cores, 5 at once made a lookup 14 times slower,
-        2 at once 4.4 times, 1 at once 1.5 times)."""
+        no more than half the CPU cores, since their statements keep a core busy each and
+        more of them at once slow every cheap lookup down (bench/README.md, "Starvation")."""
         if self.expensive_concurrency is not None:
             return self.expensive_concurrency
         return max(1, min(self.pool_size // 2, (os.cpu_count() or 2) // 2))

@@ -42,10 +42,9 @@ from settings import Settings, async_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # SQLite reads the database file through a memory map of up to this many bytes, instead of
-# copying pages into each connection's own page cache (2 MB by default, so a catalog of
-# 100,000 works, 80 MB, was read from the OS again and again: W3 took 18 ms there against
-# 11 ms at 10,000 works; mapped, 13 ms). The map's pages are the OS page cache's, shared by
-# every connection and worker.
+# copying pages into each connection's own page cache (2 MB by default, far smaller than a
+# large catalog, which would then be read from the OS again and again; bench/README.md,
+# "Serving"). The map's pages are the OS page cache's, shared by every connection and worker.
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 # How much longer than the server's statement timeout the driver waits for any answer: the
 # server's own timeout (a clean "canceling statement") should always come first.

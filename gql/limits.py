@@ -144,11 +144,10 @@ def _operations(
 # -- cost ---------------------------------------------------------------------------------------
 
 # What a field costs besides the objects it returns, in cost units, for the fields whose
-# statements do work that their rows do not show. A unit is about 4 µs of database time: the
-# most that a unit of the ordinary pages took (`works(first: 100)` with directors and themes,
-# 10,000 works), so the cost limit (25,000) keeps an operation within about 100 ms of
-# database time there. Measured with ``python -m bench.prices`` (bench/README.md, "Prices");
-# SECURITY.md tables them.
+# statements do work that their rows do not show. A unit is the database time of one object
+# of the ordinary pages (`works(first: 100)` with directors and themes), so that the cost
+# limit bounds an operation's database time whatever it asks for. ``python -m bench.prices``
+# calibrates them (bench/README.md, "Prices"); SECURITY.md tables them.
 SEARCH_PRICE = 2000  # root search/searchHits: three trigram statements…
 SEARCH_FILTER_PRICE = 1000  # a list filtered by `search`: each statement that applies it…
 SEARCH_TRIGRAM_PRICE = 200  # …and either, per distinct trigram of the query's search key

@@ -61,16 +61,14 @@ READINESS_TIMEOUT_SECONDS = 2.0
 # Allocations between two young-generation collections (CPython's default: 700). A nested
 # page allocates tens of thousands of objects (its decoded JSON, its response), nearly all
 # freed by reference counting when the request ends: collecting every 700 of them is work
-# that finds nothing. Measured on W3 (100 directors' works): 15% of a worker's CPU was the
-# collector at 700, with start-up objects frozen.
+# that finds nothing (what it cost: bench/README.md, "Serving").
 GC_YOUNG_THRESHOLD = 50_000
 
 
 def tune_garbage_collector() -> None:
     """Before serving: move what start-up built (modules, the schema, the app: about 10^5
     objects, alive until the process ends) out of the collector's reach (``gc.freeze``), so
-    that no collection traverses them again, and collect the young generation less often.
-    On a 70 kB answer the collector took more time than decoding and shaping it."""
+    that no collection traverses them again, and collect the young generation less often."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

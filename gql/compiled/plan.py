@@ -626,8 +626,8 @@ def fits(plan: Plan) -> bool:
 
 
 # SQLite's parser has a fixed stack (YYSTACKDEPTH, 100 before 3.46): deeply nested subqueries
-# overflow it. Measured on 3.40 with the widest filters and every kind of list at each level:
-# up to 2 pages (connections) on a path, and 3 lists (pages and object lists) in all, parse.
+# overflow it. On 3.40, with the widest filters and every kind of list at each level, up to
+# 2 pages (connections) on a path and 3 lists (pages and object lists) in all parse.
 SQLITE_MAX_PAGES = 2
 SQLITE_MAX_LISTS = 3
 
