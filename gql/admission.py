@@ -136,9 +136,13 @@ class Gate:
         self._admit_waiters()
 
     @contextlib.asynccontextmanager
-    async def admit(self) -> AsyncIterator[None]:
+    async def admit(self, busy: asyncio.Lock | None = None) -> AsyncIterator[None]:
         """Hold a place while the block runs; raises ``GateFull`` at once if the queue is
-        full. Cancelling the wait (the deadline) gives up the place in the queue."""
+        full. Cancelling the wait (the deadline) gives up the place in the queue. ``busy``:
+        a lock held while the operation's statement runs (``RequestDatabase.lock``); if the
+        block ends with it held (execution stopped at the deadline, the statement goes on
+        until it finishes or its own timeout), the place is kept until it is released, since
+        that statement still keeps a database core busy."""
         if not self._waiters and self.running + self.resting < self.limit:
             self.running += 1
         elif self.waiting >= self.queue:
@@ -160,13 +164,32 @@ class Gate:
         try:
             yield
         finally:
-            rest = min(MAX_REST_SECONDS, (loop.time() - started) * self.rest)
-            if rest > 0 and self.contended:
-                self.running -= 1
-                self.resting += 1
-                loop.call_later(rest, self._rested)
+            if busy is not None and busy.locked():
+                done = asyncio.ensure_future(self._after(busy, started))
+                _leaving.add(done)
+                done.add_done_callback(_leaving.discard)
             else:
-                self._release()
+                self._leave(started)
+
+    async def _after(self, busy: asyncio.Lock, started: float) -> None:
+        try:
+            async with busy:
+                pass
+        finally:
+            self._leave(started)
+
+    def _leave(self, started: float) -> None:
+        loop = asyncio.get_running_loop()
+        rest = min(MAX_REST_SECONDS, (loop.time() - started) * self.rest)
+        if rest > 0 and self.contended:
+            self.running -= 1
+            self.resting += 1
+            loop.call_later(rest, self._rested)
+        else:
+            self._release()
+
+
+_leaving: set[asyncio.Future[None]] = set()  # places kept until a statement finishes
 
 
 def unavailable(context: Any) -> None:
@@ -199,7 +222,8 @@ class AdmissionControl(SchemaExtension):
             return
         scope[EXPENSIVE] = True  # not a cheap request (Gate.note_cheap)
         try:
-            async with gate.admit():
+            database = getattr(context, "database", None)
+            async with gate.admit(busy=getattr(database, "lock", None)):
                 yield
         except GateFull:
             logger.warning("expensive operation refused: %d running, %d waiting", *gate_load(gate))

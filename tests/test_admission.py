@@ -148,7 +148,8 @@ async def test_only_expensive_operations_are_gated(catalog_url: str) -> None:
 async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url: str) -> None:
     """A real search, stalled by a lock on ``people`` (its second statement), holds the gate
     of 1; a lookup (works only) answers; a second search waits at the gate and answers
-    TIMEOUT at its deadline, as does the stalled one."""
+    TIMEOUT at its deadline, as does the stalled one, whose place stays taken until its
+    statement has finished."""
     settings = _settings(
         catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=1.0
     )
@@ -166,11 +167,15 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
                 cheap = await ask(client, CHEAP)
                 assert cheap.status == 200 and cheap.codes == [], cheap.body
                 answers = [await stalled, await second]
+                # answered at its deadline, but its statement still waits for the lock:
+                # its place is kept, so it cannot make room for more database work
+                assert gate.running == 1 and gate.waiting == 0
             finally:
                 await transaction.rollback()
             for answer in answers:
                 assert answer.codes == ["TIMEOUT"], answer.body
                 assert answer.elapsed < HUNG
+            await _wait_for(lambda: gate.running == 0)  # the statement done: the place free
             await _wait_for(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
             assert (await ask(client, EXPENSIVE)).codes == []
     finally:
