@@ -135,18 +135,29 @@ class Settings:
     connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
     # -- admission of expensive operations (gql/admission.py) --
     expensive_cost: int = 1000  # priced work (search, facets, similar) that makes one expensive
-    expensive_concurrency: int | None = None  # run at once per process (None: see below)
+    expensive_concurrency: int | None = None  # at once while cheap reads are about (None: below)
     expensive_queue: int = 20  # waiting per process; more are refused (503)
     expensive_rest: float = 1.0  # a place rests this many times as long as its operation took
+    expensive_burst: int | None = None  # at once while no cheap read is about (None: below)
+    expensive_quiet: float = 0.5  # seconds without a cheap answer before the gate widens
 
     @property
     def expensive_limit(self) -> int:
-        """Expensive operations executing at once per process: by default half the pool, and
-        no more than half the CPU cores, since their statements keep a core busy each and
-        more of them at once slow every cheap lookup down (bench/README.md, "Starvation")."""
+        """Expensive operations executing at once per process while cheap reads are about: by
+        default half the pool, and no more than half the CPU cores, since each one's statement
+        keeps a database core busy and the cheap reads need the rest (bench/README.md,
+        "Starvation")."""
         if self.expensive_concurrency is not None:
             return self.expensive_concurrency
         return max(1, min(self.pool_size // 2, (os.cpu_count() or 2) // 2))
+
+    @property
+    def expensive_burst_limit(self) -> int:
+        """Expensive operations executing at once per process while no cheap read has been
+        answered for ``expensive_quiet`` seconds: by default half the pool, so the cheap read
+        that comes next still finds a connection."""
+        burst = self.expensive_burst if self.expensive_burst is not None else self.pool_size // 2
+        return max(self.expensive_limit, burst)
 
     @property
     def async_url(self) -> str:
@@ -206,6 +217,12 @@ def load_settings() -> Settings:
         ),
         expensive_queue=_int("NKCINEMA_EXPENSIVE_QUEUE", 20, minimum=0),
         expensive_rest=_float("NKCINEMA_EXPENSIVE_REST", 1.0),
+        expensive_burst=(
+            _int("NKCINEMA_EXPENSIVE_BURST", 1, minimum=1)
+            if os.environ.get("NKCINEMA_EXPENSIVE_BURST")
+            else None
+        ),
+        expensive_quiet=_float("NKCINEMA_EXPENSIVE_QUIET", 0.5),
     )
     async_database_url(settings.database_url)  # validate early, with a clear message
     if settings.default_page_size > settings.max_page_size:

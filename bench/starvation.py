@@ -279,9 +279,11 @@ def report(result: Result, args: argparse.Namespace) -> str:
         f"`{' '.join(['.venv/bin/python -m bench.starvation', *sys.argv[1:]])}`: PostgreSQL, "
         f"{args.works:,} works, `nkcinema serve --workers {args.workers}` with its defaults "
         f"(cost limit {defaults.max_cost:,}, deadline {defaults.request_timeout:g} s, pool "
-        f"{defaults.pool_size} + 5, {defaults.expensive_limit} expensive operation(s) at once, "
-        f"{defaults.expensive_queue} waiting, each place resting {defaults.expensive_rest:g} times "
-        "as long as its operation took), the response cache off.",
+        f"{defaults.pool_size} + 5, {defaults.expensive_limit} expensive operation(s) at once "
+        f"while cheap requests are about and {defaults.expensive_burst_limit} when none has been "
+        f"answered for {defaults.expensive_quiet:g} s, {defaults.expensive_queue} waiting, each "
+        f"place resting {defaults.expensive_rest:g} times as long as its operation took while "
+        "cheap requests are about), the response cache off.",
         "",
         "| lookup `work(slug:)` | requests | p50 ms | p99 ms | failures |",
         "|---|--:|--:|--:|--:|",

@@ -155,7 +155,13 @@ def create_app(
             )
         )
     middleware.append(Middleware(GraphQLOverHTTP, path=GRAPHQL_PATH, settings=settings))
-    gate = Gate(settings.expensive_limit, settings.expensive_queue, settings.expensive_rest)
+    gate = Gate(
+        settings.expensive_limit,
+        settings.expensive_queue,
+        settings.expensive_rest,
+        burst=settings.expensive_burst_limit,
+        quiet=settings.expensive_quiet,
+    )
     middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(Middleware(Intake, path=GRAPHQL_PATH, settings=settings))
     middleware.append(

@@ -6,7 +6,8 @@ executing (``gql.schema`` stops execution at it).
 - ``RequestDeadline`` (ASGI middleware, outside everything that can wait) stamps each request
   to /graphql with its deadline (``gql.admission.DEADLINE`` in the scope) and the process's
   gate (``gql.admission.ADMISSION``). If no answer has started shortly after the deadline,
-  whatever the app is waiting for, it answers ``TIMEOUT`` itself.
+  whatever the app is waiting for, it answers ``TIMEOUT`` itself. Every request that was not
+  an expensive operation tells the gate a cheap one was answered (``Gate.note_cheap``).
 - ``close_database``: a request whose answer went out at its deadline does not wait for its
   session to close; ``closed`` waits for those before the engine is disposed of.
 """
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.sessions import RequestDatabase
 from gql import errors
-from gql.admission import ADMISSION, DEADLINE, Gate
+from gql.admission import ADMISSION, DEADLINE, EXPENSIVE, Gate
 from settings import Settings
 from web.encoding import encode, send_json
 
@@ -86,6 +87,8 @@ class RequestDeadline:
             await send_json(send, encode({"data": None, "errors": [error]}))
         finally:
             timer.cancel()
+            if not scope.get(EXPENSIVE):
+                self.gate.note_cheap()
 
 
 _closing: set[asyncio.Task[None]] = set()

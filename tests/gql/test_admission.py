@@ -72,7 +72,9 @@ async def ask(client: httpx.AsyncClient, query: str) -> Answer:
 
 
 def _settings(catalog_url: str, **changes: Any) -> Settings:
-    # without the response cache, so every request reaches the database
+    # without the response cache, so every request reaches the database; the gate as narrow
+    # when idle as when cheap reads are about, unless a test widens it
+    changes.setdefault("expensive_burst", changes.get("expensive_concurrency"))
     return Settings(database_url=catalog_url, response_cache_entries=0, **changes)
 
 
@@ -146,7 +148,8 @@ async def test_only_expensive_operations_are_gated(catalog_url: str) -> None:
 async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url: str) -> None:
     """A real search, stalled by a lock on ``people`` (its second statement), holds the gate
     of 1; a lookup (works only) answers; a second search waits at the gate and answers
-    TIMEOUT at its deadline, as does the stalled one."""
+    TIMEOUT at its deadline, as does the stalled one, whose place stays taken until its
+    statement has finished."""
     settings = _settings(
         catalog_url, expensive_concurrency=1, expensive_rest=0, request_timeout=1.0
     )
@@ -164,11 +167,15 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
                 cheap = await ask(client, CHEAP)
                 assert cheap.status == 200 and cheap.codes == [], cheap.body
                 answers = [await stalled, await second]
+                # answered at its deadline, but its statement still waits for the lock:
+                # its place is kept, so it cannot make room for more database work
+                assert gate.running == 1 and gate.waiting == 0
             finally:
                 await transaction.rollback()
             for answer in answers:
                 assert answer.codes == ["TIMEOUT"], answer.body
                 assert answer.elapsed < HUNG
+            await _wait_for(lambda: gate.running == 0)  # the statement done: the place free
             await _wait_for(lambda: engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
             assert (await ask(client, EXPENSIVE)).codes == []
     finally:
@@ -184,12 +191,78 @@ async def test_a_place_rests_after_an_expensive_operation(catalog_url: str) -> N
         async with gate.admit():
             await asyncio.sleep(0.2)  # an expensive operation at work
         assert gate.running == 0
-        assert gate._semaphore.locked()  # resting: its place is not free yet
+        assert gate.resting == 1  # resting: its place is not free yet
         waiting = asyncio.ensure_future(ask(client, EXPENSIVE))
         await _wait_for(lambda: gate.waiting == 1)
         assert (await ask(client, CHEAP)).codes == []
         admitted = await waiting
         assert admitted.status == 200 and admitted.codes == [], admitted.body
+
+
+async def test_with_no_cheap_reads_about_the_gate_widens_and_narrows_when_one_comes(
+    catalog_url: str,
+) -> None:
+    """1 at once while cheap reads are about, 2 when none has been answered for ``quiet``
+    seconds: with one place held and nothing cheap about, a search runs beside it; once a
+    lookup has been answered, a search waits; when the lookups stop, it is admitted beside
+    the held place."""
+    settings = _settings(
+        catalog_url,
+        expensive_concurrency=1,
+        expensive_burst=2,
+        expensive_quiet=0.3,
+        expensive_rest=0,
+    )
+    async with served(settings) as (client, gate, _engine):
+        assert (gate.concurrency, gate.burst, gate.quiet) == (1, 2, 0.3)
+        async with gate.admit():  # an expensive operation in progress
+            assert not gate.contended and gate.limit == 2
+            beside = await ask(client, EXPENSIVE)  # idle capacity: runs beside it
+            assert beside.status == 200 and beside.codes == [], beside.body
+            assert (await ask(client, CHEAP)).codes == []
+            await _wait_for(lambda: gate.contended)
+            assert gate.limit == 1
+            waiting = asyncio.ensure_future(ask(client, EXPENSIVE))
+            await _wait_for(lambda: gate.waiting == 1)  # the cheap read narrowed the gate
+            admitted = await waiting  # no cheap read since: the gate widens again
+            assert admitted.status == 200 and admitted.codes == [], admitted.body
+            assert gate.running == 1 and not gate.contended  # the held place: still held
+        assert gate.running == 0 and gate.waiting == 0
+
+
+async def test_rest_applies_only_while_cheap_reads_are_about(catalog_url: str) -> None:
+    settings = _settings(
+        catalog_url, expensive_concurrency=1, expensive_burst=2, expensive_rest=1.0
+    )
+    async with served(settings) as (_client, gate, _engine):
+        async with gate.admit():
+            await asyncio.sleep(0.05)
+        assert gate.resting == 0  # nothing cheap about: the place is free at once
+        gate.note_cheap()
+        async with gate.admit():
+            await asyncio.sleep(0.05)
+        assert gate.resting == 1  # cheap reads about: the place rests
+
+
+async def test_a_cancelled_wait_leaves_no_place_taken(catalog_url: str) -> None:
+    settings = _settings(catalog_url, expensive_concurrency=1, expensive_rest=0)
+    async with served(settings) as (_client, gate, _engine):
+        async with gate.admit():
+            entered = asyncio.Event()
+
+            async def expensive() -> None:
+                async with gate.admit():
+                    entered.set()
+
+            waiter = asyncio.ensure_future(expensive())
+            await _wait_for(lambda: gate.waiting == 1)
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+            assert gate.waiting == 0 and gate.running == 1
+        assert gate.running == 0 and not entered.is_set()
+        async with gate.admit():  # the place is free for the next one
+            assert gate.running == 1
 
 
 # -- the deadline and the pool -------------------------------------------------------------------
@@ -304,7 +377,11 @@ async def test_a_request_stuck_before_execution_answers_timeout_at_its_deadline(
 
 
 def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NKCINEMA_EXPENSIVE_CONCURRENCY", "NKCINEMA_POOL_SIZE"):
+    for name in (
+        "NKCINEMA_EXPENSIVE_CONCURRENCY",
+        "NKCINEMA_EXPENSIVE_BURST",
+        "NKCINEMA_POOL_SIZE",
+    ):
         monkeypatch.delenv(name, raising=False)
     default = load_settings()
     assert 1 <= default.expensive_limit <= default.pool_size // 2  # and half the cores at most
@@ -324,6 +401,17 @@ def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         0,
         7,
     )
+    assert settings.expensive_burst_limit == 5  # half the pool, when idle
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_BURST", "8")
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_QUIET", "2.5")
+    settings = load_settings()
+    assert (settings.expensive_burst_limit, settings.expensive_quiet) == (8, 2.5)
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_BURST", "2")  # never narrower than the limit
+    assert load_settings().expensive_burst_limit == 3
+    monkeypatch.setenv("NKCINEMA_EXPENSIVE_BURST", "0")
+    with pytest.raises(SettingsError, match="NKCINEMA_EXPENSIVE_BURST"):
+        load_settings()
+    monkeypatch.delenv("NKCINEMA_EXPENSIVE_BURST")
     monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "0")
     with pytest.raises(SettingsError, match="NKCINEMA_EXPENSIVE_CONCURRENCY"):
         load_settings()
