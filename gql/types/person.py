@@ -12,7 +12,7 @@ from db import queries as q
 from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.nested import nested_works
+from gql.types.nested import nested_works
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Attribution, Node, Source
 from gql.types.external import ExternalId, person_external_ids

@@ -12,7 +12,7 @@ from db import queries as q
 from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.nested import nested_works
+from gql.types.nested import nested_works
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Node
 

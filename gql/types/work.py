@@ -11,7 +11,7 @@ from db.enums import CreditRole as CreditRoleEnum
 from gql.context import Info
 from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
-from gql.similar import similar_works
+from gql.types.similar import similar_works
 from gql.types.common import (
     Attribution,
     Dispute,
