@@ -12,10 +12,10 @@ from db import queries as q
 from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.types.nested import nested_works
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Attribution, Node, Source
 from gql.types.external import ExternalId, person_external_ids
+from gql.types.nested import nested_works
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit

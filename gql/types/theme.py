@@ -12,9 +12,9 @@ from db import queries as q
 from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.ids import to_global_id
-from gql.types.nested import nested_works
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Node
+from gql.types.nested import nested_works
 
 if TYPE_CHECKING:
     from gql.types.work_connection import WorkConnection

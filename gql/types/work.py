@@ -11,7 +11,6 @@ from db.enums import CreditRole as CreditRoleEnum
 from gql.context import Info
 from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
-from gql.types.similar import similar_works
 from gql.types.common import (
     Attribution,
     Dispute,
@@ -21,6 +20,7 @@ from gql.types.common import (
     WorkRelationType,
 )
 from gql.types.external import ExternalId, work_external_ids
+from gql.types.similar import similar_works
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
