@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 from strawberry import UNSET
@@ -11,11 +12,11 @@ from db import models as m
 from db import queries as q
 from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
-from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Attribution, Node, Source
 from gql.types.external import ExternalId, person_external_ids
 from gql.types.nested import nested_works
+from gql.types.rows import row_constructor
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
@@ -28,6 +29,7 @@ CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
 @strawberry.type(description="A person credited in the catalog: a director, writer, actor …")
 class Person(Node):
     row: strawberry.Private[m.Person]
+    from_row: ClassVar[Callable[[m.Person], Person]]
     id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
     slug: str = strawberry.field(description="Stable, human-readable, unique among people.")
     name: str = strawberry.field(description="Name as the catalog states it (romanized).")
@@ -36,18 +38,6 @@ class Person(Node):
     version: int = strawberry.field(
         description="Increases with every change; an update names the version it read."
     )
-
-    @classmethod
-    def from_row(cls, row: m.Person) -> Person:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Person", row.id)),
-            slug=row.slug,
-            name=row.name,
-            original_name=row.original_name,
-            biography=row.biography,
-            version=row.version,
-        )
 
     @strawberry.field(description="Other spellings and romanizations of the name.")
     async def alternative_names(self, info: Info) -> list[str]:
@@ -100,3 +90,6 @@ class Person(Node):
     @strawberry.field(description="Their identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:
         return await person_external_ids(info, self.row.id)
+
+
+Person.from_row = row_constructor(Person, m.Person, global_id="Person")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 from strawberry import UNSET
@@ -11,10 +12,10 @@ from db import models as m
 from db import queries as q
 from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
-from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Node
 from gql.types.nested import nested_works
+from gql.types.rows import row_constructor
 
 if TYPE_CHECKING:
     from gql.types.work_connection import WorkConnection
@@ -25,6 +26,7 @@ WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_
 @strawberry.type(description="A theme from the catalog's curated vocabulary.")
 class Theme(Node):
     row: strawberry.Private[m.Theme]
+    from_row: ClassVar[Callable[[m.Theme], Theme]]
     id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
     slug: str = strawberry.field(description="Stable, human-readable, unique among themes.")
     name: str = strawberry.field(description="The theme's name.")
@@ -32,17 +34,6 @@ class Theme(Node):
     version: int = strawberry.field(
         description="Increases with every change; an update names the version it read."
     )
-
-    @classmethod
-    def from_row(cls, row: m.Theme) -> Theme:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Theme", row.id)),
-            slug=row.slug,
-            name=row.name,
-            description=row.description,
-            version=row.version,
-        )
 
     @strawberry.field(
         description="The works tagged with this theme, filtered and paged; default order: year "
@@ -60,3 +51,6 @@ class Theme(Node):
         return await nested_works(
             info, q.Parent.THEME, self.row.id, page, kind=kind, filter=filter, order_by=order_by
         )
+
+
+Theme.from_row = row_constructor(Theme, m.Theme, global_id="Theme")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 
 from db import models as m
 from db.enums import CreditRole as CreditRoleEnum
 from gql.context import Info
-from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import (
     Attribution,
@@ -20,6 +20,7 @@ from gql.types.common import (
     WorkRelationType,
 )
 from gql.types.external import ExternalId, work_external_ids
+from gql.types.rows import row_constructor
 from gql.types.similar import similar_works
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_
 @strawberry.type(description="A film or a television series in the catalog.")
 class Work(Node):
     row: strawberry.Private[m.Work]
+    from_row: ClassVar[Callable[[m.Work], Work]]
     id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
     slug: str = strawberry.field(description="Stable, human-readable, unique among works.")
     title: str = strawberry.field(description="English title as the catalog states it.")
@@ -47,20 +49,6 @@ class Work(Node):
     version: int = strawberry.field(
         description="Increases with every change; an update names the version it read."
     )
-
-    @classmethod
-    def from_row(cls, row: m.Work) -> Work:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Work", row.id)),
-            slug=row.slug,
-            title=row.title,
-            original_title=row.original_title,
-            kind=row.kind,
-            year=row.year,
-            synopsis=row.synopsis,
-            version=row.version,
-        )
 
     @strawberry.field(description="Other English titles and romanizations.")
     async def alternative_titles(self, info: Info) -> list[str]:
@@ -135,3 +123,6 @@ class Work(Node):
 class WorkRelation:
     type: WorkRelationType = strawberry.field(description="How the works relate.")
     work: Work = strawberry.field(description="The other work.")
+
+
+Work.from_row = row_constructor(Work, m.Work, global_id="Work")
