@@ -12,8 +12,6 @@ the token's name; the catalog version is bumped, so cached answers and ETags cha
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -28,6 +26,7 @@ from db.curation import links, names, sources, works
 from db.curation.outcome import Outcome, race_error
 from db.engine import SQLITE_BEGIN
 from db.enums import CreditRole, WorkKind, WorkRelationType
+from gql.arguments import declared, parameter
 from gql.context import Info
 from gql.loaders import Loaders
 from gql.permissions import ADMIN, EDITOR, actor
@@ -318,11 +317,7 @@ def curation(
     async def resolve(info: Info, input: Any) -> Any:
         return answer(await _run(info, lambda session, by: write(session, by, input)))
 
-    parameter = functools.partial(inspect.Parameter, kind=inspect.Parameter.KEYWORD_ONLY)
-    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [parameter("info", annotation=Info), parameter("input", annotation=input)],
-        return_annotation=answer.payload,
-    )
+    declared(resolve, answer.payload, parameter("info", Info), parameter("input", input))
     return strawberry.mutation(
         resolve, description=description, permission_classes=permissions, extensions=[Validated()]
     )

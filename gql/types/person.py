@@ -6,23 +6,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
-from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
-from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Attribution, Node, Source
 from gql.types.external import ExternalId, person_external_ids
-from gql.types.nested import nested_works
+from gql.types.nested import nested_works_field
 from gql.types.rows import row_constructor
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
-    from gql.types.work_connection import WorkConnection
 
-WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
 
 
@@ -49,31 +44,12 @@ class Person(Node):
 
         return [Credit(row=c) for c in await info.context.loaders.person_credits.load(self.row.id)]
 
-    @strawberry.field(
-        description="The works they are credited on (each once), filtered and paged; default "
-        "order: year (unknown last), then title. The director -> works path is "
-        "`works(role: DIRECTOR)`.",
-        extensions=[ConnectionArguments()],
+    works = nested_works_field(
+        q.Parent.PERSON,
+        "The works they are credited on (each once), filtered and paged; default order: year "
+        "(unknown last), then title. The director -> works path is `works(role: DIRECTOR)`.",
+        by_role=True,
     )
-    async def works(
-        self,
-        info: Info,
-        role: RoleArg = UNSET,
-        kind: KindArg = UNSET,
-        filter: WorkFilterArg = UNSET,
-        page: PageArguments = UNPAGED,
-        order_by: WorkOrderBy = UNSET,
-    ) -> WorkConnectionRef:
-        return await nested_works(
-            info,
-            q.Parent.PERSON,
-            self.row.id,
-            page,
-            role=role,
-            kind=kind,
-            filter=filter,
-            order_by=order_by,
-        )
 
     @strawberry.field(description="Where this person's record comes from.")
     async def sources(self, info: Info) -> list[Source]:

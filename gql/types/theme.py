@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import ClassVar
 
 import strawberry
-from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
-from gql.context import Info
-from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import Node
-from gql.types.nested import nested_works
+from gql.types.nested import nested_works_field
 from gql.types.rows import row_constructor
-
-if TYPE_CHECKING:
-    from gql.types.work_connection import WorkConnection
-
-WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 
 
 @strawberry.type(description="A theme from the catalog's curated vocabulary.")
@@ -35,22 +26,11 @@ class Theme(Node):
         description="Increases with every change; an update names the version it read."
     )
 
-    @strawberry.field(
-        description="The works tagged with this theme, filtered and paged; default order: year "
-        "(unknown last), then title.",
-        extensions=[ConnectionArguments()],
+    works = nested_works_field(
+        q.Parent.THEME,
+        "The works tagged with this theme, filtered and paged; default order: year (unknown "
+        "last), then title.",
     )
-    async def works(
-        self,
-        info: Info,
-        kind: KindArg = UNSET,
-        filter: WorkFilterArg = UNSET,
-        page: PageArguments = UNPAGED,
-        order_by: WorkOrderBy = UNSET,
-    ) -> WorkConnectionRef:
-        return await nested_works(
-            info, q.Parent.THEME, self.row.id, page, kind=kind, filter=filter, order_by=order_by
-        )
 
 
 Theme.from_row = row_constructor(Theme, m.Theme, global_id="Theme")
