@@ -10,7 +10,7 @@ import strawberry
 from db import models as m
 from db import queries as q
 from gql.context import Info
-from gql.types.common import Attribution, Node, Source
+from gql.types.common import Attribution, Node, Source, node_id, record_version
 from gql.types.external import ExternalId, person_external_ids
 from gql.types.nested import nested_works_field
 from gql.types.rows import row_constructor
@@ -25,14 +25,12 @@ CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
 class Person(Node):
     row: strawberry.Private[m.Person]
     from_row: ClassVar[Callable[[m.Person], Person]]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among people.")
     name: str = strawberry.field(description="Name as the catalog states it (romanized).")
     original_name: str | None = strawberry.field(description="Hangul name where known.")
     biography: str | None = strawberry.field(description="What the catalog states about them.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
-    )
+    version: int = record_version()
 
     @strawberry.field(description="Other spellings and romanizations of the name.")
     async def alternative_names(self, info: Info) -> list[str]:

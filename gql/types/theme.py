@@ -9,7 +9,7 @@ import strawberry
 
 from db import models as m
 from db import queries as q
-from gql.types.common import Node
+from gql.types.common import Node, node_id, record_version
 from gql.types.nested import nested_works_field
 from gql.types.rows import row_constructor
 
@@ -18,13 +18,11 @@ from gql.types.rows import row_constructor
 class Theme(Node):
     row: strawberry.Private[m.Theme]
     from_row: ClassVar[Callable[[m.Theme], Theme]]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among themes.")
     name: str = strawberry.field(description="The theme's name.")
     description: str | None = strawberry.field(description="What the theme covers.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
-    )
+    version: int = record_version()
 
     works = nested_works_field(
         q.Parent.THEME,

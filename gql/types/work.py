@@ -18,6 +18,8 @@ from gql.types.common import (
     Source,
     WorkKind,
     WorkRelationType,
+    node_id,
+    record_version,
 )
 from gql.types.external import ExternalId, work_external_ids
 from gql.types.rows import row_constructor
@@ -39,16 +41,14 @@ WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_
 class Work(Node):
     row: strawberry.Private[m.Work]
     from_row: ClassVar[Callable[[m.Work], Work]]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among works.")
     title: str = strawberry.field(description="English title as the catalog states it.")
     original_title: str | None = strawberry.field(description="Korean (Hangul) title where known.")
     kind: WorkKind = strawberry.field(description="Film or series, as the catalog states it.")
     year: int | None = strawberry.field(description="Year as the catalog states it.")
     synopsis: str | None = strawberry.field(description="What the work is about.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
-    )
+    version: int = record_version()
 
     @strawberry.field(description="Other English titles and romanizations.")
     async def alternative_titles(self, info: Info) -> list[str]:
