@@ -103,25 +103,20 @@ class Loaders:
         self.work_disputes = L(q.disputes_of_works)
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
-        self.nested_works: Loader[tuple[int, NestedWorks], Page] = Loader(
-            load_fn=_Batched(self._query(self._nested_works))
+        B = self._batched
+        self.nested_works: Loader[tuple[int, NestedWorks], Page] = B(self._nested_works)
+        self.nested_works_count: Loader[tuple[int, NestedCount], int] = B(self._nested_works_count)
+        self.kinds_and_decades: Loader[tuple[int, NestedCount], KindsAndDecades] = B(
+            self._kinds_and_decades
         )
-        self.nested_works_count: Loader[tuple[int, NestedCount], int] = Loader(
-            load_fn=_Batched(self._query(self._nested_works_count))
-        )
-        self.kinds_and_decades: Loader[tuple[int, NestedCount], KindsAndDecades] = Loader(
-            load_fn=_Batched(self._query(self._kinds_and_decades))
-        )
-        self.top_themes: Loader[tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]] = (
-            Loader(load_fn=_Batched(self._query(self._top_themes)))
+        self.top_themes: Loader[tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]] = B(
+            self._top_themes
         )
         self.work_external_ids = L(x.external_ids_of_works)
         self.person_external_ids = L(x.external_ids_of_people)
         self.work_by_external_id = L(x.works_by_external_id)
         self.person_by_external_id = L(x.people_by_external_id)
-        self.similar_works: Loader[tuple[int, PageRequest], Page] = Loader(
-            load_fn=_Batched(self._query(similar.similar_pages))
-        )
+        self.similar_works: Loader[tuple[int, PageRequest], Page] = B(similar.similar_pages)
         self.similar_works_count = L(similar.similar_counts)
 
     def _query(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
@@ -132,6 +127,11 @@ class Loaders:
 
         return run
 
+    def _batched(self, fn: Callable[..., Awaitable[list[V]]]) -> Loader[Any, V]:
+        """A loader of keys ``(parent, args)``: ``fn(session, args, parents)`` runs once per
+        distinct args (``_Batched``)."""
+        return Loader(load_fn=_Batched(self._query(fn)))
+
     def _loader(
         self, batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]
     ) -> Loader[K, V]:
@@ -141,27 +141,30 @@ class Loaders:
         return Loader(load_fn=load)
 
     @staticmethod
-    async def _nested_works(
-        session: AsyncSession, args: NestedWorks, parents: list[int]
-    ) -> list[Page]:
+    def _nested_query(args: NestedCount) -> tuple[Select[Any], SqlExpression]:
         assert args.parent is not None  # nested lists always hang from a parent
-        query, parent = q.nested_works_query(args.parent, args.role, args.filter)
+        return q.nested_works_query(args.parent, args.role, args.filter)
+
+    @classmethod
+    async def _nested_works(
+        cls, session: AsyncSession, args: NestedWorks, parents: list[int]
+    ) -> list[Page]:
+        query, parent = cls._nested_query(args)
         ordering = q.work_ordering(args.orders)
         return await fetch_pages(session, query, parent, parents, ordering, args.request)
 
-    @staticmethod
+    @classmethod
     async def _nested_works_count(
-        session: AsyncSession, args: NestedCount, parents: list[int]
+        cls, session: AsyncSession, args: NestedCount, parents: list[int]
     ) -> list[int]:
-        assert args.parent is not None  # nested lists always hang from a parent
-        query, parent = q.nested_works_query(args.parent, args.role, args.filter)
+        query, parent = cls._nested_query(args)
         return await count_per_parent(session, query, parent, parents)
 
-    @staticmethod
-    def _works_of(args: NestedCount) -> tuple[Select[Any], SqlExpression | None]:
+    @classmethod
+    def _works_of(cls, args: NestedCount) -> tuple[Select[Any], SqlExpression | None]:
         if args.parent is None:
             return q.works_query(args.filter), None
-        return q.nested_works_query(args.parent, args.role, args.filter)
+        return cls._nested_query(args)
 
     @classmethod
     async def _kinds_and_decades(

@@ -1,29 +1,32 @@
 """Curation: mutations for works, people, themes, their links and sources.
 
-Each mutation declares who may run it (``permission_classes``: ``gql.permissions``, checked
-before anything is read) and validates its input (``Validated``), then runs one write of
-``db.curation`` through ``apply``: in its own transaction, retried if it lost a race, answered
-as its payload. Input problems come back as typed ``userErrors`` (field, code, message) with
-nothing written; a stale ``version`` is a ``CONFLICT``. What a mutation changes is attributed
-to the source it cites and recorded in the audit trail (``Query.changes``) with the token's
-name; the catalog version is bumped, so cached answers and ETags change with it.
+Each mutation (built by ``curation``) declares who may run it (``permission_classes``:
+``gql.permissions``, checked before anything is read) and validates its input (``Validated``),
+then runs one write of ``db.curation``: in its own transaction, retried if it lost a race,
+answered as its payload. Input problems come back as typed ``userErrors`` (field, code,
+message) with nothing written; a stale ``version`` is a ``CONFLICT``. What a mutation changes
+is attributed to the source it cites and recorded in the audit trail (``Query.changes``) with
+the token's name; the catalog version is bumped, so cached answers and ETags change with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
+from strawberry.permission import BasePermission
 
 from db import rules
 from db.curation import links, names, sources, works
 from db.curation.outcome import Outcome, race_error
 from db.engine import SQLITE_BEGIN
 from db.enums import CreditRole, WorkKind, WorkRelationType
+from gql.arguments import declared, parameter
 from gql.context import Info
 from gql.loaders import Loaders
 from gql.permissions import ADMIN, EDITOR, actor
@@ -49,34 +52,60 @@ class UserError:
     message: str = strawberry.field(description="What is wrong, for people.")
 
 
-@strawberry.type(description="The outcome of a work mutation.")
-class WorkPayload:
-    work: Work | None = strawberry.field(description="The work as it now is (null on errors).")
-    user_errors: list[UserError] = strawberry.field(description="Empty when the change applied.")
+def payload(
+    name: str, description: str, field: str, shown: Any, shown_description: str, done: str
+) -> Any:
+    """A payload type: ``field`` holds what the mutation left (of type ``shown``, null when it
+    was refused), ``user_errors`` why it was refused (empty when ``done``)."""
+    namespace = {
+        "__module__": __name__,
+        "__annotations__": {field: shown | None, "user_errors": list[UserError]},
+        field: strawberry.field(description=shown_description),
+        "user_errors": strawberry.field(description=f"Empty when {done}."),
+    }
+    return strawberry.type(type(name, (), namespace), description=description)
 
 
-@strawberry.type(description="The outcome of deleting a work.")
-class DeleteWorkPayload:
-    deleted_slug: str | None = strawberry.field(description="The slug deleted (null on errors).")
-    user_errors: list[UserError] = strawberry.field(description="Empty when the work is gone.")
-
-
-@strawberry.type(description="The outcome of a person mutation.")
-class PersonPayload:
-    person: Person | None = strawberry.field(description="The person as now (null on errors).")
-    user_errors: list[UserError] = strawberry.field(description="Empty when the change applied.")
-
-
-@strawberry.type(description="The outcome of a theme mutation.")
-class ThemePayload:
-    theme: Theme | None = strawberry.field(description="The theme as now (null on errors).")
-    user_errors: list[UserError] = strawberry.field(description="Empty when the change applied.")
-
-
-@strawberry.type(description="The outcome of deleting a person or a theme.")
-class DeletePayload:
-    deleted_slug: str | None = strawberry.field(description="The slug deleted (null on errors).")
-    user_errors: list[UserError] = strawberry.field(description="Empty when it is gone.")
+WorkPayload = payload(
+    "WorkPayload",
+    "The outcome of a work mutation.",
+    "work",
+    Work,
+    "The work as it now is (null on errors).",
+    "the change applied",
+)
+DeleteWorkPayload = payload(
+    "DeleteWorkPayload",
+    "The outcome of deleting a work.",
+    "deleted_slug",
+    str,
+    "The slug deleted (null on errors).",
+    "the work is gone",
+)
+PersonPayload = payload(
+    "PersonPayload",
+    "The outcome of a person mutation.",
+    "person",
+    Person,
+    "The person as now (null on errors).",
+    "the change applied",
+)
+ThemePayload = payload(
+    "ThemePayload",
+    "The outcome of a theme mutation.",
+    "theme",
+    Theme,
+    "The theme as now (null on errors).",
+    "the change applied",
+)
+DeletePayload = payload(
+    "DeletePayload",
+    "The outcome of deleting a person or a theme.",
+    "deleted_slug",
+    str,
+    "The slug deleted (null on errors).",
+    "it is gone",
+)
 
 
 @strawberry.input(description="A new person. The slug is made from the name unless given.")
@@ -211,8 +240,6 @@ THEME_FIELDS = ("name", "description")
 Write = Callable[[AsyncSession, str], Awaitable[Outcome]]
 """A write of ``db.curation``, given the session and the acting curator's name."""
 
-P = TypeVar("P")
-
 WRITE_ATTEMPTS = 3
 
 
@@ -256,190 +283,148 @@ async def _run(info: Info, write: Write) -> Outcome:
     return outcome
 
 
-async def apply(info: Info, write: Write, answer: Callable[[Outcome], P]) -> P:
-    """Every mutation: ``write`` run (``_run``), its outcome answered as the payload."""
-    return answer(await _run(info, write))
-
-
-def answer(
-    payload: Callable[..., P], field: str, shown: Callable[[Any], Any]
-) -> Callable[[Outcome], P]:
+@dataclasses.dataclass(frozen=True)
+class Answer:
     """How a payload answers an outcome: ``field`` holds ``shown(record)`` (null when the
     write was refused), ``user_errors`` the reasons it was."""
 
-    def build(outcome: Outcome) -> P:
-        value = shown(outcome.record) if outcome.record is not None else None
+    payload: Any
+    field: str
+    shown: Callable[[Any], Any]
+
+    def __call__(self, outcome: Outcome) -> Any:
+        value = self.shown(outcome.record) if outcome.record is not None else None
         errors = [
             UserError(field=list(e.field), code=e.code, message=e.message) for e in outcome.errors
         ]
-        return payload(**{field: value}, user_errors=errors)
+        return self.payload(**{self.field: value}, user_errors=errors)
 
-    return build
+
+InputWrite = Callable[[AsyncSession, str, Any], Awaitable[Outcome]]
+"""A write of ``db.curation`` given the session, the acting curator's name and the input."""
+
+
+def curation(
+    description: str,
+    input: Any,
+    answer: Answer,
+    write: InputWrite,
+    permissions: list[type[BasePermission]] = EDITOR,
+) -> Any:
+    """Every mutation: its ``input`` argument (an annotated input type) validated
+    (``Validated``), ``write`` run with it (``_run``), the outcome answered as the payload."""
+
+    async def resolve(info: Info, input: Any) -> Any:
+        return answer(await _run(info, lambda session, by: write(session, by, input)))
+
+    declared(resolve, answer.payload, parameter("info", Info), parameter("input", input))
+    return strawberry.mutation(
+        resolve, description=description, permission_classes=permissions, extensions=[Validated()]
+    )
 
 
 def _slug(row: Any) -> str:
     return str(row.slug)
 
 
-WORK = answer(WorkPayload, "work", Work.from_row)
-DELETED_WORK = answer(DeleteWorkPayload, "deleted_slug", _slug)
-PERSON = answer(PersonPayload, "person", Person.from_row)
-THEME = answer(ThemePayload, "theme", Theme.from_row)
-DELETED = answer(DeletePayload, "deleted_slug", _slug)
+WORK = Answer(WorkPayload, "work", Work.from_row)
+DELETED_WORK = Answer(DeleteWorkPayload, "deleted_slug", _slug)
+PERSON = Answer(PersonPayload, "person", Person.from_row)
+THEME = Answer(ThemePayload, "theme", Theme.from_row)
+DELETED = Answer(DeletePayload, "deleted_slug", _slug)
+
+
+def _argument(input: type, description: str) -> Any:
+    return Annotated[input, strawberry.argument(description=description)]
 
 
 @strawberry.type(description="Change works (needs `Authorization: Bearer <token>`).")
 class WorkMutations:
-    @strawberry.mutation(
-        description="Add a work.", permission_classes=EDITOR, extensions=[Validated()]
+    create_work = curation(
+        "Add a work.",
+        CreateInput,
+        WORK,
+        lambda s, by, input: works.create_work(
+            s, by, _changes(input), slug=_given(input.slug), source=_given(input.source)
+        ),
     )
-    async def create_work(self, info: Info, input: CreateInput) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: works.create_work(
-                s, by, _changes(input), slug=_given(input.slug), source=_given(input.source)
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Change a work's fields, directors or themes.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    update_work = curation(
+        "Change a work's fields, directors or themes.",
+        UpdateInput,
+        WORK,
+        lambda s, by, input: works.update_work(
+            s, by, input.slug, input.version, _changes(input), source=_given(input.source)
+        ),
     )
-    async def update_work(self, info: Info, input: UpdateInput) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: works.update_work(
-                s, by, input.slug, input.version, _changes(input), source=_given(input.source)
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Delete a work and its credits, themes and citations (needs an admin token).",
-        permission_classes=ADMIN,
-        extensions=[Validated()],
+    delete_work = curation(
+        "Delete a work and its credits, themes and citations (needs an admin token).",
+        DeleteInput,
+        DELETED_WORK,
+        lambda s, by, input: works.delete_work(s, by, input.slug, input.version),
+        ADMIN,
     )
-    async def delete_work(self, info: Info, input: DeleteInput) -> DeleteWorkPayload:
-        return await apply(
-            info, lambda s, by: works.delete_work(s, by, input.slug, input.version), DELETED_WORK
-        )
 
 
 @strawberry.type(description="Change people and themes (needs `Authorization: Bearer <token>`).")
 class NamedMutations:
-    @strawberry.mutation(
-        description="Add a person.", permission_classes=EDITOR, extensions=[Validated()]
+    create_person = curation(
+        "Add a person.",
+        _argument(CreatePersonInput, "The person."),
+        PERSON,
+        lambda s, by, input: names.create(
+            s,
+            names.PERSON,
+            by,
+            _fields(input, PERSON_FIELDS),
+            _given(input.slug),
+            _given(input.source),
+        ),
     )
-    async def create_person(
-        self,
-        info: Info,
-        input: Annotated[CreatePersonInput, strawberry.argument(description="The person.")],
-    ) -> PersonPayload:
-        return await apply(
-            info,
-            lambda s, by: names.create(
-                s,
-                names.PERSON,
-                by,
-                _fields(input, PERSON_FIELDS),
-                _given(input.slug),
-                _given(input.source),
-            ),
-            PERSON,
-        )
-
-    @strawberry.mutation(
-        description="Change a person's name, Hangul name or biography.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    update_person = curation(
+        "Change a person's name, Hangul name or biography.",
+        _argument(UpdatePersonInput, "The changes."),
+        PERSON,
+        lambda s, by, input: names.change(
+            s,
+            names.PERSON,
+            by,
+            input.slug,
+            input.version,
+            _fields(input, PERSON_FIELDS),
+            _given(input.source),
+        ),
     )
-    async def update_person(
-        self,
-        info: Info,
-        input: Annotated[UpdatePersonInput, strawberry.argument(description="The changes.")],
-    ) -> PersonPayload:
-        return await apply(
-            info,
-            lambda s, by: names.change(
-                s,
-                names.PERSON,
-                by,
-                input.slug,
-                input.version,
-                _fields(input, PERSON_FIELDS),
-                _given(input.source),
-            ),
-            PERSON,
-        )
-
-    @strawberry.mutation(
-        description="Delete a person without credits (needs an admin token; REFERENCED if "
-        "the person has credits).",
-        permission_classes=ADMIN,
-        extensions=[Validated()],
+    delete_person = curation(
+        "Delete a person without credits (needs an admin token; REFERENCED if the person has "
+        "credits).",
+        _argument(DeleteInputBySlug, "The person."),
+        DELETED,
+        lambda s, by, input: names.remove(s, names.PERSON, by, input.slug, input.version),
+        ADMIN,
     )
-    async def delete_person(
-        self,
-        info: Info,
-        input: Annotated[DeleteInputBySlug, strawberry.argument(description="The person.")],
-    ) -> DeletePayload:
-        return await apply(
-            info,
-            lambda s, by: names.remove(s, names.PERSON, by, input.slug, input.version),
-            DELETED,
-        )
-
-    @strawberry.mutation(
-        description="Add a theme.", permission_classes=EDITOR, extensions=[Validated()]
+    create_theme = curation(
+        "Add a theme.",
+        _argument(CreateThemeInput, "The theme."),
+        THEME,
+        lambda s, by, input: names.create(
+            s, names.THEME, by, _fields(input, THEME_FIELDS), _given(input.slug)
+        ),
     )
-    async def create_theme(
-        self,
-        info: Info,
-        input: Annotated[CreateThemeInput, strawberry.argument(description="The theme.")],
-    ) -> ThemePayload:
-        return await apply(
-            info,
-            lambda s, by: names.create(
-                s, names.THEME, by, _fields(input, THEME_FIELDS), _given(input.slug)
-            ),
-            THEME,
-        )
-
-    @strawberry.mutation(
-        description="Change a theme's name or description.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    update_theme = curation(
+        "Change a theme's name or description.",
+        _argument(UpdateThemeInput, "The changes."),
+        THEME,
+        lambda s, by, input: names.change(
+            s, names.THEME, by, input.slug, input.version, _fields(input, THEME_FIELDS)
+        ),
     )
-    async def update_theme(
-        self,
-        info: Info,
-        input: Annotated[UpdateThemeInput, strawberry.argument(description="The changes.")],
-    ) -> ThemePayload:
-        return await apply(
-            info,
-            lambda s, by: names.change(
-                s, names.THEME, by, input.slug, input.version, _fields(input, THEME_FIELDS)
-            ),
-            THEME,
-        )
-
-    @strawberry.mutation(
-        description="Delete a theme no work is tagged with (needs an admin token).",
-        permission_classes=ADMIN,
-        extensions=[Validated()],
+    delete_theme = curation(
+        "Delete a theme no work is tagged with (needs an admin token).",
+        _argument(DeleteInputBySlug, "The theme."),
+        DELETED,
+        lambda s, by, input: names.remove(s, names.THEME, by, input.slug, input.version),
+        ADMIN,
     )
-    async def delete_theme(
-        self,
-        info: Info,
-        input: Annotated[DeleteInputBySlug, strawberry.argument(description="The theme.")],
-    ) -> DeletePayload:
-        return await apply(
-            info,
-            lambda s, by: names.remove(s, names.THEME, by, input.slug, input.version),
-            DELETED,
-        )
 
 
 @strawberry.input(description="A credit of a work: a person in a role.")
@@ -516,179 +501,93 @@ class SourcePayload:
     user_errors: list[UserError] = strawberry.field(description="Empty when it was created.")
 
 
-SOURCE = answer(SourcePayload, "key", lambda source: source.key)
+SOURCE = Answer(SourcePayload, "key", lambda source: source.key)
 
 
 @strawberry.type(description="Change what hangs off works (needs `Authorization: Bearer <token>`).")
 class LinkMutations:
-    @strawberry.mutation(
-        description="Credit a person on a work (billed last).",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    add_credit = curation(
+        "Credit a person on a work (billed last).",
+        _argument(CreditInput, "It."),
+        WORK,
+        lambda s, by, input: links.add_credit(
+            s, by, input.slug, input.version, input.person, input.role, _given(input.source)
+        ),
     )
-    async def add_credit(
-        self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.add_credit(
-                s, by, input.slug, input.version, input.person, input.role, _given(input.source)
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Remove a person's credit in a role from a work.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    remove_credit = curation(
+        "Remove a person's credit in a role from a work.",
+        _argument(CreditInput, "It."),
+        WORK,
+        lambda s, by, input: links.remove_credit(
+            s, by, input.slug, input.version, input.person, input.role
+        ),
     )
-    async def remove_credit(
-        self, info: Info, input: Annotated[CreditInput, strawberry.argument(description="It.")]
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.remove_credit(
-                s, by, input.slug, input.version, input.person, input.role
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Put a work's credits in a new billing order.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    reorder_credits = curation(
+        "Put a work's credits in a new billing order.",
+        _argument(ReorderCreditsInput, "The order."),
+        WORK,
+        lambda s, by, input: links.reorder_credits(
+            s, by, input.slug, input.version, [(c.person, c.role) for c in input.order]
+        ),
     )
-    async def reorder_credits(
-        self,
-        info: Info,
-        input: Annotated[ReorderCreditsInput, strawberry.argument(description="The order.")],
-    ) -> WorkPayload:
-        order = [(c.person, c.role) for c in input.order]
-        return await apply(
-            info,
-            lambda s, by: links.reorder_credits(s, by, input.slug, input.version, order),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Tag a work with a theme.", permission_classes=EDITOR, extensions=[Validated()]
+    tag_work = curation(
+        "Tag a work with a theme.",
+        _argument(TagInput, "The tag."),
+        WORK,
+        lambda s, by, input: links.tag(s, by, input.slug, input.version, input.theme, add=True),
     )
-    async def tag_work(
-        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.tag(s, by, input.slug, input.version, input.theme, add=True),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Remove a theme tag from a work.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    untag_work = curation(
+        "Remove a theme tag from a work.",
+        _argument(TagInput, "The tag."),
+        WORK,
+        lambda s, by, input: links.tag(s, by, input.slug, input.version, input.theme, add=False),
     )
-    async def untag_work(
-        self, info: Info, input: Annotated[TagInput, strawberry.argument(description="The tag.")]
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.tag(s, by, input.slug, input.version, input.theme, add=False),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Record that this work <type> that work (not itself).",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    relate_works = curation(
+        "Record that this work <type> that work (not itself).",
+        _argument(RelationInput, "The relation."),
+        WORK,
+        lambda s, by, input: links.relate(
+            s, by, input.slug, input.version, input.type, input.work, add=True
+        ),
     )
-    async def relate_works(
-        self,
-        info: Info,
-        input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.relate(
-                s, by, input.slug, input.version, input.type, input.work, add=True
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Remove a relation between two works.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    unrelate_works = curation(
+        "Remove a relation between two works.",
+        _argument(RelationInput, "The relation."),
+        WORK,
+        lambda s, by, input: links.relate(
+            s, by, input.slug, input.version, input.type, input.work, add=False
+        ),
     )
-    async def unrelate_works(
-        self,
-        info: Info,
-        input: Annotated[RelationInput, strawberry.argument(description="The relation.")],
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.relate(
-                s, by, input.slug, input.version, input.type, input.work, add=False
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Add a source that statements and disputes can cite.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    create_source = curation(
+        "Add a source that statements and disputes can cite.",
+        _argument(CreateSourceInput, "The source."),
+        SOURCE,
+        lambda s, by, input: sources.create_source(
+            s, by, input.key, input.title, _given(input.url)
+        ),
     )
-    async def create_source(
-        self,
-        info: Info,
-        input: Annotated[CreateSourceInput, strawberry.argument(description="The source.")],
-    ) -> SourcePayload:
-        return await apply(
-            info,
-            lambda s, by: sources.create_source(s, by, input.key, input.title, _given(input.url)),
-            SOURCE,
-        )
-
-    @strawberry.mutation(
-        description="Record that a source contradicts a work's record.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    add_dispute = curation(
+        "Record that a source contradicts a work's record.",
+        _argument(AddDisputeInput, "The dispute."),
+        WORK,
+        lambda s, by, input: links.add_dispute(
+            s,
+            by,
+            input.slug,
+            input.version,
+            input.field,
+            input.stated,
+            input.reported,
+            input.source,
+            _given(input.note),
+        ),
     )
-    async def add_dispute(
-        self,
-        info: Info,
-        input: Annotated[AddDisputeInput, strawberry.argument(description="The dispute.")],
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.add_dispute(
-                s,
-                by,
-                input.slug,
-                input.version,
-                input.field,
-                input.stated,
-                input.reported,
-                input.source,
-                _given(input.note),
-            ),
-            WORK,
-        )
-
-    @strawberry.mutation(
-        description="Remove a dispute from a work.",
-        permission_classes=EDITOR,
-        extensions=[Validated()],
+    remove_dispute = curation(
+        "Remove a dispute from a work.",
+        _argument(RemoveDisputeInput, "The dispute."),
+        WORK,
+        lambda s, by, input: links.remove_dispute(s, by, input.slug, input.version, input.position),
     )
-    async def remove_dispute(
-        self,
-        info: Info,
-        input: Annotated[RemoveDisputeInput, strawberry.argument(description="The dispute.")],
-    ) -> WorkPayload:
-        return await apply(
-            info,
-            lambda s, by: links.remove_dispute(s, by, input.slug, input.version, input.position),
-            WORK,
-        )
 
 
 @strawberry.type(description="Change the catalog (needs `Authorization: Bearer <token>`).")

@@ -83,26 +83,29 @@ class KnownToken(BasePermission):
         return info.context.token is not None
 
 
-class EditorScope(BasePermission):
+class _Scope(BasePermission):
+    """The token's scopes cover ``scope``."""
+
+    scope: str
+    error_class = Forbidden
+    error_extensions = {"code": FORBIDDEN}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.token is not None and allows(info.context.token, self.scope)
+
+
+class EditorScope(_Scope):
     """The token may curate: change works, people, themes, links and sources."""
 
     message = "This needs a token with the editor scope."
-    error_class = Forbidden
-    error_extensions = {"code": FORBIDDEN}
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.token is not None and allows(info.context.token, "editor")
+    scope = "editor"
 
 
-class AdminScope(BasePermission):
+class AdminScope(_Scope):
     """The token may delete records."""
 
     message = "This needs a token with the admin scope."
-    error_class = Forbidden
-    error_extensions = {"code": FORBIDDEN}
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.token is not None and allows(info.context.token, "admin")
+    scope = "admin"
 
 
 EDITOR: list[type[BasePermission]] = [BearerToken, KnownToken, EditorScope]

@@ -6,8 +6,7 @@
 ``logs`` may be imported by anyone; ``bench``, ``tests`` and ``dev.py`` stand outside. On top
 of the direction: no serving module in ``gql`` (nothing there speaks ASGI), the request
 ``Context`` carries no cache, and no import cycle outside the Strawberry types (which
-``strawberry.lazy`` ties together, with the resolver modules of their nested lists,
-``TYPE_RESOLVERS``, until those live in ``gql/types``).
+``strawberry.lazy`` ties together; the resolvers of their nested lists live among them).
 """
 
 from __future__ import annotations
@@ -27,9 +26,6 @@ MODULES = ("settings", "logs", "cli")
 LAYER = {"settings": 0, "db": 1, "gql": 2, "seeds": 2, "alembic": 2, "web": 3, "cli": 4}
 ANYONE = {"logs"}  # importable from every layer
 TYPES = "gql.types"  # cycles among these are Strawberry's lazy types, and allowed
-# The resolvers of the types' nested lists build those types' objects and are called by them:
-# part of the same lazy web until they live in gql/types themselves.
-TYPE_RESOLVERS = {"gql.nested", "gql.similar"}
 
 
 def _sources() -> dict[str, Path]:
@@ -207,6 +203,6 @@ def test_no_import_cycle_outside_the_types() -> None:
     outside = [
         cycle
         for cycle in _cycles()
-        if not all(m == TYPES or m.startswith(TYPES + ".") or m in TYPE_RESOLVERS for m in cycle)
+        if not all(m == TYPES or m.startswith(TYPES + ".") for m in cycle)
     ]
     assert not outside, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in outside)

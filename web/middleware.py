@@ -29,16 +29,26 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestId:
-    """Gives every request an id (logged with its errors) and returns it as X-Request-ID."""
+class _HttpMiddleware:
+    """Middleware that acts on HTTP requests and passes anything else (lifespan) through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestId(_HttpMiddleware):
+    """Gives every request an id (logged with its errors) and returns it as X-Request-ID."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = scope[REQUEST_ID] = _request_id(scope)
 
         async def send_with_id(message: Any) -> None:
@@ -51,17 +61,11 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-class AccessLog:
+class AccessLog(_HttpMiddleware):
     """One record per HTTP request on ``nkcinema.access``: method, path (never the query
     string, which can hold variables), status, duration and request id."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # unless the app answers: an exception that escaped everything
 

@@ -434,14 +434,14 @@ class Planner:
         raise Unsupported(f"{type_name}.{name}")
 
     def nested_works(self, type_name: str, group: Group) -> Connection:
-        """``person.works`` / ``theme.works``, with the arguments ``gql.nested`` takes."""
+        """``person.works`` / ``theme.works``, with the arguments ``gql.types.nested`` takes."""
         args = self.arguments(type_name, group)
         parent = q.Parent.PERSON if type_name == "Person" else q.Parent.THEME
         first = self.page_size(args)
         orders = self.orders(args.get("orderBy"), q.FILMOGRAPHY_ORDER)
         work_filter = self.work_filter(args.get("filter"))
         kind = args.get("kind")
-        if kind is not None:  # as gql.nested: one more condition, like `filter.kind`
+        if kind is not None:  # as gql.types.nested: one more condition, like `filter.kind`
             base = work_filter or q.WorkFilter()
             kinds = (kind,) if base.kinds is None else tuple(k for k in base.kinds if k == kind)
             work_filter = dataclasses.replace(base, kinds=kinds)

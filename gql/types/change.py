@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.scalars import JSON
 
 from db import models as m
+from gql.types.rows import row_constructor
 
 
 @strawberry.type(description="One change to the catalog: who made it, when, and what it did.")
 class Change:
     row: strawberry.Private[m.Change]
+    from_row: ClassVar[Callable[[m.Change], Change]]
     at: datetime = strawberry.field(description="When the change was made (UTC).")
     actor: str = strawberry.field(description="The name of the token that made it.")
     operation: str = strawberry.field(description="The mutation, e.g. `updateWork`.")
@@ -30,17 +33,8 @@ class Change:
     def after(self) -> JSON | None:
         return _load(self.row.after)  # type: ignore[no-any-return]
 
-    @classmethod
-    def from_row(cls, row: m.Change) -> Change:
-        return cls(
-            row=row,
-            at=row.at,
-            actor=row.actor,
-            operation=row.operation,
-            subject_type=row.subject_type,
-            subject_slug=row.subject_slug,
-            source=row.source_key,
-        )
+
+Change.from_row = row_constructor(Change, m.Change, columns={"source": "source_key"})
 
 
 def _load(text: str | None) -> Any:

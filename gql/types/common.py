@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from db import models as m
@@ -35,6 +37,18 @@ for _enum, _description in (
 class Node:
     id: strawberry.ID = strawberry.field(
         description="Opaque global ID; round-trips through `node` and `nodes`."
+    )
+
+
+def node_id() -> Any:
+    """The ``id`` field of a record: its ``Node`` ID."""
+    return strawberry.field(description="Opaque global ID (see `node`).")
+
+
+def record_version() -> Any:
+    """The ``version`` field of a record curators change."""
+    return strawberry.field(
+        description="Increases with every change; an update names the version it read."
     )
 
 

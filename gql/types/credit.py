@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
 from db.queries import CreditRow
 from gql.context import Info
+from gql.loaders import Loader
 from gql.types.common import CreditRole, Source
 
 if TYPE_CHECKING:
     from gql.types.person import Person
     from gql.types.work import Work
+
+R = TypeVar("R")
 
 
 @strawberry.type(description="A person's part in a work.")
@@ -23,19 +26,14 @@ class Credit:
     async def person(self, info: Info) -> Annotated[Person, strawberry.lazy("gql.types.person")]:
         from gql.types.person import Person
 
-        person = await info.context.loaders.person.load(self.row.person_id)
-        if person is None:
-            raise LookupError(f"credit names missing person {self.row.person_id}")
-        return Person.from_row(person)
+        loader = info.context.loaders.person
+        return Person.from_row(await _named(loader, self.row.person_id, "person"))
 
     @strawberry.field(description="The work the credit is on.")
     async def work(self, info: Info) -> Annotated[Work, strawberry.lazy("gql.types.work")]:
         from gql.types.work import Work
 
-        work = await info.context.loaders.work.load(self.row.work_id)
-        if work is None:
-            raise LookupError(f"credit names missing work {self.row.work_id}")
-        return Work.from_row(work)
+        return Work.from_row(await _named(info.context.loaders.work, self.row.work_id, "work"))
 
     @strawberry.field(description="The part the person played in the work.")
     def role(self) -> CreditRole:
@@ -49,3 +47,11 @@ class Credit:
     async def sources(self, info: Info) -> list[Source]:
         key = (self.row.work_id, self.row.person_id, self.row.role)
         return [Source.from_row(s) for s in await info.context.loaders.credit_sources.load(key)]
+
+
+async def _named(loader: Loader[int, R | None], key: int, what: str) -> R:
+    """The record a credit names, which the foreign keys keep there."""
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"credit names missing {what} {key}")
+    return row

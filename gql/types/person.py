@@ -2,52 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
-from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy
 from gql.context import Info
-from gql.ids import to_global_id
-from gql.nested import nested_works
-from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
-from gql.types.common import Attribution, Node, Source
+from gql.types.common import Attribution, Node, Source, node_id, record_version
 from gql.types.external import ExternalId, person_external_ids
+from gql.types.nested import nested_works_field
+from gql.types.rows import row_constructor
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
-    from gql.types.work_connection import WorkConnection
 
-WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
 CreditRef = Annotated["Credit", strawberry.lazy("gql.types.credit")]
 
 
 @strawberry.type(description="A person credited in the catalog: a director, writer, actor …")
 class Person(Node):
     row: strawberry.Private[m.Person]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    from_row: ClassVar[Callable[[m.Person], Person]]
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among people.")
     name: str = strawberry.field(description="Name as the catalog states it (romanized).")
     original_name: str | None = strawberry.field(description="Hangul name where known.")
     biography: str | None = strawberry.field(description="What the catalog states about them.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
-    )
-
-    @classmethod
-    def from_row(cls, row: m.Person) -> Person:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Person", row.id)),
-            slug=row.slug,
-            name=row.name,
-            original_name=row.original_name,
-            biography=row.biography,
-            version=row.version,
-        )
+    version: int = record_version()
 
     @strawberry.field(description="Other spellings and romanizations of the name.")
     async def alternative_names(self, info: Info) -> list[str]:
@@ -59,31 +42,12 @@ class Person(Node):
 
         return [Credit(row=c) for c in await info.context.loaders.person_credits.load(self.row.id)]
 
-    @strawberry.field(
-        description="The works they are credited on (each once), filtered and paged; default "
-        "order: year (unknown last), then title. The director -> works path is "
-        "`works(role: DIRECTOR)`.",
-        extensions=[ConnectionArguments()],
+    works = nested_works_field(
+        q.Parent.PERSON,
+        "The works they are credited on (each once), filtered and paged; default order: year "
+        "(unknown last), then title. The director -> works path is `works(role: DIRECTOR)`.",
+        by_role=True,
     )
-    async def works(
-        self,
-        info: Info,
-        role: RoleArg = UNSET,
-        kind: KindArg = UNSET,
-        filter: WorkFilterArg = UNSET,
-        page: PageArguments = UNPAGED,
-        order_by: WorkOrderBy = UNSET,
-    ) -> WorkConnectionRef:
-        return await nested_works(
-            info,
-            q.Parent.PERSON,
-            self.row.id,
-            page,
-            role=role,
-            kind=kind,
-            filter=filter,
-            order_by=order_by,
-        )
 
     @strawberry.field(description="Where this person's record comes from.")
     async def sources(self, info: Info) -> list[Source]:
@@ -100,3 +64,6 @@ class Person(Node):
     @strawberry.field(description="Their identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:
         return await person_external_ids(info, self.row.id)
+
+
+Person.from_row = row_constructor(Person, m.Person, global_id="Person")

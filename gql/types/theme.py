@@ -2,61 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import ClassVar
 
 import strawberry
-from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
-from gql.arguments import KindArg, WorkFilterArg, WorkOrderBy
-from gql.context import Info
-from gql.ids import to_global_id
-from gql.nested import nested_works
-from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
-from gql.types.common import Node
-
-if TYPE_CHECKING:
-    from gql.types.work_connection import WorkConnection
-
-WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_connection")]
+from gql.types.common import Node, node_id, record_version
+from gql.types.nested import nested_works_field
+from gql.types.rows import row_constructor
 
 
 @strawberry.type(description="A theme from the catalog's curated vocabulary.")
 class Theme(Node):
     row: strawberry.Private[m.Theme]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    from_row: ClassVar[Callable[[m.Theme], Theme]]
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among themes.")
     name: str = strawberry.field(description="The theme's name.")
     description: str | None = strawberry.field(description="What the theme covers.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
+    version: int = record_version()
+
+    works = nested_works_field(
+        q.Parent.THEME,
+        "The works tagged with this theme, filtered and paged; default order: year (unknown "
+        "last), then title.",
     )
 
-    @classmethod
-    def from_row(cls, row: m.Theme) -> Theme:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Theme", row.id)),
-            slug=row.slug,
-            name=row.name,
-            description=row.description,
-            version=row.version,
-        )
 
-    @strawberry.field(
-        description="The works tagged with this theme, filtered and paged; default order: year "
-        "(unknown last), then title.",
-        extensions=[ConnectionArguments()],
-    )
-    async def works(
-        self,
-        info: Info,
-        kind: KindArg = UNSET,
-        filter: WorkFilterArg = UNSET,
-        page: PageArguments = UNPAGED,
-        order_by: WorkOrderBy = UNSET,
-    ) -> WorkConnectionRef:
-        return await nested_works(
-            info, q.Parent.THEME, self.row.id, page, kind=kind, filter=filter, order_by=order_by
-        )
+Theme.from_row = row_constructor(Theme, m.Theme, global_id="Theme")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 
 from db import models as m
 from db.enums import CreditRole as CreditRoleEnum
 from gql.context import Info
-from gql.ids import to_global_id
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
-from gql.similar import similar_works
 from gql.types.common import (
     Attribution,
     Dispute,
@@ -19,8 +18,12 @@ from gql.types.common import (
     Source,
     WorkKind,
     WorkRelationType,
+    node_id,
+    record_version,
 )
 from gql.types.external import ExternalId, work_external_ids
+from gql.types.rows import row_constructor
+from gql.types.similar import similar_works
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
@@ -37,30 +40,15 @@ WorkConnectionRef = Annotated["WorkConnection", strawberry.lazy("gql.types.work_
 @strawberry.type(description="A film or a television series in the catalog.")
 class Work(Node):
     row: strawberry.Private[m.Work]
-    id: strawberry.ID = strawberry.field(description="Opaque global ID (see `node`).")
+    from_row: ClassVar[Callable[[m.Work], Work]]
+    id: strawberry.ID = node_id()
     slug: str = strawberry.field(description="Stable, human-readable, unique among works.")
     title: str = strawberry.field(description="English title as the catalog states it.")
     original_title: str | None = strawberry.field(description="Korean (Hangul) title where known.")
     kind: WorkKind = strawberry.field(description="Film or series, as the catalog states it.")
     year: int | None = strawberry.field(description="Year as the catalog states it.")
     synopsis: str | None = strawberry.field(description="What the work is about.")
-    version: int = strawberry.field(
-        description="Increases with every change; an update names the version it read."
-    )
-
-    @classmethod
-    def from_row(cls, row: m.Work) -> Work:
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("Work", row.id)),
-            slug=row.slug,
-            title=row.title,
-            original_title=row.original_title,
-            kind=row.kind,
-            year=row.year,
-            synopsis=row.synopsis,
-            version=row.version,
-        )
+    version: int = record_version()
 
     @strawberry.field(description="Other English titles and romanizations.")
     async def alternative_titles(self, info: Info) -> list[str]:
@@ -135,3 +123,6 @@ class Work(Node):
 class WorkRelation:
     type: WorkRelationType = strawberry.field(description="How the works relate.")
     work: Work = strawberry.field(description="The other work.")
+
+
+Work.from_row = row_constructor(Work, m.Work, global_id="Work")

@@ -4,13 +4,18 @@ parents, paged per parent."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+import strawberry
+from strawberry import UNSET
 
 from db import queries as q
 from db.enums import CreditRole, WorkKind
+from gql.arguments import KindArg, RoleArg, WorkFilterArg, WorkOrderBy, declared, parameter
 from gql.context import Info
 from gql.inputs import WorkFilter, WorkOrder, given, work_orders
 from gql.loaders import NestedCount, NestedWorks
-from gql.pagination import PageArguments, connection_parts
+from gql.pagination import UNPAGED, ConnectionArguments, PageArguments, connection_parts
 from gql.types.work_connection import WorkConnection
 
 
@@ -49,3 +54,27 @@ async def nested_works(
         count=lambda: loaders.nested_works_count.load((parent_id, count)),
         facet_key=(parent_id, count),
     )
+
+
+def nested_works_field(parent: q.Parent, description: str, *, by_role: bool = False) -> Any:
+    """The ``works`` field of a person or a theme: ``nested_works`` under the object the field
+    is on, with its arguments (``role`` only where ``by_role``)."""
+
+    async def resolve(
+        self: Any, info: Info, page: PageArguments, **arguments: Any
+    ) -> WorkConnection:
+        return await nested_works(info, parent, self.row.id, page, **arguments)
+
+    roles = [parameter("role", RoleArg, UNSET)] if by_role else []
+    declared(
+        resolve,
+        WorkConnection,
+        parameter("self"),
+        parameter("info", Info),
+        *roles,
+        parameter("kind", KindArg, UNSET),
+        parameter("filter", WorkFilterArg, UNSET),
+        parameter("page", PageArguments, UNPAGED),
+        parameter("order_by", WorkOrderBy, UNSET),
+    )
+    return strawberry.field(resolve, description=description, extensions=[ConnectionArguments()])
