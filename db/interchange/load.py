@@ -127,7 +127,7 @@ async def load_catalogs(
         ):
             for _, catalog in parsed:
                 for record in getattr(catalog, attr):
-                    records[record.key if attr == "sources" else record.slug] = record
+                    records[_key(attr, record)] = record
             getattr(merged, attr).extend(records.values())
         del parsed
         report = await _Writer(session, stored, report_progress).write(merged)
