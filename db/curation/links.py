@@ -102,7 +102,6 @@ class _LinkKind:
 
 _TAG = _LinkKind(m.WorkTheme, "theme", ("tagWork", "untagWork"))
 _RELATION = _LinkKind(m.WorkRelation, "work", ("relateWorks", "unrelateWorks"))
-_RELATION_MESSAGES = ("related so already", "no such relation")
 
 
 async def _set_link(
@@ -254,7 +253,8 @@ async def tag(
         errors.append(UserError(("input", "theme"), NOT_FOUND, f"no theme {theme!r}"))
     if work is None or theme_id is None or errors:
         return Outcome(errors=errors)
-    link, messages = {"theme_id": theme_id}, (f"already {theme}", f"not tagged {theme}")
+    link = {"theme_id": theme_id}
+    messages = (f"already {theme}", f"not tagged {theme}")
     return await _set_link(session, actor, work, version, _TAG, link, messages, add=add)
 
 
@@ -276,7 +276,8 @@ async def relate(
         errors.append(UserError(("input", "work"), SELF_RELATION, "a work cannot relate to itself"))
     if work is None or other_id is None or errors:
         return Outcome(errors=errors)
-    link, messages = {"related_work_id": other_id, "type": kind}, _RELATION_MESSAGES
+    link = {"related_work_id": other_id, "type": kind}
+    messages = ("related so already", "no such relation")
     return await _set_link(session, actor, work, version, _RELATION, link, messages, add=add)
 
 
