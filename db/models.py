@@ -24,7 +24,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    Mapped,
+    MappedColumn,
+    declared_attr,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from db.base import Base
 from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
@@ -52,6 +59,44 @@ def _enum(enum_cls: type, name: str) -> Enum:
         length=20,
         validate_strings=True,
     )
+
+
+def _owned_by(table: str) -> MappedColumn[int]:
+    """The key of a row that belongs to a work or a person (``table``): the first column of
+    the row's primary key, and the row goes when its owner does."""
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True)
+
+
+class _Citation:
+    """A source the record (a work's or a person's row, keyed first) cites, in order."""
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+class _FieldCitation:
+    """A source stating one field of a record (a work's or a person's row, keyed first)."""
+
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+
+EXTERNAL_ID_LENGTH = 40
+
+
+class _ExternalId:
+    """A record's identifier in an outside database (a work's or a person's row, keyed
+    first): at most one per system, and each identifier names one record."""
+
+    system: Mapped[ExternalSystem] = mapped_column(
+        _enum(ExternalSystem, "external_system"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        return (UniqueConstraint("system", "value"),)  # a constraint of each table's own
 
 
 class Source(Base):
@@ -155,9 +200,7 @@ class Work(Base):
 class WorkAlternativeTitle(Base):
     __tablename__ = "work_alternative_titles"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
+    work_id: Mapped[int] = _owned_by("works")
     position: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
 
@@ -165,9 +208,7 @@ class WorkAlternativeTitle(Base):
 class PersonAlternativeName(Base):
     __tablename__ = "person_alternative_names"
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
+    person_id: Mapped[int] = _owned_by("people")
     position: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
 
@@ -177,9 +218,7 @@ class Credit(Base):
 
     __tablename__ = "credits"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
+    work_id: Mapped[int] = _owned_by("works")
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     role: Mapped[CreditRole] = mapped_column(_enum(CreditRole, "credit_role"), primary_key=True)
     position: Mapped[int] = mapped_column()
@@ -245,9 +284,7 @@ class WorkTheme(Base):
 
     __tablename__ = "work_themes"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
+    work_id: Mapped[int] = _owned_by("works")
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True)
     position: Mapped[int] = mapped_column()
     # The theme's slug, copied here by the database's triggers (migration 0009) on every
@@ -271,9 +308,7 @@ class WorkRelation(Base):
 
     __tablename__ = "work_relations"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
+    work_id: Mapped[int] = _owned_by("works")
     related_work_id: Mapped[int] = mapped_column(ForeignKey("works.id"), primary_key=True)
     type: Mapped[WorkRelationType] = mapped_column(
         _enum(WorkRelationType, "work_relation_type"), primary_key=True
@@ -286,50 +321,32 @@ class WorkRelation(Base):
     )
 
 
-class WorkSource(Base):
+class WorkSource(_Citation, Base):
     """A source the work's record draws on (record-level citation)."""
 
     __tablename__ = "work_sources"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
-    position: Mapped[int] = mapped_column()
+    work_id: Mapped[int] = _owned_by("works")
 
 
-class PersonSource(Base):
+class PersonSource(_Citation, Base):
     __tablename__ = "person_sources"
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
-    position: Mapped[int] = mapped_column()
+    person_id: Mapped[int] = _owned_by("people")
 
 
-class WorkFieldSource(Base):
+class WorkFieldSource(_FieldCitation, Base):
     """A source stating one field of a work (field-level citation)."""
 
     __tablename__ = "work_field_sources"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
-    position: Mapped[int] = mapped_column()
+    work_id: Mapped[int] = _owned_by("works")
 
 
-class PersonFieldSource(Base):
+class PersonFieldSource(_FieldCitation, Base):
     __tablename__ = "person_field_sources"
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
-    field: Mapped[str] = mapped_column(String(40), primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
-    position: Mapped[int] = mapped_column()
+    person_id: Mapped[int] = _owned_by("people")
 
 
 class Dispute(Base):
@@ -349,40 +366,20 @@ class Dispute(Base):
     __table_args__ = (Index("uq_disputes_work_id_position", "work_id", "position", unique=True),)
 
 
-EXTERNAL_ID_LENGTH = 40
-
-
-class WorkExternalId(Base):
-    """A work's identifier in an outside database (IMDb, Wikidata): at most one per system,
-    and each identifier names one work."""
+class WorkExternalId(_ExternalId, Base):
+    """A work's identifier in an outside database (IMDb, Wikidata)."""
 
     __tablename__ = "work_external_ids"
 
-    work_id: Mapped[int] = mapped_column(
-        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
-    )
-    system: Mapped[ExternalSystem] = mapped_column(
-        _enum(ExternalSystem, "external_system"), primary_key=True
-    )
-    value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
-
-    __table_args__ = (UniqueConstraint("system", "value"),)
+    work_id: Mapped[int] = _owned_by("works")
 
 
-class PersonExternalId(Base):
+class PersonExternalId(_ExternalId, Base):
     """A person's identifier in an outside database (IMDb, Wikidata)."""
 
     __tablename__ = "person_external_ids"
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
-    system: Mapped[ExternalSystem] = mapped_column(
-        _enum(ExternalSystem, "external_system"), primary_key=True
-    )
-    value: Mapped[str] = mapped_column(String(EXTERNAL_ID_LENGTH))
-
-    __table_args__ = (UniqueConstraint("system", "value"),)
+    person_id: Mapped[int] = _owned_by("people")
 
 
 class CatalogState(Base):

@@ -61,22 +61,25 @@ def _per_key(keys: Sequence[K], pairs: Any) -> list[list[Any]]:
     return [grouped.get(key, []) for key in keys]
 
 
+async def _child_lists(
+    session: AsyncSession, owner: Any, value: Any, position: Any, keys: Sequence[int]
+) -> list[list[Any]]:
+    """Each key's ``value``s from a child table (``owner``: its column naming the parent), in
+    ``position`` order; one statement for all keys."""
+    rows = await session.execute(
+        select(owner, value).where(owner.in_(keys)).order_by(owner, position)
+    )
+    return _per_key(keys, rows)
+
+
 async def alternative_titles(session: AsyncSession, work_ids: Sequence[int]) -> list[list[str]]:
     t = m.WorkAlternativeTitle
-    rows = await session.execute(
-        select(t.work_id, t.title).where(t.work_id.in_(work_ids)).order_by(t.work_id, t.position)
-    )
-    return _per_key(work_ids, rows)
+    return await _child_lists(session, t.work_id, t.title, t.position, work_ids)
 
 
 async def alternative_names(session: AsyncSession, person_ids: Sequence[int]) -> list[list[str]]:
     t = m.PersonAlternativeName
-    rows = await session.execute(
-        select(t.person_id, t.name)
-        .where(t.person_id.in_(person_ids))
-        .order_by(t.person_id, t.position)
-    )
-    return _per_key(person_ids, rows)
+    return await _child_lists(session, t.person_id, t.name, t.position, person_ids)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
+from db.errors import causes
+
 SLUG_TAKEN = "SLUG_TAKEN"
 CONFLICT = "CONFLICT"
 NOT_FOUND = "NOT_FOUND"
@@ -74,22 +76,12 @@ class _Failure:
     key: str | None  # the constraint's name (PostgreSQL) or columns (SQLite), when known
 
 
-def _causes(error: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return chain
-
-
 def _failure(error: BaseException) -> _Failure | None:
-    causes = _causes(error)
+    chain = list(causes(error))
     # asyncpg's own exception names the constraint; SQLAlchemy's wrapper of it has the state
-    names = [getattr(c, "constraint_name", None) for c in causes]
+    names = [getattr(c, "constraint_name", None) for c in chain]
     constraint = next((n for n in names if isinstance(n, str)), None)
-    for cause in causes:
+    for cause in chain:
         sqlstate = getattr(cause, "sqlstate", None)
         if isinstance(sqlstate, str):  # PostgreSQL's
             if sqlstate == _UNIQUE:

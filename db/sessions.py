@@ -23,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, SessionTransactionOrigin
 
+from db.errors import causes
+
 V = TypeVar("V")
 
 logger = logging.getLogger("nkcinema.database")
@@ -125,15 +127,7 @@ def is_dropped_connection(error: BaseException) -> bool:
     """Whether a statement failed because its (established) connection was lost."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if type(current).__name__ in _DROPPED:
-            return True
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return False
+    return any(type(cause).__name__ in _DROPPED for cause in causes(error))
 
 
 def _consume_outcome(task: asyncio.Future[Any]) -> None:

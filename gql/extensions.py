@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
 
+from db.errors import causes
 from db.statement_timeout import is_statement_timeout
 from gql import errors
 from gql.admission import unavailable
@@ -33,22 +34,15 @@ def _is_unavailable(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (OSError, ConnectionError, TimeoutError)):
+    for cause in causes(error, implicit=True):
+        if isinstance(cause, (OSError, ConnectionError, TimeoutError)):
             return True
-        if type(current).__name__ in _CONNECTION_ERRORS:
+        if type(cause).__name__ in _CONNECTION_ERRORS:
             return True
         # SQLite's lock still held by another writer after the busy timeout: the database is
         # busy, not the request wrong (another process, a seed, holds a long write).
-        if getattr(current, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        if getattr(cause, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
             return True
-        orig = getattr(current, "orig", None)
-        current = (
-            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
-        )
     return False
 
 

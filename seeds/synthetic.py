@@ -213,31 +213,31 @@ def _director_careers(rng: random.Random, works: int, slots: int, people: int) -
     return careers[:slots]
 
 
+# A title's patterns: one template, or two of which a coin toss picks one.
+TITLE_PATTERNS = (
+    ("{noun} of {other}",),
+    ("The {adjective} {noun}",),
+    ("The {noun} of {place}",),
+    ("The {noun} Girl", "A {noun} from {place}"),
+    ("{korean}", "The Tale of {korean}"),
+    ("The Family of {name}", "{name}'s Diary"),
+    ("{adjective} {noun} over {place}",),
+    ("{noun} and {other}",),
+    ("The {adjective} {noun} of {place}",),
+    ("Song of the {adjective} {noun}",),
+)
+
+
 def random_title(rng: random.Random, names: list[str]) -> str:
     noun, other, adjective = rng.choice(NOUNS), rng.choice(NOUNS), rng.choice(ADJECTIVES)
     place, korean = rng.choice(PLACES), rng.choice(KOREAN_TITLES)
-    pattern = rng.randrange(10)
-    if pattern == 0:
-        title = f"{noun} of {other}"
-    elif pattern == 1:
-        title = f"The {adjective} {noun}"
-    elif pattern == 2:
-        title = f"The {noun} of {place}"
-    elif pattern == 3:
-        title = f"The {noun} Girl" if rng.random() < 0.5 else f"A {noun} from {place}"
-    elif pattern == 4:
-        title = korean if rng.random() < 0.5 else f"The Tale of {korean}"
-    elif pattern == 5:
-        name = rng.choice(names)
-        title = f"The Family of {name}" if rng.random() < 0.5 else f"{name}'s Diary"
-    elif pattern == 6:
-        title = f"{adjective} {noun} over {place}"
-    elif pattern == 7:
-        title = f"{noun} and {other}"
-    elif pattern == 8:
-        title = f"The {adjective} {noun} of {place}"
-    else:
-        title = f"Song of the {adjective} {noun}"
+    templates = TITLE_PATTERNS[rng.randrange(len(TITLE_PATTERNS))]
+    # a person's name is drawn only for the pattern that shows one (the draws decide the rest)
+    name = rng.choice(names) if "{name}" in templates[0] else ""
+    template = templates[0] if len(templates) == 1 or rng.random() < 0.5 else templates[1]
+    title = template.format(
+        noun=noun, other=other, adjective=adjective, place=place, korean=korean, name=name
+    )
     if rng.random() < 0.1:
         title += f" {rng.randrange(2, 6)}"
     return title

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db import races, rules
 from db.catalog_version import bump_catalog_version
-from db.curation.outcome import NOT_FOUND, UserError
+from db.curation.outcome import NOT_FOUND, SLUG_TAKEN, UserError
 from db.tokens import curator_source_key
 
 
@@ -73,6 +73,55 @@ async def curator_source(session: AsyncSession, actor: str) -> tuple[int, str]:
     return int(found), key
 
 
+async def update_versioned(
+    session: AsyncSession, entity: Any, row_id: int, version: int, values: dict[str, Any]
+) -> bool:
+    """Write ``values`` to the row and give it its next version, if it is still at
+    ``version``; whether it was (else another writer got there first, between the caller's
+    read and this write: the check is in the UPDATE itself, so only one of them wins)."""
+    updated = await session.execute(
+        update(entity)
+        .where(entity.id == row_id, entity.version == version)
+        .values(**values, version=entity.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(updated) == 1
+
+
+async def delete_versioned(session: AsyncSession, entity: Any, row_id: int, version: int) -> bool:
+    """Delete the row if it is still at ``version``; whether it was (``update_versioned``)."""
+    deleted = await session.execute(
+        delete(entity)
+        .where(entity.id == row_id, entity.version == version)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(deleted) == 1
+
+
+async def check_new_slug(
+    session: AsyncSession, entity: Any, slug: str, taken: str, errors: list[UserError]
+) -> None:
+    """The slug a create names must be valid and no other record's of ``entity`` (else the
+    problem, or ``taken`` as the message, in ``errors``)."""
+    if isinstance(problem := rules.SLUG(slug), rules.Problem):
+        errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
+    elif await session.scalar(select(entity.id).where(entity.slug == slug)) is not None:
+        errors.append(UserError(("input", "slug"), SLUG_TAKEN, taken))
+
+
+async def add_new(
+    session: AsyncSession, entity: Any, slug: str | None, base: str, make: Callable[[str], Any]
+) -> Any:
+    """Add ``make(slug)``: under the ``slug`` given (``check_new_slug``), or with none under
+    the first free one made from ``base`` (``add_with_free_slug``)."""
+    if slug is None:
+        return await add_with_free_slug(session, entity, base, make)
+    row = make(slug)
+    session.add(row)
+    await session.flush()
+    return row
+
+
 SLUG_ATTEMPTS = 50
 
 
@@ -124,6 +173,15 @@ async def next_position(session: AsyncSession, column: Any, where: Any) -> int:
     positions 0 … n-1, and what is added goes last."""
     found = await session.scalar(select(func.coalesce(func.max(column) + 1, 0)).where(where))
     return int(found or 0)
+
+
+async def add_last(session: AsyncSession, entity: Any, **values: Any) -> None:
+    """Add a row of a work's list (``entity``: credits, tags, relations, disputes) after the
+    work's last (``next_position``)."""
+    of_work = entity.work_id == values["work_id"]
+    position = await next_position(session, entity.position, of_work)
+    session.add(entity(**values, position=position))
+    await session.flush()
 
 
 @dataclass(frozen=True)

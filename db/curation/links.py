@@ -6,20 +6,22 @@ validates every reference, and writes nothing on error; each is audited.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
 from db.curation.common import (
+    add_last,
     checked_text,
     cited_source,
     curator_source,
-    next_position,
     record,
     rowcount,
+    update_versioned,
 )
 from db.curation.outcome import (
     DUPLICATE,
@@ -57,13 +59,7 @@ async def _commit_change(
     source: str | None = None,
 ) -> Outcome:
     """Give the work its new version (if still at ``version``) and record the change."""
-    bumped = await session.execute(
-        update(m.Work)
-        .where(m.Work.id == work.id, m.Work.version == version)
-        .values(version=m.Work.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(bumped) != 1:
+    if not await update_versioned(session, m.Work, work.id, version, {}):
         return Outcome(errors=[changed_meanwhile()])
     await session.refresh(work)
     after = await snapshot(session, work)
@@ -88,6 +84,53 @@ async def _close_gap(session: AsyncSession, entity: Any, work_id: int, removed: 
             .values(position=value)
             .execution_options(synchronize_session=False)
         )
+
+
+def _link(entity: Any, work: m.Work, link: dict[str, Any]) -> Any:
+    """The work's row of a link table (``entity``) with the values ``link`` gives."""
+    return and_(entity.work_id == work.id, *(getattr(entity, k) == v for k, v in link.items()))
+
+
+@dataclass(frozen=True)
+class _LinkKind:
+    """A link table of works that curators add rows to and remove rows from one at a time."""
+
+    entity: Any
+    field: str  # the input field naming what the work is linked to
+    operations: tuple[str, str]  # the audit trail's names for adding and for removing
+
+
+_TAG = _LinkKind(m.WorkTheme, "theme", ("tagWork", "untagWork"))
+_RELATION = _LinkKind(m.WorkRelation, "work", ("relateWorks", "unrelateWorks"))
+
+
+async def _set_link(
+    session: AsyncSession,
+    actor: str,
+    work: m.Work,
+    version: int,
+    kind: _LinkKind,
+    link: dict[str, Any],
+    messages: tuple[str, str],
+    *,
+    add: bool,
+) -> Outcome:
+    """Add the work's row of ``kind`` with the values ``link`` gives (after the last), or
+    remove it: one change to the work. Adding a row that is there, or removing one that is
+    not, is refused with ``messages`` (for each case)."""
+    entity, where = kind.entity, _link(kind.entity, work, link)
+    present = await session.scalar(select(entity.position).where(where)) is not None
+    if add and present:
+        return Outcome(errors=[UserError(("input", kind.field), DUPLICATE, messages[0])])
+    if not add and not present:
+        return Outcome(errors=[UserError(("input", kind.field), NOT_FOUND, messages[1])])
+    before = await snapshot(session, work)
+    if add:
+        await add_last(session, entity, work_id=work.id, **link)
+    else:
+        await session.execute(delete(entity).where(where))
+    operation = kind.operations[0] if add else kind.operations[1]
+    return await _commit_change(session, actor, operation, work, version, before)
 
 
 async def add_credit(
@@ -115,9 +158,7 @@ async def add_credit(
     if errors or work is None or person_id is None:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await next_position(session, m.Credit.position, m.Credit.work_id == work.id)
-    session.add(m.Credit(work_id=work.id, person_id=person_id, role=role, position=position))
-    await session.flush()
+    await add_last(session, m.Credit, work_id=work.id, person_id=person_id, role=role)
     if cited is not None and source is not None:
         source_id, key = cited, source
     else:  # no source cited: the credit is the curator's word
@@ -212,31 +253,9 @@ async def tag(
         errors.append(UserError(("input", "theme"), NOT_FOUND, f"no theme {theme!r}"))
     if work is None or theme_id is None or errors:
         return Outcome(errors=errors)
-    tagged = await session.scalar(
-        select(m.WorkTheme.position).where(
-            m.WorkTheme.work_id == work.id, m.WorkTheme.theme_id == theme_id
-        )
-    )
-    if add and tagged is not None:
-        return Outcome(errors=[UserError(("input", "theme"), DUPLICATE, f"already {theme}")])
-    if not add and tagged is None:
-        return Outcome(errors=[UserError(("input", "theme"), NOT_FOUND, f"not tagged {theme}")])
-    before = await snapshot(session, work)
-    if add:
-        position = await next_position(
-            session, m.WorkTheme.position, m.WorkTheme.work_id == work.id
-        )
-        session.add(m.WorkTheme(work_id=work.id, theme_id=theme_id, position=position))
-        await session.flush()
-    else:
-        await session.execute(
-            delete(m.WorkTheme).where(
-                m.WorkTheme.work_id == work.id, m.WorkTheme.theme_id == theme_id
-            )
-        )
-    return await _commit_change(
-        session, actor, "tagWork" if add else "untagWork", work, version, before
-    )
+    link = {"theme_id": theme_id}
+    messages = (f"already {theme}", f"not tagged {theme}")
+    return await _set_link(session, actor, work, version, _TAG, link, messages, add=add)
 
 
 async def relate(
@@ -257,30 +276,9 @@ async def relate(
         errors.append(UserError(("input", "work"), SELF_RELATION, "a work cannot relate to itself"))
     if work is None or other_id is None or errors:
         return Outcome(errors=errors)
-    where = (
-        (m.WorkRelation.work_id == work.id)
-        & (m.WorkRelation.related_work_id == other_id)
-        & (m.WorkRelation.type == kind)
-    )
-    present = await session.scalar(select(m.WorkRelation.position).where(where))
-    if add and present is not None:
-        return Outcome(errors=[UserError(("input", "work"), DUPLICATE, "related so already")])
-    if not add and present is None:
-        return Outcome(errors=[UserError(("input", "work"), NOT_FOUND, "no such relation")])
-    before = await snapshot(session, work)
-    if add:
-        position = await next_position(
-            session, m.WorkRelation.position, m.WorkRelation.work_id == work.id
-        )
-        session.add(
-            m.WorkRelation(work_id=work.id, related_work_id=other_id, type=kind, position=position)
-        )
-        await session.flush()
-    else:
-        await session.execute(delete(m.WorkRelation).where(where))
-    return await _commit_change(
-        session, actor, "relateWorks" if add else "unrelateWorks", work, version, before
-    )
+    link = {"related_work_id": other_id, "type": kind}
+    messages = ("related so already", "no such relation")
+    return await _set_link(session, actor, work, version, _RELATION, link, messages, add=add)
 
 
 async def add_dispute(
@@ -309,19 +307,16 @@ async def add_dispute(
     if work is None or source_id is None or errors:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    position = await next_position(session, m.Dispute.position, m.Dispute.work_id == work.id)
-    session.add(
-        m.Dispute(
-            work_id=work.id,
-            position=position,
-            field=field,
-            stated=stated,
-            reported=reported,
-            source_id=source_id,
-            note=note,
-        )
+    await add_last(
+        session,
+        m.Dispute,
+        work_id=work.id,
+        field=field,
+        stated=stated,
+        reported=reported,
+        source_id=source_id,
+        note=note,
     )
-    await session.flush()
     return await _commit_change(session, actor, "addDispute", work, version, before, source)
 
 

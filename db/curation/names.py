@@ -8,30 +8,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import rules
 from db.curation.common import (
     Sources,
-    add_with_free_slug,
+    add_new,
     attribute,
     attributed_to,
+    check_new_slug,
     checked_text,
     cited_source,
     curator_source,
+    delete_versioned,
     record,
-    rowcount,
+    update_versioned,
 )
 from db.curation.outcome import (
     NOT_FOUND,
-    REFERENCED,
     REQUIRED,
-    SLUG_TAKEN,
     Outcome,
     UserError,
     changed_meanwhile,
+    still_referenced,
 )
 from db.text import search_document, slugify, sort_key
 
@@ -126,10 +127,7 @@ async def create(
         errors.append(UserError(("input", "name"), REQUIRED, f"a {kind.subject} needs a name"))
     entity = kind.entity
     if slug is not None:
-        if isinstance(problem := rules.SLUG(slug), rules.Problem):
-            errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
-        elif await session.scalar(select(entity.id).where(entity.slug == slug)) is not None:
-            errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"{slug!r} is taken"))
+        await check_new_slug(session, entity, slug, f"{slug!r} is taken", errors)
     if errors:
         return Outcome(errors=errors)
 
@@ -138,25 +136,12 @@ async def create(
         row.search_text = _search_text(kind, values)
         return row
 
-    if slug is not None:
-        row = new_row(slug)
-        session.add(row)
-        await session.flush()
-    else:
-        base = slugify(values["name"] or "") or kind.subject
-        row = await add_with_free_slug(session, entity, base, new_row)
+    base = slugify(values["name"] or "") or kind.subject
+    row = await add_new(session, entity, slug, base, new_row)
     given = [a for a, v in values.items() if v]
     await _attribute_person(session, kind, actor, row.id, given, source_id)
-    await record(
-        session,
-        actor,
-        f"create{kind.subject.title()}",
-        row.slug,
-        source,
-        None,
-        snapshot(kind, row),
-        subject_type=kind.subject,
-    )
+    operation, after = f"create{kind.subject.title()}", snapshot(kind, row)
+    await record(session, actor, operation, row.slug, source, None, after, kind.subject)
     return Outcome(record=row)
 
 
@@ -215,27 +200,12 @@ async def change(
     extra: dict[str, Any] = {"search_text": _search_text(kind, merged, alternatives)}
     if "name" in values:
         extra["name_key"] = sort_key(values["name"] or "")
-    entity = kind.entity
-    updated = await session.execute(
-        update(entity)
-        .where(entity.id == row.id, entity.version == version)
-        .values(**values, **extra, version=entity.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(updated) != 1:
+    if not await update_versioned(session, kind.entity, row.id, version, {**values, **extra}):
         return Outcome(errors=[changed_meanwhile()])
     await _attribute_person(session, kind, actor, row.id, list(values), source_id)
     await session.refresh(row)
-    await record(
-        session,
-        actor,
-        f"update{kind.subject.title()}",
-        row.slug,
-        source,
-        before,
-        snapshot(kind, row),
-        subject_type=kind.subject,
-    )
+    operation, after = f"update{kind.subject.title()}", snapshot(kind, row)
+    await record(session, actor, operation, row.slug, source, before, after, kind.subject)
     return Outcome(record=row)
 
 
@@ -246,33 +216,14 @@ async def remove(session: AsyncSession, kind: Kind, actor: str, slug: str, versi
             select(func.count()).select_from(kind.used_by).where(kind.used_column == row.id)
         )
         if uses:
-            errors.append(
-                UserError(
-                    ("input", "slug"),
-                    REFERENCED,
-                    f"{slug} has {uses} {kind.used_what}: remove or reassign them first",
-                )
-            )
+            what = f"{uses} {kind.used_what}"
+            errors.append(still_referenced(f"{slug} has {what}: remove or reassign them first"))
     if errors or row is None:
         return Outcome(errors=errors)
     before = snapshot(kind, row)
-    entity = kind.entity
-    deleted = await session.execute(
-        delete(entity)
-        .where(entity.id == row.id, entity.version == version)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(deleted) != 1:
+    if not await delete_versioned(session, kind.entity, row.id, version):
         return Outcome(errors=[changed_meanwhile()])
     session.expunge(row)
-    await record(
-        session,
-        actor,
-        f"delete{kind.subject.title()}",
-        slug,
-        None,
-        before,
-        None,
-        subject_type=kind.subject,
-    )
+    operation = f"delete{kind.subject.title()}"
+    await record(session, actor, operation, slug, None, before, None, kind.subject)
     return Outcome(record=row)

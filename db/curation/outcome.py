@@ -49,6 +49,11 @@ def race_error(error: BaseException) -> UserError | None:
     return UserError(race.field, race.code, race.message) if race is not None else None
 
 
+def still_referenced(message: str) -> UserError:
+    """The answer to deleting a record that others still refer to (``message`` says which)."""
+    return UserError(("input", "slug"), REFERENCED, message)
+
+
 def changed_meanwhile() -> UserError:
     """The answer when the version check in an UPDATE or DELETE matched no row: another
     writer committed between this write's read and its write."""

@@ -18,26 +18,27 @@ from db import models as m
 from db import rules
 from db.curation.common import (
     Sources,
-    add_with_free_slug,
+    add_new,
     attribute,
     attributed_to,
+    check_new_slug,
     checked_text,
     cited_source,
     curator_source,
+    delete_versioned,
     record,
-    rowcount,
+    update_versioned,
 )
 from db.curation.outcome import (
     CONFLICT,
     DUPLICATE,
     NOT_FOUND,
     OUT_OF_RANGE,
-    REFERENCED,
     REQUIRED,
-    SLUG_TAKEN,
     Outcome,
     UserError,
     changed_meanwhile,
+    still_referenced,
 )
 from db.disputes import field_sources, restate_disputes
 from db.enums import CreditRole, WorkKind
@@ -108,24 +109,20 @@ async def _references(
     return ids
 
 
+async def _tags(session: AsyncSession, work_id: int) -> list[tuple[int, str]]:
+    """The work's themes, in the work's order: (id, slug)."""
+    rows = await session.execute(
+        select(m.Theme.id, m.Theme.slug)
+        .join(m.WorkTheme, m.WorkTheme.theme_id == m.Theme.id)
+        .where(m.WorkTheme.work_id == work_id)
+        .order_by(m.WorkTheme.position)
+    )
+    return [(int(theme_id), slug) for theme_id, slug in rows]
+
+
 async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
     """The work as the audit trail records it."""
-    directors = list(
-        await session.scalars(
-            select(m.Person.slug)
-            .join(m.Credit, m.Credit.person_id == m.Person.id)
-            .where(m.Credit.work_id == work.id, m.Credit.role == CreditRole.DIRECTOR)
-            .order_by(m.Credit.position)
-        )
-    )
-    themes = list(
-        await session.scalars(
-            select(m.Theme.slug)
-            .join(m.WorkTheme, m.WorkTheme.theme_id == m.Theme.id)
-            .where(m.WorkTheme.work_id == work.id)
-            .order_by(m.WorkTheme.position)
-        )
-    )
+    themes = [slug for _, slug in await _tags(session, work.id)]
     credits = [
         [person, str(role)]
         for person, role in await session.execute(
@@ -135,6 +132,7 @@ async def snapshot(session: AsyncSession, work: m.Work) -> dict[str, Any]:
             .order_by(m.Credit.position)
         )
     ]
+    directors = [person for person, role in credits if role == CreditRole.DIRECTOR]
     related = m.Work.__table__.alias("related")
     relations = [
         [str(kind), slug]
@@ -261,34 +259,18 @@ async def create_work(
     director_ids, theme_ids = await _check(session, changes, errors)
     source_id = await cited_source(session, source, errors)
     if slug is not None:
-        if isinstance(problem := rules.SLUG(slug), rules.Problem):
-            errors.append(UserError(("input", "slug"), problem.code, f"slug {problem.message}"))
-        elif await session.scalar(select(m.Work.id).where(m.Work.slug == slug)) is not None:
-            errors.append(UserError(("input", "slug"), SLUG_TAKEN, f"a work has slug {slug!r}"))
+        await check_new_slug(session, m.Work, slug, f"a work has slug {slug!r}", errors)
     if errors:
         return Outcome(errors=errors)
     assert changes.title is not None and changes.kind is not None
-    title, kind = changes.title, changes.kind
+    values = {f: getattr(changes, f) for f in _FIELD_NAMES}
 
     def new_work(work_slug: str) -> m.Work:
-        work = m.Work(
-            slug=work_slug,
-            title=title,
-            kind=kind,
-            year=changes.year,
-            synopsis=changes.synopsis,
-            original_title=changes.original_title,
-            version=1,
-        )
+        work = m.Work(slug=work_slug, **values, version=1)
         work.search_text = search_document([n for n in (work.title, work.original_title) if n])
         return work
 
-    if slug is not None:
-        work = new_work(slug)
-        session.add(work)
-        await session.flush()
-    else:
-        work = await add_with_free_slug(session, m.Work, slugify(title) or "work", new_work)
+    work = await add_new(session, m.Work, slug, slugify(changes.title) or "work", new_work)
     await _set_links(session, work.id, director_ids, theme_ids)
     given = [f for f in _FIELD_NAMES if getattr(changes, f) is not None]
     if source_id is None:  # what no source states, the curator does
@@ -352,13 +334,7 @@ async def update_work(
     )
     # as the catalog import makes it (db.interchange.load): the alternative titles stay findable
     values["search_text"] = search_document([*(n for n in (title, original) if n), *alternatives])
-    updated = await session.execute(
-        update(m.Work)
-        .where(m.Work.id == work.id, m.Work.version == version)
-        .values(**values, version=m.Work.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(updated) != 1:  # another writer got there first, between our read and write
+    if not await update_versioned(session, m.Work, work.id, version, values):
         return Outcome(errors=[changed_meanwhile()])
     await _set_links(
         session,
@@ -402,14 +378,8 @@ async def _unchanged(
         )
         if list(current) != director_ids:
             return False
-    if changes.themes is not None:
-        current = await session.scalars(
-            select(m.WorkTheme.theme_id)
-            .where(m.WorkTheme.work_id == work.id)
-            .order_by(m.WorkTheme.position)
-        )
-        if list(current) != theme_ids:
-            return False
+    if changes.themes is not None and [i for i, _ in await _tags(session, work.id)] != theme_ids:
+        return False
     if changes.clear_year:
         given.append("year")
     if source_id is None:
@@ -430,22 +400,14 @@ async def delete_work(session: AsyncSession, actor: str, slug: str, version: int
             )
         )
         if referrers:
+            relating = ", ".join(referrers)
             errors.append(
-                UserError(
-                    ("input", "slug"),
-                    REFERENCED,
-                    f"{', '.join(referrers)} relate to this work: remove those relations first",
-                )
+                still_referenced(f"{relating} relate to this work: remove those relations first")
             )
     if errors or work is None:
         return Outcome(errors=errors)
     before = await snapshot(session, work)
-    deleted = await session.execute(
-        delete(m.Work)
-        .where(m.Work.id == work.id, m.Work.version == version)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(deleted) != 1:
+    if not await delete_versioned(session, m.Work, work.id, version):
         return Outcome(errors=[changed_meanwhile()])
     session.expunge(work)
     await record(session, actor, "deleteWork", slug, None, before, None)

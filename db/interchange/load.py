@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -126,7 +127,7 @@ async def load_catalogs(
         ):
             for _, catalog in parsed:
                 for record in getattr(catalog, attr):
-                    records[record.key if attr == "sources" else record.slug] = record
+                    records[_key(attr, record)] = record
             getattr(merged, attr).extend(records.values())
         del parsed
         report = await _Writer(session, stored, report_progress).write(merged)
@@ -153,6 +154,20 @@ def _no_progress(_phase: str, _done: int, _total: int) -> None:
     pass
 
 
+# Where ``StoredCatalog`` keeps the database ids of each kind of record, by key or slug.
+_ID_MAPS = {
+    "sources": "source_ids",
+    "themes": "theme_ids",
+    "people": "person_ids",
+    "works": "work_ids",
+}
+
+
+def _key(kind: str, record: Any) -> str:
+    """What names a record of ``kind``: a source's key, any other's slug."""
+    return str(record.key if kind == "sources" else record.slug)
+
+
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
@@ -173,38 +188,14 @@ class _Writer:
         self.stored = stored
         self.progress = progress
         self.report = LoadReport()
-        existing = stored.catalog
-        self.old_sources = {s.key: s for s in existing.sources}
-        self.old_themes = {t.slug: t for t in existing.themes}
-        self.old_people = {p.slug: p for p in existing.people}
-        self.old_works = {w.slug: w for w in existing.works}
 
     async def write(self, catalog: Catalog) -> LoadReport:
-        ids = self.stored
-        await self._upsert(
-            "sources",
-            _table(m.Source),
-            catalog.sources,
-            self.old_sources,
-            ids.source_ids,
-            same=lambda old, new: old == new,
-            values=_source_values,
-        )
-        await self._upsert(
-            "themes",
-            _table(m.Theme),
-            catalog.themes,
-            self.old_themes,
-            ids.theme_ids,
-            same=lambda old, new: old == new,
-            values=_theme_values,
-        )
+        await self._upsert("sources", m.Source, catalog.sources, values=_source_values)
+        await self._upsert("themes", m.Theme, catalog.themes, values=_theme_values)
         people = await self._upsert(
             "people",
-            _table(m.Person),
+            m.Person,
             catalog.people,
-            self.old_people,
-            ids.person_ids,
             same=lambda old, new: person_json(old) == person_json(new),
             values=_person_values,
             children=(
@@ -220,10 +211,8 @@ class _Writer:
         # Every work has its id before any dependent row is written: relations point ahead.
         works = await self._upsert(
             "works",
-            _table(m.Work),
+            m.Work,
             catalog.works,
-            self.old_works,
-            ids.work_ids,
             same=lambda old, new: work_json(old) == work_json(new),
             values=lambda w: {**_work_values(w), "theme_ids": self._theme_ids(w)},
             children=(
@@ -244,22 +233,24 @@ class _Writer:
     async def _upsert(
         self,
         kind: str,
-        table: Table,
+        model: type[Base],
         records: Sequence[Any],
-        old_records: dict[str, Any],
-        ids: dict[str, int],
         *,
-        same: Callable[[Any, Any], bool],
         values: Callable[[Any], dict[str, Any]],
+        same: Callable[[Any, Any], bool] = operator.eq,
         children: tuple[type[Base], ...] = (),
     ) -> list[Any]:
-        """Insert the new records and update the changed ones (deleting their dependent rows,
-        the ``children``); count them all. Return the records written, new and changed."""
+        """Insert the new records of ``kind`` (the catalog's list: "works") and update the
+        changed ones (deleting their dependent rows, the ``children``); count them all.
+        Return the records written, new and changed."""
+        table = _table(model)
+        ids: dict[str, int] = getattr(self.stored, _ID_MAPS[kind])
+        old_records = {_key(kind, r): r for r in getattr(self.stored.catalog, kind)}
         key = table.c.key if kind == "sources" else table.c.slug
         new: list[Any] = []
         changed: list[Any] = []
         for record in records:
-            old = old_records.get(record.key if kind == "sources" else record.slug)
+            old = old_records.get(_key(kind, record))
             if old is None:
                 new.append(record)
             elif same(old, record):
@@ -278,7 +269,7 @@ class _Writer:
             done += len(chunk)
             self.progress(f"writing {kind}", done, total)
         for chunk in _chunks(changed):
-            parent_ids = [ids[r.key if kind == "sources" else r.slug] for r in chunk]
+            parent_ids = [ids[_key(kind, r)] for r in chunk]
             statement = update(table).where(table.c.id == bindparam("_id"))
             if "version" in table.c:  # a changed record is a new version (curators' CONFLICT)
                 statement = statement.values(version=table.c.version + 1)
@@ -433,39 +424,36 @@ def _source_values(s: SourceRecord) -> dict[str, Any]:
     return {"key": s.key, "title": s.title, "url": s.url}
 
 
-def _theme_values(t: ThemeRecord) -> dict[str, Any]:
+def _named_values(
+    slug: str, name_field: str, name: str, original: str | None, alternatives: Iterable[str]
+) -> dict[str, Any]:
+    """What themes, people and works store alike: the slug, the name (``name_field``: a
+    work's is its title) with its sort key, and the search text of every name it goes by."""
+    names = [name, *([original] if original else []), *alternatives]
     return {
-        "slug": t.slug,
-        "name": t.name,
-        "name_key": sort_key(t.name),
-        "description": t.description,
-        "search_text": search_document([t.name]),
+        "slug": slug,
+        name_field: name,
+        f"{name_field}_key": sort_key(name),
+        "search_text": search_document(names),
     }
+
+
+def _theme_values(t: ThemeRecord) -> dict[str, Any]:
+    named = _named_values(t.slug, "name", t.name, None, ())
+    return {**named, "description": t.description}
 
 
 def _person_values(p: PersonRecord) -> dict[str, Any]:
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "name_key": sort_key(p.name),
-        "original_name": p.original_name,
-        "biography": p.biography,
-        "search_text": search_document(
-            [p.name, *([p.original_name] if p.original_name else []), *p.alternative_names]
-        ),
-    }
+    named = _named_values(p.slug, "name", p.name, p.original_name, p.alternative_names)
+    return {**named, "original_name": p.original_name, "biography": p.biography}
 
 
 def _work_values(w: WorkRecord) -> dict[str, Any]:
+    named = _named_values(w.slug, "title", w.title, w.original_title, w.alternative_titles)
     return {
-        "slug": w.slug,
-        "title": w.title,
-        "title_key": sort_key(w.title),
+        **named,
         "original_title": w.original_title,
         "kind": w.kind,
         "year": w.year,
         "synopsis": w.synopsis,
-        "search_text": search_document(
-            [w.title, *([w.original_title] if w.original_title else []), *w.alternative_titles]
-        ),
     }
