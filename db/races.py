@@ -16,7 +16,7 @@ and this module says what that refusal means:
 * a serialisation failure or deadlock → ``CONFLICT``.
 
 A writer that hits one of these runs again once its transaction is rolled back
-(``gql.mutations._apply``): by then the other writer has committed, so the write's own checks
+(``gql.mutations._run``): by then the other writer has committed, so the write's own checks
 usually give the precise answer (``SLUG_TAKEN`` naming the slug, ``CONFLICT`` with the new
 version); the answers here are for a writer that collides every time.
 """
