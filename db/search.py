@@ -88,11 +88,25 @@ class _Similarity(ColumnElement[float]):
 
 @compiles(_Matches, "postgresql")
 def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    # The key is written into the statement, not bound: statements are prepared and cached
+    # per connection, and after five executions PostgreSQL may plan a prepared statement once
+    # for any key — a generic plan that walks the title index and tests every row, which for
+    # a rare key reads the whole table (bench/README.md, "The gate and the load benchmark").
+    # With the key in the text, each key is planned for what it matches. A search key holds
+    # only letters and digits (``db.text.search_key``), so it needs no quoting beyond the
+    # literal's own; ``_literal`` refuses anything else.
     column = f"{element.table}.search_text"
-    like = f"{column} LIKE {compiler.process(element.pattern, **kw)}"
+    key = _literal(element.query_key.value)
+    like = f"{column} LIKE '%{key}%'"
     if not element.fuzzy:
         return like
-    return f"({like} OR {compiler.process(element.query_key, **kw)} <% {column})"
+    return f"({like} OR '{key}' <% {column})"
+
+
+def _literal(key: str) -> str:
+    if not key or not all(c.isalnum() for c in key):
+        raise ValueError(f"not a search key: {key!r}")
+    return key
 
 
 @compiles(_Matches)

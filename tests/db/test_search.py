@@ -115,3 +115,26 @@ async def test_typo_tolerance_on_sqlite_finds_every_resembling_row(session: Asyn
 async def test_a_fuzzy_query_of_unknown_trigrams_finds_nothing(session: AsyncSession) -> None:
     found = select(m.Work.id).where(s.search_condition("works", "qqqqqxxxxx"))
     assert (await session.execute(found)).scalars().all() == []
+
+
+def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> None:
+    """Prepared statements are cached per connection, and PostgreSQL may plan a cached one
+    once for any parameter value (a generic plan that walks the title index for every key):
+    the key is written into the statement, so each key is planned for what it matches."""
+    from sqlalchemy.dialects import postgresql
+
+    def compiled(text: str) -> tuple[str, dict[str, object]]:
+        statement = select(m.Work.id).where(s.search_condition("works", text))
+        result = statement.compile(dialect=postgresql.asyncpg.dialect())
+        return str(result), dict(result.params)
+
+    rare, rare_params = compiled("Pulgasari")
+    other, _ = compiled("flower girl")
+    assert "LIKE '%purkasari%'" in rare and "'purkasari' <% works.search_text" in rare, rare
+    assert "purkasari" not in {str(v).strip("%") for v in rare_params.values()}
+    assert "'frowerkir'" in other and rare != other  # one statement per key
+    assert compiled("Pulgasari")[0] == rare  # and the same one for the same key
+    short, _ = compiled("혈해")  # below the fuzzy length: a substring match only
+    assert "LIKE '%혈해%'" in short and "<%" not in short, short
+    with pytest.raises(ValueError):
+        s._literal("x' OR 1=1 --")
