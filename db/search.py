@@ -103,7 +103,7 @@ def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     return f"({like} OR '{key}' <% {column})"
 
 
-def _literal(key: str) -> str:
+def _literal(key: str | None) -> str:
     if not key or not all(c.isalnum() for c in key):
         raise ValueError(f"not a search key: {key!r}")
     return key
