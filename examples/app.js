@@ -689,6 +689,7 @@ function showSearch(text) {
   show("search", query ? `Search: ${query}` : "Search");
   searchInput.value = query;
   hitList.replaceChildren();
+  delete hitList.dataset.query; // set again once this search's results are on the page
   searchTitle.replaceChildren(element("span", null, "Results for "), textIn(`“${query}”`));
   if (!query) {
     searchTitle.textContent = "Type a title or a name above.";
@@ -702,6 +703,7 @@ function showSearch(text) {
     if (!current()) return;
     const hits = data.searchHits;
     hitList.replaceChildren(...hits.map(renderHit));
+    hitList.dataset.query = query;
     if (hits.length === 0) {
       hitList.append(withTestId(element("li", "hit hit-none muted", "Nothing found."), "no-hits"));
     }
@@ -1013,6 +1015,7 @@ function notFound(page, what, slug) {
 function showWork(slug) {
   show("work", "Work");
   workPage.replaceChildren();
+  delete workPage.dataset.slug; // set again once this work is on the page
   run(async (current) => {
     const { found, loaded } = await record("work", WORK_QUERY, WORK_FEATURES, slug);
     if (!current()) return;
@@ -1092,6 +1095,7 @@ function renderPersonPage(person, loaded) {
 function showPerson(slug) {
   show("person", "Person");
   personPage.replaceChildren();
+  delete personPage.dataset.slug; // set again once this person is on the page
   run(async (current) => {
     const { found, loaded } = await record("person", PERSON_QUERY, PERSON_FEATURES, slug);
     if (!current()) return;

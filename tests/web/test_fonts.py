@@ -31,9 +31,7 @@ async def test_the_font_is_served_as_woff2_and_cached_for_a_year(
     assert response.content == (ASSETS / FONT).read_bytes()
     assert response.content[:4] == WOFF2_SIGNATURE
     # A revalidation (the browser's conditional request) keeps the long lifetime too.
-    again = await client.get(
-        f"{FONTS}/{FONT}", headers={"If-None-Match": response.headers["etag"]}
-    )
+    again = await client.get(f"{FONTS}/{FONT}", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
     assert again.headers["cache-control"] == CACHE_CONTROL
 

@@ -39,11 +39,14 @@ VERSION = "5.3.0"
 SLICES = "package/files/noto-sans-kr-*-400-normal.woff2"
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "catalog.json"
 HANGUL_SYLLABLES = range(0xAC00, 0xD7A4)
-LATIN = (
-    [*range(0x20, 0x7F), *range(0xA0, 0x180)]  # ASCII, Latin-1, Latin Extended-A (ŏ ŭ)
-    + [0x2BC, 0x306, 0x30C]  # modifier apostrophe, combining breve and caron
-    + [*range(0x2010, 0x2028), *range(0x2030, 0x203B), 0x2212]  # dashes, quotes, ‰ ‹ ›
-)
+LATIN = [
+    *range(0x20, 0x7F),  # ASCII
+    *range(0xA0, 0x180),  # Latin-1, Latin Extended-A (ŏ ŭ of McCune-Reischauer)
+    *(0x2BC, 0x306, 0x30C),  # modifier apostrophe, combining breve and caron
+    *range(0x2010, 0x2028),  # dashes, quotation marks, ellipsis
+    *range(0x2030, 0x203B),  # per mille, primes, single guillemets
+    0x2212,  # minus
+]
 
 
 def ks_x_1001_syllables() -> set[int]:
@@ -119,13 +122,17 @@ def build(package: Path, work: Path) -> bytes:
 def make() -> None:
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
-        packed = subprocess.run(
-            ["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"],
-            cwd=work,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip().splitlines()[-1]
+        packed = (
+            subprocess.run(
+                ["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with tarfile.open(work / packed) as archive:
             archive.extractall(work, filter="data")
         font = build(work / "package", work)
