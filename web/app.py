@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL (and GraphiQL) at /graphql, /healthz and /readyz, the
-example frontend at /examples/.
+example frontend at /examples/ (and its Hangul web font at /fonts/).
 
 ``create_app()`` reads the settings from the environment; tests pass their own settings and
 session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as a factory
@@ -36,6 +36,7 @@ from gql.admission import Gate
 from settings import Settings, load_settings
 from web.deadline import RequestDeadline, closed
 from web.fast_lane import FastLane
+from web.fonts import FontFiles
 from web.graphiql import ASSETS as GRAPHIQL
 from web.intake import Intake
 from web.middleware import AccessLog, RequestId
@@ -55,6 +56,7 @@ def _examples_directory() -> Path:
 EXAMPLES = _examples_directory()  # the example frontend (at /examples/) and operations
 GRAPHQL_PATH = "/graphql"
 GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (web/graphiql/assets)
+FONTS = "/fonts"  # the example frontend's Hangul web font (web/fonts/assets)
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
@@ -142,6 +144,7 @@ def create_app(
     if settings.examples and EXAMPLES.is_dir():
         examples = StaticFiles(directory=EXAMPLES, html=True)
         routes.append(Mount("/examples", examples, name="examples"))
+        routes.append(Mount(FONTS, FontFiles(), name="fonts"))
     middleware = [Middleware(RequestId), Middleware(AccessLog)]
     if settings.cors_origins:
         middleware.append(

@@ -9,12 +9,20 @@ prove the pages work offline:
   (Choe Ik-kyu with The Flower Girl and its themes on the first page), pages forward and back
   through a stack of cursors with a matching status line, and shows an error response's
   message and extensions.code as text;
+- its search box finds Sea of Blood by 피바다 and Choe Ik-kyu by 최익규 (the hits are what
+  ``searchHits`` answers); the work page shows every statement with the sources that state it,
+  each dispute beside what the record states, the credits and their sources, and links to the
+  credited person's page; the person page shows their credited works (and, where the schema
+  has ``Person.reported``, the works references report against the record); each compared
+  with what the API serves. Hangul is drawn with the app's own font (/fonts/), on a machine
+  with no Korean font: Chromium reports the glyphs came from that web font;
 - GraphiQL at /graphql loads from the app's vendored assets, runs its first example tab
   (director -> works -> themes) against the server and shows "The Flower Girl", and opens the
   docs explorer on the schema.
 
-Screenshots go to test-output/browser/. Without Chromium, node or playwright-core the tests
-are skipped locally and fail in CI."""
+Screenshots go to test-output/browser/; with ``NKCINEMA_SCREENSHOTS_TO_DOCS=1`` the ones the
+README shows are copied to docs/ as well (a plain run leaves the work tree alone). Without
+Chromium, node or playwright-core the tests are skipped locally and fail in CI."""
 
 from __future__ import annotations
 
@@ -31,9 +39,13 @@ import pytest
 
 from tests.support.live import Server
 from tests.support.node import JS_DIR, ROOT, missing, node_with, report, run_script
+from web.app import FONTS
+from web.fonts import FONT
 
 SCRIPT = JS_DIR / "browser.mjs"
 OUTPUT = ROOT / "test-output" / "browser"
+DOCS = ROOT / "docs"
+TO_DOCS = "NKCINEMA_SCREENSHOTS_TO_DOCS"  # =1: refresh the README's screenshots in docs/
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_TESTS = "the browser tests"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -123,6 +135,13 @@ def assert_screenshots(summary: dict[str, Any], *names: str) -> None:
         assert shot.read_bytes()[:8] == PNG_SIGNATURE, f"{shot} is not a PNG"
 
 
+def copy_to_docs(*names: str) -> None:
+    """The README's screenshots, refreshed from this run when asked to."""
+    if os.environ.get(TO_DOCS) == "1":
+        for name in names:
+            shutil.copyfile(OUTPUT / name, DOCS / name)
+
+
 @pytest.mark.serial
 def test_the_example_frontend_pages_through_directors_works_and_themes_offline(
     browser: Browser, live_server: Server
@@ -134,6 +153,30 @@ def test_the_example_frontend_pages_through_directors_works_and_themes_offline(
     # First page, Next, Previous, Next, First, then the error, the failure and the retry.
     assert requested_paths(summary, "POST").count("/graphql") >= 8
     assert_screenshots(summary, "examples.png", "examples-error.png")
+    copy_to_docs("examples.png")
+
+
+@pytest.mark.serial
+def test_the_example_frontend_searches_and_shows_a_work_and_a_person_offline(
+    browser: Browser, live_server: Server
+) -> None:
+    summary = run_check(browser, live_server, "pages")
+    gets = requested_paths(summary, "GET")
+    # Hangul needs the app's own font, and nothing from elsewhere (run_check: no foreign host).
+    assert f"{FONTS}/{FONT}" in gets, gets
+    details = summary["checks"][0]["details"]
+    for seen in ("work_hangul_fonts", "person_hangul_fonts"):
+        fonts = details[seen]
+        assert fonts and all(font["isCustomFont"] for font in fonts), (seen, fonts)
+    # Each newer field the schema has was shown (the pages ask for them only then).
+    has = set(details["schema_has"])
+    assert ("work.titles" in has) == ("titles" in details["work_features"]), details
+    assert ("person.reported" in has) == ("reported" in details["person_features"]), details
+    # Searches, the two records and their newer parts, the person reached by a link.
+    assert requested_paths(summary, "POST").count("/graphql") >= 5
+    shots = ("examples-search.png", "examples-work.png", "examples-person.png")
+    assert_screenshots(summary, *shots)
+    copy_to_docs(*shots)
 
 
 @pytest.mark.serial
@@ -146,3 +189,4 @@ def test_graphiql_runs_the_director_example_and_shows_the_docs_offline(
     assert any(path.startswith("/graphiql/") for path in gets), gets  # the vendored assets
     assert "/graphql" in requested_paths(summary, "POST")  # the example ran on this server
     assert_screenshots(summary, "graphiql.png", "graphiql-docs.png")
+    copy_to_docs("graphiql.png")

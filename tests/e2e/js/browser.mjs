@@ -2,13 +2,18 @@
 // Headless-browser checks against a live nkcinema server, in Debian's Chromium driven by
 // playwright-core (no browser download, ever).
 //
-//   node tests/e2e/js/browser.mjs BASE_URL OUTDIR [--only examples|graphiql]
+//   node tests/e2e/js/browser.mjs BASE_URL OUTDIR [--only examples|pages|graphiql]
 //
 // Every request any page makes is recorded, and every request off the server's origin (other
 // than data: and blob: URLs) is both reported and aborted: the pages must work offline.
 // Checks:
 //   examples  /examples/ lists directors -> works -> themes from /graphql, pages forward and
 //             back, and shows the API's errors (screenshots examples.png, examples-error.png)
+//   pages     /examples/'s search box finds a work and a person; the work page and the person
+//             page show what the API serves (every statement with its sources, each dispute
+//             beside what the record states, credits, and the newer fields where the schema
+//             has them), links lead from one to the other, and Hangul is drawn with the app's
+//             own font (examples-search.png, examples-work.png, examples-person.png)
 //   graphiql  /graphql serves GraphiQL: the active tab's example runs and its response shows
 //             "The Flower Girl"; the docs explorer opens on the schema (graphiql.png,
 //             graphiql-docs.png)
@@ -63,7 +68,7 @@ function check(condition, message) {
 
 function usage(message) {
   if (message) console.error(`browser.mjs: ${message}`);
-  console.error("usage: node browser.mjs BASE_URL OUTDIR [--only examples|graphiql]");
+  console.error("usage: node browser.mjs BASE_URL OUTDIR [--only examples|pages|graphiql]");
   process.exit(message ? 2 : 0);
 }
 
@@ -281,6 +286,400 @@ async function checkExamples({ page, base, outdir, screenshot }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The example frontend's search, work page and person page (/examples/#/…)
+
+const SEARCHED_WORK = { query: "피바다", slug: "sea-of-blood" }; // Sea of Blood, by its Hangul title
+const SEARCHED_PERSON = { query: "최익규", slug: "choe-ik-kyu" }; // Choe Ik-kyu, by his Hangul name
+const CREDITED_PERSON = "kim-ki-nam"; // Sea of Blood's director on record: its credit links to him
+const PARTS_WORK = "the-country-i-saw"; // a film in five parts (once the schema has parts)
+const HANGUL_FONT = "Noto Sans KR Subset"; // examples/style.css's @font-face family
+const SEARCH_FIRST = 20; // the example's SEARCH_RESULTS
+
+const SRC = "fragment Src on Source { key title url }";
+const TYPED = "text language script romanization kind qualifier generated sources { ...Src }";
+
+async function api(base, query, variables = {}) {
+  const response = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  check(
+    response.ok && !body.errors,
+    () => `the API answered ${query.slice(0, 60)}…: HTTP ${response.status} ${JSON.stringify(body)}`,
+  );
+  return body.data;
+}
+
+/** "Type.field" for every field of the types the pages' newer queries touch. */
+async function schemaFields(base) {
+  const data = await api(
+    base,
+    `{ work: __type(name: "Work") { fields { name } } person: __type(name: "Person") { fields { name } }
+       credit: __type(name: "Credit") { fields { name } } dispute: __type(name: "Dispute") { fields { name } } }`,
+  );
+  const fields = new Set();
+  for (const [type, described] of Object.entries(data)) {
+    for (const field of described?.fields ?? []) fields.add(`${type}.${field.name}`);
+  }
+  return fields;
+}
+
+const keys = (sources) => sources.map((s) => s.key);
+
+function same(what, shown, expected) {
+  check(
+    JSON.stringify(shown) === JSON.stringify(expected),
+    () =>
+      `${what}: the page shows\n${JSON.stringify(shown, null, 1)}\n` +
+      `but the API serves\n${JSON.stringify(expected, null, 1)}`,
+  );
+}
+
+async function waitFor(page, selector, what) {
+  try {
+    await page.locator(selector).first().waitFor({ state: "attached" });
+  } catch {
+    const actual = await page.getByTestId("app").getAttribute("data-state").catch(() => "?");
+    const error = await page.getByTestId("error").textContent().catch(() => "");
+    fail(
+      `${what}: ${selector} never appeared (the page is "${actual}"; ` +
+        `error box: ${JSON.stringify(error?.trim())}; URL ${page.url()})`,
+    );
+  }
+}
+
+async function search(page, text, what) {
+  await page.getByTestId("search-input").fill(text);
+  await page.getByTestId("search-input").press("Enter");
+  const query = text.replaceAll('"', '\\"');
+  await waitFor(
+    page,
+    `main[data-view="search"][data-state="ready"] [data-testid="hits"][data-query="${query}"]`,
+    what,
+  );
+  check(
+    new URL(page.url()).hash === `#/search?${new URLSearchParams({ q: text })}`,
+    `${what}: the URL is ${page.url()}`,
+  );
+}
+
+async function openedRecord(page, view, slug, what) {
+  await waitFor(
+    page,
+    `main[data-view="${view}"][data-state="ready"] [data-testid="${view}-page"][data-slug="${slug}"]`,
+    what,
+  );
+  return page.getByTestId(`${view}-page`);
+}
+
+// The keys of the sources a node states on its own (its direct list, not its children's).
+const OWN_SOURCES = ':scope > [data-testid="sources"] > [data-testid="source"]';
+
+async function shownStatements(record) {
+  return record.locator('[data-testid="statement"]').evaluateAll(
+    (rows, own) =>
+      rows.map((row) => ({
+        field: row.dataset.field,
+        sources: [...row.lastElementChild.querySelectorAll(own)].map((x) => x.dataset.key),
+      })),
+    OWN_SOURCES,
+  );
+}
+
+async function shownCredits(record, sectionTestid, linkTestid) {
+  return record
+    .getByTestId(sectionTestid)
+    .locator('[data-testid="credit"]')
+    .evaluateAll(
+      (items, [testid, own]) =>
+        items.map((item) => ({
+          slug: item.querySelector(`[data-testid="${testid}"]`)?.dataset.slug ?? null,
+          role: item.dataset.role,
+          sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      [linkTestid, OWN_SOURCES],
+    );
+}
+
+/** Hangul in `selector` is drawn with the app's font: the face is loaded, and Chromium says
+ * the glyphs of that element came from a web font (not a system one) covering all of them. */
+async function hangulFont(page, selector, text, what) {
+  const faces = await page.evaluate(async (family) => {
+    await document.fonts.ready;
+    return [...document.fonts]
+      .filter((face) => face.family.replaceAll('"', "") === family)
+      .map((face) => face.status);
+  }, HANGUL_FONT);
+  check(faces.includes("loaded"), `${what}: the font ${HANGUL_FONT} is not loaded (${faces})`);
+  const shown = await page.locator(selector).first().textContent();
+  check(shown === text, `${what}: ${selector} shows ${JSON.stringify(shown)}, not ${text}`);
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("DOM.enable");
+    await cdp.send("CSS.enable");
+    const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
+    check(nodeId, `${what}: no ${selector} for the font check`);
+    const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+    const glyphs = fonts.reduce((sum, f) => sum + f.glyphCount, 0);
+    const syllables = [...text].filter((c) => c >= "\uac00" && c <= "\ud7a3").length;
+    check(
+      syllables > 0 && fonts.length > 0 && fonts.every((f) => f.isCustomFont) && glyphs >= syllables,
+      () => `${what}: ${JSON.stringify(text)} is drawn with ${JSON.stringify(fonts)}, not the app's font`,
+    );
+    return fonts;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+async function checkWorkPage(page, base, fields, details) {
+  const data = await api(
+    base,
+    `query($slug: String!) { work(slug: $slug) {
+      slug title originalTitle
+      sources { ...Src } attributions { field sources { ...Src } }
+      credits { role person { slug } sources { ...Src } }
+      disputes { field stated reported source { ...Src } }
+    } } ${SRC}`,
+    { slug: SEARCHED_WORK.slug },
+  );
+  const work = data.work;
+  const record = page.getByTestId("work-page");
+  same("the work's title", await record.getByTestId("work-page-title").textContent(), work.title);
+  same("the work's Korean title", await record.getByTestId("work-page-original").textContent(), work.originalTitle);
+
+  same(
+    "the work's statements",
+    await shownStatements(record),
+    work.attributions.map((a) => ({ field: a.field, sources: keys(a.sources) })),
+  );
+  same(
+    "the work's credits",
+    await shownCredits(record, "credits", "person-link"),
+    work.credits.map((c) => ({ slug: c.person.slug, role: c.role, sources: keys(c.sources) })),
+  );
+  same(
+    "the record's sources",
+    await record.getByTestId("record-sources").locator('[data-testid="source"]').evaluateAll((s) => s.map((x) => x.dataset.key)),
+    keys(work.sources),
+  );
+
+  // Each dispute: the record's statement (with the sources behind it) beside the reference's.
+  check(work.disputes.length > 0, `${work.title} has no disputes to show`);
+  const disputes = await record.getByTestId("dispute").evaluateAll((cards, own) => {
+    const sourceKeysOf = (node) => [...node.querySelectorAll(own)].map((x) => x.dataset.key);
+    return cards.map((card) => {
+      const [stated, reported] = [
+        card.querySelector('[data-testid="dispute-stated"]'),
+        card.querySelector('[data-testid="dispute-reported"]'),
+      ];
+      const a = stated.getBoundingClientRect();
+      const b = reported.getBoundingClientRect();
+      return {
+        field: card.dataset.field,
+        stated: stated.querySelector('[data-testid="dispute-stated-value"]').textContent,
+        statedSources: sourceKeysOf(stated),
+        reported: reported.querySelector('[data-testid="dispute-reported-value"]').textContent,
+        reportedSources: sourceKeysOf(reported),
+        sideBySide: Math.abs(a.top - b.top) < 2 && a.right <= b.left,
+      };
+    });
+  }, OWN_SOURCES);
+  const statedSources = (field) =>
+    field === "directors"
+      ? [...new Set(work.credits.filter((c) => c.role === "DIRECTOR").flatMap((c) => keys(c.sources)))]
+      : keys(work.attributions.find((a) => a.field === field)?.sources ?? []);
+  same(
+    "the work's disputes",
+    disputes,
+    work.disputes.map((d) => ({
+      field: d.field,
+      stated: d.stated,
+      statedSources: statedSources(d.field),
+      reported: d.reported,
+      reportedSources: [d.source.key],
+      sideBySide: true,
+    })),
+  );
+
+  // The newer fields, where the schema has them.
+  const features = (await record.getAttribute("data-features")).split(" ").filter(Boolean);
+  details.work_features = features;
+  if (fields.has("work.titles")) {
+    check(features.includes("titles"), `the schema has Work.titles, the page did not load them: ${features}`);
+    const { work: typed } = await api(base, `query($slug: String!) { work(slug: $slug) { titles { ${TYPED} } } } ${SRC}`, {
+      slug: SEARCHED_WORK.slug,
+    });
+    const rows = await record.getByTestId("title").evaluateAll(
+      (trs, own) =>
+        trs.map((tr) => ({
+          text: tr.querySelector('[data-testid="title-text"]').textContent,
+          generated: tr.classList.contains("generated"),
+          sources: [...tr.lastElementChild.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      OWN_SOURCES,
+    );
+    same(
+      "the work's typed titles",
+      rows,
+      typed.titles.map((t) => ({ text: t.text, generated: t.generated, sources: keys(t.sources) })),
+    );
+  }
+  if (fields.has("dispute.reportedPeople")) {
+    const { work: reported } = await api(
+      base,
+      `query($slug: String!) { work(slug: $slug) { disputes { reportedPeople { slug } } } }`,
+      { slug: SEARCHED_WORK.slug },
+    );
+    const shown = await record.getByTestId("dispute").evaluateAll((cards) =>
+      cards.map((card) => [...card.querySelectorAll('[data-testid="dispute-person"]')].map((a) => a.dataset.slug)),
+    );
+    same("the disputes' reported people", shown, reported.disputes.map((d) => d.reportedPeople.map((p) => p.slug)));
+  }
+}
+
+async function checkParts(page, base, fields) {
+  if (!fields.has("work.parts")) return;
+  const { work } = await api(
+    base,
+    `query($slug: String!) { work(slug: $slug) { parts { label sources { ...Src } } } } ${SRC}`,
+    { slug: PARTS_WORK },
+  );
+  await page.goto(`${base}/examples/#/work/${PARTS_WORK}`);
+  const record = await openedRecord(page, "work", PARTS_WORK, `the work page of ${PARTS_WORK}`);
+  const parts = await record.getByTestId("part").evaluateAll(
+    (items, own) =>
+      items.map((item) => ({
+        label: item.querySelector("strong").textContent,
+        sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+      })),
+    OWN_SOURCES,
+  );
+  same(`${PARTS_WORK}'s parts`, parts, work.parts.map((p) => ({ label: p.label, sources: keys(p.sources) })));
+}
+
+async function checkPersonPage(page, base, slug, fields, details) {
+  const { person } = await api(
+    base,
+    `query($slug: String!) { person(slug: $slug) {
+      name originalName attributions { field sources { ...Src } }
+      credits { role work { slug } sources { ...Src } }
+    } } ${SRC}`,
+    { slug },
+  );
+  const record = page.getByTestId("person-page");
+  same("the person's name", await record.getByTestId("person-page-title").textContent(), person.name);
+  const originals = await record.getByTestId("person-page-original").allTextContents();
+  same("the person's Korean name", originals, person.originalName == null ? [] : [person.originalName]);
+  same(
+    "the person's statements",
+    await shownStatements(record),
+    person.attributions.map((a) => ({ field: a.field, sources: keys(a.sources) })),
+  );
+  same(
+    "the person's credited works",
+    await shownCredits(record, "credited-works", "work-link"),
+    person.credits.map((c) => ({ slug: c.work.slug, role: c.role, sources: keys(c.sources) })),
+  );
+  const features = (await record.getAttribute("data-features")).split(" ").filter(Boolean);
+  details.person_features = features;
+  if (fields.has("person.reported")) {
+    check(features.includes("reported"), `the schema has Person.reported, the page did not load it: ${features}`);
+    const { person: reported } = await api(
+      base,
+      `query($slug: String!) { person(slug: $slug) { reported { role work { slug } sources { ...Src } } } } ${SRC}`,
+      { slug },
+    );
+    const shown = await record.getByTestId("reported-work").evaluateAll(
+      (items, own) =>
+        items.map((item) => ({
+          slug: item.dataset.slug,
+          sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      OWN_SOURCES,
+    );
+    same(
+      "the person's reported works",
+      shown,
+      reported.reported.map((r) => ({ slug: r.work.slug, sources: keys(r.sources) })),
+    );
+    return reported.reported.map((r) => r.work.slug);
+  }
+  return null;
+}
+
+async function checkPages({ page, base, screenshot, details }) {
+  const fields = await schemaFields(base);
+  details.schema_has = [...fields].filter((f) =>
+    ["work.titles", "work.parts", "work.events", "work.studios", "person.reported", "dispute.reportedPeople"].includes(f),
+  );
+
+  const response = await page.goto(`${base}/examples/`);
+  check(response?.ok(), `GET /examples/ answered HTTP ${response?.status()}`);
+  await waitForState(page, "ready", "the directors");
+
+  // The search box: what it lists is what searchHits answers, in the same order.
+  await search(page, SEARCHED_WORK.query, "searching for a work");
+  const { searchHits } = await api(
+    base,
+    `query($q: String!, $n: Int!) { searchHits(query: $q, first: $n) {
+      matchedText node { __typename ... on Work { slug } ... on Person { slug } ... on Theme { slug } } } }`,
+    { q: SEARCHED_WORK.query, n: SEARCH_FIRST },
+  );
+  const hits = await page.getByTestId("hit").evaluateAll((items) =>
+    items.map((li) => ({
+      type: li.dataset.type,
+      slug: li.dataset.slug,
+      matched: li.querySelector('[data-testid="hit-matched"]').textContent,
+    })),
+  );
+  same(
+    `the hits for ${SEARCHED_WORK.query}`,
+    hits,
+    searchHits.map((h) => ({ type: h.node.__typename, slug: h.node.slug, matched: h.matchedText })),
+  );
+  check(hits[0]?.slug === SEARCHED_WORK.slug, () => `${SEARCHED_WORK.query} does not find ${SEARCHED_WORK.slug} first: ${JSON.stringify(hits)}`);
+  await screenshot(page, "examples-search.png");
+
+  // The first hit opens the work page.
+  await page.getByTestId("hit").first().getByTestId("hit-link").click();
+  await openedRecord(page, "work", SEARCHED_WORK.slug, "the work page");
+  await checkWorkPage(page, base, fields, details);
+  const original = await page.getByTestId("work-page-original").textContent();
+  details.work_hangul_fonts = await hangulFont(page, '[data-testid="work-page-original"]', original, "the work's Korean title");
+  await screenshot(page, "examples-work.png");
+
+  // A credit links to the person's page, which lists the work among their credits.
+  await page.getByTestId("credit").locator(`[data-testid="person-link"][data-slug="${CREDITED_PERSON}"]`).click();
+  await openedRecord(page, "person", CREDITED_PERSON, "the credited person's page");
+  await checkPersonPage(page, base, CREDITED_PERSON, fields, details);
+  const credited = await page.getByTestId("credited-works").locator('[data-testid="work-link"]').evaluateAll((a) => a.map((x) => x.dataset.slug));
+  check(credited.includes(SEARCHED_WORK.slug), `${CREDITED_PERSON}'s page lacks ${SEARCHED_WORK.slug}: ${credited}`);
+
+  // The search box reaches a person by their Hangul name; the person page shows their works.
+  await search(page, SEARCHED_PERSON.query, "searching for a person");
+  await page.getByTestId("hit").locator(`[data-testid="hit-link"][data-slug="${SEARCHED_PERSON.slug}"]`).click();
+  await openedRecord(page, "person", SEARCHED_PERSON.slug, "the searched person's page");
+  const reported = await checkPersonPage(page, base, SEARCHED_PERSON.slug, fields, details);
+  if (reported != null) {
+    // Sea of Blood's directors dispute names him: he is its *reported* director.
+    check(reported.includes(SEARCHED_WORK.slug), `${SEARCHED_PERSON.slug} is not reported on ${SEARCHED_WORK.slug}: ${reported}`);
+  }
+  const name = await page.getByTestId("person-page-original").textContent();
+  details.person_hangul_fonts = await hangulFont(page, '[data-testid="person-page-original"]', name, "the person's Korean name");
+  await screenshot(page, "examples-person.png");
+
+  // A work's parts, once the schema has them; an unknown slug says so.
+  await checkParts(page, base, fields);
+  await page.goto(`${base}/examples/#/work/no-such-work`);
+  await openedRecord(page, "work", "no-such-work", "an unknown work");
+  await page.getByTestId("not-found").waitFor();
+}
+
+// ---------------------------------------------------------------------------------------------
 // GraphiQL at /graphql
 
 async function checkGraphiQL({ page, base, screenshot }) {
@@ -360,7 +759,7 @@ async function checkGraphiQL({ page, base, screenshot }) {
   await screenshot(page, "graphiql-docs.png");
 }
 
-const CHECKS = { examples: checkExamples, graphiql: checkGraphiQL };
+const CHECKS = { examples: checkExamples, pages: checkPages, graphiql: checkGraphiQL };
 
 // ---------------------------------------------------------------------------------------------
 // Running the checks: one fresh browser context each, every request recorded and policed.
@@ -379,6 +778,7 @@ async function runCheck(browser, name, options, summary) {
     console_errors: [],
     csp_violations: [],
     screenshots: [],
+    details: {}, // what a check saw, for the pytest side to re-check
   };
   summary.checks.push(result);
   const requests = [];
@@ -434,7 +834,7 @@ async function runCheck(browser, name, options, summary) {
 
   const problems = [];
   try {
-    await CHECKS[name]({ page, base, outdir, screenshot });
+    await CHECKS[name]({ page, base, outdir, screenshot, details: result.details });
   } catch (error) {
     // A Playwright error's message names the action, the locator and its call log.
     problems.push(error instanceof CheckFailure || error?.message ? error.message : String(error));
