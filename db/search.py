@@ -42,6 +42,7 @@ from db.romanization import romanize
 from db.text import (
     TEXTS_MARK,
     key_length,
+    literal_key,
     resembles,
     search_key,
     shared_trigrams_needed,
@@ -293,7 +294,8 @@ def best_name(text: str, names: Sequence[str]) -> str:
 
     def quality(name: str) -> tuple[int, float]:
         forms = [name, *romanize(name).values()]
-        return max(form_quality(search_key(form)) for form in forms)
+        keys = [*(search_key(f) for f in forms), *(literal_key(f) for f in forms)]
+        return max(form_quality(k) for k in keys)
 
     best = max(range(len(names)), key=lambda i: (quality(names[i]), -i), default=None)
     return names[best] if best is not None else ""

@@ -105,7 +105,7 @@ def _folded_word(word: str) -> str | None:
     return word
 
 
-def search_key(text: str) -> str:
+def search_key(text: str, *, fold: bool = True) -> str:
     """Fold a name or a query into the romanization-insensitive key search matches on.
 
     Case, diacritics, apostrophes, hyphens and spacing disappear; in words that can be
@@ -117,6 +117,8 @@ def search_key(text: str) -> str:
     True
     >>> search_key("girl") != search_key("kil")
     True
+
+    With ``fold=False``, the key as written (``literal_key``).
     """
     pieces: list[str] = []
     run: list[str] = []  # consecutive Korean words: "Kkot P'anŭn" folds as "Kkotpanun" does
@@ -127,7 +129,7 @@ def search_key(text: str) -> str:
             run.clear()
 
     for word in _WORD.findall(strip_diacritics(text).casefold().replace("'", "")):
-        folded = _folded_word(word)
+        folded = _folded_word(word) if fold else None
         if folded is None:
             close_run()
             pieces.append(word)
@@ -135,6 +137,13 @@ def search_key(text: str) -> str:
             run.append(folded)
     close_run()
     return _HANGUL_SYLLABLE.sub(r"\1\1\1", "".join(pieces))
+
+
+def literal_key(text: str) -> str:
+    """A name's key without romanization folding: documents hold it beside the folded key, so
+    a query that is not romanized Korean, a misspelling above all (``pulgasri``), is compared
+    with the name as written (``pulgasari``), not with its folded key (``purkasari``)."""
+    return search_key(text, fold=False)
 
 
 def key_length(key: str) -> int:
@@ -149,15 +158,17 @@ TEXTS_MARK = "/"
 def search_document(names: Iterable[str], texts: Iterable[str | None] = ()) -> str:
     """The stored search text of a record: the keys of all its names and of the romanizations
     of its Hangul ones (``db.romanization``: generated RR and MR forms, so ``naega bon nara``
-    finds 내가 본 나라), ``|``-delimited; then the keys of its prose (synopsis, biography,
-    notes), ``/``-delimited, which search ranks below any name.
+    finds 내가 본 나라), then the same unfolded (``literal_key``), ``|``-delimited; then the
+    keys of its prose (synopsis, biography, notes), ``/``-delimited, which search ranks below
+    any name.
 
-    >>> search_document(["Pak Hak"], ["A director."])
-    '|pakhak|/atirector/'
+    >>> search_document(["Park Hak"], ["A director."])
+    '|pakhak|parkhak|/adirector/'
     """
     given = [name for name in names if name]
-    generated = [form for name in given for form in romanize(name).values()]
-    keys = [key for key in dict.fromkeys(search_key(n) for n in [*given, *generated]) if key]
+    forms = [*given, *(form for name in given for form in romanize(name).values())]
+    every = [*(search_key(form) for form in forms), *(literal_key(form) for form in forms)]
+    keys = [key for key in dict.fromkeys(every) if key]
     document = "|" + "|".join(keys) + "|" if keys else ""
     prose = [key for key in dict.fromkeys(search_key(t) for t in texts if t) if key]
     if prose:
