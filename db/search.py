@@ -292,10 +292,15 @@ def best_name(text: str, names: Sequence[str]) -> str:
             return 1, 1.0
         return 0, word_similarity(key, f"|{name_key}|")
 
-    def quality(name: str) -> tuple[int, float]:
-        forms = [name, *romanize(name).values()]
-        keys = [*(search_key(f) for f in forms), *(literal_key(f) for f in forms)]
-        return max(form_quality(k) for k in keys)
+    def quality(name: str) -> tuple[int, float, bool]:
+        # a name matched as written beats one matched by its generated romanization only
+        own = ((*form_quality(k), True) for k in (search_key(name), literal_key(name)))
+        generated = (
+            (*form_quality(k), False)
+            for form in romanize(name).values()
+            for k in (search_key(form), literal_key(form))
+        )
+        return max((*own, *generated))
 
     best = max(range(len(names)), key=lambda i: (quality(names[i]), -i), default=None)
     return names[best] if best is not None else ""

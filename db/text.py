@@ -98,7 +98,8 @@ def _folded_word(word: str) -> str | None:
     else:
         if word.endswith("y") and len(word) > 2:  # Pulgasary, Kyongy (informal -y for -i)
             word = word[:-1] + "i"
-        if not can_be_korean(word):
+        # doubled letters are one once folded, so they are one here too (Pulgasarri)
+        if not can_be_korean(_REPEATS.sub(r"\1", word)):
             return None
     for old, new in _SEQUENCE_FOLDS:
         word = word.replace(old, new)
