@@ -128,17 +128,19 @@ async def test_a_fuzzy_query_of_unknown_trigrams_finds_nothing(session: AsyncSes
     assert (await session.execute(found)).scalars().all() == []
 
 
+def compiled(text: str) -> tuple[str, dict[str, object]]:
+    """A works search statement as compiled for PostgreSQL, and its parameters."""
+    from sqlalchemy.dialects import postgresql
+
+    statement = select(m.Work.id).where(s.search_condition("works", text))
+    result = statement.compile(dialect=postgresql.asyncpg.dialect())
+    return str(result), dict(result.params)
+
+
 def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> None:
     """Prepared statements are cached per connection, and PostgreSQL may plan a cached one
     once for any parameter value (a generic plan that walks the title index for every key):
     the key is written into the statement, so each key is planned for what it matches."""
-    from sqlalchemy.dialects import postgresql
-
-    def compiled(text: str) -> tuple[str, dict[str, object]]:
-        statement = select(m.Work.id).where(s.search_condition("works", text))
-        result = statement.compile(dialect=postgresql.asyncpg.dialect())
-        return str(result), dict(result.params)
-
     rare, rare_params = compiled("Pulgasari")
     other, _ = compiled("flower girl")
     assert "LIKE '%purkasari%'" in rare, rare
@@ -156,10 +158,7 @@ def test_on_postgresql_typo_candidates_are_the_rows_holding_one_of_enough_trigra
     """As SQLite's vocabulary pre-filter: a row resembling the key holds one of any
     n - needed + 1 of its n trigrams (pigeonhole), each a trigram index lookup; pg_trgm's own
     ``<%`` pads words with blanks and would find other rows than SQLite."""
-    from sqlalchemy.dialects import postgresql
-
-    statement = select(m.Work.id).where(s.search_condition("works", "pulgasri"))
-    sql = str(statement.compile(dialect=postgresql.asyncpg.dialect()))
+    sql, _ = compiled("pulgasri")
     grams = sorted(trigrams(search_key("pulgasri")))
     needed = shared_trigrams_needed(len(grams), s.FUZZY_THRESHOLD)
     looked_up = [g for g in grams if f"LIKE '%{g}%'" in sql]
