@@ -205,14 +205,19 @@ SELECT json_object('data', json_object('works', json_object(
 
 def pg_fuzzy_search(key: str) -> str:
     """W4 on PostgreSQL for a key long enough for typo tolerance: the rows holding it, or one
-    of enough of its trigrams (pigeonhole, each a GIN trigram lookup) and resembling it by
+    trigram of each disjoint group of enough of them (pigeonhole, each a GIN trigram lookup)
+    and resembling it by
     ``nk_word_similarity`` (migration 0014). The same rule as ``db.search``, by hand; the
     trigrams are letters and digits, written into the statement as the app writes them."""
     grams = sorted(trigrams(key))
-    rarest = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
-    holds = " OR ".join(f"search_text LIKE '%{gram}%'" for gram in grams[:rarest])
+    size = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
+    groups = [grams[i : i + size] for i in range(0, len(grams) - size + 1, size)]
+    holds = " AND ".join(
+        "(" + " OR ".join(f"search_text LIKE '%{gram}%'" for gram in group) + ")"
+        for group in groups
+    )
     similar = f"nk_word_similarity(:key, search_text) >= {FUZZY_THRESHOLD}"
-    return PG_SEARCH.format(condition=f"search_text LIKE :pattern OR (({holds}) AND {similar})")
+    return PG_SEARCH.format(condition=f"search_text LIKE :pattern OR ({holds} AND {similar})")
 
 
 def sqlite_search(key: str) -> tuple[str, dict[str, Any]]:

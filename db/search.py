@@ -131,13 +131,21 @@ def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     if not element.fuzzy:
         return like
     # Typo tolerance as on SQLite, so both find the same rows: a row resembles the key only if
-    # one name holds `needed` of its n trigrams, so the row holds one of any n - needed + 1
-    # of them (each a lookup in the trigram index), and the same similarity decides.
-    # (pg_trgm's own `<%` pads words with blanks and so finds other rows.)
-    grams = sorted(trigrams(key))[: element.rarest]
-    holds = " OR ".join(f"{column} LIKE '%{_literal(g)}%'" for g in grams)
+    # one name holds `needed` of its n trigrams, so the row misses at most n - needed of them
+    # and holds one of every n - needed + 1 (pigeonhole). PostgreSQL has no vocabulary to
+    # pick the rarest from, so it asks for one of each disjoint group of that size (each
+    # trigram a lookup in the GIN index; the groups' rows intersected), then the same
+    # similarity decides. (pg_trgm's own `<%` pads words with blanks and scores an extent of
+    # the document, not a name: it finds other rows than SQLite.)
+    grams = sorted(trigrams(key))
+    groups = [grams[i : i + element.rarest] for i in range(0, len(grams), element.rarest)]
+    holds = " AND ".join(
+        "(" + " OR ".join(f"{column} LIKE '%{_literal(g)}%'" for g in group) + ")"
+        for group in groups
+        if len(group) == element.rarest
+    )
     similar = f"{SIMILARITY_FUNCTION}('{key}', {column}) >= {FUZZY_THRESHOLD}"
-    return f"({like} OR (({holds}) AND {similar}))"
+    return f"({like} OR ({holds} AND {similar}))"
 
 
 def _literal(key: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from sqlalchemy import select, text
@@ -154,16 +155,21 @@ def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> N
         s._literal("x' OR 1=1 --")
 
 
-def test_on_postgresql_typo_candidates_are_the_rows_holding_one_of_enough_trigrams() -> None:
-    """As SQLite's vocabulary pre-filter: a row resembling the key holds one of any
-    n - needed + 1 of its n trigrams (pigeonhole), each a trigram index lookup; pg_trgm's own
-    ``<%`` pads words with blanks and would find other rows than SQLite."""
-    sql, _ = compiled("pulgasri")
-    grams = sorted(trigrams(search_key("pulgasri")))
-    needed = shared_trigrams_needed(len(grams), s.FUZZY_THRESHOLD)
-    looked_up = [g for g in grams if f"LIKE '%{g}%'" in sql]
-    assert len(looked_up) == len(grams) - needed + 1, sql
-    assert "<%" not in sql
+def test_on_postgresql_typo_candidates_hold_one_trigram_of_each_group() -> None:
+    """As SQLite's vocabulary pre-filter: a row resembling the key misses at most
+    n - needed of its n trigrams, so it holds one of every n - needed + 1 of them
+    (pigeonhole): one of each disjoint group of that size, each a trigram index lookup.
+    pg_trgm's own ``<%`` scores an extent of the document and would find other rows."""
+    for query in ("pulgasri", "the flower girls youth", "sonyonjangsoo"):
+        sql, _ = compiled(query)
+        grams = sorted(trigrams(search_key(query)))
+        size = len(grams) - shared_trigrams_needed(len(grams), s.FUZZY_THRESHOLD) + 1
+        groups = re.findall(r"\((works\.search_text LIKE '%\w+%'(?: OR [^()]*)?)\)", sql)
+        assert len(groups) == len(grams) // size, sql
+        assert all(group.count("LIKE") == size for group in groups), sql
+        looked_up = [g for g in grams if f"LIKE '%{g}%'" in sql]
+        assert len(looked_up) == size * len(groups)  # disjoint
+        assert "<%" not in sql
 
 
 async def test_both_databases_compute_the_same_similarity(session: AsyncSession) -> None:
