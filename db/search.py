@@ -206,7 +206,7 @@ def _names_sqlite(element: _Names, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def search_condition(table: str, text: str | None) -> ColumnElement[bool]:
-    """The rows of ``table`` (works, people or themes) whose names match ``text``.
+    """The rows of ``table`` (works, people or themes) whose names or prose match ``text``.
 
     A blank text is no condition; a text with nothing searchable in it matches nothing.
     """
