@@ -149,7 +149,7 @@ def literal_key(text: str) -> str:
 
 def key_length(key: str) -> int:
     """How many letters a key stands for: each Hangul syllable once."""
-    return len(key) - 2 * len(_HANGUL_SYLLABLE.findall(key))
+    return len(key) - 2 * len(_HANGUL_SYLLABLE.findall(key)) // 3
 
 
 NAMES_END = "|"
