@@ -298,7 +298,13 @@ async def work_search_text(
         .where(m.Dispute.work_id == work_id)
         .order_by(m.Dispute.position)
     )
-    return work_document(title, original, list(alternatives), synopsis, list(disputes.tuples()))
+    return work_document(
+        title,
+        original,
+        list(alternatives),
+        synopsis,
+        [(reported, note) for reported, note in disputes],
+    )
 
 
 async def refresh_search_text(session: AsyncSession, work: m.Work) -> None:
