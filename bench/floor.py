@@ -35,7 +35,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from db.search import FUZZY_MIN_LENGTH, FUZZY_THRESHOLD, SQLITE_FUNCTIONS
-from db.text import search_key, shared_trigrams_needed, trigrams
+from db.text import key_length, search_key, shared_trigrams_needed, trigrams
 
 POOL_SIZE = 10
 URL_VARIABLE = "BENCH_FLOOR_DATABASE_URL"
@@ -104,10 +104,9 @@ SELECT json_build_object('data', json_build_object('directors', json_build_objec
 FROM (SELECT * FROM people p
       WHERE EXISTS (SELECT 1 FROM credits c WHERE c.person_id = p.id AND c.role = 'DIRECTOR')
       ORDER BY p.name_key, p.id LIMIT 100) d""",
-    # Keys of FUZZY_MIN_LENGTH characters or more also match similar spellings (pg_trgm's <%,
-    # over the same GIN trigram index): the app's rule, hence two statements.
+    # Keys of FUZZY_MIN_LENGTH letters or more also match similar spellings: a statement per
+    # key (``pg_fuzzy_search``), as the app writes it.
     "w4": PG_SEARCH.format(condition="search_text LIKE :pattern"),
-    "w4_fuzzy": PG_SEARCH.format(condition="search_text LIKE :pattern OR :key <% search_text"),
     "w5": f"""
 WITH f AS (SELECT id, kind, year FROM works WHERE kind = :kind AND year >= :from AND year <= :to)
 SELECT json_build_object('data', json_build_object('works', json_build_object(
@@ -204,6 +203,23 @@ SELECT json_object('data', json_object('works', json_object(
 }
 
 
+def pg_fuzzy_search(key: str) -> str:
+    """W4 on PostgreSQL for a key long enough for typo tolerance: the rows holding it, or one
+    trigram of each disjoint group of enough of them (pigeonhole, each a GIN trigram lookup)
+    and resembling it by
+    ``nk_word_similarity`` (migration 0014). The same rule as ``db.search``, by hand; the
+    trigrams are letters and digits, written into the statement as the app writes them."""
+    grams = sorted(trigrams(key))
+    size = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
+    groups = [grams[i : i + size] for i in range(0, len(grams) - size + 1, size)]
+    holds = " AND ".join(
+        "(" + " OR ".join(f"search_text LIKE '%{gram}%'" for gram in group) + ")"
+        for group in groups
+    )
+    similar = f"nk_word_similarity(:key, search_text) >= {FUZZY_THRESHOLD}"
+    return PG_SEARCH.format(condition=f"search_text LIKE :pattern OR ({holds} AND {similar})")
+
+
 def sqlite_search(key: str) -> tuple[str, dict[str, Any]]:
     """W4 on SQLite: the works whose search document contains ``key`` (FTS5 trigram index),
     or, for a key of FUZZY_MIN_LENGTH characters or more, resembles it: candidates holding one
@@ -212,7 +228,7 @@ def sqlite_search(key: str) -> tuple[str, dict[str, Any]]:
     parameters: dict[str, Any] = {"pattern": f"%{key}%", "key": key}
     found = "SELECT rowid FROM works_search WHERE works_search.search_text LIKE :pattern"
     grams = sorted(trigrams(key))
-    if len(key) >= FUZZY_MIN_LENGTH:
+    if key_length(key) >= FUZZY_MIN_LENGTH:
         rarest = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
         names = []
         for i, gram in enumerate(grams):
@@ -254,7 +270,7 @@ def _parameters(workload: str, body: dict[str, Any]) -> dict[str, Any]:
         return {"slug": str(body["slug"])}
     if workload == "w4":
         key = search_key(str(body["term"]))
-        return {"key": key, "pattern": f"%{key}%", "fuzzy": len(key) >= FUZZY_MIN_LENGTH}
+        return {"key": key, "pattern": f"%{key}%", "fuzzy": key_length(key) >= FUZZY_MIN_LENGTH}
     if workload == "w5":
         return {"kind": str(body["kind"]), "from": int(body["from"]), "to": int(body["to"])}
     return {}
@@ -291,8 +307,9 @@ class PostgreSQL(Database):
     async def answer(self, workload: str, body: dict[str, Any]) -> str:
         parameters = _parameters(workload, body)
         if workload == "w4" and parameters["fuzzy"]:
-            workload = "w4_fuzzy"
-        sql, names = self.statements[workload]
+            sql, names = to_numbered(pg_fuzzy_search(parameters["key"]))
+        else:
+            sql, names = self.statements[workload]
         arguments = [parameters[name] for name in names]
         async with self.pool.acquire() as connection:
             return str(await connection.fetchval(sql, *arguments))

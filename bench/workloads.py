@@ -9,7 +9,11 @@ import httpx
 
 from bench.catalog import Catalog
 
-# Romanized variants, words that hit often or rarely, and Hangul.
+# Romanized variants, words that hit often or rarely, and Hangul; since #22 also Hangul
+# fragments of one and two syllables (indexed as tripled syllables), a romanization only the
+# generated RR/MR forms of Hangul titles hold (새벽 "saebyeok"; synthetic English titles say
+# "Dawn") and words only synopses hold (ranked below names). W4/S1/S2 rounds from before
+# #22 ran the first eight / six terms only.
 WORK_SEARCH_TERMS = (
     "flower girl",
     "pulgasari",
@@ -19,8 +23,21 @@ WORK_SEARCH_TERMS = (
     "sea of blood",
     "mountain",
     "pyongyang",
+    "바다",
+    "춘",
+    "saebyeok",
+    "stage play",
 )
-ROOT_SEARCH_TERMS = ("choi ik kyu", "bulgasari", "flower girl", "꽃파는", "kim hak", "resistance")
+ROOT_SEARCH_TERMS = (
+    "choi ik kyu",
+    "bulgasari",
+    "flower girl",
+    "꽃파는",
+    "kim hak",
+    "resistance",
+    "청춘",
+    "novel",
+)
 # Variants of a workload should cost about the same (a pooled p50 over a cheap and an
 # expensive variant means nothing), so common and rare themes are separate workloads.
 COMMON_THEMES = range(0, 4)  # ranks by works tagged

@@ -1,10 +1,18 @@
 """Search over works, people and themes, backed by trigram indexes on both databases.
 
-A record's ``search_text`` holds the romanization-folded keys of all its names
-(``db.text.search_document``). A query matches when its key is a substring of one of them
-or, for keys of ``FUZZY_MIN_LENGTH`` characters or more, when a name shares most of its
-trigrams (typo tolerance). On PostgreSQL this is ``LIKE`` and ``<%`` (pg_trgm) over a GIN
-trigram index; on SQLite it is a lookup in an FTS5 trigram table (migration 0003).
+A record's ``search_text`` holds the romanization-folded keys of all its names, of the
+generated romanizations of its Hangul ones, and, after them, of its prose (synopsis,
+biography, notes) (``db.text.search_document``). A query matches when its key is a
+substring of the document or, for keys of ``FUZZY_MIN_LENGTH`` letters or more, when a name
+(not the prose) holds most of its trigrams (typo tolerance). Both databases look up the same
+trigrams and score with the same function, so they find and order the same rows: on
+PostgreSQL, ``LIKE`` over a GIN trigram index (pg_trgm) and ``nk_word_similarity`` (migration
+0014); on SQLite, an FTS5 trigram table (migration 0003), its vocabulary (0004) and the same
+function in Python (``db.text.word_similarity``).
+
+Ranking (``score``): a whole name 1.0, a name's start 0.9, inside a name 0.75, inside the
+prose 0.6, a similar spelling of a name below 0.5 (half its similarity) — a typo never scores
+as an exact match, and a word of a synopsis never outranks a name.
 """
 
 from __future__ import annotations
@@ -13,14 +21,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Float, bindparam, case, literal, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    String,
+    bindparam,
+    case,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
 from db import models as m
-from db.text import resembles, search_key, shared_trigrams_needed, trigrams, word_similarity
+from db.romanization import romanize
+from db.text import (
+    TEXTS_MARK,
+    key_length,
+    literal_key,
+    resembles,
+    search_key,
+    shared_trigrams_needed,
+    trigrams,
+    word_similarity,
+)
 
 SEARCHABLE_TABLES = ("works", "people", "themes")
 
@@ -35,9 +63,11 @@ def is_search_index(name: str) -> bool:
 
 
 FUZZY_MIN_LENGTH = 5
-FUZZY_THRESHOLD = 0.6  # PostgreSQL's default pg_trgm.word_similarity_threshold
-SIMILARITY_FUNCTION = "nk_word_similarity"  # the SQLite twin of word_similarity()
-RESEMBLES_FUNCTION = "nk_resembles"  # the SQLite twin of `key <% search_text`
+FUZZY_THRESHOLD = 0.6  # as PostgreSQL's default pg_trgm.word_similarity_threshold
+# db.text.word_similarity in SQL: a Python function on SQLite connections, an SQL function
+# on PostgreSQL (migration 0014); the same name on both
+SIMILARITY_FUNCTION = "nk_word_similarity"
+RESEMBLES_FUNCTION = "nk_resembles"  # SQLite: word_similarity(key, document) >= threshold
 
 
 def _resembles(key: str, document: str) -> bool:
@@ -60,7 +90,7 @@ class _Matches(ColumnElement[bool]):
 
     def __init__(self, table: str, key: str) -> None:
         self.table = table
-        self.fuzzy = len(key) >= FUZZY_MIN_LENGTH
+        self.fuzzy = key_length(key) >= FUZZY_MIN_LENGTH
         self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
         self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
         # Typo tolerance on SQLite: a row resembles the key only if it holds at least `needed`
@@ -100,7 +130,22 @@ def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     like = f"{column} LIKE '%{key}%'"
     if not element.fuzzy:
         return like
-    return f"({like} OR '{key}' <% {column})"
+    # Typo tolerance as on SQLite, so both find the same rows: a row resembles the key only if
+    # one name holds `needed` of its n trigrams, so the row misses at most n - needed of them
+    # and holds one of every n - needed + 1 (pigeonhole). PostgreSQL has no vocabulary to
+    # pick the rarest from, so it asks for one of each disjoint group of that size (each
+    # trigram a lookup in the GIN index; the groups' rows intersected), then the same
+    # similarity decides. (pg_trgm's own `<%` pads words with blanks and scores an extent of
+    # the document, not a name: it finds other rows than SQLite.)
+    grams = sorted(trigrams(key))
+    groups = [grams[i : i + element.rarest] for i in range(0, len(grams), element.rarest)]
+    holds = " AND ".join(
+        "(" + " OR ".join(f"{column} LIKE '%{_literal(g)}%'" for g in group) + ")"
+        for group in groups
+        if len(group) == element.rarest
+    )
+    similar = f"{SIMILARITY_FUNCTION}('{key}', {column}) >= {FUZZY_THRESHOLD}"
+    return f"({like} OR ({holds} AND {similar}))"
 
 
 def _literal(key: str | None) -> str:
@@ -133,21 +178,35 @@ def _matches_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{element.table}.id IN ({found})"
 
 
-@compiles(_Similarity, "postgresql")
-def _similarity_postgresql(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
-    return (
-        f"word_similarity({compiler.process(element.query_key, **kw)}, {element.table}.search_text)"
-    )
-
-
 @compiles(_Similarity)
-def _similarity_sqlite(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
+def _similarity(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
     key = compiler.process(element.query_key, **kw)
     return f"{SIMILARITY_FUNCTION}({key}, {element.table}.search_text)"
 
 
+class _Names(ColumnElement[str]):
+    """The names part of a search document (``db.text.names_section``), in SQL."""
+
+    inherit_cache = False
+    type = String()
+
+    def __init__(self, document: ColumnElement[str]) -> None:
+        self.document = document
+
+
+@compiles(_Names, "postgresql")
+def _names_postgresql(element: _Names, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"split_part({compiler.process(element.document, **kw)}, '{TEXTS_MARK}', 1)"
+
+
+@compiles(_Names)
+def _names_sqlite(element: _Names, compiler: SQLCompiler, **kw: Any) -> str:
+    document = compiler.process(element.document, **kw)
+    return f"substr({document}, 1, instr({document} || '{TEXTS_MARK}', '{TEXTS_MARK}') - 1)"
+
+
 def search_condition(table: str, text: str | None) -> ColumnElement[bool]:
-    """The rows of ``table`` (works, people or themes) whose names match ``text``.
+    """The rows of ``table`` (works, people or themes) whose names or prose match ``text``.
 
     A blank text is no condition; a text with nothing searchable in it matches nothing.
     """
@@ -176,21 +235,26 @@ _KINDS = (
     ("person", m.Person, "people", m.Person.name_key),
     ("theme", m.Theme, "themes", m.Theme.name_key),
 )
-_SCORES = {3: 1.0, 2: 0.9, 1: 0.75}  # a whole name, a name's start, inside a name
+# a whole name, a name's start, inside a name, inside the prose (synopsis, biography, notes)
+_SCORES = {4: 1.0, 3: 0.9, 2: 0.75, 1: 0.6}
 
 
 def _rank(document: Any, key: str) -> ColumnElement[int]:
-    """3 for a whole name, 2 for a name's prefix, 1 for a substring (0: similar only)."""
+    """4 for a whole name, 3 for a name's prefix, 2 inside a name, 1 inside the prose
+    (0: a similar name only). Only names are ``|``-delimited, so the first two are found in
+    names alone."""
     return case(
-        (document.contains(f"|{key}|", autoescape=True), 3),
-        (document.contains(f"|{key}", autoescape=True), 2),
+        (document.contains(f"|{key}|", autoescape=True), 4),
+        (document.contains(f"|{key}", autoescape=True), 3),
+        (_Names(document).contains(key, autoescape=True), 2),
         (document.contains(key, autoescape=True), 1),
         else_=0,
     )
 
 
 def score(rank: int, similarity: float) -> float:
-    """Exact > prefix > substring > similar; similar matches score by their similarity."""
+    """Exact > prefix > inside a name > inside the prose > similar; similar matches score by
+    their similarity, below 0.5."""
     return _SCORES.get(rank, round(0.5 * similarity, 4))
 
 
@@ -223,18 +287,28 @@ async def search(
 
 def best_name(text: str, names: Sequence[str]) -> str:
     """The name a query matched best: a whole name, then a name's start, then a substring,
-    then the most similar (by trigrams); earlier names win ties."""
+    then the most similar (by trigrams); earlier names win ties. A Hangul name matches by its
+    generated romanizations too (``naega bon nara`` matched 내가 본 나라)."""
     key = search_key(text)
 
-    def quality(name: str) -> tuple[int, float]:
-        name_key = search_key(name)
+    def form_quality(name_key: str) -> tuple[int, float]:
         if name_key == key:
             return 3, 1.0
         if name_key.startswith(key):
             return 2, 1.0
         if key in name_key:
             return 1, 1.0
-        return 0, word_similarity(key, name_key)
+        return 0, word_similarity(key, f"|{name_key}|")
+
+    def quality(name: str) -> tuple[int, float, bool]:
+        # a name matched as written beats one matched by its generated romanization only
+        own = ((*form_quality(k), True) for k in (search_key(name), literal_key(name)))
+        generated = (
+            (*form_quality(k), False)
+            for form in romanize(name).values()
+            for k in (search_key(form), literal_key(form))
+        )
+        return max((*own, *generated))
 
     best = max(range(len(names)), key=lambda i: (quality(names[i]), -i), default=None)
     return names[best] if best is not None else ""

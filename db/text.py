@@ -10,6 +10,10 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
+
+from db.romanization import romanize
+from db.romanized_words import can_be_korean
 
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb`\u00b4"
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -52,7 +56,9 @@ def sort_key(text: str) -> str:
 
 # Romanization folding: McCune-Reischauer and Revised Romanization (and common informal
 # spellings) of the same Korean name fold to one key. Applied to both the stored names and
-# the query, so aggressive folding only widens matches; it never hides an exact one.
+# the query, and only to words that can be romanized Korean (``db.romanized_words``): an
+# English word is kept as written, so ``girl`` does not fold into Kim Kil-in's key and a typo
+# (``blod``) does not fold into the word it misspells (``blood``).
 _WORD_VARIANTS = {
     "choi": "choe",
     "lee": "ri",
@@ -76,32 +82,104 @@ _SEQUENCE_FOLDS = (
 )
 _REPEATS = re.compile(r"(.)\1+")
 _WORD = re.compile(r"[^\W_]+")
+# Hangul syllables are written three times in a key: a fragment of one or two syllables is
+# then a pattern of three characters or more, which SQLite's FTS5 trigram index can look up
+# (it reads nothing for shorter ones), and pg_trgm's index likewise. A run of repeated
+# syllables stays a whole number of syllables long, so a tripled fragment matches a tripled
+# name exactly when the fragment is inside the name.
+_HANGUL_SYLLABLE = re.compile("([\uac00-\ud7a3])")
 
 
-def search_key(text: str) -> str:
+@functools.lru_cache(maxsize=65536)
+def _folded_word(word: str) -> str | None:
+    """The folded form of a word that can be romanized Korean; None for any other word."""
+    if word in _WORD_VARIANTS:
+        word = _WORD_VARIANTS[word]
+    else:
+        if word.endswith("y") and len(word) > 2:  # Pulgasary, Kyongy (informal -y for -i)
+            word = word[:-1] + "i"
+        # doubled letters are one once folded, so they are one here too (Pulgasarri)
+        if not can_be_korean(_REPEATS.sub(r"\1", word)):
+            return None
+    for old, new in _SEQUENCE_FOLDS:
+        word = word.replace(old, new)
+    return word
+
+
+def search_key(text: str, *, fold: bool = True) -> str:
     """Fold a name or a query into the romanization-insensitive key search matches on.
 
-    Case, diacritics, apostrophes, hyphens and spacing disappear; MR/RR variants (k/g, t/d, p/b,
-    ch/j, ŏ/eo, ŭ/eu, Choe/Choi, Ri/Yi/Lee) fold together; Hangul is kept as written.
+    Case, diacritics, apostrophes, hyphens and spacing disappear; in words that can be
+    romanized Korean, MR/RR variants (k/g, t/d, p/b, ch/j, ŏ/eo, ŭ/eu, Choe/Choi, Ri/Yi/Lee)
+    fold together and doubled letters are one; other words are kept as written; Hangul is
+    kept, each syllable written three times (``_HANGUL_SYLLABLE``).
 
     >>> search_key("Ch'oe Ik-kyu") == search_key("choi ik gyu") == search_key("Choe Ik-gyu")
     True
+    >>> search_key("girl") != search_key("kil")
+    True
+
+    With ``fold=False``, the key as written (``literal_key``).
     """
-    words = []
+    pieces: list[str] = []
+    run: list[str] = []  # consecutive Korean words: "Kkot P'anŭn" folds as "Kkotpanun" does
+
+    def close_run() -> None:
+        if run:
+            pieces.append(_REPEATS.sub(r"\1", "".join(run)))
+            run.clear()
+
     for word in _WORD.findall(strip_diacritics(text).casefold().replace("'", "")):
-        word = _WORD_VARIANTS.get(word, word)
-        if word.endswith("y") and len(word) > 2:
-            word = word[:-1] + "i"
-        for old, new in _SEQUENCE_FOLDS:
-            word = word.replace(old, new)
-        words.append(word)
-    return _REPEATS.sub(r"\1", "".join(words))
+        folded = _folded_word(word) if fold else None
+        if folded is None:
+            close_run()
+            pieces.append(word)
+        else:
+            run.append(folded)
+    close_run()
+    return _HANGUL_SYLLABLE.sub(r"\1\1\1", "".join(pieces))
 
 
-def search_document(names: list[str]) -> str:
-    """The stored search text of a record: the keys of all its names, ``|``-delimited."""
-    keys = [key for key in dict.fromkeys(search_key(name) for name in names) if key]
-    return "|" + "|".join(keys) + "|" if keys else ""
+def literal_key(text: str) -> str:
+    """A name's key without romanization folding: documents hold it beside the folded key, so
+    a query that is not romanized Korean, a misspelling above all (``pulgasri``), is compared
+    with the name as written (``pulgasari``), not with its folded key (``purkasari``)."""
+    return search_key(text, fold=False)
+
+
+def key_length(key: str) -> int:
+    """How many letters a key stands for: each Hangul syllable once."""
+    return len(key) - 2 * len(_HANGUL_SYLLABLE.findall(key)) // 3
+
+
+NAMES_END = "|"
+TEXTS_MARK = "/"
+
+
+def search_document(names: Iterable[str], texts: Iterable[str | None] = ()) -> str:
+    """The stored search text of a record: the keys of all its names and of the romanizations
+    of its Hangul ones (``db.romanization``: generated RR and MR forms, so ``naega bon nara``
+    finds 내가 본 나라), then the same unfolded (``literal_key``), ``|``-delimited; then the
+    keys of its prose (synopsis, biography, notes), ``/``-delimited, which search ranks below
+    any name.
+
+    >>> search_document(["Park Hak"], ["A director."])
+    '|pakhak|parkhak|/adirector/'
+    """
+    given = [name for name in names if name]
+    forms = [*given, *(form for name in given for form in romanize(name).values())]
+    every = [*(search_key(form) for form in forms), *(literal_key(form) for form in forms)]
+    keys = [key for key in dict.fromkeys(every) if key]
+    document = "|" + "|".join(keys) + "|" if keys else ""
+    prose = [key for key in dict.fromkeys(search_key(t) for t in texts if t) if key]
+    if prose:
+        document += TEXTS_MARK + TEXTS_MARK.join(prose) + TEXTS_MARK
+    return document
+
+
+def names_section(document: str) -> str:
+    """The part of a search document that holds names (before any prose)."""
+    return document.split(TEXTS_MARK, 1)[0]
 
 
 def trigrams(key: str) -> set[str]:
@@ -121,15 +199,18 @@ def shared_trigrams_needed(count: int, threshold: float) -> int:
 
 def word_similarity(key: str, document: str) -> float:
     """How much of ``key`` some single name in a search document contains, by trigrams: the
-    share of the key's trigrams found in the best-matching name (0 to 1). Close to
-    PostgreSQL's ``word_similarity``; registered on SQLite connections for typo tolerance."""
+    share of the key's trigrams found in the best-matching name (0 to 1); prose is not
+    compared (a long synopsis holds most trigrams of any word). Registered on SQLite
+    connections, and the same function in SQL on PostgreSQL (``nk_word_similarity``,
+    migration 0014), so both databases score a typo alike."""
     wanted = _key_trigrams(key)
     if not wanted:
         return 0.0
-    if key in document:  # inside one name (keys hold no "|"): every trigram is there
+    names = names_section(document)
+    if key in names:  # inside one name (keys hold no "|"): every trigram is there
         return 1.0
     return max(
-        (len(wanted & trigrams(name)) / len(wanted) for name in document.split("|") if name),
+        (len(wanted & trigrams(name)) / len(wanted) for name in names.split("|") if name),
         default=0.0,
     )
 
@@ -141,9 +222,10 @@ def resembles(key: str, document: str, threshold: float) -> bool:
     wanted = _key_trigrams(key)
     if not wanted:
         return False
-    if key in document:
+    names = names_section(document)
+    if key in names:
         return True
-    found = sum(1 for trigram in wanted if trigram in document)
+    found = sum(1 for trigram in wanted if trigram in names)
     if found < shared_trigrams_needed(len(wanted), threshold):
         return False
-    return word_similarity(key, document) >= threshold
+    return word_similarity(key, names) >= threshold

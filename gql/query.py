@@ -215,8 +215,10 @@ class Query:
 
     @strawberry.field(
         description="Best matches first across works, people and themes: whole names, then "
-        "name starts, then substrings, then similar spellings (typo tolerance for longer "
-        "words); romanization-insensitive (Choe/Choi, k/g, ŏ/eo …). `searchHits` says why."
+        "name starts, then substrings, then words of synopses, biographies and notes, then "
+        "similar spellings (typo tolerance for longer words); romanization-insensitive for "
+        "romanized Korean (Choe/Choi, k/g, ŏ/eo …), Hangul by any fragment and by its "
+        "romanizations. `searchHits` says why."
     )
     async def search(
         self, info: Info, query: QueryText, first: SearchFirst = 10

@@ -25,13 +25,15 @@ class SearchHit:
     node: SearchResult = strawberry.field(description="The work, person or theme found.")
     score: float = strawberry.field(
         description="How well it matched, 0 to 1: 1 for a whole name, 0.9 for a name's start, "
-        "0.75 inside a name, below 0.5 for a similar spelling (typo tolerance)."
+        "0.75 inside a name, 0.6 inside a synopsis, biography or note, below 0.5 for a similar "
+        "spelling (typo tolerance)."
     )
     query: strawberry.Private[str]
 
     @strawberry.field(
         description="The name the query matched best: a title, an original (Hangul) or "
-        "alternative title, or a person's name in any recorded spelling."
+        "alternative title, or a person's name in any recorded spelling (a Hangul name also "
+        "by its romanizations; the first name when only a synopsis, biography or note matched)."
     )
     async def matched_text(self, info: Info) -> str:
         loaders = info.context.loaders

@@ -32,7 +32,7 @@ from db.curation.outcome import (
     UserError,
     changed_meanwhile,
 )
-from db.curation.works import current_work, snapshot
+from db.curation.works import current_work, refresh_search_text, snapshot
 from db.disputes import restate_disputes
 from db.enums import CreditRole, WorkRelationType
 
@@ -317,6 +317,7 @@ async def add_dispute(
         source_id=source_id,
         note=note,
     )
+    await refresh_search_text(session, work)  # what a dispute reports and notes is searched
     return await _commit_change(session, actor, "addDispute", work, version, before, source)
 
 
@@ -335,4 +336,5 @@ async def remove_dispute(
     if rowcount(removed) != 1:
         return Outcome(errors=[UserError(("input", "position"), NOT_FOUND, "no such dispute")])
     await _close_gap(session, m.Dispute, work.id, position)
+    await refresh_search_text(session, work)
     return await _commit_change(session, actor, "removeDispute", work, version, before)

@@ -34,7 +34,8 @@ from db.curation.outcome import (
     changed_meanwhile,
     still_referenced,
 )
-from db.text import search_document, slugify, sort_key
+from db.search_documents import person_document, theme_document
+from db.text import slugify, sort_key
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,15 @@ def snapshot(kind: Kind, row: Any) -> dict[str, Any]:
 
 
 def _search_text(kind: Kind, values: dict[str, Any], alternatives: Sequence[str] = ()) -> str:
-    """As the catalog import makes it (``db.interchange.load``): alternative names too."""
-    names = (
-        [values.get("name"), values.get("original_name")]
-        if kind is PERSON
-        else [values.get("name")]
-    )
-    return search_document([*(n for n in names if n), *alternatives])
+    """As the catalog import makes it (``db.search_documents``): alternative names too."""
+    if kind is PERSON:
+        return person_document(
+            values.get("name") or "",
+            values.get("original_name"),
+            alternatives,
+            values.get("biography"),
+        )
+    return theme_document(values.get("name") or "")
 
 
 async def create(

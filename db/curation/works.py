@@ -42,7 +42,8 @@ from db.curation.outcome import (
 )
 from db.disputes import field_sources, restate_disputes
 from db.enums import CreditRole, WorkKind
-from db.text import search_document, slugify, sort_key
+from db.search_documents import work_document
+from db.text import slugify, sort_key
 
 
 @dataclass
@@ -267,7 +268,7 @@ async def create_work(
 
     def new_work(work_slug: str) -> m.Work:
         work = m.Work(slug=work_slug, **values, version=1)
-        work.search_text = search_document([n for n in (work.title, work.original_title) if n])
+        work.search_text = work_document(work.title, work.original_title, (), work.synopsis)
         return work
 
     work = await add_new(session, m.Work, slug, slugify(changes.title) or "work", new_work)
@@ -280,6 +281,43 @@ async def create_work(
         session, actor, "createWork", work.slug, source, None, await snapshot(session, work)
     )
     return Outcome(record=work)
+
+
+async def work_search_text(
+    session: AsyncSession, work_id: int, title: str, original: str | None, synopsis: str | None
+) -> str:
+    """The search document of a work with these names and synopsis and its stored alternative
+    titles and disputes (``db.search_documents.work_document``, as the catalog import makes it)."""
+    alternatives = await session.scalars(
+        select(m.WorkAlternativeTitle.title)
+        .where(m.WorkAlternativeTitle.work_id == work_id)
+        .order_by(m.WorkAlternativeTitle.position)
+    )
+    disputes = await session.execute(
+        select(m.Dispute.reported, m.Dispute.note)
+        .where(m.Dispute.work_id == work_id)
+        .order_by(m.Dispute.position)
+    )
+    return work_document(
+        title,
+        original,
+        list(alternatives),
+        synopsis,
+        [(reported, note) for reported, note in disputes],
+    )
+
+
+async def refresh_search_text(session: AsyncSession, work: m.Work) -> None:
+    """Rebuild a work's search document after its disputes changed (they are searched)."""
+    document = await work_search_text(
+        session, work.id, work.title, work.original_title, work.synopsis
+    )
+    await session.execute(
+        update(m.Work)
+        .where(m.Work.id == work.id)
+        .values(search_text=document)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def current_work(
@@ -327,13 +365,9 @@ async def update_work(
         values["title_key"] = sort_key(values["title"])
     title = values.get("title", work.title)
     original = values.get("original_title", work.original_title)
-    alternatives = await session.scalars(
-        select(m.WorkAlternativeTitle.title)
-        .where(m.WorkAlternativeTitle.work_id == work.id)
-        .order_by(m.WorkAlternativeTitle.position)
-    )
+    synopsis = values.get("synopsis", work.synopsis)
     # as the catalog import makes it (db.interchange.load): the alternative titles stay findable
-    values["search_text"] = search_document([*(n for n in (title, original) if n), *alternatives])
+    values["search_text"] = await work_search_text(session, work.id, title, original, synopsis)
     if not await update_versioned(session, m.Work, work.id, version, values):
         return Outcome(errors=[changed_meanwhile()])
     await _set_links(

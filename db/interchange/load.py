@@ -38,7 +38,8 @@ from db.interchange.format import (
     person_json,
     work_json,
 )
-from db.text import search_document, sort_key
+from db.search_documents import person_document, theme_document, work_document
+from db.text import sort_key
 
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: how far a load has got (e.g. for a progress bar)."""
@@ -424,32 +425,32 @@ def _source_values(s: SourceRecord) -> dict[str, Any]:
     return {"key": s.key, "title": s.title, "url": s.url}
 
 
-def _named_values(
-    slug: str, name_field: str, name: str, original: str | None, alternatives: Iterable[str]
-) -> dict[str, Any]:
+def _named_values(slug: str, name_field: str, name: str, search_text: str) -> dict[str, Any]:
     """What themes, people and works store alike: the slug, the name (``name_field``: a
-    work's is its title) with its sort key, and the search text of every name it goes by."""
-    names = [name, *([original] if original else []), *alternatives]
+    work's is its title) with its sort key, and the search text (``db.search_documents``)."""
     return {
         "slug": slug,
         name_field: name,
         f"{name_field}_key": sort_key(name),
-        "search_text": search_document(names),
+        "search_text": search_text,
     }
 
 
 def _theme_values(t: ThemeRecord) -> dict[str, Any]:
-    named = _named_values(t.slug, "name", t.name, None, ())
+    named = _named_values(t.slug, "name", t.name, theme_document(t.name))
     return {**named, "description": t.description}
 
 
 def _person_values(p: PersonRecord) -> dict[str, Any]:
-    named = _named_values(p.slug, "name", p.name, p.original_name, p.alternative_names)
+    document = person_document(p.name, p.original_name, p.alternative_names, p.biography)
+    named = _named_values(p.slug, "name", p.name, document)
     return {**named, "original_name": p.original_name, "biography": p.biography}
 
 
 def _work_values(w: WorkRecord) -> dict[str, Any]:
-    named = _named_values(w.slug, "title", w.title, w.original_title, w.alternative_titles)
+    disputes = [(d.reported, d.note) for d in w.disputes]
+    document = work_document(w.title, w.original_title, w.alternative_titles, w.synopsis, disputes)
+    named = _named_values(w.slug, "title", w.title, document)
     return {
         **named,
         "original_title": w.original_title,

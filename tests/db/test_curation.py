@@ -29,6 +29,7 @@ from db.curation.outcome import (
     race_error,
 )
 from db.enums import CreditRole, WorkKind, WorkRelationType
+from db.search_documents import work_document
 
 FILM = "sea-of-blood"  # a seeded work
 DIRECTOR = "choe-ik-kyu"  # a seeded person
@@ -343,3 +344,37 @@ async def test_sources_are_created_once_and_curator_keys_are_reserved(
 def test_only_a_lost_race_is_a_user_error() -> None:
     assert race_error(ValueError("not a database error")) is None
     assert race_error(IntegrityError("INSERT", {}, Exception("something else"))) is None
+
+
+async def test_the_search_document_follows_the_synopsis_and_the_disputes(
+    session: AsyncSession,
+) -> None:
+    """A work's synopsis and what its disputes report and note are searched (ranked below
+    its names): every write that changes them rebuilds its document as the import does."""
+    created = await works.create_work(
+        session, "alice", changes(title="Searched", kind=WorkKind.FILM, synopsis="A drama.")
+    )
+    assert created.errors == []
+
+    async def document() -> str:
+        row = await work(session, "searched")
+        await session.refresh(row)
+        return row.search_text
+
+    assert await document() == work_document("Searched", None, [], "A drama.")
+    updated = await works.update_work(
+        session, "alice", "searched", 1, changes(synopsis="A comedy.")
+    )
+    assert updated.errors == []
+    assert await document() == work_document("Searched", None, [], "A comedy.")
+    key = await session.scalar(select(m.Source.key).order_by(m.Source.key).limit(1))
+    assert key is not None
+    disputed = await links.add_dispute(
+        session, "alice", "searched", 2, "directors", "-", "Kim Jun-ok", key, "Led production."
+    )
+    assert disputed.errors == []
+    assert await document() == work_document(
+        "Searched", None, [], "A comedy.", [("Kim Jun-ok", "Led production.")]
+    )
+    assert (await links.remove_dispute(session, "alice", "searched", 3, 0)).errors == []
+    assert await document() == work_document("Searched", None, [], "A comedy.")

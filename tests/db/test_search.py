@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db import search as s
-from db.text import resembles, search_document, search_key, word_similarity
+from db.text import (
+    resembles,
+    search_document,
+    search_key,
+    shared_trigrams_needed,
+    trigrams,
+    word_similarity,
+)
 from tests.support.sql import query_plan
 
 
-@pytest.mark.parametrize("query", ["pulgasari", "flower girl", "최익규", "pulgasri"])
+@pytest.mark.parametrize(
+    "query", ["pulgasari", "flower girl", "최익규", "pulgasri", "혈해", "춘", "박학", "kim hyok"]
+)
 async def test_search_conditions_use_the_trigram_index(session: AsyncSession, query: str) -> None:
-    table = "people" if query == "최익규" else "works"
+    """Hangul of one or two syllables too: FTS5's trigram index reads nothing for a pattern
+    under three characters, so keys write each syllable three times (``db.text``)."""
+    table = "people" if query in ("최익규", "박학") else "works"
     entity = m.Person if table == "people" else m.Work
     plan = await query_plan(session, select(entity.id).where(s.search_condition(table, query)))
     if session.get_bind().dialect.name == "sqlite":
@@ -75,11 +87,10 @@ def test_best_name(query: str, names: list[str], expected: str) -> None:
     assert s.best_name(query, names) == expected
 
 
-async def test_typo_tolerance_on_sqlite_finds_every_resembling_row(session: AsyncSession) -> None:
+async def test_typo_tolerance_finds_every_resembling_row(session: AsyncSession) -> None:
     """SQLite reads only the rows holding one of the query's rarest trigrams (its search
-    vocabulary): an exact pre-filter, so a fuzzy search finds what checking every row would."""
-    if session.get_bind().dialect.name != "sqlite":
-        pytest.skip("the vocabulary pre-filter is SQLite's; PostgreSQL matches with pg_trgm's <%")
+    vocabulary), PostgreSQL those holding one trigram of each pigeonhole group: exact
+    pre-filters, so a fuzzy search finds on both what checking every row would."""
     rng = random.Random(7)
     alphabet = "aeiokrst"
     names = {"".join(rng.choices(alphabet, k=rng.randint(5, 10))) for _ in range(300)}
@@ -117,24 +128,88 @@ async def test_a_fuzzy_query_of_unknown_trigrams_finds_nothing(session: AsyncSes
     assert (await session.execute(found)).scalars().all() == []
 
 
+def compiled(text: str) -> tuple[str, dict[str, object]]:
+    """A works search statement as compiled for PostgreSQL, and its parameters."""
+    from sqlalchemy.dialects import postgresql
+
+    statement = select(m.Work.id).where(s.search_condition("works", text))
+    result = statement.compile(dialect=postgresql.asyncpg.dialect())
+    return str(result), dict(result.params)
+
+
 def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> None:
     """Prepared statements are cached per connection, and PostgreSQL may plan a cached one
     once for any parameter value (a generic plan that walks the title index for every key):
     the key is written into the statement, so each key is planned for what it matches."""
-    from sqlalchemy.dialects import postgresql
-
-    def compiled(text: str) -> tuple[str, dict[str, object]]:
-        statement = select(m.Work.id).where(s.search_condition("works", text))
-        result = statement.compile(dialect=postgresql.asyncpg.dialect())
-        return str(result), dict(result.params)
-
     rare, rare_params = compiled("Pulgasari")
     other, _ = compiled("flower girl")
-    assert "LIKE '%purkasari%'" in rare and "'purkasari' <% works.search_text" in rare, rare
+    assert "LIKE '%purkasari%'" in rare, rare
+    assert "nk_word_similarity('purkasari', works.search_text) >= 0.6" in rare, rare
     assert "purkasari" not in {str(v).strip("%") for v in rare_params.values()}
-    assert "'frowerkir'" in other and rare != other  # one statement per key
+    assert "'%flowergirl%'" in other and rare != other  # one statement per key
     assert compiled("Pulgasari")[0] == rare  # and the same one for the same key
-    short, _ = compiled("혈해")  # below the fuzzy length: a substring match only
-    assert "LIKE '%혈해%'" in short and "<%" not in short, short
+    short, _ = compiled("혈해")  # below the fuzzy length (two letters): a substring match only
+    assert "LIKE '%혈혈혈해해해%'" in short and "nk_word_similarity" not in short, short
     with pytest.raises(ValueError):
         s._literal("x' OR 1=1 --")
+
+
+def test_on_postgresql_typo_candidates_hold_one_trigram_of_each_group() -> None:
+    """As SQLite's vocabulary pre-filter: a row resembling the key misses at most
+    n - needed of its n trigrams, so it holds one of every n - needed + 1 of them
+    (pigeonhole): one of each disjoint group of that size, each a trigram index lookup.
+    pg_trgm's own ``<%`` scores an extent of the document and would find other rows."""
+    for query in ("pulgasri", "the flower girls youth", "sonyonjangsoo"):
+        sql, _ = compiled(query)
+        grams = sorted(trigrams(search_key(query)))
+        size = len(grams) - shared_trigrams_needed(len(grams), s.FUZZY_THRESHOLD) + 1
+        groups = re.findall(r"\((works\.search_text LIKE '%\w+%'(?: OR [^()]*)?)\)", sql)
+        assert len(groups) == len(grams) // size, sql
+        assert all(group.count("LIKE") == size for group in groups), sql
+        looked_up = [g for g in grams if f"LIKE '%{g}%'" in sql]
+        assert len(looked_up) == size * len(groups)  # disjoint
+        assert "<%" not in sql
+
+
+async def test_both_databases_compute_the_same_similarity(session: AsyncSession) -> None:
+    """PostgreSQL's nk_word_similarity (migration 0014) is db.text.word_similarity: the
+    scores of typos, and so their order, are the same on both databases."""
+    rng = random.Random(11)
+    alphabet = "aeiokrst혈해"
+    cases = [
+        ("purkasri", "|purkasari|/purkasri/"),
+        ("혈혈혈해해해", "|혈혈혈|해해해|"),
+        ("ab", "|ab|"),
+    ]
+    for _ in range(60):
+        key = "".join(rng.choices(alphabet, k=rng.randint(1, 8)))
+        names = ["".join(rng.choices(alphabet, k=rng.randint(0, 10))) for _ in range(3)]
+        prose = "".join(rng.choices(alphabet, k=rng.randint(0, 20)))
+        cases.append((key, "|" + "|".join(names) + "|" + (f"/{prose}/" if prose else "")))
+    for key, document in cases:
+        found = await session.scalar(
+            text(f"SELECT {s.SIMILARITY_FUNCTION}(:key, :document)"),
+            {"key": key, "document": document},
+        )
+        assert found == word_similarity(key, document), (key, document)
+
+
+async def test_prose_ranks_below_every_name(session: AsyncSession) -> None:
+    """A word of a synopsis (0.6) comes after names holding it (0.75 and up) and before
+    similar spellings (under 0.5)."""
+    named = m.Work(slug="kim-hyok-story", title="The Kim Hyok Story", kind="FILM")
+    named.search_text = search_document([named.title])
+    told = m.Work(slug="told", title="Aardvark", kind="FILM", synopsis="About Kim Hyok.")
+    told.search_text = search_document([told.title], [told.synopsis])
+    session.add_all([named, told])
+    await session.flush()
+    hits = await s.search(session, "kim hyok", 5, kinds=("work",))
+    ids = [h.id for h in hits]
+    assert ids.index(named.id) < ids.index(told.id)
+    assert [h.score for h in hits if h.id in (named.id, told.id)] == [0.75, 0.6]
+
+
+async def test_a_typo_never_scores_as_an_exact_match(session: AsyncSession) -> None:
+    hits = await s.search(session, "sea of blod", 5)
+    assert hits and hits[0].score < 0.5
+    assert all(h.score < 1.0 for h in hits)

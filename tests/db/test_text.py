@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 from db.text import (
     SLUG_PATTERN,
+    key_length,
+    literal_key,
+    names_section,
     resembles,
     search_document,
     search_key,
@@ -197,7 +200,7 @@ def test_search_key_of_a_query_is_a_substring_of_the_name_key(query: str, name: 
 
 
 def test_search_key_drops_case_punctuation_and_spacing_but_keeps_hangul() -> None:
-    assert search_key("꽃파는 처녀") == "꽃파는처녀"
+    assert search_key("꽃파는 처녀") == "꽃꽃꽃파파파는는는처처처녀녀녀"  # each syllable thrice
     assert search_key("!! -- ''") == ""
     assert search_key("") == ""
     key = search_key("The Schoolgirl's Diary")
@@ -210,21 +213,59 @@ def test_search_key_does_not_match_unrelated_query() -> None:
     assert search_key("피바다") not in search_key("꽃파는 처녀")
 
 
+@pytest.mark.parametrize(
+    ("word", "name"),
+    [("girl", "Kim Kil-in"), ("blood", "Sea of Blod"), ("sea of blod", "Sea of Blood")],
+)
+def test_english_words_are_not_folded_as_romanized_korean(word: str, name: str) -> None:
+    """``girl`` folded (g -> k, l -> r) was inside Kim Kil-in's key; ``blod`` folded (doubled
+    letters as one) was ``blood``'s key, so a typo scored as an exact match."""
+    assert search_key(word) not in search_key(name)
+    assert literal_key("Flower Girl") == search_key("Flower Girl") == "flowergirl"
+
+
+@given(
+    query=st.text(alphabet="가나다혈해춘향", min_size=1, max_size=4),
+    name=st.text(alphabet="가나다혈해춘향", min_size=1, max_size=8),
+)
+def test_a_hangul_key_is_inside_a_name_key_exactly_when_the_text_is(query: str, name: str) -> None:
+    """Tripled syllables keep substring matching exact, whatever the fragment's length."""
+    assert (search_key(query) in search_key(name)) == (query in name)
+    assert key_length(search_key(query)) == len(query)
+
+
 # -- search_document ---------------------------------------------------------------------------
 
 
 def test_search_document_is_pipe_delimited_keys() -> None:
+    """Folded keys, then the generated romanizations of Hangul names, then the keys as
+    written (where folding changed them)."""
     assert search_document(["Sea of Blood", "피바다"]) == (
-        f"|{search_key('Sea of Blood')}|{search_key('피바다')}|"
+        f"|{search_key('Sea of Blood')}|{search_key('피바다')}|{search_key('pibada')}|pibada|"
     )
-    assert search_document(["피바다"]) == "|피바다|"
+    assert search_document(["피바다"]) == "|피피피바바바다다다|pipata|pibada|"
 
 
 def test_search_document_drops_duplicate_and_empty_keys_keeping_order() -> None:
     names = ["Choe Ik-kyu", "!!!", "Kim Ki-nam", "choi ik gyu", "", "Ch'oe Ik-kyu"]
     document = search_document(names)
-    assert document == f"|{search_key('Choe Ik-kyu')}|{search_key('Kim Ki-nam')}|"
-    assert document.count("|") == 3
+    assert document == (
+        f"|{search_key('Choe Ik-kyu')}|{search_key('Kim Ki-nam')}|choeikkyu|choiikgyu|"
+    )
+
+
+def test_search_document_puts_prose_after_the_names() -> None:
+    document = search_document(["Boy Commander"], ["A boy named Kim Hyok.", None, ""])
+    assert document.startswith(f"|{search_key('Boy Commander')}|")
+    assert document.endswith(f"/{search_key('A boy named Kim Hyok.')}/")
+    assert search_key("kim hyok") not in names_section(document)
+    assert search_document([], ["Brother of Kim Jong-un."]).startswith("/")
+
+
+def test_search_document_holds_generated_romanizations_of_hangul_names() -> None:
+    document = search_document(["The Country I Saw", "내가 본 나라"])
+    assert f"|{search_key('naega bon nara')}|" in document  # RR
+    assert f"|{search_key('naega pon nara')}|" in document  # MR (the same key once folded)
 
 
 def test_search_document_of_nothing_is_empty() -> None:
@@ -250,3 +291,10 @@ def test_resembles_is_word_similarity_at_a_threshold(
 ) -> None:
     document = "|" + "|".join(names) + "|"
     assert resembles(key, document, threshold) == (word_similarity(key, document) >= threshold)
+
+
+def test_word_similarity_compares_names_not_prose() -> None:
+    document = "|purkasari|/afantasifirmwitharkakasri/"
+    assert word_similarity("kakasri", document) < 0.6
+    assert not resembles("kakasri", document, 0.6)
+    assert word_similarity("purkasari", document) == 1.0

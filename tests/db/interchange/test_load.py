@@ -20,7 +20,8 @@ from db.engine import session_factory
 from db.interchange.export import export_catalog
 from db.interchange.format import FORMAT, CatalogError, Problem, dump_catalog
 from db.interchange.load import LoadReport, load_catalogs
-from db.text import search_document, sort_key
+from db.search_documents import work_document
+from db.text import sort_key
 from seeds import BUNDLED_CATALOG, read_documents, seed
 
 KINDS = ("sources", "themes", "people", "works")
@@ -252,8 +253,8 @@ async def test_an_updated_record_is_applied_and_counted(
     row = await work_row(session, "pulgasari")
     assert row is not None
     assert row.title_key == sort_key("Pulgasari: The Iron-Eating Monster")
-    assert row.search_text == search_document(
-        [row.title, "불가사리", *pulgasari["alternativeTitles"]]
+    assert row.search_text == work_document(
+        row.title, "불가사리", pulgasari["alternativeTitles"], pulgasari["synopsis"]
     )
 
     again = await load_catalogs(session, [("update.json", document)])

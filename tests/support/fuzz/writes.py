@@ -38,7 +38,8 @@ from db.curation.names import PERSON, THEME
 from db.curation.names import snapshot as named_snapshot
 from db.curation.works import snapshot
 from db.enums import CreditRole, WorkKind, WorkRelationType
-from db.text import search_document, sort_key
+from db.search_documents import person_document, theme_document, work_document
+from db.text import sort_key
 from gql.schema import schema as strawberry_schema
 
 SCHEMA = graphql.build_schema(strawberry_schema.as_str())
@@ -965,10 +966,19 @@ async def row_problems(session: AsyncSession) -> list[str]:
         )
     ):
         titles[work_id].append(title)
+    disputes: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for work_id, reported, note in await session.execute(
+        select(m.Dispute.work_id, m.Dispute.reported, m.Dispute.note).order_by(
+            m.Dispute.work_id, m.Dispute.position
+        )
+    ):
+        disputes[work_id].append((reported, note))
     for work in await session.scalars(select(m.Work)):
-        names = [work.title, *([work.original_title] if work.original_title else [])]
+        document = work_document(
+            work.title, work.original_title, titles[work.id], work.synopsis, disputes[work.id]
+        )
         _derived(problems, "work", work.slug, work.title_key, work.title, work.search_text,
-                 [*names, *titles[work.id]])  # fmt: skip
+                 document)  # fmt: skip
     names_of: dict[int, list[str]] = defaultdict(list)
     for person_id, name in await session.execute(
         select(m.PersonAlternativeName.person_id, m.PersonAlternativeName.name).order_by(
@@ -977,12 +987,14 @@ async def row_problems(session: AsyncSession) -> list[str]:
     ):
         names_of[person_id].append(name)
     for person in await session.scalars(select(m.Person)):
-        names = [person.name, *([person.original_name] if person.original_name else [])]
+        document = person_document(
+            person.name, person.original_name, names_of[person.id], person.biography
+        )
         _derived(problems, "person", person.slug, person.name_key, person.name,
-                 person.search_text, [*names, *names_of[person.id]])  # fmt: skip
+                 person.search_text, document)  # fmt: skip
     for theme in await session.scalars(select(m.Theme)):
         _derived(problems, "theme", theme.slug, theme.name_key, theme.name, theme.search_text,
-                 [theme.name])  # fmt: skip
+                 theme_document(theme.name))  # fmt: skip
     return problems
 
 
@@ -993,14 +1005,14 @@ def _derived(
     key: str,
     name: str,
     search_text: str,
-    names: list[str],
+    document: str,
 ) -> None:
     """A record's sort key and search document are what the catalog import makes of its
-    names (``db.interchange``): a re-seeded catalog sorts and searches the same."""
+    names and prose (``db.search_documents``): a re-seeded catalog sorts and searches the same."""
     if key != sort_key(name):
         problems.append(f"{what} {slug!r}: sort key {key!r} is not sort_key({name!r})")
-    if search_text != search_document(names):
+    if search_text != document:
         problems.append(
             f"{what} {slug!r}: search document {search_text[:200]!r} is not the one its names "
-            f"{names!r} make ({search_document(names)[:200]!r})"[:800]
+            f"and prose make ({document[:200]!r})"[:800]
         )
