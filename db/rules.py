@@ -198,7 +198,9 @@ class PartialDate:
     def __call__(self, value: str) -> str | Problem:
         match = _PARTIAL_DATE.fullmatch(value)
         if match is None:
-            return Problem(INVALID_DATE, f"{value[:40]!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD)")
+            return Problem(
+                INVALID_DATE, f"{value[:40]!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD)"
+            )
         year, month, day = partial_date(value)
         if not YEAR_MIN <= year <= YEAR_MAX:
             return Problem(INVALID_DATE, f"the year must be between {YEAR_MIN} and {YEAR_MAX}")

@@ -56,9 +56,7 @@ async def _rows_of_works(session: AsyncSession, model: Any, work_ids: Sequence[i
     return _per_key(work_ids, ((row.work_id, row) for row in rows.scalars()))
 
 
-async def parts_of_works(
-    session: AsyncSession, work_ids: Sequence[int]
-) -> list[list[m.WorkPart]]:
+async def parts_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.WorkPart]]:
     result: list[list[m.WorkPart]] = await _rows_of_works(session, m.WorkPart, work_ids)
     return result
 

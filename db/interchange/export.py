@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.enums import Statement
-from db.rules import partial_date_text
 from db.interchange.format import (
     PERSON_FIELDS,
     WORK_FIELDS,
@@ -40,6 +39,7 @@ from db.interchange.format import (
     catalog_to_json,
     dump_catalog,
 )
+from db.rules import partial_date_text
 
 
 @dataclass

@@ -609,8 +609,10 @@ class _Reader:
         data = self.obj(value, position, ("unit", "first", "last", "title", "events", "sources"))
         before, f = len(self.problems), self.field
         first = f(self.number, data.get("first"), f"{position}.first")
-        last = first if data.get("last") is None else f(
-            self.number, data.get("last"), f"{position}.last"
+        last = (
+            first
+            if data.get("last") is None
+            else f(self.number, data.get("last"), f"{position}.last")
         )
         if first is not None and last is not None and last < first:
             self.fail(f"{position}.last", f"must not be less than first ({first}); got {last}")

@@ -140,7 +140,9 @@ class WorkPart:
     last: int = strawberry.field(description="The last number of the range (= first for one).")
     title: str | None = strawberry.field(description="The part's own title, where known.")
 
-    @strawberry.field(description='How to call it: "Part 1", "Parts 2–5", "Episodes 1–50".')
+    @strawberry.field(
+        description='How to call it: "Part 1", "Parts 2\u20135", "Episodes 1\u201350".'
+    )
     def label(self) -> str:
         return _label(self.unit, self.first, self.last)
 

@@ -123,7 +123,7 @@ class Work(Node):
 
     @strawberry.field(
         description="What form it takes, beside `kind` (a feature, an animation, a documentary, "
-        "a film in several parts …), as sources state it (`attributions`: field \"forms\")."
+        'a film in several parts …), as sources state it (`attributions`: field "forms").'
     )
     async def forms(self, info: Info) -> list[WorkForm]:
         return await info.context.loaders.work_forms.load(self.row.id)

@@ -42,6 +42,7 @@ def known(catalog: Catalog) -> KnownNames:
         themes=frozenset(t.slug for t in catalog.themes),
         people=frozenset(p.slug for p in catalog.people),
         works=frozenset(w.slug for w in catalog.works),
+        studios=frozenset(s.slug for s in catalog.studios),
     )
 
 
@@ -56,6 +57,7 @@ def problems_of(document: Any) -> list[Problem]:
         themes=names.themes | mine.themes,
         people=names.people | mine.people,
         works=names.works | mine.works,
+        studios=names.studios | mine.studios,
     )
     return problems + check_references(catalog, FILE, names)
 
@@ -80,7 +82,7 @@ def test_the_bundled_catalog_parses_without_problems() -> None:
     catalog, problems = parse_catalog(bundled(), str(BUNDLED_CATALOG))
     assert problems == []
     assert check_references(catalog, str(BUNDLED_CATALOG), known(catalog)) == []
-    assert (len(catalog.sources), len(catalog.themes)) == (15, 16)
+    assert (len(catalog.sources), len(catalog.themes), len(catalog.studios)) == (20, 16, 2)
     assert (len(catalog.people), len(catalog.works)) == (9, 10)
 
 
@@ -110,7 +112,7 @@ def test_parsing_then_serialising_the_bundled_catalog_gives_the_file_byte_for_by
 
 def test_serialising_is_canonical_whatever_the_order_of_the_records() -> None:
     document = bundled()
-    for kind in ("sources", "themes", "people", "works"):
+    for kind in ("sources", "themes", "studios", "people", "works"):
         document[kind].reverse()
     for key in ("people", "works"):
         document[key][0] = dict(reversed(document[key][0].items()))
