@@ -44,7 +44,7 @@ async def audiences_of_works(
 ) -> list[Audience | None]:
     a = m.WorkAudience
     rows = await session.execute(select(a.work_id, a.audience).where(a.work_id.in_(work_ids)))
-    found: dict[int, Audience] = dict(rows.tuples().all())
+    found: dict[int, Audience] = {work_id: audience for work_id, audience in rows}
     return [found.get(work_id) for work_id in work_ids]
 
 
