@@ -1,4 +1,4 @@
-"""Hangul romanized automatically, in Revised Romanization (RR) and McCune–Reischauer (MR).
+"""Hangul romanized automatically, in Revised Romanization (RR) and McCune-Reischauer (MR).
 
 The forms come from ko-pron (a port of Wiktionary's ko-pron module, which applies Korean's
 sound changes: 혈해 → RR "hyeolhae", MR "hyŏrhae"). They are *generated*: search keys and

@@ -574,8 +574,11 @@ class _Reader:
     def qualifier(self, value: Any, position: str) -> Qualifier | None:
         return None if value is None else self.enum(Qualifier, value, position)
 
-    def date(self, value: Any, position: str, *, optional: bool = False) -> str | None:
-        return self.text(value, position, rule=rules.PARTIAL_DATE, optional=optional)
+    def date(self, value: Any, position: str) -> str:
+        return self.required_text(value, position, rule=rules.PARTIAL_DATE)
+
+    def until(self, value: Any, position: str) -> str | None:
+        return self.text(value, position, rule=rules.PARTIAL_DATE, optional=True)
 
     def event(self, value: Any, position: str) -> EventRecord:
         keys = ("kind", "date", "until", "place", "qualifier", "note", "sources")
@@ -584,7 +587,7 @@ class _Reader:
         record = EventRecord(
             kind=f(self.enum, EventKind, data.get("kind"), f"{position}.kind"),
             date=f(self.date, data.get("date"), f"{position}.date"),
-            until=f(self.date, data.get("until"), f"{position}.until", optional=True),
+            until=f(self.until, data.get("until"), f"{position}.until"),
             place=f(self.short_text, data.get("place"), f"{position}.place"),
             qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
             note=f(self.long_text, data.get("note"), f"{position}.note"),
@@ -893,9 +896,9 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
                 need_sources(event.sources, f"{event.at}.sources")
         for event in work.events:
             need_sources(event.sources, f"{event.at}.sources")
-        for credit in work.studios:
-            need(known.studios, credit.studio, f"{credit.at}.studio", "studio")
-            need_sources(credit.sources, f"{credit.at}.sources")
+        for studio_credit in work.studios:
+            need(known.studios, studio_credit.studio, f"{studio_credit.at}.studio", "studio")
+            need_sources(studio_credit.sources, f"{studio_credit.at}.sources")
         for origin in work.based_on:
             need_sources(origin.sources, f"{origin.at}.sources")
     for studio in catalog.studios:

@@ -406,7 +406,7 @@ class _Writer:
                 }
             )
             cited += self._cited(work_id, Statement.PART, i, p.sources)
-        events = [(None, e) for e in w.events]
+        events: list[tuple[int | None, EventRecord]] = [(None, e) for e in w.events]
         events += [(i, e) for i, p in enumerate(w.parts) for e in p.events]
         for position, (part, e) in enumerate(events):
             rows[m.WorkEvent].append(_event_values(work_id, position, part, e))
