@@ -45,3 +45,64 @@ class ExternalSystem(enum.StrEnum):
 
     IMDB = "IMDB"
     WIKIDATA = "WIKIDATA"
+
+
+class Qualifier(enum.StrEnum):
+    """How a reference hedges a statement: "probably", "some say", "not confirmed"."""
+
+    PROBABLY = "PROBABLY"
+    SOMETIMES = "SOMETIMES"
+    UNCONFIRMED = "UNCONFIRMED"
+
+
+class WorkForm(enum.StrEnum):
+    """What form a work takes, beside its kind (film or series)."""
+
+    FEATURE = "FEATURE"
+    ANIMATION = "ANIMATION"
+    DOCUMENTARY = "DOCUMENTARY"
+    OPERA_FILM = "OPERA_FILM"
+    TV_SERIES = "TV_SERIES"
+    MULTI_PART_FILM = "MULTI_PART_FILM"
+
+
+class Audience(enum.StrEnum):
+    """Whom a work is made for."""
+
+    GENERAL = "GENERAL"
+    CHILDREN = "CHILDREN"
+
+
+class PartUnit(enum.StrEnum):
+    """What a work's parts are counted in: the parts of a film, the episodes of a series."""
+
+    PART = "PART"
+    EPISODE = "EPISODE"
+
+
+class EventKind(enum.StrEnum):
+    """What happened to a work on a date."""
+
+    MADE = "MADE"
+    PREMIERE = "PREMIERE"
+    RELEASE = "RELEASE"
+    BROADCAST = "BROADCAST"
+    LEAK = "LEAK"
+
+
+class DatePrecision(enum.StrEnum):
+    """How much of a date is known."""
+
+    YEAR = "YEAR"
+    MONTH = "MONTH"
+    DAY = "DAY"
+
+
+class Statement(enum.StrEnum):
+    """Which of a work's structure lists a per-value citation belongs to
+    (``work_statement_sources``)."""
+
+    PART = "PART"
+    EVENT = "EVENT"
+    ORIGIN = "ORIGIN"
+    STUDIO = "STUDIO"

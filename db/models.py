@@ -34,7 +34,18 @@ from sqlalchemy.orm import (
 )
 
 from db.base import Base
-from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
+from db.enums import (
+    Audience,
+    CreditRole,
+    EventKind,
+    ExternalSystem,
+    PartUnit,
+    Qualifier,
+    Statement,
+    WorkForm,
+    WorkKind,
+    WorkRelationType,
+)
 from db.text import SORT_KEY_LENGTH, sort_key
 
 YEAR_MIN = 1888  # the first surviving motion picture
@@ -380,6 +391,156 @@ class PersonExternalId(_ExternalId, Base):
     __tablename__ = "person_external_ids"
 
     person_id: Mapped[int] = _owned_by("people")
+
+
+# -- structure: studios, forms, audience, parts, dated events, origins (issue #22) -----------
+# A work's parts, events, origins and studio credits are ordered lists keyed (work, position),
+# like its other lists; each value cites its own sources in ``work_statement_sources``.
+
+ROLE_LENGTH = 100
+
+
+class Studio(Base):
+    """A film studio or production company that references name."""
+
+    __tablename__ = "studios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
+    original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+
+    __table_args__ = (Index("ix_studios_name_key_id", "name_key", "id"),)
+
+    @validates("name")
+    def _set_name_key(self, _key: str, name: str) -> str:
+        self.name_key = sort_key(name)
+        return name
+
+
+class StudioSource(_Citation, Base):
+    """A source the studio's record draws on."""
+
+    __tablename__ = "studio_sources"
+
+    studio_id: Mapped[int] = _owned_by("studios")
+
+
+class WorkFormRow(Base):
+    """One of a work's forms (feature, animation, ...), in the order stated; the sources
+    stating them are the work's field citations for ``forms``."""
+
+    __tablename__ = "work_forms"
+
+    work_id: Mapped[int] = _owned_by("works")
+    position: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[WorkForm] = mapped_column(_enum(WorkForm, "work_form"))
+
+
+class WorkAudience(Base):
+    """A work's audience, where a source states one (field citations: ``audience``). A
+    table of its own, one row per work at most, so that ``works`` (whose rows the
+    database's triggers keep copies of) is not rebuilt for it."""
+
+    __tablename__ = "work_audiences"
+
+    work_id: Mapped[int] = _owned_by("works")
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+
+
+class WorkPart(Base):
+    """A part of a work, or a range of them: "episodes 1-50", "part 1", "parts 2-5"."""
+
+    __tablename__ = "work_parts"
+
+    work_id: Mapped[int] = _owned_by("works")
+    position: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[PartUnit] = mapped_column(_enum(PartUnit, "part_unit"))
+    first_number: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+
+    __table_args__ = (
+        CheckConstraint("first_number >= 1 AND last_number >= first_number", name="range"),
+    )
+
+
+class WorkEvent(Base):
+    """Something that happened to a work (or to one of its parts: ``part_position``) on a
+    date known to the year, month or day, possibly until another date, somewhere."""
+
+    __tablename__ = "work_events"
+
+    work_id: Mapped[int] = _owned_by("works")
+    position: Mapped[int] = mapped_column(primary_key=True)
+    part_position: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int | None] = mapped_column(Integer)
+    day: Mapped[int | None] = mapped_column(Integer)
+    until_year: Mapped[int | None] = mapped_column(Integer)
+    until_month: Mapped[int | None] = mapped_column(Integer)
+    until_day: Mapped[int | None] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    qualifier: Mapped[Qualifier | None] = mapped_column(_enum(Qualifier, "qualifier"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["work_id", "part_position"],
+            ["work_parts.work_id", "work_parts.position"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(f"year BETWEEN {YEAR_MIN} AND {YEAR_MAX}", name="year_range"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+        CheckConstraint("day BETWEEN 1 AND 31", name="day"),
+        CheckConstraint("day IS NULL OR month IS NOT NULL", name="day_needs_month"),
+    )
+
+
+class WorkOrigin(Base):
+    """Something that is not a film which a work adapts: an opera, a tale, a novel."""
+
+    __tablename__ = "work_origins"
+
+    work_id: Mapped[int] = _owned_by("works")
+    position: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    original_title: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    form: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    note: Mapped[str | None] = mapped_column(Text)
+    qualifier: Mapped[Qualifier | None] = mapped_column(_enum(Qualifier, "qualifier"))
+
+
+class WorkStudio(Base):
+    """A studio credited on a work, in a role ("production")."""
+
+    __tablename__ = "work_studios"
+
+    work_id: Mapped[int] = _owned_by("works")
+    position: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id"))
+    role: Mapped[str] = mapped_column(String(ROLE_LENGTH))
+
+    __table_args__ = (
+        # a studio's works (``Studio.works``), and "is this studio still credited?"
+        Index("ix_work_studios_studio_id_work_id", "studio_id", "work_id"),
+        UniqueConstraint("work_id", "studio_id", "role"),
+    )
+
+
+class WorkStatementSource(Base):
+    """A source stating one value of a work's structure lists: the part, event, origin or
+    studio credit (``statement``) at position ``item``."""
+
+    __tablename__ = "work_statement_sources"
+
+    work_id: Mapped[int] = _owned_by("works")
+    statement: Mapped[Statement] = mapped_column(_enum(Statement, "statement"), primary_key=True)
+    item: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
 
 
 class CatalogState(Base):

@@ -364,6 +364,7 @@ class Parent(enum.StrEnum):
 
     PERSON = "person"
     THEME = "theme"
+    STUDIO = "studio"
 
 
 def nested_works_query(
@@ -372,13 +373,17 @@ def nested_works_query(
     """The works of many parents at once, one row per (parent, work), and the parent column.
 
     A person's works are those they are credited on (in ``role``; each work once, whatever
-    the number of their credits on it); a theme's works are those tagged with it.
+    the number of their credits on it); a theme's works are those tagged with it; a studio's
+    those it is credited on (each once, whatever its roles).
     """
     if parent == Parent.PERSON:
         c = m.Credit
         links = select(c.person_id.label("parent_id"), c.work_id).distinct()
         if role is not None:
             links = links.where(c.role == role)
+    elif parent == Parent.STUDIO:
+        ws = m.WorkStudio
+        links = select(ws.studio_id.label("parent_id"), ws.work_id).distinct()
     else:
         links = select(m.WorkTheme.theme_id.label("parent_id"), m.WorkTheme.work_id)
     link = links.subquery()

@@ -17,16 +17,27 @@ whitespace and, in prose, with ``\\n`` line ends) or a :class:`Problem` with a s
   ``http(s)`` addresses with a host and no whitespace or control or invisible characters, at
   most ``URL_LENGTH``. Identifiers are checked as given, never trimmed.
 - Lists in a mutation's input hold at most ``MAX_LIST_ITEMS`` values.
+- Partial dates are ISO 8601 of reduced precision: ``1988``, ``2006-08``, ``1971-07-17``; a
+  year within the catalog's years, a real month, a real calendar day.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from db.models import EXTERNAL_ID_LENGTH, SLUG_LENGTH, TEXT_LENGTH, URL_LENGTH
+from db.models import (
+    EXTERNAL_ID_LENGTH,
+    ROLE_LENGTH,
+    SLUG_LENGTH,
+    TEXT_LENGTH,
+    URL_LENGTH,
+    YEAR_MAX,
+    YEAR_MIN,
+)
 from db.text import SLUG_PATTERN
 
 # Codes (the API's userError codes; the interchange format reports the messages)
@@ -37,6 +48,7 @@ INVALID_TEXT = "INVALID_TEXT"
 INVALID_SLUG = "INVALID_SLUG"
 INVALID_KEY = "INVALID_KEY"
 INVALID_URL = "INVALID_URL"
+INVALID_DATE = "INVALID_DATE"
 
 LONG_TEXT_LENGTH = 20_000  # prose: synopsis, biography, description, dispute texts, notes
 FIELD_NAME_LENGTH = 40  # a dispute's field name (``disputes.field``)
@@ -175,7 +187,47 @@ class Url:
         return value
 
 
-Rule = Text | Slug | SourceKey | Url
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to the year, the month or the day, as given: ``1988``, ``2006-08``,
+    ``1971-07-17``."""
+
+    def __call__(self, value: str) -> str | Problem:
+        match = _PARTIAL_DATE.fullmatch(value)
+        if match is None:
+            return Problem(
+                INVALID_DATE, f"{value[:40]!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD)"
+            )
+        year, month, day = partial_date(value)
+        if not YEAR_MIN <= year <= YEAR_MAX:
+            return Problem(INVALID_DATE, f"the year must be between {YEAR_MIN} and {YEAR_MAX}")
+        if month is not None and not 1 <= month <= 12:
+            return Problem(INVALID_DATE, f"{value!r} has no month {month}")
+        if day is not None and not 1 <= day <= calendar.monthrange(year, month or 1)[1]:
+            return Problem(INVALID_DATE, f"{value!r} is not a day of the calendar")
+        return value
+
+
+def partial_date(text: str) -> tuple[int, int | None, int | None]:
+    """The year, month and day of a partial date's text (the month and day None where not
+    known); the text must match (``PARTIAL_DATE`` checks it)."""
+    match = _PARTIAL_DATE.fullmatch(text)
+    assert match is not None
+    year, month, day = match.groups()
+    return int(year), int(month) if month else None, int(day) if day else None
+
+
+def partial_date_text(year: int, month: int | None, day: int | None) -> str:
+    """The text of a partial date (``partial_date`` read back)."""
+    if month is None:
+        return f"{year:04d}"
+    return f"{year:04d}-{month:02d}" if day is None else f"{year:04d}-{month:02d}-{day:02d}"
+
+
+Rule = Text | Slug | SourceKey | Url | PartialDate
 
 NAME = Text(TEXT_LENGTH)  # titles, names, original and alternative ones, a source's title
 PROSE = Text(LONG_TEXT_LENGTH, prose=True)
@@ -184,6 +236,8 @@ EXTERNAL_ID = Text(EXTERNAL_ID_LENGTH)
 SLUG = Slug()
 SOURCE_KEY = SourceKey()
 URL = Url()
+ROLE = Text(ROLE_LENGTH)  # a studio's role on a work ("production")
+PARTIAL_DATE = PartialDate()
 
 
 def list_size(count: int, limit: int = MAX_LIST_ITEMS) -> Problem | None:

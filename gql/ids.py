@@ -7,7 +7,7 @@ import binascii
 
 from gql.errors import InvalidId
 
-NODE_TYPES = ("Work", "Person", "Theme")
+NODE_TYPES = ("Work", "Person", "Theme", "Studio")
 MAX_DATABASE_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names no row
 
 

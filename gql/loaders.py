@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db import external_ids as x
-from db import facets, similar
+from db import facets, similar, structure
 from db import models as m
 from db import queries as q
 from db.aliases import SqlExpression
@@ -103,6 +103,17 @@ class Loaders:
         self.work_disputes = L(q.disputes_of_works)
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
+        # a work's structure and studios (issue #22)
+        self.studio = L(structure.studios_by_id)
+        self.studio_by_slug = L(structure.studios_by_slug)
+        self.studio_sources = L(structure.sources_of_studios)
+        self.work_forms = L(structure.forms_of_works)
+        self.work_audience = L(structure.audiences_of_works)
+        self.work_parts = L(structure.parts_of_works)
+        self.work_events = L(structure.events_of_works)
+        self.work_origins = L(structure.origins_of_works)
+        self.work_studios = L(structure.studios_of_works)
+        self.work_statement_sources = L(structure.statement_sources_of_works)
         B = self._batched
         self.nested_works: Loader[tuple[int, NestedWorks], Page] = B(self._nested_works)
         self.nested_works_count: Loader[tuple[int, NestedCount], int] = B(self._nested_works_count)

@@ -12,6 +12,7 @@ from strawberry import UNSET
 
 from db import models as m
 from db import queries as q
+from db import structure
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering, SortKey, count_rows, fetch_page
@@ -34,6 +35,7 @@ from gql.types.external import (
     work_by_external_id,
 )
 from gql.types.person import Person
+from gql.types.studio import Studio
 from gql.types.theme import Theme
 from gql.types.work import Work
 from gql.types.work_connection import WorkConnection
@@ -51,6 +53,9 @@ async def _node(info: Info, global_id: str) -> Node | None:
     if type_name == "Person":
         person = await loaders.person.load(db_id)
         return Person.from_row(person) if person else None
+    if type_name == "Studio":
+        studio = await loaders.studio.load(db_id)
+        return Studio.from_row(studio) if studio else None
     theme = await loaders.theme.load(db_id)
     return Theme.from_row(theme) if theme else None
 
@@ -84,7 +89,7 @@ CHANGES_ORDERING = Ordering((SortKey("id", m.Change.id, True, int),))
 
 @strawberry.type(description="Read the catalog: films and series, the people credited, themes.")
 class Query:
-    @strawberry.field(description="Fetch any work, person or theme by its global ID.")
+    @strawberry.field(description="Fetch any work, person, theme or studio by its global ID.")
     async def node(
         self,
         info: Info,
@@ -209,6 +214,30 @@ class Query:
             q.themes_query(),
             q.THEMES_ORDERING,
             Theme.from_row,
+            page,
+        )
+        return Connection(**parts)
+
+    @strawberry.field(description="A studio by its slug.")
+    async def studio(self, info: Info, slug: Slug) -> Studio | None:
+        row = await info.context.loaders.studio_by_slug.load(_slug(slug))
+        return Studio.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The studios and production companies the references name, ordered by name.",
+        extensions=[ConnectionArguments()],
+    )
+    async def studios(
+        self,
+        info: Info,
+        page: PageArguments = UNPAGED,
+    ) -> Connection[Studio]:
+        parts = await _root_page(
+            info,
+            "studios",
+            structure.studios_query(),
+            structure.STUDIOS_ORDERING,
+            Studio.from_row,
             page,
         )
         return Connection(**parts)

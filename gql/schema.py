@@ -26,6 +26,7 @@ from gql.mutations import Mutation
 from gql.operation_choice import OperationChoice
 from gql.query import Query
 from gql.types.person import Person
+from gql.types.studio import Studio
 from gql.types.theme import Theme
 from gql.types.work import Work
 from settings import Settings
@@ -62,7 +63,7 @@ def catalog_schema(serving: Sequence[type[SchemaExtension]] = ()) -> CatalogSche
     return CatalogSchema(
         query=Query,
         mutation=Mutation,
-        types=[Work, Person, Theme],
+        types=[Work, Person, Theme, Studio],
         extensions=[
             OperationChoice,
             OperationLimits,

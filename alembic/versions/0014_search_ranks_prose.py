@@ -25,7 +25,7 @@ from alembic import op
 from db.search_documents import person_document, theme_document, work_document
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

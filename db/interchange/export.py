@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
+from db.enums import Statement
 from db.interchange.format import (
     PERSON_FIELDS,
     WORK_FIELDS,
@@ -23,16 +24,22 @@ from db.interchange.format import (
     Catalog,
     CreditRecord,
     DisputeRecord,
+    EventRecord,
     ExternalIdRecord,
     KnownNames,
+    OriginRecord,
+    PartRecord,
     PersonRecord,
     RelationRecord,
     SourceRecord,
+    StudioCreditRecord,
+    StudioRecord,
     ThemeRecord,
     WorkRecord,
     catalog_to_json,
     dump_catalog,
 )
+from db.rules import partial_date_text
 
 
 @dataclass
@@ -44,6 +51,7 @@ class StoredCatalog:
     theme_ids: dict[str, int] = field(default_factory=dict)
     person_ids: dict[str, int] = field(default_factory=dict)
     work_ids: dict[str, int] = field(default_factory=dict)
+    studio_ids: dict[str, int] = field(default_factory=dict)
 
     def known_names(self) -> KnownNames:
         return KnownNames(
@@ -51,6 +59,7 @@ class StoredCatalog:
             themes=frozenset(self.theme_ids),
             people=frozenset(self.person_ids),
             works=frozenset(self.work_ids),
+            studios=frozenset(self.studio_ids),
         )
 
 
@@ -98,6 +107,22 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
     for t in (await session.execute(select(m.Theme).order_by(m.Theme.slug))).scalars():
         stored.theme_ids[t.slug] = t.id
         catalog.themes.append(ThemeRecord(t.slug, t.name, t.description))
+
+    studio_sources = await _lists(
+        session, m.StudioSource.studio_id, m.StudioSource.source_id, m.StudioSource.position
+    )
+    studios = (await session.execute(select(m.Studio).order_by(m.Studio.slug))).scalars().all()
+    for studio in studios:
+        stored.studio_ids[studio.slug] = studio.id
+        catalog.studios.append(
+            StudioRecord(
+                studio.slug,
+                studio.name,
+                studio.original_name,
+                [key_of[k] for k in studio_sources[studio.id]],
+            )
+        )
+    slug_of_studio = {v: k for k, v in stored.studio_ids.items()}
 
     alt_names = await _lists(
         session,
@@ -166,6 +191,7 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
     work_external_ids = await _lists(
         session, m.WorkExternalId.work_id, m.WorkExternalId, m.WorkExternalId.system
     )
+    structure = await _structures(session, key_of, slug_of_studio)
     for w in works:
         stored.work_ids[w.slug] = w.id
         catalog.works.append(
@@ -196,9 +222,85 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                 ],
                 attributions=work_attributions[w.id],
                 external_ids=[ExternalIdRecord(e.system, e.value) for e in work_external_ids[w.id]],
+                **structure.get(w.id, {}),
             )
         )
     return stored
+
+
+async def _structures(
+    session: AsyncSession, key_of: dict[int, str], slug_of_studio: dict[int, str]
+) -> dict[int, dict[str, Any]]:
+    """Every work's structure (forms, audience, parts with their events, events, studio
+    credits, origins) as ``WorkRecord`` keyword arguments, in a fixed number of statements."""
+    cited: defaultdict[tuple[int, Statement, int], list[str]] = defaultdict(list)
+    s = m.WorkStatementSource
+    for work_id, statement, item, source_id in await session.execute(
+        select(s.work_id, s.statement, s.item, s.source_id).order_by(
+            s.work_id, s.statement, s.item, s.position
+        )
+    ):
+        cited[(work_id, statement, item)].append(key_of[source_id])
+    forms = await _lists(session, m.WorkFormRow.work_id, m.WorkFormRow.form, m.WorkFormRow.position)
+    audiences = dict(
+        (await session.execute(select(m.WorkAudience.work_id, m.WorkAudience.audience))).all()
+    )
+    parts = await _lists(session, m.WorkPart.work_id, m.WorkPart, m.WorkPart.position)
+    events = await _lists(session, m.WorkEvent.work_id, m.WorkEvent, m.WorkEvent.position)
+    origins = await _lists(session, m.WorkOrigin.work_id, m.WorkOrigin, m.WorkOrigin.position)
+    studios = await _lists(session, m.WorkStudio.work_id, m.WorkStudio, m.WorkStudio.position)
+
+    def event(e: m.WorkEvent) -> EventRecord:
+        return EventRecord(
+            kind=e.kind,
+            date=partial_date_text(e.year, e.month, e.day),
+            until=None
+            if e.until_year is None
+            else partial_date_text(e.until_year, e.until_month, e.until_day),
+            place=e.place,
+            qualifier=e.qualifier,
+            note=e.note,
+            sources=cited[(e.work_id, Statement.EVENT, e.position)],
+        )
+
+    found: dict[int, dict[str, Any]] = {}
+    for work_id in {*forms, *audiences, *parts, *events, *origins, *studios}:
+        found[work_id] = {
+            "forms": forms[work_id],
+            "audience": audiences.get(work_id),
+            "parts": [
+                PartRecord(
+                    unit=p.unit,
+                    first=p.first_number,
+                    last=p.last_number,
+                    title=p.title,
+                    events=[event(e) for e in events[work_id] if e.part_position == p.position],
+                    sources=cited[(work_id, Statement.PART, p.position)],
+                )
+                for p in parts[work_id]
+            ],
+            "events": [event(e) for e in events[work_id] if e.part_position is None],
+            "studios": [
+                StudioCreditRecord(
+                    slug_of_studio[c.studio_id],
+                    c.role,
+                    cited[(work_id, Statement.STUDIO, c.position)],
+                )
+                for c in studios[work_id]
+            ],
+            "based_on": [
+                OriginRecord(
+                    title=o.title,
+                    original_title=o.original_title,
+                    form=o.form,
+                    note=o.note,
+                    qualifier=o.qualifier,
+                    sources=cited[(work_id, Statement.ORIGIN, o.position)],
+                )
+                for o in origins[work_id]
+            ],
+        }
+    return found
 
 
 async def export_catalog(session: AsyncSession) -> str:

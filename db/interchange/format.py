@@ -4,7 +4,11 @@ serialised to JSON documents.
 See ``shared/contract/catalog-format.md``. Beyond it, person and work records may carry
 ``attributions``: ``{field: [source key, ...]}``, the sources stating each field, and
 ``externalIds``: ``[{"system": "IMDB", "value": "tt0168937"}, ...]``, at most one per system
-(kept in system order), each valid for its system and naming one record only.
+(kept in system order), each valid for its system and naming one record only. A work's
+structure (``docs/catalog-format-structure.md``: ``forms``, ``audience``, ``parts``,
+``events``, ``studios``, ``basedOn``, each value with its own sources) and the top-level
+``studios`` are optional and written only where there is something to write, so documents
+without them read and export as before.
 
 Parsing (``parse_catalog``) is strict (unknown keys are errors, so typos cannot load silently)
 and reports every problem with its position, e.g. ``works[3].credits[0].person``. Every string
@@ -23,7 +27,17 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from db import rules
-from db.enums import CreditRole, ExternalSystem, WorkKind, WorkRelationType
+from db.enums import (
+    Audience,
+    CreditRole,
+    EventKind,
+    ExternalSystem,
+    PartUnit,
+    Qualifier,
+    WorkForm,
+    WorkKind,
+    WorkRelationType,
+)
 from db.external_ids import Owner, external_id_problem
 from db.models import YEAR_MAX, YEAR_MIN
 
@@ -34,6 +48,8 @@ WORK_FIELDS = (
     "originalTitle",
     "alternativeTitles",
     "kind",
+    "forms",
+    "audience",
     "year",
     "synopsis",
     "themes",
@@ -56,11 +72,17 @@ WORK_KEYS = (
     "originalTitle",
     "alternativeTitles",
     "kind",
+    "forms",
+    "audience",
     "year",
     "synopsis",
     "credits",
     "themes",
     "related",
+    "parts",
+    "events",
+    "studios",
+    "basedOn",
     "sources",
     "disputes",
     "externalIds",
@@ -136,6 +158,66 @@ class DisputeRecord:
 
 
 @dataclass(frozen=True)
+class StudioRecord:
+    """A studio or production company, with the sources naming it."""
+
+    slug: str
+    name: str
+    original_name: str | None
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened to a work or a part on a (partial) date: ``date`` and
+    ``until`` are texts as ``rules.PARTIAL_DATE`` takes them ("2006-08")."""
+
+    kind: EventKind
+    date: str
+    until: str | None
+    place: str | None
+    qualifier: Qualifier | None
+    note: str | None
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """A part of a work or a range of them (``first``..``last``), with its own events."""
+
+    unit: PartUnit
+    first: int
+    last: int
+    title: str | None
+    events: list[EventRecord]
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
+class OriginRecord:
+    """Something that is not a film which the work adapts (an opera, a tale)."""
+
+    title: str
+    original_title: str | None
+    form: str
+    note: str | None
+    qualifier: Qualifier | None
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
+class StudioCreditRecord:
+    studio: str
+    role: str
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
 class WorkRecord:
     slug: str
     title: str
@@ -151,6 +233,12 @@ class WorkRecord:
     disputes: list[DisputeRecord]
     attributions: Attributions
     external_ids: list[ExternalIdRecord] = field(default_factory=list)
+    forms: list[WorkForm] = field(default_factory=list)
+    audience: Audience | None = None
+    parts: list[PartRecord] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    studios: list[StudioCreditRecord] = field(default_factory=list)
+    based_on: list[OriginRecord] = field(default_factory=list)
     at: str = _position()
 
 
@@ -162,6 +250,7 @@ class KnownNames:
     themes: frozenset[str] = frozenset()
     people: frozenset[str] = frozenset()
     works: frozenset[str] = frozenset()
+    studios: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -172,6 +261,7 @@ class Catalog:
     themes: list[ThemeRecord] = field(default_factory=list)
     people: list[PersonRecord] = field(default_factory=list)
     works: list[WorkRecord] = field(default_factory=list)
+    studios: list[StudioRecord] = field(default_factory=list)
     declared: KnownNames = field(default_factory=lambda: KnownNames())
 
 
@@ -467,6 +557,118 @@ class _Reader:
         self.finish(before)
         return record
 
+    # -- structure (docs/catalog-format-structure.md) --------------------------------------------
+    def studio(self, value: Any, position: str) -> StudioRecord:
+        data = self.obj(value, position, ("slug", "name", "originalName", "sources"))
+        before, f = len(self.problems), self.field
+        record = StudioRecord(
+            slug=f(self.slug, data.get("slug"), f"{position}.slug"),
+            name=f(self.required_text, data.get("name"), f"{position}.name"),
+            original_name=f(self.short_text, data.get("originalName"), f"{position}.originalName"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        self.finish(before)
+        return record
+
+    def qualifier(self, value: Any, position: str) -> Qualifier | None:
+        return None if value is None else self.enum(Qualifier, value, position)
+
+    def date(self, value: Any, position: str) -> str:
+        return self.required_text(value, position, rule=rules.PARTIAL_DATE)
+
+    def until(self, value: Any, position: str) -> str | None:
+        return self.text(value, position, rule=rules.PARTIAL_DATE, optional=True)
+
+    def event(self, value: Any, position: str) -> EventRecord:
+        keys = ("kind", "date", "until", "place", "qualifier", "note", "sources")
+        data = self.obj(value, position, keys)
+        before, f = len(self.problems), self.field
+        record = EventRecord(
+            kind=f(self.enum, EventKind, data.get("kind"), f"{position}.kind"),
+            date=f(self.date, data.get("date"), f"{position}.date"),
+            until=f(self.until, data.get("until"), f"{position}.until"),
+            place=f(self.short_text, data.get("place"), f"{position}.place"),
+            qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
+            note=f(self.long_text, data.get("note"), f"{position}.note"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        if record.date is not None and record.until is not None:
+            start, end = rules.partial_date(record.date), rules.partial_date(record.until)
+            if _date_order(end) < _date_order(start):
+                self.fail(f"{position}.until", f"{record.until} is before {record.date}")
+        self.finish(before)
+        return record
+
+    def number(self, value: Any, position: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(position, f"expected a whole number, got {_type_name(value)}")
+        if not 1 <= value <= MAX_PART_NUMBER:
+            raise _Invalid(position, f"must be between 1 and {MAX_PART_NUMBER}; got {value}")
+        return value
+
+    def part(self, value: Any, position: str) -> PartRecord:
+        data = self.obj(value, position, ("unit", "first", "last", "title", "events", "sources"))
+        before, f = len(self.problems), self.field
+        first = f(self.number, data.get("first"), f"{position}.first")
+        last = (
+            first
+            if data.get("last") is None
+            else f(self.number, data.get("last"), f"{position}.last")
+        )
+        if first is not None and last is not None and last < first:
+            self.fail(f"{position}.last", f"must not be less than first ({first}); got {last}")
+        record = PartRecord(
+            unit=f(self.enum, PartUnit, data.get("unit"), f"{position}.unit"),
+            first=first,
+            last=last,
+            title=f(self.short_text, data.get("title"), f"{position}.title"),
+            events=f(self.items, data.get("events"), f"{position}.events", self.event),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        self.finish(before)
+        return record
+
+    def origin(self, value: Any, position: str) -> OriginRecord:
+        keys = ("title", "originalTitle", "form", "note", "qualifier", "sources")
+        data = self.obj(value, position, keys)
+        before, f = len(self.problems), self.field
+        record = OriginRecord(
+            title=f(self.required_text, data.get("title"), f"{position}.title"),
+            original_title=f(
+                self.short_text, data.get("originalTitle"), f"{position}.originalTitle"
+            ),
+            form=f(self.required_text, data.get("form"), f"{position}.form"),
+            note=f(self.long_text, data.get("note"), f"{position}.note"),
+            qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        self.finish(before)
+        return record
+
+    def studio_credit(self, value: Any, position: str) -> StudioCreditRecord:
+        data = self.obj(value, position, ("studio", "role", "sources"))
+        before, f = len(self.problems), self.field
+        record = StudioCreditRecord(
+            studio=f(self.slug, data.get("studio"), f"{position}.studio"),
+            role=f(self.required_text, data.get("role"), f"{position}.role", rule=rules.ROLE),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        self.finish(before)
+        return record
+
+    def forms(self, value: Any, position: str) -> list[WorkForm]:
+        return self.items(
+            value, position, lambda item, at: self.enum(WorkForm, item, at), unique="form"
+        )
+
+    def audience(self, value: Any, position: str) -> Audience | None:
+        return None if value is None else self.enum(Audience, value, position)
+
     def year(self, value: Any, position: str) -> int | None:
         if value is None:
             return None
@@ -495,6 +697,12 @@ class _Reader:
         for relation in related or []:
             if relation.work == slug:
                 self.fail(f"{relation.at}.work", "a work cannot relate to itself")
+        studios = f(self.items, data.get("studios"), f"{position}.studios", self.studio_credit)
+        self.unique_records(
+            studios or [],
+            lambda c: (c.studio, c.role),
+            lambda c: f"duplicate studio credit: {c.studio} is already credited {c.role!r}",
+        )
         record = WorkRecord(
             slug=slug,
             title=f(self.required_text, data.get("title"), f"{position}.title"),
@@ -523,6 +731,12 @@ class _Reader:
             external_ids=f(
                 self.external_ids, data.get("externalIds"), f"{position}.externalIds", Owner.WORK
             ),
+            forms=f(self.forms, data.get("forms"), f"{position}.forms") or [],
+            audience=f(self.audience, data.get("audience"), f"{position}.audience"),
+            parts=f(self.items, data.get("parts"), f"{position}.parts", self.part),
+            events=f(self.items, data.get("events"), f"{position}.events", self.event),
+            studios=studios,
+            based_on=f(self.items, data.get("basedOn"), f"{position}.basedOn", self.origin),
             at=position,
         )
         self.finish(before)
@@ -530,7 +744,9 @@ class _Reader:
 
     def catalog(self, value: Any) -> Catalog:
         try:
-            data = self.obj(value, "", ("format", "sources", "themes", "people", "works"))
+            data = self.obj(
+                value, "", ("format", "sources", "themes", "studios", "people", "works")
+            )
         except _Invalid as invalid:
             self.fail(invalid.position, f"the document must be one JSON object ({invalid.reason})")
             return Catalog()
@@ -542,6 +758,7 @@ class _Reader:
             themes=f(self.items, data.get("themes"), "themes", self.theme) or [],
             people=f(self.items, data.get("people"), "people", self.person) or [],
             works=f(self.items, data.get("works"), "works", self.work) or [],
+            studios=f(self.items, data.get("studios"), "studios", self.studio) or [],
         )
         catalog.declared = _declared_names(data)
         self.unique_records(
@@ -555,6 +772,9 @@ class _Reader:
         )
         self.unique_records(
             catalog.works, lambda r: r.slug, lambda r: f"duplicate work slug {r.slug!r}"
+        )
+        self.unique_records(
+            catalog.studios, lambda r: r.slug, lambda r: f"duplicate studio slug {r.slug!r}"
         )
         return catalog
 
@@ -578,7 +798,17 @@ def _declared_names(data: dict[str, Any]) -> KnownNames:
         themes=names("themes", "slug"),
         people=names("people", "slug"),
         works=names("works", "slug"),
+        studios=names("studios", "slug"),
     )
+
+
+MAX_PART_NUMBER = 100_000  # far above any series' episode count
+
+
+def _date_order(date: tuple[int, int | None, int | None]) -> tuple[int, int, int]:
+    """A partial date as a sort key: an unknown month or day sorts as the period's start."""
+    year, month, day = date
+    return year, month or 0, day or 0
 
 
 def _type_name(value: Any) -> str:
@@ -660,6 +890,19 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
             need(known.sources, dispute.source, f"{dispute.at}.source", "source")
         for name, keys in work.attributions.items():
             need_sources(keys, f"{work.at}.attributions.{name}")
+        for part in work.parts:
+            need_sources(part.sources, f"{part.at}.sources")
+            for event in part.events:
+                need_sources(event.sources, f"{event.at}.sources")
+        for event in work.events:
+            need_sources(event.sources, f"{event.at}.sources")
+        for studio_credit in work.studios:
+            need(known.studios, studio_credit.studio, f"{studio_credit.at}.studio", "studio")
+            need_sources(studio_credit.sources, f"{studio_credit.at}.sources")
+        for origin in work.based_on:
+            need_sources(origin.sources, f"{origin.at}.sources")
+    for studio in catalog.studios:
+        need_sources(studio.sources, f"{studio.at}.sources")
     return problems
 
 
@@ -691,8 +934,68 @@ def person_json(p: PersonRecord) -> dict[str, Any]:
     }
 
 
-def work_json(w: WorkRecord) -> dict[str, Any]:
+def studio_json(s: StudioRecord) -> dict[str, Any]:
     return {
+        "slug": s.slug,
+        "name": s.name,
+        "originalName": s.original_name,
+        "sources": list(s.sources),
+    }
+
+
+def event_json(e: EventRecord) -> dict[str, Any]:
+    return {
+        "kind": str(e.kind),
+        "date": e.date,
+        "until": e.until,
+        "place": e.place,
+        "qualifier": None if e.qualifier is None else str(e.qualifier),
+        "note": e.note,
+        "sources": list(e.sources),
+    }
+
+
+def part_json(p: PartRecord) -> dict[str, Any]:
+    return {
+        "unit": str(p.unit),
+        "first": p.first,
+        "last": p.last,
+        "title": p.title,
+        "events": [event_json(e) for e in p.events],
+        "sources": list(p.sources),
+    }
+
+
+def origin_json(o: OriginRecord) -> dict[str, Any]:
+    return {
+        "title": o.title,
+        "originalTitle": o.original_title,
+        "form": o.form,
+        "note": o.note,
+        "qualifier": None if o.qualifier is None else str(o.qualifier),
+        "sources": list(o.sources),
+    }
+
+
+def _structure_json(w: WorkRecord) -> dict[str, Any]:
+    """A work's structure keys, only those with something in them: a document without
+    them exports as it did before they existed."""
+    found: dict[str, Any] = {
+        "forms": [str(form) for form in w.forms],
+        "audience": None if w.audience is None else str(w.audience),
+        "parts": [part_json(p) for p in w.parts],
+        "events": [event_json(e) for e in w.events],
+        "studios": [
+            {"studio": c.studio, "role": c.role, "sources": list(c.sources)} for c in w.studios
+        ],
+        "basedOn": [origin_json(o) for o in w.based_on],
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def work_json(w: WorkRecord) -> dict[str, Any]:
+    structure = _structure_json(w)
+    document = {
         "slug": w.slug,
         "title": w.title,
         "originalTitle": w.original_title,
@@ -719,6 +1022,11 @@ def work_json(w: WorkRecord) -> dict[str, Any]:
         "externalIds": external_ids_json(w.external_ids),
         "attributions": {k: list(v) for k, v in w.attributions.items()},
     }
+    if not structure:
+        return document
+    # the format's key order (WORK_KEYS), structure keys in their places
+    document.update(structure)
+    return {key: document[key] for key in WORK_KEYS if key in document}
 
 
 def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
@@ -727,6 +1035,11 @@ def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
         "format": FORMAT,
         "sources": [source_json(s) for s in sorted(catalog.sources, key=lambda s: s.key)],
         "themes": [theme_json(t) for t in sorted(catalog.themes, key=lambda t: t.slug)],
+        **(
+            {"studios": [studio_json(s) for s in sorted(catalog.studios, key=lambda s: s.slug)]}
+            if catalog.studios
+            else {}
+        ),
         "people": [person_json(p) for p in sorted(catalog.people, key=lambda p: p.slug)],
         "works": [work_json(w) for w in sorted(catalog.works, key=lambda w: w.slug)],
     }

@@ -21,15 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db.base import Base
 from db.catalog_version import bump_catalog_version
+from db.enums import Statement
 from db.interchange.export import StoredCatalog, read_catalog
 from db.interchange.format import (
     Catalog,
     CatalogError,
+    EventRecord,
     ExternalIdRecord,
     KnownNames,
     PersonRecord,
     Problem,
     SourceRecord,
+    StudioRecord,
     ThemeRecord,
     WorkRecord,
     check_external_ids,
@@ -38,6 +41,7 @@ from db.interchange.format import (
     person_json,
     work_json,
 )
+from db.rules import partial_date
 from db.search_documents import person_document, theme_document, work_document
 from db.text import sort_key
 
@@ -56,7 +60,7 @@ class LoadReport:
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
             kind: {"created": 0, "updated": 0, "unchanged": 0}
-            for kind in ("sources", "themes", "people", "works")
+            for kind in ("sources", "themes", "studios", "people", "works")
         }
     )
 
@@ -90,6 +94,7 @@ def validate_documents(
         themes=known.themes.union(*(c.declared.themes for _, c in parsed)),
         people=known.people.union(*(c.declared.people for _, c in parsed)),
         works=known.works.union(*(c.declared.works for _, c in parsed)),
+        studios=known.studios.union(*(c.declared.studios for _, c in parsed)),
     )
     for file, catalog in parsed:
         problems.extend(check_references(catalog, file, known))
@@ -123,6 +128,7 @@ async def load_catalogs(
         for records, attr in (
             ({}, "sources"),
             ({}, "themes"),
+            ({}, "studios"),
             ({}, "people"),
             ({}, "works"),
         ):
@@ -161,7 +167,10 @@ _ID_MAPS = {
     "themes": "theme_ids",
     "people": "person_ids",
     "works": "work_ids",
+    "studios": "studio_ids",
 }
+# The column of a dependent table that names its record, per kind of record.
+_PARENT_COLUMNS = {"people": "person_id", "studios": "studio_id", "works": "work_id"}
 
 
 def _key(kind: str, record: Any) -> str:
@@ -193,6 +202,10 @@ class _Writer:
     async def write(self, catalog: Catalog) -> LoadReport:
         await self._upsert("sources", m.Source, catalog.sources, values=_source_values)
         await self._upsert("themes", m.Theme, catalog.themes, values=_theme_values)
+        studios = await self._upsert(
+            "studios", m.Studio, catalog.studios, values=_studio_values, children=(m.StudioSource,)
+        )
+        await self._children("studios' sources", studios, self._studio_rows)
         people = await self._upsert(
             "people",
             m.Person,
@@ -226,6 +239,14 @@ class _Writer:
                 m.Dispute,
                 m.WorkFieldSource,
                 m.WorkExternalId,
+                # the structure (0013): events before the parts they may belong to
+                m.WorkStatementSource,
+                m.WorkEvent,
+                m.WorkPart,
+                m.WorkFormRow,
+                m.WorkAudience,
+                m.WorkOrigin,
+                m.WorkStudio,
             ),
         )
         await self._children("works' credits and themes", works, self._work_rows)
@@ -280,7 +301,7 @@ class _Writer:
             )
             for model in children:
                 child = _table(model)
-                parent = child.c.person_id if kind == "people" else child.c.work_id
+                parent = child.c[_PARENT_COLUMNS[kind]]
                 await self.session.execute(delete(child).where(parent.in_(parent_ids)))
             self.report.counts[kind]["updated"] += len(chunk)
             done += len(chunk)
@@ -342,6 +363,78 @@ class _Writer:
             "person_id", person_id, "source_id", (ids.source_ids[k] for k in p.sources)
         )
         rows[m.PersonFieldSource] += self._field_rows("person_id", person_id, p.attributions)
+
+    def _studio_rows(self, s: StudioRecord, rows: Rows) -> None:
+        ids = self.stored
+        rows[m.StudioSource] += _listed(
+            "studio_id", ids.studio_ids[s.slug], "source_id", (ids.source_ids[k] for k in s.sources)
+        )
+
+    def _cited(
+        self, work_id: int, statement: Statement, item: int, keys: list[str]
+    ) -> list[dict[str, Any]]:
+        """The rows citing ``keys`` for one value of a work's structure lists."""
+        return [
+            {
+                "work_id": work_id,
+                "statement": statement,
+                "item": item,
+                "source_id": self.stored.source_ids[key],
+                "position": j,
+            }
+            for j, key in enumerate(keys)
+        ]
+
+    def _structure_rows(self, w: WorkRecord, work_id: int, rows: Rows) -> None:
+        """Forms, audience, parts, events (the work's own first, then each part's), studio
+        credits and origins, each value with its sources (0013). Parts before events: an
+        event may belong to a part."""
+        for model in _STRUCTURE_TABLES:  # tables in this order in every batch: parents first
+            rows[model]
+        rows[m.WorkFormRow] += _listed("work_id", work_id, "form", w.forms)
+        if w.audience is not None:
+            rows[m.WorkAudience].append({"work_id": work_id, "audience": w.audience})
+        cited = rows[m.WorkStatementSource]
+        for i, p in enumerate(w.parts):
+            rows[m.WorkPart].append(
+                {
+                    "work_id": work_id,
+                    "position": i,
+                    "unit": p.unit,
+                    "first_number": p.first,
+                    "last_number": p.last,
+                    "title": p.title,
+                }
+            )
+            cited += self._cited(work_id, Statement.PART, i, p.sources)
+        events: list[tuple[int | None, EventRecord]] = [(None, e) for e in w.events]
+        events += [(i, e) for i, p in enumerate(w.parts) for e in p.events]
+        for position, (part, e) in enumerate(events):
+            rows[m.WorkEvent].append(_event_values(work_id, position, part, e))
+            cited += self._cited(work_id, Statement.EVENT, position, e.sources)
+        for i, c in enumerate(w.studios):
+            rows[m.WorkStudio].append(
+                {
+                    "work_id": work_id,
+                    "position": i,
+                    "studio_id": self.stored.studio_ids[c.studio],
+                    "role": c.role,
+                }
+            )
+            cited += self._cited(work_id, Statement.STUDIO, i, c.sources)
+        for i, o in enumerate(w.based_on):
+            rows[m.WorkOrigin].append(
+                {
+                    "work_id": work_id,
+                    "position": i,
+                    "title": o.title,
+                    "original_title": o.original_title,
+                    "form": o.form,
+                    "note": o.note,
+                    "qualifier": o.qualifier,
+                }
+            )
+            cited += self._cited(work_id, Statement.ORIGIN, i, o.sources)
 
     def _person_external_id_rows(self, p: PersonRecord, rows: Rows) -> None:
         person_id = self.stored.person_ids[p.slug]
@@ -406,6 +499,40 @@ class _Writer:
         )
         rows[m.WorkFieldSource] += self._field_rows("work_id", work_id, w.attributions)
         rows[m.WorkExternalId] += _external_ids("work_id", work_id, w.external_ids)
+        self._structure_rows(w, work_id, rows)
+
+
+_STRUCTURE_TABLES = (
+    m.WorkFormRow,
+    m.WorkAudience,
+    m.WorkPart,
+    m.WorkEvent,
+    m.WorkStudio,
+    m.WorkOrigin,
+    m.WorkStatementSource,
+)
+
+
+def _event_values(work_id: int, position: int, part: int | None, e: EventRecord) -> dict[str, Any]:
+    year, month, day = partial_date(e.date)
+    until_year, until_month, until_day = (
+        partial_date(e.until) if e.until is not None else (None, None, None)
+    )
+    return {
+        "work_id": work_id,
+        "position": position,
+        "part_position": part,
+        "kind": e.kind,
+        "year": year,
+        "month": month,
+        "day": day,
+        "until_year": until_year,
+        "until_month": until_month,
+        "until_day": until_day,
+        "place": e.place,
+        "qualifier": e.qualifier,
+        "note": e.note,
+    }
 
 
 def _listed(
@@ -433,6 +560,15 @@ def _named_values(slug: str, name_field: str, name: str, search_text: str) -> di
         name_field: name,
         f"{name_field}_key": sort_key(name),
         "search_text": search_text,
+    }
+
+
+def _studio_values(s: StudioRecord) -> dict[str, Any]:
+    return {
+        "slug": s.slug,
+        "name": s.name,
+        "name_key": sort_key(s.name),
+        "original_name": s.original_name,
     }
 
 

@@ -24,6 +24,18 @@ from gql.types.common import (
 from gql.types.external import ExternalId, work_external_ids
 from gql.types.rows import row_constructor
 from gql.types.similar import similar_works
+from gql.types.structure import (
+    Audience,
+    Origin,
+    StudioCredit,
+    WorkEvent,
+    WorkForm,
+    WorkPart,
+    work_events,
+    work_origins,
+    work_parts,
+    work_studios,
+)
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
@@ -108,6 +120,45 @@ class Work(Node):
     @strawberry.field(description="Its identifiers in outside databases (IMDb, Wikidata).")
     async def external_ids(self, info: Info) -> list[ExternalId]:
         return await work_external_ids(info, self.row.id)
+
+    @strawberry.field(
+        description="What form it takes, beside `kind` (a feature, an animation, a documentary, "
+        'a film in several parts …), as sources state it (`attributions`: field "forms").'
+    )
+    async def forms(self, info: Info) -> list[WorkForm]:
+        return await info.context.loaders.work_forms.load(self.row.id)
+
+    @strawberry.field(
+        description="Whom it is made for, where a source states it (`attributions`: field "
+        '"audience").'
+    )
+    async def audience(self, info: Info) -> Audience | None:
+        return await info.context.loaders.work_audience.load(self.row.id)
+
+    @strawberry.field(
+        description="Its parts or episodes (single numbers or ranges), in order, each with its "
+        "events and sources."
+    )
+    async def parts(self, info: Info) -> list[WorkPart]:
+        return await work_parts(info, self.row.id)
+
+    @strawberry.field(
+        description="What happened to the work as a whole, and when (made, premiered, released, "
+        "broadcast, leaked), each with its precision, place and sources; a part's events are "
+        "under `parts`."
+    )
+    async def events(self, info: Info) -> list[WorkEvent]:
+        return await work_events(info, self.row.id)
+
+    @strawberry.field(description="The studios credited on it, each with its role and sources.")
+    async def studios(self, info: Info) -> list[StudioCredit]:
+        return await work_studios(info, self.row.id)
+
+    @strawberry.field(
+        description="What it adapts that is not a film (an opera, a folk tale), with sources."
+    )
+    async def based_on(self, info: Info) -> list[Origin]:
+        return await work_origins(info, self.row.id)
 
     @strawberry.field(
         description="Other works ranked by what they share with this one: 2 points per person "

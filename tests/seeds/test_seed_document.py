@@ -34,6 +34,8 @@ WORK_ATTRIBUTABLE = (
     "originalTitle",
     "alternativeTitles",
     "kind",
+    "forms",
+    "audience",
     "year",
     "synopsis",
     "themes",

@@ -9,10 +9,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.catalog_version import bump_catalog_version
-from db.enums import CreditRole, ExternalSystem, WorkKind
+from db.enums import (
+    Audience,
+    CreditRole,
+    EventKind,
+    ExternalSystem,
+    PartUnit,
+    Statement,
+    WorkForm,
+    WorkKind,
+)
 from db.text import search_document, sort_key
 
 ALL_TABLES = (
+    m.WorkStatementSource,
+    m.WorkEvent,
+    m.WorkPart,
+    m.WorkFormRow,
+    m.WorkAudience,
+    m.WorkOrigin,
+    m.WorkStudio,
+    m.StudioSource,
+    m.Studio,
     m.WorkExternalId,
     m.PersonExternalId,
     m.WorkFieldSource,
@@ -48,12 +66,20 @@ class Built:
 
 
 async def build_catalog(
-    session: AsyncSession, directors: int, *, works_per_director: int = 12, themes: int = 7
+    session: AsyncSession,
+    directors: int,
+    *,
+    works_per_director: int = 12,
+    themes: int = 7,
+    structure: bool = False,
 ) -> Built:
     """A catalog of ``directors`` directors; director i directs ((i % works_per_director) + 1)
     works, each tagged with two themes, credited with a writer too (one writer per ten
     directors), and linked to a source.
-    Every third work has an IMDb id, every other director a Wikidata id."""
+    Every third work has an IMDb id, every other director a Wikidata id. With ``structure``
+    every work also has forms, an audience, two parts (the first with an event), an event
+    of its own, a studio credit (one studio per ten directors) and an origin, each value
+    citing the source."""
     base = 100_000
     source_id = base
     await session.execute(
@@ -139,10 +165,90 @@ async def build_catalog(
     await session.execute(insert(m.WorkSource), work_sources)
     await session.execute(insert(m.WorkExternalId), work_ids)
     await session.execute(insert(m.PersonExternalId), person_ids)
+    if structure:
+        await _build_structure(session, [w["id"] for w in works], directors, base, source_id)
     await session.flush()
     await bump_catalog_version(session)
     return Built(
         director_ids=[base + d for d in range(directors)],
         work_ids=[w["id"] for w in works],
         theme_ids=[t["id"] for t in theme_rows],
+    )
+
+
+async def _build_structure(
+    session: AsyncSession, work_ids: list[int], directors: int, base: int, source_id: int
+) -> None:
+    studios = (directors + 9) // 10
+    await session.execute(
+        insert(m.Studio),
+        [
+            {
+                "id": base + s,
+                "slug": f"studio-{s}",
+                "name": f"Studio {s:03d}",
+                "name_key": sort_key(f"Studio {s:03d}"),
+                "original_name": None,
+            }
+            for s in range(studios)
+        ],
+    )
+    await session.execute(
+        insert(m.StudioSource),
+        [{"studio_id": base + s, "source_id": source_id, "position": 0} for s in range(studios)],
+    )
+    forms, audiences, parts, events, credits, origins, cited = [], [], [], [], [], [], []
+    for i, work_id in enumerate(work_ids):
+        forms += [
+            {"work_id": work_id, "position": 0, "form": WorkForm.FEATURE},
+            {"work_id": work_id, "position": 1, "form": WorkForm.MULTI_PART_FILM},
+        ]
+        audiences.append({"work_id": work_id, "audience": Audience.GENERAL})
+        for p, (first, last) in enumerate(((1, 1), (2, 5))):
+            parts.append(
+                {
+                    "work_id": work_id,
+                    "position": p,
+                    "unit": PartUnit.PART,
+                    "first_number": first,
+                    "last_number": last,
+                    "title": None,
+                }
+            )
+            cited.append((work_id, Statement.PART, p))
+        for position, part in enumerate((None, 0)):
+            events.append(
+                {
+                    "work_id": work_id,
+                    "position": position,
+                    "part_position": part,
+                    "kind": EventKind.MADE,
+                    "year": 1960 + i % 40,
+                    "month": 1 + i % 12,
+                }
+            )
+            cited.append((work_id, Statement.EVENT, position))
+        credits.append(
+            {
+                "work_id": work_id,
+                "position": 0,
+                "studio_id": base + i % studios,
+                "role": "production",
+            }
+        )
+        cited.append((work_id, Statement.STUDIO, 0))
+        origins.append({"work_id": work_id, "position": 0, "title": f"Tale {i}", "form": "tale"})
+        cited.append((work_id, Statement.ORIGIN, 0))
+    await session.execute(insert(m.WorkFormRow), forms)
+    await session.execute(insert(m.WorkAudience), audiences)
+    await session.execute(insert(m.WorkPart), parts)
+    await session.execute(insert(m.WorkEvent), events)
+    await session.execute(insert(m.WorkStudio), credits)
+    await session.execute(insert(m.WorkOrigin), origins)
+    await session.execute(
+        insert(m.WorkStatementSource),
+        [
+            {"work_id": w, "statement": s, "item": item, "source_id": source_id, "position": 0}
+            for w, s, item in cited
+        ],
     )

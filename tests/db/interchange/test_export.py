@@ -10,7 +10,7 @@ from db.interchange.export import export_catalog
 from db.interchange.format import FORMAT, dump_catalog
 from seeds import BUNDLED_CATALOG
 
-KINDS = ("sources", "themes", "people", "works")
+KINDS = ("sources", "themes", "studios", "people", "works")
 
 
 async def test_export_of_the_seeded_catalog_is_the_bundled_file_byte_for_byte(

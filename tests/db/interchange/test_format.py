@@ -42,6 +42,7 @@ def known(catalog: Catalog) -> KnownNames:
         themes=frozenset(t.slug for t in catalog.themes),
         people=frozenset(p.slug for p in catalog.people),
         works=frozenset(w.slug for w in catalog.works),
+        studios=frozenset(s.slug for s in catalog.studios),
     )
 
 
@@ -56,6 +57,7 @@ def problems_of(document: Any) -> list[Problem]:
         themes=names.themes | mine.themes,
         people=names.people | mine.people,
         works=names.works | mine.works,
+        studios=names.studios | mine.studios,
     )
     return problems + check_references(catalog, FILE, names)
 
@@ -80,7 +82,7 @@ def test_the_bundled_catalog_parses_without_problems() -> None:
     catalog, problems = parse_catalog(bundled(), str(BUNDLED_CATALOG))
     assert problems == []
     assert check_references(catalog, str(BUNDLED_CATALOG), known(catalog)) == []
-    assert (len(catalog.sources), len(catalog.themes)) == (15, 16)
+    assert (len(catalog.sources), len(catalog.themes), len(catalog.studios)) == (20, 16, 2)
     assert (len(catalog.people), len(catalog.works)) == (9, 10)
 
 
@@ -110,7 +112,7 @@ def test_parsing_then_serialising_the_bundled_catalog_gives_the_file_byte_for_by
 
 def test_serialising_is_canonical_whatever_the_order_of_the_records() -> None:
     document = bundled()
-    for kind in ("sources", "themes", "people", "works"):
+    for kind in ("sources", "themes", "studios", "people", "works"):
         document[kind].reverse()
     for key in ("people", "works"):
         document[key][0] = dict(reversed(document[key][0].items()))
@@ -160,7 +162,7 @@ def test_unknown_person_in_a_credit() -> None:
         ),
         (
             lambda d: d["works"][2]["sources"].append("wp-nowhere"),
-            "works[2].sources[2]",
+            "works[2].sources[3]",
             "unknown source 'wp-nowhere'",
         ),
         (
@@ -378,8 +380,10 @@ def test_unknown_keys_are_rejected(mutate: Any, position: str, reason: str) -> N
             "duplicate theme slug 'folklore'",
         ),
         (
-            lambda d: d["sources"].append(copy.deepcopy(d["sources"][8])),
-            "sources[15]",
+            lambda d: d["sources"].append(
+                copy.deepcopy(next(s for s in d["sources"] if s["key"] == "seed-document"))
+            ),
+            "sources[20]",
             "duplicate source key 'seed-document'",
         ),
         (

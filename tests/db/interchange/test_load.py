@@ -24,8 +24,8 @@ from db.search_documents import work_document
 from db.text import sort_key
 from seeds import BUNDLED_CATALOG, read_documents, seed
 
-KINDS = ("sources", "themes", "people", "works")
-BUNDLED_COUNTS = {"sources": 15, "themes": 16, "people": 9, "works": 10}
+KINDS = ("sources", "themes", "studios", "people", "works")
+BUNDLED_COUNTS = {"sources": 20, "themes": 16, "studios": 2, "people": 9, "works": 10}
 
 
 def bundled() -> dict[str, Any]:
@@ -96,7 +96,8 @@ async def test_loading_the_bundled_catalog_again_changes_nothing(
     assert counts(report, "updated") == nothing()
     assert not report.changed
     assert str(report) == (
-        "sources: 0 created, 0 updated, 15 unchanged; themes: 0 created, 0 updated, 16 unchanged; "
+        "sources: 0 created, 0 updated, 20 unchanged; themes: 0 created, 0 updated, 16 unchanged; "
+        "studios: 0 created, 0 updated, 2 unchanged; "
         "people: 0 created, 0 updated, 9 unchanged; works: 0 created, 0 updated, 10 unchanged"
     )
     assert await fresh_export(sessions) == before
@@ -271,7 +272,7 @@ async def test_updated_people_themes_and_sources_are_counted(
     document["people"][8]["alternativeNames"] = ["Simon Sheen"]
     document["people"][8]["biography"] = "Director of Pulgasari."
     report = await load_catalogs(session, [("people.json", document)])
-    assert counts(report, "updated") == {"sources": 1, "themes": 1, "people": 1, "works": 0}
+    assert counts(report, "updated") == nothing(sources=1, themes=1, people=1)
     assert await fresh_export(sessions) == dump_catalog(document)
 
 
