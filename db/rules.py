@@ -16,6 +16,8 @@ whitespace and, in prose, with ``\\n`` line ends) or a :class:`Problem` with a s
   ``SLUG_LENGTH``; source keys are ``[a-z0-9][a-z0-9._-]*``, at most 100; URLs are absolute
   ``http(s)`` addresses with a host and no whitespace or control or invisible characters, at
   most ``URL_LENGTH``. Identifiers are checked as given, never trimmed.
+- Language tags are BCP 47 (``ko``, ``en``, ``ko-Latn``), at most 35 characters; script codes
+  ISO 15924 (``Hang``, ``Latn``): checked as given, in their canonical case.
 - Lists in a mutation's input hold at most ``MAX_LIST_ITEMS`` values.
 """
 
@@ -26,7 +28,14 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from db.models import EXTERNAL_ID_LENGTH, SLUG_LENGTH, TEXT_LENGTH, URL_LENGTH
+from db.models import (
+    EXTERNAL_ID_LENGTH,
+    LANGUAGE_TAG_LENGTH,
+    SCRIPT_CODE_LENGTH,
+    SLUG_LENGTH,
+    TEXT_LENGTH,
+    URL_LENGTH,
+)
 from db.text import SLUG_PATTERN
 
 # Codes (the API's userError codes; the interchange format reports the messages)
@@ -37,6 +46,7 @@ INVALID_TEXT = "INVALID_TEXT"
 INVALID_SLUG = "INVALID_SLUG"
 INVALID_KEY = "INVALID_KEY"
 INVALID_URL = "INVALID_URL"
+INVALID_CODE = "INVALID_CODE"
 
 LONG_TEXT_LENGTH = 20_000  # prose: synopsis, biography, description, dispute texts, notes
 FIELD_NAME_LENGTH = 40  # a dispute's field name (``disputes.field``)
@@ -175,7 +185,23 @@ class Url:
         return value
 
 
-Rule = Text | Slug | SourceKey | Url
+@dataclass(frozen=True)
+class Code:
+    """A standard code (a language tag, a script), as given, matching ``pattern``."""
+
+    pattern: re.Pattern[str]
+    limit: int
+    what: str
+
+    def __call__(self, value: str) -> str | Problem:
+        if len(value) > self.limit:
+            return Problem(TOO_LONG, f"is longer than {self.limit} characters")
+        if not self.pattern.fullmatch(value):
+            return Problem(INVALID_CODE, f"{value!r} is not {self.what}")
+        return value
+
+
+Rule = Text | Slug | SourceKey | Url | Code
 
 NAME = Text(TEXT_LENGTH)  # titles, names, original and alternative ones, a source's title
 PROSE = Text(LONG_TEXT_LENGTH, prose=True)
@@ -184,6 +210,12 @@ EXTERNAL_ID = Text(EXTERNAL_ID_LENGTH)
 SLUG = Slug()
 SOURCE_KEY = SourceKey()
 URL = Url()
+LANGUAGE = Code(
+    re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?"),
+    LANGUAGE_TAG_LENGTH,
+    'a BCP 47 language tag ("ko", "en", "ko-Latn")',
+)
+SCRIPT = Code(re.compile(r"[A-Z][a-z]{3}"), SCRIPT_CODE_LENGTH, 'an ISO 15924 script ("Hang")')
 
 
 def list_size(count: int, limit: int = MAX_LIST_ITEMS) -> Problem | None:
