@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 
 from db import external_ids as x
 from db import facets, similar
+from db import statements as st
 from db import models as m
 from db import queries as q
 from db.aliases import SqlExpression
@@ -103,6 +104,11 @@ class Loaders:
         self.work_disputes = L(q.disputes_of_works)
         self.work_attributions = L(q.attributions_of_works)
         self.person_attributions = L(q.attributions_of_people)
+        self.work_titles = L(st.titles_of_works)
+        self.person_names = L(st.names_of_people)
+        self.dispute_people = L(st.people_of_disputes)
+        self.person_reported = L(st.reported_of_people)
+        self.relation_sources = L(st.sources_of_relations)
         B = self._batched
         self.nested_works: Loader[tuple[int, NestedWorks], Page] = B(self._nested_works)
         self.nested_works_count: Loader[tuple[int, NestedCount], int] = B(self._nested_works_count)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from db import models as m
-from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
+from db.enums import (
+    CreditRole,
+    Qualifier,
+    RomanizationSystem,
+    SortDirection,
+    TitleKind,
+    WorkKind,
+    WorkOrderField,
+    WorkRelationType,
+)
+if TYPE_CHECKING:
+    from gql.types.person import Person
 
 __all__ = [
     "Attribution",
@@ -15,7 +26,10 @@ __all__ = [
     "Dispute",
     "Node",
     "PageInfo",
+    "Qualifier",
+    "RomanizationSystem",
     "SortDirection",
+    "TitleKind",
     "Source",
     "WorkKind",
     "WorkOrderField",
@@ -29,6 +43,22 @@ for _enum, _description in (
     (WorkRelationType, 'How a work relates to another: "this work <type> that work".'),
     (SortDirection, "Ascending or descending order."),
     (WorkOrderField, "What works can be ordered by."),
+    (
+        Qualifier,
+        'How a reference hedges what it states: PROBABLY ("probably 네거리 초병"), '
+        'SOMETIMES ("some say 1968"), UNCONFIRMED (a closest match, not confirmed).',
+    ),
+    (
+        TitleKind,
+        "What a title or name form is: the MAIN one the catalog goes by, the ORIGINAL one "
+        "(original language and script), an ALTERNATIVE, a TRANSLATION of its meaning or a "
+        "TRANSLITERATION of its sounds.",
+    ),
+    (
+        RomanizationSystem,
+        "How a Latin-script form of Korean was romanized: McCune–Reischauer (MR), Revised "
+        "Romanization (RR), or another or no system (OTHER).",
+    ),
 ):
     strawberry.enum(_enum, description=_description)
 
@@ -70,6 +100,7 @@ class Source:
     "catalog's record is never silently edited."
 )
 class Dispute:
+    row_id: strawberry.Private[int]
     field: str = strawberry.field(
         description='The disputed field, e.g. "year", "directors", "kind".'
     )
@@ -77,10 +108,28 @@ class Dispute:
     reported: str = strawberry.field(description="What the reference says.")
     source: Source = strawberry.field(description="The reference that says it.")
     note: str | None = strawberry.field(description="Context for the disagreement.")
+    qualifier: Qualifier | None = strawberry.field(
+        description='How the reference hedges what it reports ("some say 1968"); null when '
+        "it reports it plainly."
+    )
+
+    @strawberry.field(
+        description="The people the reported side names (a reported director), as records: "
+        "the work shows on their pages as reported."
+    )
+    async def reported_people(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Person, strawberry.lazy("gql.types.person")]]:
+        from gql.types.person import Person
+
+        people = await info.context.loaders.dispute_people.load(self.row_id)
+        return [Person.from_row(p) for p in people]
 
     @classmethod
     def from_row(cls, row: m.Dispute, source: m.Source) -> Dispute:
         return cls(
+            row_id=row.id,
+            qualifier=row.qualifier,
             field=row.field,
             stated=row.stated,
             reported=row.reported,
