@@ -521,7 +521,7 @@ class _Reader:
             if record.text != expected:
                 raise _Invalid(
                     f"{position}.text",
-                    f"a {record.kind} form must be the record's own ({expected!r})",
+                    f"{record.kind} form must be the record's own ({expected!r})",
                 )
         return record
 

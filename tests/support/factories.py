@@ -13,6 +13,12 @@ from db.enums import CreditRole, ExternalSystem, WorkKind
 from db.text import search_document, sort_key
 
 ALL_TABLES = (
+    m.WorkTitleSource,
+    m.PersonNameSource,
+    m.WorkTitle,
+    m.PersonName,
+    m.DisputePerson,
+    m.WorkRelationSource,
     m.WorkExternalId,
     m.PersonExternalId,
     m.WorkFieldSource,

@@ -218,7 +218,8 @@ def test_references_may_point_at_names_known_from_elsewhere() -> None:
         (
             lambda d: d["works"][2]["credits"][1].update(role="STAR"),
             "works[2].credits[1].role",
-            "must be one of DIRECTOR, WRITER, ACTOR, COMPOSER, PRODUCER, CREATOR, OTHER;"
+            "must be one of DIRECTOR, WRITER, ACTOR, COMPOSER, PRODUCER, CREATOR, OTHER, "
+            "PRODUCTION_LEAD, SUBJECT;"
             " got 'STAR'",
         ),
         (
