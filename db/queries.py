@@ -119,9 +119,7 @@ def _credit_columns() -> tuple[Any, ...]:
 async def credits_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[CreditRow]]:
     c = m.Credit
     rows = await session.execute(
-        select(*_credit_columns())
-        .where(c.work_id.in_(work_ids))
-        .order_by(c.work_id, c.position)
+        select(*_credit_columns()).where(c.work_id.in_(work_ids)).order_by(c.work_id, c.position)
     )
     return _per_key(work_ids, ((r[0], CreditRow(*r)) for r in rows))
 

@@ -85,7 +85,11 @@ async def _forms(
 ) -> list[list[FormRow]]:
     """Each owner's stated forms with their sources, in order: one statement (the forms
     outer-joined to their citations)."""
-    form_owner, link_owner, link_key = getattr(form, owner), getattr(link, owner), getattr(link, key)
+    form_owner, link_owner, link_key = (
+        getattr(form, owner),
+        getattr(link, owner),
+        getattr(link, key),
+    )
     rows = await session.execute(
         select(form, m.Source)
         .outerjoin(link, (link_owner == form_owner) & (link_key == form.position))

@@ -18,9 +18,9 @@ from strawberry.dataloader import DataLoader
 
 from db import external_ids as x
 from db import facets, similar
-from db import statements as st
 from db import models as m
 from db import queries as q
+from db import statements as st
 from db.aliases import SqlExpression
 from db.enums import CreditRole
 from db.facets import KindsAndDecades

@@ -13,8 +13,9 @@ relations' sources; two more credit roles (issue #22).
 The new columns are added with plain ``ALTER TABLE … ADD COLUMN`` (not batch mode: rebuilding
 ``credits`` on SQLite would drop 0008/0011's triggers on it, see 0011). Widening the
 ``credit_role`` CHECK of ``credits`` and ``credit_sources`` cannot be done that way on SQLite;
-there the constraint's text is edited in ``sqlite_schema`` as SQLite documents for changes that
-leave the stored rows valid ("Making Other Kinds Of Table Schema Changes", sqlite.org/lang_altertable):
+there the constraint's text is edited in ``sqlite_schema`` as SQLite documents for changes
+that leave the stored rows valid ("Making Other Kinds Of Table Schema Changes",
+https://sqlite.org/lang_altertable.html):
 allowing two more values leaves every row valid, and the schema version is bumped so every
 connection rereads the schema. Downgrading deletes the rows that use the two roles first.
 

@@ -515,14 +515,14 @@ class _Reader:
         if isinstance(expected, str):  # as the record's own field reads it
             normalised = rules.NAME(expected)
             expected = normalised if isinstance(normalised, str) else expected
-        if record.kind is TitleKind.MAIN or (
+        fixed_kind = record.kind is TitleKind.MAIN or (
             record.kind is TitleKind.ORIGINAL and record.qualifier is None
-        ):
-            if record.text != expected:
-                raise _Invalid(
-                    f"{position}.text",
-                    f"{record.kind} form must be the record's own ({expected!r})",
-                )
+        )
+        if fixed_kind and record.text != expected:
+            raise _Invalid(
+                f"{position}.text",
+                f"{record.kind} form must be the record's own ({expected!r})",
+            )
         return record
 
     def forms(self, value: Any, position: str, fixed: Mapping[TitleKind, Any]) -> list[FormRecord]:
@@ -550,7 +550,9 @@ class _Reader:
         for name in ("first", "last"):
             number = data.get(name)
             if isinstance(number, bool) or not isinstance(number, int):
-                raise _Invalid(f"{position}.{name}", f"expected an integer, got {_type_name(number)}")
+                raise _Invalid(
+                    f"{position}.{name}", f"expected an integer, got {_type_name(number)}"
+                )
             if not 1 <= number <= MAX_EPISODE:
                 raise _Invalid(f"{position}.{name}", f"must be between 1 and {MAX_EPISODE}")
             numbers.append(number)

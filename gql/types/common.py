@@ -17,6 +17,7 @@ from db.enums import (
     WorkOrderField,
     WorkRelationType,
 )
+
 if TYPE_CHECKING:
     from gql.types.person import Person
 
@@ -29,8 +30,8 @@ __all__ = [
     "Qualifier",
     "RomanizationSystem",
     "SortDirection",
-    "TitleKind",
     "Source",
+    "TitleKind",
     "WorkKind",
     "WorkOrderField",
     "WorkRelationType",

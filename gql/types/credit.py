@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
+from db.enums import Qualifier
 from db.queries import CreditRow
 from gql.context import Info
 from gql.loaders import Loader
-from db.enums import Qualifier
 from gql.types.common import CreditRole, Source
 from gql.types.statements import EpisodeRange
 

@@ -20,7 +20,7 @@ _TEXT = "The form as written."
 _LANGUAGE = 'Its language, a BCP 47 tag: "ko", "en", "fr"; null where not known.'
 _SCRIPT = 'Its script, an ISO 15924 code: "Hang", "Latn"; null where not known.'
 _ROMANIZATION = "The romanization system of a Latin-script form of Korean; null otherwise."
-_QUALIFIER = "How the sources hedge it (\"probably\"); null when they state it plainly."
+_QUALIFIER = 'How the sources hedge it ("probably"); null when they state it plainly.'
 _GENERATED = (
     "True for a romanization computed from a Hangul form (RR and MR, by ko-pron): a reading "
     "aid and search key, stated by no source."

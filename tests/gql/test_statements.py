@@ -84,7 +84,9 @@ async def test_a_record_without_stated_forms_is_served_its_fields_forms(
 ) -> None:
     await wipe(session)
     await build_catalog(session, 1)
-    data = await gql('{ work(slug: "work-0-0") { titles { text kind generated sources { key } } } }')
+    data = await gql(
+        '{ work(slug: "work-0-0") { titles { text kind generated sources { key } } } }'
+    )
     assert data["work"]["titles"] == [
         {"text": "Work 0000-00", "kind": "MAIN", "generated": False, "sources": []}
     ]

@@ -41,7 +41,8 @@ PERSON_QUERY = f"""query($slug: String!) {{ person(slug: $slug) {{
   slug name originalName
   names {{ {FORM} }}
   attributions {{ field sources {{ key }} }}
-  reported {{ role work {{ slug }} person {{ slug }} dispute {{ field reported }} sources {{ key }} }}
+  reported {{ role work {{ slug }} person {{ slug }} dispute {{ field reported }}
+    sources {{ key }} }}
 }} }}"""
 
 
@@ -172,7 +173,9 @@ def served_pairs(record_kind: str, record: dict[str, Any]) -> set[tuple[str, str
     for dispute in record.get("disputes", []):
         add("dispute", f"{dispute['field']}={dispute['reported']}", (dispute["source"]["key"],))
     for reported in record.get("reported", []):
-        add("reported", f"{reported['work']['slug']} {reported['role']}", _keys(reported["sources"]))
+        add(
+            "reported", f"{reported['work']['slug']} {reported['role']}", _keys(reported["sources"])
+        )
     return pairs
 
 

@@ -94,7 +94,9 @@ def test_every_new_key_round_trips_canonically() -> None:
             "titles": [
                 form("Film", "MAIN"),
                 form("영화", "ORIGINAL", language="ko", script="Hang"),
-                form("Yeonghwa", "TRANSLITERATION", language="ko", script="Latn", romanization="RR"),
+                form(
+                    "Yeonghwa", "TRANSLITERATION", language="ko", script="Latn", romanization="RR"
+                ),
                 form("다른 영화", "ORIGINAL", qualifier="PROBABLY"),
             ],
             "credits": [
@@ -169,7 +171,7 @@ def test_documents_without_the_new_keys_serialise_without_them() -> None:
         (
             {"titles": [form("X", language="Korean")]},
             "works[1].titles[0].language",
-            "'Korean' is not a BCP 47 language tag (\"ko\", \"en\", \"ko-Latn\")",
+            '\'Korean\' is not a BCP 47 language tag ("ko", "en", "ko-Latn")',
         ),
         (
             {"titles": [form("X", script="hang")]},
