@@ -26,6 +26,7 @@ from db.curation.common import (
     record,
     update_versioned,
 )
+from db.curation.forms import PERSON_NAMES, restate_forms
 from db.curation.outcome import (
     NOT_FOUND,
     REQUIRED,
@@ -34,6 +35,7 @@ from db.curation.outcome import (
     changed_meanwhile,
     still_referenced,
 )
+from db.enums import TitleKind
 from db.text import search_document, slugify, sort_key
 
 
@@ -203,6 +205,12 @@ async def change(
     if not await update_versioned(session, kind.entity, row.id, version, {**values, **extra}):
         return Outcome(errors=[changed_meanwhile()])
     await _attribute_person(session, kind, actor, row.id, list(values), source_id)
+    forms = {TitleKind.MAIN: "name", TitleKind.ORIGINAL: "original_name"}
+    texts = {form: values[a] for form, a in forms.items() if a in values}
+    if kind is PERSON and texts:
+        if source_id is None:
+            source_id, _ = await curator_source(session, actor)
+        await restate_forms(session, PERSON_NAMES, row.id, texts, source_id)
     await session.refresh(row)
     operation, after = f"update{kind.subject.title()}", snapshot(kind, row)
     await record(session, actor, operation, row.slug, source, before, after, kind.subject)
