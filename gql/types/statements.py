@@ -41,7 +41,16 @@ class Title:
 
     @classmethod
     def from_row(cls, row: FormRow) -> Title:
-        return cls(**_fields(row))
+        return cls(
+            text=row.text,
+            language=row.language,
+            script=row.script,
+            romanization=row.romanization,
+            kind=row.kind,
+            qualifier=row.qualifier,
+            generated=row.generated,
+            sources=[Source.from_row(s) for s in row.sources],
+        )
 
 
 @strawberry.type(description="One form of a person's name, typed, with the sources that state it.")
@@ -57,20 +66,16 @@ class Name:
 
     @classmethod
     def from_row(cls, row: FormRow) -> Name:
-        return cls(**_fields(row))
-
-
-def _fields(row: FormRow) -> dict[str, object]:
-    return {
-        "text": row.text,
-        "language": row.language,
-        "script": row.script,
-        "romanization": row.romanization,
-        "kind": row.kind,
-        "qualifier": row.qualifier,
-        "generated": row.generated,
-        "sources": [Source.from_row(s) for s in row.sources],
-    }
+        return cls(
+            text=row.text,
+            language=row.language,
+            script=row.script,
+            romanization=row.romanization,
+            kind=row.kind,
+            qualifier=row.qualifier,
+            generated=row.generated,
+            sources=[Source.from_row(s) for s in row.sources],
+        )
 
 
 @strawberry.type(description="The episodes a credit covers, first to last (inclusive).")
