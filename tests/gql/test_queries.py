@@ -212,7 +212,7 @@ async def test_people_and_directors(gql: GraphQL) -> None:
     assert "choe-ik-kyu" in slugs and "pak-hak" in slugs
     assert data["directors"]["totalCount"] == len(slugs) == 9
     assert data["people"]["nodes"] == [{"slug": "choe-ik-kyu"}]
-    assert data["writers"]["totalCount"] == 0
+    assert data["writers"]["totalCount"] == 1  # Ri Yong-chun, episodes 51–100 of Boy General
 
 
 async def test_person_works_filters_by_role_and_kind(gql: GraphQL) -> None:
