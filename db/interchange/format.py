@@ -511,14 +511,14 @@ class _Reader:
             raise _Invalid(
                 f"{position}.romanization", f"only a Latin-script form (script {LATIN!r}) has one"
             )
+        # as the record's own field reads it; a field that is itself invalid is reported
+        # there, once
         expected = fixed.get(record.kind)
-        if isinstance(expected, str):  # as the record's own field reads it
-            normalised = rules.NAME(expected)
-            expected = normalised if isinstance(normalised, str) else expected
+        own = rules.NAME(expected) if isinstance(expected, str) else None
         fixed_kind = record.kind is TitleKind.MAIN or (
             record.kind is TitleKind.ORIGINAL and record.qualifier is None
         )
-        if fixed_kind and record.text != expected:
+        if fixed_kind and not isinstance(own, rules.Problem) and record.text != own:
             raise _Invalid(
                 f"{position}.text",
                 f"{record.kind} form must be the record's own ({expected!r})",

@@ -267,8 +267,8 @@ async def test_updated_people_themes_and_sources_are_counted(
     document = bundled()
     document["sources"][0]["title"] = "The Country I Saw (38 North, 2012)"
     document["themes"][1]["description"] = None
-    document["people"][8]["alternativeNames"] = ["Simon Sheen"]
-    document["people"][8]["biography"] = "Director of Pulgasari."
+    document["people"][12]["alternativeNames"] = ["Simon Sheen"]  # shin-sang-ok
+    document["people"][12]["biography"] = "Director of Pulgasari."
     report = await load_catalogs(session, [("people.json", document)])
     assert counts(report, "updated") == {"sources": 1, "themes": 1, "people": 1, "works": 0}
     assert await fresh_export(sessions) == dump_catalog(document)
