@@ -4,6 +4,8 @@ their sources; credits with notes and episode ranges. Bulk inserts, a few statem
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +20,11 @@ async def add_statements(session: AsyncSession, built: Built) -> None:
     works = (
         await session.execute(select(m.Work.id, m.Work.title).where(m.Work.id.in_(built.work_ids)))
     ).all()
-    titles, title_sources, disputes, relations, relation_sources = [], [], [], [], []
+    titles: list[dict[str, Any]] = []
+    title_sources: list[dict[str, Any]] = []
+    disputes: list[dict[str, Any]] = []
+    relations: list[dict[str, Any]] = []
+    relation_sources: list[dict[str, Any]] = []
     for i, (work_id, title) in enumerate(works):
         forms = [
             (title, TitleKind.MAIN, "en", "Latn", None, None),
@@ -108,7 +114,8 @@ async def add_statements(session: AsyncSession, built: Built) -> None:
             for dispute_id, work_id in found
         ],
     )
-    names, name_sources = [], []
+    names: list[dict[str, Any]] = []
+    name_sources: list[dict[str, Any]] = []
     for person_id in built.director_ids:
         names.append(
             {
