@@ -482,7 +482,7 @@ class PersonNameSource(Base):
 class WorkRelationSource(Base):
     """A source stating a relation between two works."""
 
-    __tablename__ = "work_relation_sources"
+    __tablename__ = "relation_sources"
 
     work_id: Mapped[int] = mapped_column(primary_key=True)
     related_work_id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ relations' sources; two more credit roles (issue #22).
   and qualifier; ``work_title_sources`` / ``person_name_sources`` cite each form's sources.
 - ``credits``: ``note``, ``qualifier``, ``episodes_first``/``episodes_last``.
 - ``disputes``: ``qualifier``; ``dispute_people``: the people its reported side names.
-- ``work_relation_sources``: the sources stating a relation.
+- ``relation_sources``: the sources stating a relation.
 - ``credit_role`` gains PRODUCTION_LEAD and SUBJECT.
 
 The new columns are added with plain ``ALTER TABLE … ADD COLUMN`` (not batch mode: rebuilding
@@ -111,7 +111,7 @@ def _form_tables(owner: str, table: str, owners: str, sources: str, key: str) ->
         sa.ForeignKeyConstraint(
             [owner, key],
             [f"{table}.{owner}", f"{table}.position"],
-            name=op.f(f"fk_{sources}_{owner}_{table}"),
+            name=op.f(f"fk_{sources}_{owner}_{key}_{table}"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -164,7 +164,7 @@ def upgrade() -> None:
     _form_tables("work_id", "work_titles", "works", "work_title_sources", "title_position")
     _form_tables("person_id", "person_names", "people", "person_name_sources", "name_position")
     op.create_table(
-        "work_relation_sources",
+        "relation_sources",
         sa.Column("work_id", sa.Integer(), nullable=False),
         sa.Column("related_work_id", sa.Integer(), nullable=False),
         sa.Column("type", _enum("work_relation_type", RELATION_TYPES), nullable=False),
@@ -173,20 +173,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["work_id", "related_work_id", "type"],
             ["work_relations.work_id", "work_relations.related_work_id", "work_relations.type"],
-            name=op.f("fk_work_relation_sources_work_id_work_relations"),
+            name=op.f("fk_relation_sources_work_id_related_work_id_type_work_relations"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_work_relation_sources_source_id_sources")
+            ["source_id"], ["sources.id"], name=op.f("fk_relation_sources_source_id_sources")
         ),
         sa.PrimaryKeyConstraint(
-            "work_id", "related_work_id", "type", "source_id", name=op.f("pk_work_relation_sources")
+            "work_id", "related_work_id", "type", "source_id", name=op.f("pk_relation_sources")
         ),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("work_relation_sources")
+    op.drop_table("relation_sources")
     op.drop_table("person_name_sources")
     op.drop_table("person_names")
     op.drop_table("work_title_sources")

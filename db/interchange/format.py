@@ -518,7 +518,7 @@ class _Reader:
         fixed_kind = record.kind is TitleKind.MAIN or (
             record.kind is TitleKind.ORIGINAL and record.qualifier is None
         )
-        if fixed_kind and not isinstance(own, rules.Problem) and record.text != own:
+        if fixed_kind and isinstance(own, str) and record.text != own:
             raise _Invalid(
                 f"{position}.text",
                 f"{record.kind} form must be the record's own ({expected!r})",

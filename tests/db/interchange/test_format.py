@@ -80,8 +80,8 @@ def test_the_bundled_catalog_parses_without_problems() -> None:
     catalog, problems = parse_catalog(bundled(), str(BUNDLED_CATALOG))
     assert problems == []
     assert check_references(catalog, str(BUNDLED_CATALOG), known(catalog)) == []
-    assert (len(catalog.sources), len(catalog.themes)) == (15, 16)
-    assert (len(catalog.people), len(catalog.works)) == (9, 10)
+    assert (len(catalog.sources), len(catalog.themes)) == (16, 16)
+    assert (len(catalog.people), len(catalog.works)) == (15, 10)
 
 
 def test_the_bundled_catalog_records_are_typed() -> None:
@@ -160,7 +160,7 @@ def test_unknown_person_in_a_credit() -> None:
         ),
         (
             lambda d: d["works"][2]["sources"].append("wp-nowhere"),
-            "works[2].sources[2]",
+            "works[2].sources[3]",
             "unknown source 'wp-nowhere'",
         ),
         (
@@ -170,7 +170,7 @@ def test_unknown_person_in_a_credit() -> None:
         ),
         (
             lambda d: d["people"][0]["sources"].append("wp-nowhere"),
-            "people[0].sources[2]",
+            "people[0].sources[4]",
             "unknown source 'wp-nowhere'",
         ),
         (
@@ -369,8 +369,8 @@ def test_unknown_keys_are_rejected(mutate: Any, position: str, reason: str) -> N
             "duplicate work slug 'a-traffic-controller-on-crossroads'",
         ),
         (
-            lambda d: d["people"].append(copy.deepcopy(d["people"][8])),
-            "people[9]",
+            lambda d: d["people"].append(copy.deepcopy(d["people"][12])),
+            "people[15]",
             "duplicate person slug 'shin-sang-ok'",
         ),
         (
@@ -379,8 +379,8 @@ def test_unknown_keys_are_rejected(mutate: Any, position: str, reason: str) -> N
             "duplicate theme slug 'folklore'",
         ),
         (
-            lambda d: d["sources"].append(copy.deepcopy(d["sources"][8])),
-            "sources[15]",
+            lambda d: d["sources"].append(copy.deepcopy(d["sources"][9])),
+            "sources[16]",
             "duplicate source key 'seed-document'",
         ),
         (
