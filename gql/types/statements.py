@@ -10,7 +10,8 @@ import strawberry
 from db.enums import Qualifier, RomanizationSystem, TitleKind
 from db.statements import FormRow, ReportedRow
 from gql.context import Info
-from gql.types.common import CreditRole, Dispute, Source
+from gql.types.common import CreditRole, Source
+from gql.types.dispute import Dispute
 
 if TYPE_CHECKING:
     from gql.types.person import Person

@@ -13,7 +13,6 @@ from gql.context import Info
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import (
     Attribution,
-    Dispute,
     Node,
     Source,
     WorkKind,
@@ -21,6 +20,7 @@ from gql.types.common import (
     node_id,
     record_version,
 )
+from gql.types.dispute import Dispute
 from gql.types.external import ExternalId, work_external_ids
 from gql.types.rows import row_constructor
 from gql.types.similar import similar_works

@@ -290,8 +290,8 @@ async def test_search_ranks_whole_names_before_prefixes_before_substrings(gql: G
         ('{themes: ["japanese-occupation", "sacrifice"], themesMatch: ALL}', 1),
         ('{themes: ["japanese-occupation", "sacrifice"], themesMatch: ANY}', 4),
         ('{directors: ["shin-sang-ok", "kim-ki-nam"]}', 2),
-        ("{hasDisputes: true}", 5),
-        ("{hasDisputes: false}", 5),
+        ("{hasDisputes: true}", 6),  # The Respected Mother's closest match disagrees too
+        ("{hasDisputes: false}", 4),
         ('{hasDisputes: true, kinds: [SERIES], themes: ["youth", "pyongyang"]}', 2),
     ],
 )

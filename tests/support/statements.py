@@ -86,8 +86,9 @@ async def add_statements(session: AsyncSession, built: Built) -> None:
     await session.execute(insert(m.WorkTitle), titles)
     await session.execute(insert(m.WorkTitleSource), title_sources)
     await session.execute(insert(m.Dispute), disputes)
-    await session.execute(insert(m.WorkRelation), relations)
-    await session.execute(insert(m.WorkRelationSource), relation_sources)
+    if relations:  # a catalog of one work relates nothing
+        await session.execute(insert(m.WorkRelation), relations)
+        await session.execute(insert(m.WorkRelationSource), relation_sources)
     found = (
         await session.execute(
             select(m.Dispute.id, m.Dispute.work_id).where(m.Dispute.work_id.in_(built.work_ids))
