@@ -20,6 +20,7 @@ canonical: records sorted by key or slug, fields in the format's order.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Collection, Mapping
@@ -183,7 +184,8 @@ class DisputeRecord:
     note: str | None
     at: str = _position()
     qualifier: Qualifier | None = None
-    reported_people: list[ReportedPersonRecord] = field(default_factory=list)
+    # (``dataclasses.field``: this record has a ``field`` of its own)
+    reported_people: list[ReportedPersonRecord] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
