@@ -18,6 +18,8 @@ class CreditRole(enum.StrEnum):
     PRODUCER = "PRODUCER"
     CREATOR = "CREATOR"
     OTHER = "OTHER"
+    PRODUCTION_LEAD = "PRODUCTION_LEAD"  # "production led by": heads the making, not a director
+    SUBJECT = "SUBJECT"  # the person a documentary is about
 
 
 class WorkRelationType(enum.StrEnum):
@@ -48,11 +50,29 @@ class ExternalSystem(enum.StrEnum):
 
 
 class Qualifier(enum.StrEnum):
-    """How a reference hedges a statement: "probably", "some say", "not confirmed"."""
+    """How a reference hedges a statement: data, not only prose in a note."""
 
-    PROBABLY = "PROBABLY"
-    SOMETIMES = "SOMETIMES"
-    UNCONFIRMED = "UNCONFIRMED"
+    PROBABLY = "PROBABLY"  # "probably 네거리 초병"
+    SOMETIMES = "SOMETIMES"  # "some say 1968", "sometimes given as 1986"
+    UNCONFIRMED = "UNCONFIRMED"  # "closest match", "not confirmed"
+
+
+class TitleKind(enum.StrEnum):
+    """What a title (or a name form) is to its work (or person)."""
+
+    MAIN = "MAIN"  # the title the catalog goes by
+    ORIGINAL = "ORIGINAL"  # the title in the original language and script
+    ALTERNATIVE = "ALTERNATIVE"  # another title the work is known by
+    TRANSLATION = "TRANSLATION"  # a rendering of the original's meaning in another language
+    TRANSLITERATION = "TRANSLITERATION"  # the original's sounds in another script
+
+
+class RomanizationSystem(enum.StrEnum):
+    """How a Latin-script form of Korean was romanized."""
+
+    MR = "MR"  # McCune–Reischauer
+    RR = "RR"  # Revised Romanization
+    OTHER = "OTHER"  # any other or no system (Kotpanun Chonio)
 
 
 class WorkForm(enum.StrEnum):

@@ -41,7 +41,9 @@ from db.enums import (
     ExternalSystem,
     PartUnit,
     Qualifier,
+    RomanizationSystem,
     Statement,
+    TitleKind,
     WorkForm,
     WorkKind,
     WorkRelationType,
@@ -54,6 +56,8 @@ YEAR_MAX = 2100
 SLUG_LENGTH = 200
 TEXT_LENGTH = 500
 URL_LENGTH = 2000
+LANGUAGE_TAG_LENGTH = 35  # BCP 47: "ko", "en", "fr", "ko-Latn"
+SCRIPT_CODE_LENGTH = 4  # ISO 15924: "Hang", "Latn"
 
 
 def _key_column(length: int) -> String:
@@ -250,10 +254,22 @@ class Credit(Base):
         JSON().with_variant(JSONB(), "postgresql"), server_default="[]", deferred=True
     )
 
+    # What a reference adds to the credit (migration 0012): a note ("holds the screen
+    # credit"), a hedge, and the episodes it covers (a writer of episodes 51–100).
+    note: Mapped[str | None] = mapped_column(Text)
+    qualifier: Mapped[Qualifier | None] = mapped_column(_enum(Qualifier, "qualifier"))
+    episodes_first: Mapped[int | None] = mapped_column(Integer)
+    episodes_last: Mapped[int | None] = mapped_column(Integer)
+
     work: Mapped[Work] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
 
     __table_args__ = (
+        CheckConstraint(
+            "(episodes_first IS NULL AND episodes_last IS NULL) OR "
+            "(episodes_first >= 1 AND episodes_last >= episodes_first)",
+            name="episode_range",
+        ),
         # covering and ordered: a person's works in a role, in the works' default order, with
         # what a page shows of them (``work_title`` after the unique ``work_id`` changes no
         # order; SQLite reads a work's themes elsewhere, so only PostgreSQL's holds the array)
@@ -373,8 +389,121 @@ class Dispute(Base):
     reported: Mapped[str] = mapped_column(Text)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # how the reference hedges what it reports ("some say 1968"; migration 0012)
+    qualifier: Mapped[Qualifier | None] = mapped_column(_enum(Qualifier, "qualifier"))
 
     __table_args__ = (Index("uq_disputes_work_id_position", "work_id", "position", unique=True),)
+
+
+class DisputePerson(Base):
+    """A person a dispute's reported side names, in the role the reference gives them: the
+    work then shows on their page as *reported*, apart from what they are credited with."""
+
+    __tablename__ = "dispute_people"
+
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), primary_key=True
+    )
+    # a person deleted takes their place in disputes with them (the reported text stays)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[CreditRole] = mapped_column(_enum(CreditRole, "credit_role"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    # a person's reported works, read by person
+    __table_args__ = (Index("ix_dispute_people_person_id", "person_id"),)
+
+
+class _Form:
+    """One typed form of a work's title or a person's name, stated by its own sources
+    (``*_sources``, keyed by the owner and ``position``): migration 0012."""
+
+    position: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(TEXT_LENGTH))
+    kind: Mapped[TitleKind] = mapped_column(_enum(TitleKind, "title_kind"))
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_TAG_LENGTH))
+    script: Mapped[str | None] = mapped_column(String(SCRIPT_CODE_LENGTH))
+    romanization: Mapped[RomanizationSystem | None] = mapped_column(
+        _enum(RomanizationSystem, "romanization_system")
+    )
+    qualifier: Mapped[Qualifier | None] = mapped_column(_enum(Qualifier, "qualifier"))
+
+
+class WorkTitle(_Form, Base):
+    """A title of a work: main, original, alternative, translation or transliteration."""
+
+    __tablename__ = "work_titles"
+
+    work_id: Mapped[int] = _owned_by("works")
+
+
+class PersonName(_Form, Base):
+    """A form of a person's name: main, original (Hangul), alternative spellings."""
+
+    __tablename__ = "person_names"
+
+    person_id: Mapped[int] = _owned_by("people")
+
+
+class WorkTitleSource(Base):
+    """A source stating one title of a work."""
+
+    __tablename__ = "work_title_sources"
+
+    work_id: Mapped[int] = mapped_column(primary_key=True)
+    title_position: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["work_id", "title_position"],
+            ["work_titles.work_id", "work_titles.position"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class PersonNameSource(Base):
+    """A source stating one form of a person's name."""
+
+    __tablename__ = "person_name_sources"
+
+    person_id: Mapped[int] = mapped_column(primary_key=True)
+    name_position: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["person_id", "name_position"],
+            ["person_names.person_id", "person_names.position"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class WorkRelationSource(Base):
+    """A source stating a relation between two works."""
+
+    __tablename__ = "relation_sources"
+
+    work_id: Mapped[int] = mapped_column(primary_key=True)
+    related_work_id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[WorkRelationType] = mapped_column(
+        _enum(WorkRelationType, "work_relation_type"), primary_key=True
+    )
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    position: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["work_id", "related_work_id", "type"],
+            ["work_relations.work_id", "work_relations.related_work_id", "work_relations.type"],
+            ondelete="CASCADE",
+        ),
+    )
 
 
 class WorkExternalId(_ExternalId, Base):

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.aliases import SqlExpression
-from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
+from db.enums import (
+    CreditRole,
+    Qualifier,
+    SortDirection,
+    WorkKind,
+    WorkOrderField,
+    WorkRelationType,
+)
 from db.pagination import Ordering, SortKey, nothing
 from db.search import search_condition
 
@@ -88,14 +95,31 @@ class CreditRow:
     person_id: int
     role: CreditRole
     position: int
+    # what a reference adds to the credit (issue #22)
+    note: str | None = None
+    qualifier: Qualifier | None = None
+    episodes_first: int | None = None
+    episodes_last: int | None = None
+
+
+def _credit_columns() -> tuple[Any, ...]:
+    c = m.Credit
+    return (
+        c.work_id,
+        c.person_id,
+        c.role,
+        c.position,
+        c.note,
+        c.qualifier,
+        c.episodes_first,
+        c.episodes_last,
+    )
 
 
 async def credits_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[CreditRow]]:
     c = m.Credit
     rows = await session.execute(
-        select(c.work_id, c.person_id, c.role, c.position)
-        .where(c.work_id.in_(work_ids))
-        .order_by(c.work_id, c.position)
+        select(*_credit_columns()).where(c.work_id.in_(work_ids)).order_by(c.work_id, c.position)
     )
     return _per_key(work_ids, ((r[0], CreditRow(*r)) for r in rows))
 
@@ -106,7 +130,7 @@ async def credits_of_people(
     """A person's credits in filmography order: by year (unknown last), title, billing."""
     c, w = m.Credit, m.Work
     rows = await session.execute(
-        select(c.work_id, c.person_id, c.role, c.position)
+        select(*_credit_columns())
         .join(w, w.id == c.work_id)
         .where(c.person_id.in_(person_ids))
         .order_by(c.person_id, w.year.is_(None), w.year, w.title_key, w.id, c.position)

@@ -16,6 +16,8 @@ whitespace and, in prose, with ``\\n`` line ends) or a :class:`Problem` with a s
   ``SLUG_LENGTH``; source keys are ``[a-z0-9][a-z0-9._-]*``, at most 100; URLs are absolute
   ``http(s)`` addresses with a host and no whitespace or control or invisible characters, at
   most ``URL_LENGTH``. Identifiers are checked as given, never trimmed.
+- Language tags are BCP 47 (``ko``, ``en``, ``ko-Latn``), at most 35 characters; script codes
+  ISO 15924 (``Hang``, ``Latn``): checked as given, in their canonical case.
 - Lists in a mutation's input hold at most ``MAX_LIST_ITEMS`` values.
 - Partial dates are ISO 8601 of reduced precision: ``1988``, ``2006-08``, ``1971-07-17``; a
   year within the catalog's years, a real month, a real calendar day.
@@ -31,7 +33,9 @@ from urllib.parse import urlsplit
 
 from db.models import (
     EXTERNAL_ID_LENGTH,
+    LANGUAGE_TAG_LENGTH,
     ROLE_LENGTH,
+    SCRIPT_CODE_LENGTH,
     SLUG_LENGTH,
     TEXT_LENGTH,
     URL_LENGTH,
@@ -49,6 +53,7 @@ INVALID_SLUG = "INVALID_SLUG"
 INVALID_KEY = "INVALID_KEY"
 INVALID_URL = "INVALID_URL"
 INVALID_DATE = "INVALID_DATE"
+INVALID_CODE = "INVALID_CODE"
 
 LONG_TEXT_LENGTH = 20_000  # prose: synopsis, biography, description, dispute texts, notes
 FIELD_NAME_LENGTH = 40  # a dispute's field name (``disputes.field``)
@@ -227,7 +232,23 @@ def partial_date_text(year: int, month: int | None, day: int | None) -> str:
     return f"{year:04d}-{month:02d}" if day is None else f"{year:04d}-{month:02d}-{day:02d}"
 
 
-Rule = Text | Slug | SourceKey | Url | PartialDate
+@dataclass(frozen=True)
+class Code:
+    """A standard code (a language tag, a script), as given, matching ``pattern``."""
+
+    pattern: re.Pattern[str]
+    limit: int
+    what: str
+
+    def __call__(self, value: str) -> str | Problem:
+        if len(value) > self.limit:
+            return Problem(TOO_LONG, f"is longer than {self.limit} characters")
+        if not self.pattern.fullmatch(value):
+            return Problem(INVALID_CODE, f"{value!r} is not {self.what}")
+        return value
+
+
+Rule = Text | Slug | SourceKey | Url | PartialDate | Code
 
 NAME = Text(TEXT_LENGTH)  # titles, names, original and alternative ones, a source's title
 PROSE = Text(LONG_TEXT_LENGTH, prose=True)
@@ -238,6 +259,12 @@ SOURCE_KEY = SourceKey()
 URL = Url()
 ROLE = Text(ROLE_LENGTH)  # a studio's role on a work ("production")
 PARTIAL_DATE = PartialDate()
+LANGUAGE = Code(
+    re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?"),
+    LANGUAGE_TAG_LENGTH,
+    'a BCP 47 language tag ("ko", "en", "ko-Latn")',
+)
+SCRIPT = Code(re.compile(r"[A-Z][a-z]{3}"), SCRIPT_CODE_LENGTH, 'an ISO 15924 script ("Hang")')
 
 
 def list_size(count: int, limit: int = MAX_LIST_ITEMS) -> Problem | None:

@@ -20,6 +20,7 @@ from db import external_ids as x
 from db import facets, similar, structure
 from db import models as m
 from db import queries as q
+from db import statements as st
 from db.aliases import SqlExpression
 from db.enums import CreditRole
 from db.facets import KindsAndDecades
@@ -114,6 +115,11 @@ class Loaders:
         self.work_origins = L(structure.origins_of_works)
         self.work_studios = L(structure.studios_of_works)
         self.work_statement_sources = L(structure.statement_sources_of_works)
+        self.work_titles = L(st.titles_of_works)
+        self.person_names = L(st.names_of_people)
+        self.dispute_people = L(st.people_of_disputes)
+        self.person_reported = L(st.reported_of_people)
+        self.relation_sources = L(st.sources_of_relations)
         B = self._batched
         self.nested_works: Loader[tuple[int, NestedWorks], Page] = B(self._nested_works)
         self.nested_works_count: Loader[tuple[int, NestedCount], int] = B(self._nested_works_count)

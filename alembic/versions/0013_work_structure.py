@@ -10,7 +10,7 @@ origin, a studio credit), so that every value carries its own. Deleting a work d
 of it; a part's events go with the part.
 
 Revision ID: 0013
-Revises: 0011 (rewired after 0012 at merge)
+Revises: 0012
 Create Date: 2026-12-06 14:30:00.000000
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013'
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

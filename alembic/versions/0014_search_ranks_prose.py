@@ -9,7 +9,7 @@ the Python function on every connection), so a typo is found and scored alike on
 Downgrade rebuilds the documents as 0003-0011 made them (names only, every word folded).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-06 14:30:00
 """
 
@@ -17,12 +17,14 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alembic import op
-from db.search_documents import person_document, theme_document, work_document
+from db.enums import Qualifier, TitleKind
+from db.search_documents import person_document, searchable_forms, theme_document, work_document
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -94,12 +96,27 @@ def _rebuild(
     disputes = _listed(
         conn, "SELECT work_id, reported, note FROM disputes ORDER BY work_id, position"
     )
+    # the typed forms of migration 0012 (db.search_documents.searchable_forms)
+    work_forms = _listed(
+        conn,
+        "SELECT work_id, text, kind, qualifier FROM work_titles ORDER BY work_id, position",
+    )
     works = conn.execute(sa.text("SELECT id, title, original_title, synopsis FROM works"))
     _write(
         conn,
         "works",
         [
-            (i, work(title, original, [t for (t,) in titles[i]], synopsis, disputes[i]))
+            (
+                i,
+                work(
+                    title,
+                    original,
+                    [t for (t,) in titles[i]],
+                    synopsis,
+                    disputes[i],
+                    _forms(work_forms[i]),
+                ),
+            )
             for i, title, original, synopsis in works
         ],
     )
@@ -107,17 +124,28 @@ def _rebuild(
         conn,
         "SELECT person_id, name FROM person_alternative_names ORDER BY person_id, position",
     )
+    person_forms = _listed(
+        conn,
+        "SELECT person_id, text, kind, qualifier FROM person_names ORDER BY person_id, position",
+    )
     people = conn.execute(sa.text("SELECT id, name, original_name, biography FROM people"))
     _write(
         conn,
         "people",
         [
-            (i, person(name, original, [n for (n,) in names[i]], biography))
+            (i, person(name, original, [n for (n,) in names[i]], biography, _forms(person_forms[i])))
             for i, name, original, biography in people
         ],
     )
     themes = conn.execute(sa.text("SELECT id, name FROM themes"))
     _write(conn, "themes", [(i, theme(name)) for i, name in themes])
+
+
+def _forms(rows: list[tuple[Any, ...]]) -> list[str]:
+    return searchable_forms(
+        (text, TitleKind(kind), Qualifier(qualifier) if qualifier else None)
+        for text, kind, qualifier in rows
+    )
 
 
 def upgrade() -> None:
@@ -128,10 +156,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _rebuild(
-        lambda title, original, titles, synopsis, disputes: _old_document(
+        lambda title, original, titles, synopsis, disputes, forms: _old_document(
             [title, *([original] if original else []), *titles]
         ),
-        lambda name, original, names, biography: _old_document(
+        lambda name, original, names, biography, forms: _old_document(
             [name, *([original] if original else []), *names]
         ),
         lambda name: _old_document([name]),

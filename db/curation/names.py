@@ -26,6 +26,7 @@ from db.curation.common import (
     record,
     update_versioned,
 )
+from db.curation.forms import PERSON_NAMES, restate_forms
 from db.curation.outcome import (
     NOT_FOUND,
     REQUIRED,
@@ -34,7 +35,8 @@ from db.curation.outcome import (
     changed_meanwhile,
     still_referenced,
 )
-from db.search_documents import person_document, theme_document
+from db.enums import TitleKind
+from db.search_documents import person_document, searchable_forms, theme_document
 from db.text import slugify, sort_key
 
 
@@ -103,14 +105,18 @@ def snapshot(kind: Kind, row: Any) -> dict[str, Any]:
     }
 
 
-def _search_text(kind: Kind, values: dict[str, Any], alternatives: Sequence[str] = ()) -> str:
-    """As the catalog import makes it (``db.search_documents``): alternative names too."""
+def _search_text(
+    kind: Kind, values: dict[str, Any], alternatives: Sequence[str] = (), forms: Sequence[str] = ()
+) -> str:
+    """As the catalog import makes it (``db.search_documents``): alternative names and the
+    typed names' texts (``searchable_forms``) too."""
     if kind is PERSON:
         return person_document(
             values.get("name") or "",
             values.get("original_name"),
             alternatives,
             values.get("biography"),
+            forms,
         )
     return theme_document(values.get("name") or "")
 
@@ -192,6 +198,7 @@ async def change(
     before = snapshot(kind, row)
     merged = {a: values.get(a, getattr(row, a)) for a, _, _ in kind.texts}
     alternatives: list[str] = []
+    typed: list[str] = []
     if kind is PERSON:
         alternatives = list(
             await session.scalars(
@@ -200,12 +207,24 @@ async def change(
                 .order_by(m.PersonAlternativeName.position)
             )
         )
-    extra: dict[str, Any] = {"search_text": _search_text(kind, merged, alternatives)}
+        forms = await session.execute(
+            select(m.PersonName.text, m.PersonName.kind, m.PersonName.qualifier)
+            .where(m.PersonName.person_id == row.id)
+            .order_by(m.PersonName.position)
+        )
+        typed = searchable_forms((text, kind, qualifier) for text, kind, qualifier in forms)
+    extra: dict[str, Any] = {"search_text": _search_text(kind, merged, alternatives, typed)}
     if "name" in values:
         extra["name_key"] = sort_key(values["name"] or "")
     if not await update_versioned(session, kind.entity, row.id, version, {**values, **extra}):
         return Outcome(errors=[changed_meanwhile()])
     await _attribute_person(session, kind, actor, row.id, list(values), source_id)
+    forms = {TitleKind.MAIN: "name", TitleKind.ORIGINAL: "original_name"}
+    texts = {form: values[a] for form, a in forms.items() if a in values}
+    if kind is PERSON and texts:
+        if source_id is None:
+            source_id, _ = await curator_source(session, actor)
+        await restate_forms(session, PERSON_NAMES, row.id, texts, source_id)
     await session.refresh(row)
     operation, after = f"update{kind.subject.title()}", snapshot(kind, row)
     await record(session, actor, operation, row.slug, source, before, after, kind.subject)

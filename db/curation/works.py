@@ -29,6 +29,7 @@ from db.curation.common import (
     record,
     update_versioned,
 )
+from db.curation.forms import WORK_TITLES, restate_forms
 from db.curation.outcome import (
     CONFLICT,
     DUPLICATE,
@@ -41,8 +42,8 @@ from db.curation.outcome import (
     still_referenced,
 )
 from db.disputes import field_sources, restate_disputes
-from db.enums import CreditRole, WorkKind
-from db.search_documents import work_document
+from db.enums import CreditRole, TitleKind, WorkKind
+from db.search_documents import searchable_forms, work_document
 from db.text import slugify, sort_key
 
 
@@ -298,12 +299,18 @@ async def work_search_text(
         .where(m.Dispute.work_id == work_id)
         .order_by(m.Dispute.position)
     )
+    forms = await session.execute(
+        select(m.WorkTitle.text, m.WorkTitle.kind, m.WorkTitle.qualifier)
+        .where(m.WorkTitle.work_id == work_id)
+        .order_by(m.WorkTitle.position)
+    )
     return work_document(
         title,
         original,
         list(alternatives),
         synopsis,
         [(reported, note) for reported, note in disputes],
+        searchable_forms((text, kind, qualifier) for text, kind, qualifier in forms),
     )
 
 
@@ -380,6 +387,10 @@ async def update_work(
     if source_id is None and changed_fields:  # what no source states, the curator does
         source_id, source = await curator_source(session, actor)
     await _attribute(session, work.id, changed_fields, source_id)
+    forms = {TitleKind.MAIN: "title", TitleKind.ORIGINAL: "original_title"}
+    texts = {kind: values[f] for kind, f in forms.items() if f in values}
+    if texts:
+        await restate_forms(session, WORK_TITLES, work.id, texts, source_id)
     await session.refresh(work)
     after = await snapshot(session, work)
     if await restate_disputes(session, work.id, before, after, prior_sources):

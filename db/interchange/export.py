@@ -26,11 +26,13 @@ from db.interchange.format import (
     DisputeRecord,
     EventRecord,
     ExternalIdRecord,
+    FormRecord,
     KnownNames,
     OriginRecord,
     PartRecord,
     PersonRecord,
     RelationRecord,
+    ReportedPersonRecord,
     SourceRecord,
     StudioCreditRecord,
     StudioRecord,
@@ -94,6 +96,35 @@ async def _attributions(
     return defaultdict(dict, ordered)
 
 
+async def _forms(
+    session: AsyncSession, form: Any, link: Any, owner: str, key: str, key_of: dict[int, str]
+) -> defaultdict[int, list[FormRecord]]:
+    """``{owner id: [form, ...]}`` of a table of title or name forms (``form``) whose sources
+    ``link`` cites by (owner, ``key``): two statements."""
+    cited: defaultdict[tuple[int, int], list[str]] = defaultdict(list)
+    link_owner, link_key = getattr(link, owner), getattr(link, key)
+    for parent, position, source_id in await session.execute(
+        select(link_owner, link_key, link.source_id).order_by(link_owner, link_key, link.position)
+    ):
+        cited[(parent, position)].append(key_of[source_id])
+    form_owner = getattr(form, owner)
+    found: defaultdict[int, list[FormRecord]] = defaultdict(list)
+    for row in (await session.execute(select(form).order_by(form_owner, form.position))).scalars():
+        parent = getattr(row, owner)
+        found[parent].append(
+            FormRecord(
+                text=row.text,
+                kind=row.kind,
+                language=row.language,
+                script=row.script,
+                romanization=row.romanization,
+                qualifier=row.qualifier,
+                sources=cited[(parent, row.position)],
+            )
+        )
+    return found
+
+
 async def read_catalog(session: AsyncSession) -> StoredCatalog:
     """The whole catalog, in a fixed number of statements whatever its size."""
     stored = StoredCatalog(Catalog())
@@ -139,6 +170,9 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
     person_external_ids = await _lists(
         session, m.PersonExternalId.person_id, m.PersonExternalId, m.PersonExternalId.system
     )
+    person_names = await _forms(
+        session, m.PersonName, m.PersonNameSource, "person_id", "name_position", key_of
+    )
     people = (await session.execute(select(m.Person).order_by(m.Person.slug))).scalars().all()
     slug_of_person = {p.id: p.slug for p in people}
     for p in people:
@@ -155,6 +189,7 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                 external_ids=[
                     ExternalIdRecord(e.system, e.value) for e in person_external_ids[p.id]
                 ],
+                names=person_names[p.id],
             )
         )
 
@@ -185,6 +220,20 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
         session, m.WorkSource.work_id, m.WorkSource.source_id, m.WorkSource.position
     )
     disputes = await _lists(session, m.Dispute.work_id, m.Dispute, m.Dispute.position)
+    dispute_people = await _lists(
+        session, m.DisputePerson.dispute_id, m.DisputePerson, m.DisputePerson.position
+    )
+    relation_sources: defaultdict[tuple[int, int, str], list[str]] = defaultdict(list)
+    rs = m.WorkRelationSource
+    for work_id, related_id, type_, source_id in await session.execute(
+        select(rs.work_id, rs.related_work_id, rs.type, rs.source_id).order_by(
+            rs.work_id, rs.related_work_id, rs.type, rs.position
+        )
+    ):
+        relation_sources[(work_id, related_id, type_)].append(key_of[source_id])
+    work_titles = await _forms(
+        session, m.WorkTitle, m.WorkTitleSource, "work_id", "title_position", key_of
+    )
     work_attributions = await _attributions(
         session, m.WorkFieldSource, m.WorkFieldSource.work_id, key_of, WORK_FIELDS
     )
@@ -208,21 +257,43 @@ async def read_catalog(session: AsyncSession) -> StoredCatalog:
                         slug_of_person[c.person_id],
                         c.role,
                         credit_sources[(c.work_id, c.person_id, c.role)],
+                        note=c.note,
+                        qualifier=c.qualifier,
+                        episodes=None
+                        if c.episodes_first is None or c.episodes_last is None
+                        else (c.episodes_first, c.episodes_last),
                     )
                     for c in credits[w.id]
                 ],
                 themes=[theme_slug[t] for t in themes[w.id]],
                 related=[
-                    RelationRecord(r.type, slug_of_work[r.related_work_id]) for r in related[w.id]
+                    RelationRecord(
+                        r.type,
+                        slug_of_work[r.related_work_id],
+                        sources=relation_sources[(r.work_id, r.related_work_id, r.type)],
+                    )
+                    for r in related[w.id]
                 ],
                 sources=[key_of[s] for s in work_sources[w.id]],
                 disputes=[
-                    DisputeRecord(d.field, d.stated, d.reported, key_of[d.source_id], d.note)
+                    DisputeRecord(
+                        d.field,
+                        d.stated,
+                        d.reported,
+                        key_of[d.source_id],
+                        d.note,
+                        qualifier=d.qualifier,
+                        reported_people=[
+                            ReportedPersonRecord(slug_of_person[r.person_id], r.role)
+                            for r in dispute_people[d.id]
+                        ],
+                    )
                     for d in disputes[w.id]
                 ],
                 attributions=work_attributions[w.id],
                 external_ids=[ExternalIdRecord(e.system, e.value) for e in work_external_ids[w.id]],
                 **structure.get(w.id, {}),
+                titles=work_titles[w.id],
             )
         )
     return stored

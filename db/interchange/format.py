@@ -7,8 +7,11 @@ See ``shared/contract/catalog-format.md``. Beyond it, person and work records ma
 (kept in system order), each valid for its system and naming one record only. A work's
 structure (``docs/catalog-format-structure.md``: ``forms``, ``audience``, ``parts``,
 ``events``, ``studios``, ``basedOn``, each value with its own sources) and the top-level
-``studios`` are optional and written only where there is something to write, so documents
-without them read and export as before.
+``studios``; statements with their own sources (``docs/catalog-format-extensions.md``): works'
+``titles`` and people's ``names`` (typed forms, each with its sources), a credit's ``note``,
+``qualifier`` and ``episodes``, a relation's ``sources``, a dispute's ``qualifier`` and
+``reportedPeople``. All are optional and written only where they hold something, so documents
+without them load, and export the same.
 
 Parsing (``parse_catalog``) is strict (unknown keys are errors, so typos cannot load silently)
 and reports every problem with its position, e.g. ``works[3].credits[0].person``. Every string
@@ -19,6 +22,7 @@ canonical: records sorted by key or slug, fields in the format's order.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Collection, Mapping
@@ -34,12 +38,16 @@ from db.enums import (
     ExternalSystem,
     PartUnit,
     Qualifier,
+    RomanizationSystem,
+    TitleKind,
     WorkForm,
     WorkKind,
     WorkRelationType,
 )
 from db.external_ids import Owner, external_id_problem
 from db.models import YEAR_MAX, YEAR_MIN
+
+MAX_EPISODE = 100_000
 
 FORMAT = "nkcinema-catalog/1"
 
@@ -61,6 +69,7 @@ PERSON_KEYS = (
     "name",
     "originalName",
     "alternativeNames",
+    "names",
     "biography",
     "sources",
     "externalIds",
@@ -71,6 +80,7 @@ WORK_KEYS = (
     "title",
     "originalTitle",
     "alternativeTitles",
+    "titles",
     "kind",
     "forms",
     "audience",
@@ -89,6 +99,10 @@ WORK_KEYS = (
     "attributions",
 )
 Attributions = dict[str, list[str]]
+FORM_KEYS = ("text", "kind", "language", "script", "romanization", "qualifier", "sources")
+CREDIT_KEYS = ("person", "role", "sources", "note", "qualifier", "episodes")
+DISPUTE_KEYS = ("field", "stated", "reported", "source", "note", "qualifier", "reportedPeople")
+LATIN = "Latn"
 
 
 def _position() -> Any:
@@ -120,6 +134,20 @@ class ExternalIdRecord:
 
 
 @dataclass(frozen=True)
+class FormRecord:
+    """One typed form of a work's title or a person's name, with the sources stating it."""
+
+    text: str
+    kind: TitleKind
+    language: str | None
+    script: str | None
+    romanization: RomanizationSystem | None
+    qualifier: Qualifier | None
+    sources: list[str]
+    at: str = _position()
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     slug: str
     name: str
@@ -130,6 +158,7 @@ class PersonRecord:
     attributions: Attributions
     external_ids: list[ExternalIdRecord] = field(default_factory=list)
     at: str = _position()
+    names: list[FormRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,12 +167,25 @@ class CreditRecord:
     role: CreditRole
     sources: list[str]
     at: str = _position()
+    note: str | None = None
+    qualifier: Qualifier | None = None
+    episodes: tuple[int, int] | None = None  # (first, last)
 
 
 @dataclass(frozen=True)
 class RelationRecord:
     type: WorkRelationType
     work: str
+    at: str = _position()
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportedPersonRecord:
+    """A person a dispute's reported side names, in the role the reference gives them."""
+
+    person: str
+    role: CreditRole
     at: str = _position()
 
 
@@ -155,6 +197,9 @@ class DisputeRecord:
     source: str
     note: str | None
     at: str = _position()
+    qualifier: Qualifier | None = None
+    # (``dataclasses.field``: this record has a ``field`` of its own)
+    reported_people: list[ReportedPersonRecord] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -240,6 +285,7 @@ class WorkRecord:
     studios: list[StudioCreditRecord] = field(default_factory=list)
     based_on: list[OriginRecord] = field(default_factory=list)
     at: str = _position()
+    titles: list[FormRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -511,35 +557,134 @@ class _Reader:
                 self.external_ids, data.get("externalIds"), f"{position}.externalIds", Owner.PERSON
             ),
             at=position,
+            names=f(
+                self.forms,
+                data.get("names"),
+                f"{position}.names",
+                {TitleKind.MAIN: data.get("name"), TitleKind.ORIGINAL: data.get("originalName")},
+            ),
+        )
+        self.finish(before)
+        return record
+
+    def form(self, value: Any, position: str, fixed: Mapping[TitleKind, Any]) -> FormRecord:
+        """A title or name form. A stated form has its sources; a MAIN form is the record's
+        title or name, an unqualified ORIGINAL one its original title or name (``fixed``);
+        a romanization system belongs to a Latin-script form."""
+        data = self.obj(value, position, FORM_KEYS)
+        before, f = len(self.problems), self.field
+        record = FormRecord(
+            text=f(self.required_text, data.get("text"), f"{position}.text"),
+            kind=f(self.enum, TitleKind, data.get("kind"), f"{position}.kind"),
+            language=f(self.code, data.get("language"), f"{position}.language", rules.LANGUAGE),
+            script=f(self.code, data.get("script"), f"{position}.script", rules.SCRIPT),
+            romanization=f(
+                self.optional_enum,
+                RomanizationSystem,
+                data.get("romanization"),
+                f"{position}.romanization",
+            ),
+            qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
+            at=position,
+        )
+        self.finish(before)
+        if not record.sources:
+            raise _Invalid(f"{position}.sources", "a stated form needs the sources stating it")
+        if record.romanization is not None and record.script != LATIN:
+            raise _Invalid(
+                f"{position}.romanization", f"only a Latin-script form (script {LATIN!r}) has one"
+            )
+        # as the record's own field reads it; a field that is itself invalid is reported
+        # there, once
+        expected = fixed.get(record.kind)
+        own = rules.NAME(expected) if isinstance(expected, str) else None
+        fixed_kind = record.kind is TitleKind.MAIN or (
+            record.kind is TitleKind.ORIGINAL and record.qualifier is None
+        )
+        if fixed_kind and isinstance(own, str) and record.text != own:
+            raise _Invalid(
+                f"{position}.text",
+                f"{record.kind} form must be the record's own ({expected!r})",
+            )
+        return record
+
+    def forms(self, value: Any, position: str, fixed: Mapping[TitleKind, Any]) -> list[FormRecord]:
+        records = self.items(value, position, lambda item, at: self.form(item, at, fixed))
+        self.unique_records(
+            records, lambda r: (r.text, r.kind), lambda r: f"duplicate {r.kind} form {r.text!r}"
+        )
+        return records
+
+    def code(self, value: Any, position: str, rule: rules.Rule) -> str | None:
+        return self.text(value, position, rule=rule, optional=True)
+
+    def optional_enum(self, enum_cls: type[E], value: Any, position: str) -> E | None:
+        return None if value is None else self.enum(enum_cls, value, position)
+
+    def qualifier(self, value: Any, position: str) -> Qualifier | None:
+        return self.optional_enum(Qualifier, value, position)
+
+    def episodes(self, value: Any, position: str) -> tuple[int, int] | None:
+        """``{"first": 51, "last": 100}``: the episodes a credit covers."""
+        if value is None:
+            return None
+        data = self.obj(value, position, ("first", "last"))
+        numbers = []
+        for name in ("first", "last"):
+            number = data.get(name)
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise _Invalid(
+                    f"{position}.{name}", f"expected an integer, got {_type_name(number)}"
+                )
+            if not 1 <= number <= MAX_EPISODE:
+                raise _Invalid(f"{position}.{name}", f"must be between 1 and {MAX_EPISODE}")
+            numbers.append(number)
+        first, last = numbers
+        if last < first:
+            raise _Invalid(f"{position}.last", f"must not be before first ({first})")
+        return first, last
+
+    def reported_person(self, value: Any, position: str) -> ReportedPersonRecord:
+        data = self.obj(value, position, ("person", "role"))
+        before, f = len(self.problems), self.field
+        record = ReportedPersonRecord(
+            person=f(self.slug, data.get("person"), f"{position}.person"),
+            role=f(self.enum, CreditRole, data.get("role"), f"{position}.role"),
+            at=position,
         )
         self.finish(before)
         return record
 
     def credit(self, value: Any, position: str) -> CreditRecord:
-        data = self.obj(value, position, ("person", "role", "sources"))
+        data = self.obj(value, position, CREDIT_KEYS)
         before, f = len(self.problems), self.field
         record = CreditRecord(
             person=f(self.slug, data.get("person"), f"{position}.person"),
             role=f(self.enum, CreditRole, data.get("role"), f"{position}.role"),
             sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
             at=position,
+            note=f(self.long_text, data.get("note"), f"{position}.note"),
+            qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
+            episodes=f(self.episodes, data.get("episodes"), f"{position}.episodes"),
         )
         self.finish(before)
         return record
 
     def relation(self, value: Any, position: str) -> RelationRecord:
-        data = self.obj(value, position, ("type", "work"))
+        data = self.obj(value, position, ("type", "work", "sources"))
         before, f = len(self.problems), self.field
         record = RelationRecord(
             type=f(self.enum, WorkRelationType, data.get("type"), f"{position}.type"),
             work=f(self.slug, data.get("work"), f"{position}.work"),
             at=position,
+            sources=f(self.source_keys, data.get("sources"), f"{position}.sources"),
         )
         self.finish(before)
         return record
 
     def dispute(self, value: Any, position: str) -> DisputeRecord:
-        data = self.obj(value, position, ("field", "stated", "reported", "source", "note"))
+        data = self.obj(value, position, DISPUTE_KEYS)
         before, f = len(self.problems), self.field
         prose = rules.PROSE
         record = DisputeRecord(
@@ -553,6 +698,9 @@ class _Reader:
             source=f(self.source_key, data.get("source"), f"{position}.source"),
             note=f(self.long_text, data.get("note"), f"{position}.note"),
             at=position,
+            qualifier=f(self.qualifier, data.get("qualifier"), f"{position}.qualifier"),
+            reported_people=f(self.reported_people, data.get("reportedPeople"), f"{position}")
+            or [],
         )
         self.finish(before)
         return record
@@ -570,9 +718,6 @@ class _Reader:
         )
         self.finish(before)
         return record
-
-    def qualifier(self, value: Any, position: str) -> Qualifier | None:
-        return None if value is None else self.enum(Qualifier, value, position)
 
     def date(self, value: Any, position: str) -> str:
         return self.required_text(value, position, rule=rules.PARTIAL_DATE)
@@ -661,13 +806,23 @@ class _Reader:
         self.finish(before)
         return record
 
-    def forms(self, value: Any, position: str) -> list[WorkForm]:
+    def work_forms(self, value: Any, position: str) -> list[WorkForm]:
         return self.items(
             value, position, lambda item, at: self.enum(WorkForm, item, at), unique="form"
         )
 
     def audience(self, value: Any, position: str) -> Audience | None:
         return None if value is None else self.enum(Audience, value, position)
+
+    def reported_people(self, value: Any, position: str) -> list[ReportedPersonRecord]:
+        at = f"{position}.reportedPeople"
+        records = self.items(value, at, self.reported_person)
+        self.unique_records(
+            records,
+            lambda r: (r.person, r.role),
+            lambda r: f"duplicate reported person: {r.person} is already reported {r.role}",
+        )
+        return records
 
     def year(self, value: Any, position: str) -> int | None:
         if value is None:
@@ -731,13 +886,22 @@ class _Reader:
             external_ids=f(
                 self.external_ids, data.get("externalIds"), f"{position}.externalIds", Owner.WORK
             ),
-            forms=f(self.forms, data.get("forms"), f"{position}.forms") or [],
+            forms=f(self.work_forms, data.get("forms"), f"{position}.forms") or [],
             audience=f(self.audience, data.get("audience"), f"{position}.audience"),
             parts=f(self.items, data.get("parts"), f"{position}.parts", self.part),
             events=f(self.items, data.get("events"), f"{position}.events", self.event),
             studios=studios,
             based_on=f(self.items, data.get("basedOn"), f"{position}.basedOn", self.origin),
             at=position,
+            titles=f(
+                self.forms,
+                data.get("titles"),
+                f"{position}.titles",
+                {
+                    TitleKind.MAIN: data.get("title"),
+                    TitleKind.ORIGINAL: data.get("originalTitle"),
+                },
+            ),
         )
         self.finish(before)
         return record
@@ -877,7 +1041,11 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
         need_sources(person.sources, f"{person.at}.sources")
         for name, keys in person.attributions.items():
             need_sources(keys, f"{person.at}.attributions.{name}")
+        for form in person.names:
+            need_sources(form.sources, f"{form.at}.sources")
     for work in catalog.works:
+        for form in work.titles:
+            need_sources(form.sources, f"{form.at}.sources")
         for credit in work.credits:
             need(known.people, credit.person, f"{credit.at}.person", "person")
             need_sources(credit.sources, f"{credit.at}.sources")
@@ -885,9 +1053,12 @@ def check_references(catalog: Catalog, file: str, known: KnownNames) -> list[Pro
             need(known.themes, slug, f"{work.at}.themes[{j}]", "theme")
         for relation in work.related:
             need(known.works, relation.work, f"{relation.at}.work", "work")
+            need_sources(relation.sources, f"{relation.at}.sources")
         need_sources(work.sources, f"{work.at}.sources")
         for dispute in work.disputes:
             need(known.sources, dispute.source, f"{dispute.at}.source", "source")
+            for reported in dispute.reported_people:
+                need(known.people, reported.person, f"{reported.at}.person", "person")
         for name, keys in work.attributions.items():
             need_sources(keys, f"{work.at}.attributions.{name}")
         for part in work.parts:
@@ -921,12 +1092,68 @@ def external_ids_json(ids: list[ExternalIdRecord]) -> list[dict[str, Any]]:
     return [{"system": str(e.system), "value": e.value} for e in ids]
 
 
+def form_json(t: FormRecord) -> dict[str, Any]:
+    """A form: its optional keys only when set."""
+    optional = {
+        "language": t.language,
+        "script": t.script,
+        "romanization": None if t.romanization is None else str(t.romanization),
+        "qualifier": None if t.qualifier is None else str(t.qualifier),
+    }
+    return {
+        "text": t.text,
+        "kind": str(t.kind),
+        **{k: v for k, v in optional.items() if v is not None},
+        "sources": list(t.sources),
+    }
+
+
+def _forms(key: str, forms: list[FormRecord]) -> dict[str, Any]:
+    return {key: [form_json(t) for t in forms]} if forms else {}
+
+
+def credit_json(c: CreditRecord) -> dict[str, Any]:
+    document: dict[str, Any] = {"person": c.person, "role": str(c.role), "sources": list(c.sources)}
+    if c.note is not None:
+        document["note"] = c.note
+    if c.qualifier is not None:
+        document["qualifier"] = str(c.qualifier)
+    if c.episodes is not None:
+        document["episodes"] = {"first": c.episodes[0], "last": c.episodes[1]}
+    return document
+
+
+def relation_json(r: RelationRecord) -> dict[str, Any]:
+    document: dict[str, Any] = {"type": str(r.type), "work": r.work}
+    if r.sources:
+        document["sources"] = list(r.sources)
+    return document
+
+
+def dispute_json(d: DisputeRecord) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "field": d.field,
+        "stated": d.stated,
+        "reported": d.reported,
+        "source": d.source,
+        "note": d.note,
+    }
+    if d.qualifier is not None:
+        document["qualifier"] = str(d.qualifier)
+    if d.reported_people:
+        document["reportedPeople"] = [
+            {"person": r.person, "role": str(r.role)} for r in d.reported_people
+        ]
+    return document
+
+
 def person_json(p: PersonRecord) -> dict[str, Any]:
     return {
         "slug": p.slug,
         "name": p.name,
         "originalName": p.original_name,
         "alternativeNames": list(p.alternative_names),
+        **_forms("names", p.names),
         "biography": p.biography,
         "sources": list(p.sources),
         "externalIds": external_ids_json(p.external_ids),
@@ -1000,25 +1227,15 @@ def work_json(w: WorkRecord) -> dict[str, Any]:
         "title": w.title,
         "originalTitle": w.original_title,
         "alternativeTitles": list(w.alternative_titles),
+        **_forms("titles", w.titles),
         "kind": str(w.kind),
         "year": w.year,
         "synopsis": w.synopsis,
-        "credits": [
-            {"person": c.person, "role": str(c.role), "sources": list(c.sources)} for c in w.credits
-        ],
+        "credits": [credit_json(c) for c in w.credits],
         "themes": list(w.themes),
-        "related": [{"type": str(r.type), "work": r.work} for r in w.related],
+        "related": [relation_json(r) for r in w.related],
         "sources": list(w.sources),
-        "disputes": [
-            {
-                "field": d.field,
-                "stated": d.stated,
-                "reported": d.reported,
-                "source": d.source,
-                "note": d.note,
-            }
-            for d in w.disputes
-        ],
+        "disputes": [dispute_json(d) for d in w.disputes],
         "externalIds": external_ids_json(w.external_ids),
         "attributions": {k: list(v) for k, v in w.attributions.items()},
     }

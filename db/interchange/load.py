@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -28,6 +28,7 @@ from db.interchange.format import (
     CatalogError,
     EventRecord,
     ExternalIdRecord,
+    FormRecord,
     KnownNames,
     PersonRecord,
     Problem,
@@ -42,7 +43,12 @@ from db.interchange.format import (
     work_json,
 )
 from db.rules import partial_date
-from db.search_documents import person_document, theme_document, work_document
+from db.search_documents import (
+    person_document,
+    searchable_forms,
+    theme_document,
+    work_document,
+)
 from db.text import sort_key
 
 Progress = Callable[[str, int, int], None]
@@ -213,6 +219,8 @@ class _Writer:
             same=lambda old, new: person_json(old) == person_json(new),
             values=_person_values,
             children=(
+                m.PersonNameSource,
+                m.PersonName,
                 m.PersonAlternativeName,
                 m.PersonSource,
                 m.PersonFieldSource,
@@ -230,10 +238,13 @@ class _Writer:
             same=lambda old, new: work_json(old) == work_json(new),
             values=lambda w: {**_work_values(w), "theme_ids": self._theme_ids(w)},
             children=(
+                m.WorkTitleSource,
+                m.WorkTitle,
                 m.WorkAlternativeTitle,
                 m.CreditSource,
                 m.Credit,
                 m.WorkTheme,
+                m.WorkRelationSource,
                 m.WorkRelation,
                 m.WorkSource,
                 m.Dispute,
@@ -324,10 +335,30 @@ class _Writer:
             for record in chunk:
                 rows_of(record, rows)
             for model, table_rows in rows.items():
+                if model is m.DisputePerson and table_rows:
+                    table_rows = await self._with_dispute_ids(table_rows)
                 if table_rows:
                     await self._insert_rows(_table(model), table_rows)
             done += len(chunk)
             self.progress(f"writing {what}", done, len(records))
+
+    async def _with_dispute_ids(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The people disputes report, written after their disputes: each row names its
+        dispute by (work id, position) until the dispute's id is read back here (one
+        statement per batch)."""
+        d = m.Dispute
+        work_ids = sorted({row["_work_id"] for row in rows})
+        found = await self.session.execute(
+            select(d.work_id, d.position, d.id).where(d.work_id.in_(work_ids))
+        )
+        ids = {(work_id, position): dispute_id for work_id, position, dispute_id in found}
+        return [
+            {
+                "dispute_id": ids[(row["_work_id"], row["_position"])],
+                **{k: v for k, v in row.items() if not k.startswith("_")},
+            }
+            for row in rows
+        ]
 
     async def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows with multi-row INSERT statements. An INSERT with RETURNING is what
@@ -363,6 +394,39 @@ class _Writer:
             "person_id", person_id, "source_id", (ids.source_ids[k] for k in p.sources)
         )
         rows[m.PersonFieldSource] += self._field_rows("person_id", person_id, p.attributions)
+        self._form_rows(
+            rows, m.PersonName, m.PersonNameSource, "person_id", person_id, "name_position", p.names
+        )
+
+    def _form_rows(
+        self,
+        rows: Rows,
+        form: type[Base],
+        link: type[Base],
+        owner: str,
+        owner_id: int,
+        key: str,
+        forms: list[FormRecord],
+    ) -> None:
+        """A record's title or name forms and the sources citing each (forms first)."""
+        for i, t in enumerate(forms):
+            rows[form].append(
+                {
+                    owner: owner_id,
+                    "position": i,
+                    "text": t.text,
+                    "kind": t.kind,
+                    "language": t.language,
+                    "script": t.script,
+                    "romanization": t.romanization,
+                    "qualifier": t.qualifier,
+                }
+            )
+        for i, t in enumerate(forms):
+            rows[link].extend(
+                {owner: owner_id, key: i, "source_id": self.stored.source_ids[k], "position": j}
+                for j, k in enumerate(t.sources)
+            )
 
     def _studio_rows(self, s: StudioRecord, rows: Rows) -> None:
         ids = self.stored
@@ -451,6 +515,9 @@ class _Writer:
         ids = self.stored
         work_id = ids.work_ids[w.slug]
         rows[m.WorkAlternativeTitle] += _listed("work_id", work_id, "title", w.alternative_titles)
+        self._form_rows(
+            rows, m.WorkTitle, m.WorkTitleSource, "work_id", work_id, "title_position", w.titles
+        )
         # Tags before credits: a credit copies its work's finished tag array when it is
         # written (migration 0011), where a tag written after it would rewrite the credit
         # (on SQLite once per tag, its triggers being per row).
@@ -459,7 +526,16 @@ class _Writer:
         )
         credits = [(ids.person_ids[c.person], c) for c in w.credits]
         rows[m.Credit].extend(
-            {"work_id": work_id, "person_id": person_id, "role": c.role, "position": i}
+            {
+                "work_id": work_id,
+                "person_id": person_id,
+                "role": c.role,
+                "position": i,
+                "note": c.note,
+                "qualifier": c.qualifier,
+                "episodes_first": None if c.episodes is None else c.episodes[0],
+                "episodes_last": None if c.episodes is None else c.episodes[1],
+            }
             for i, (person_id, c) in enumerate(credits)
         )
         rows[m.CreditSource].extend(
@@ -482,6 +558,17 @@ class _Writer:
             }
             for i, r in enumerate(w.related)
         )
+        rows[m.WorkRelationSource].extend(
+            {
+                "work_id": work_id,
+                "related_work_id": ids.work_ids[r.work],
+                "type": r.type,
+                "source_id": ids.source_ids[key],
+                "position": j,
+            }
+            for r in w.related
+            for j, key in enumerate(r.sources)
+        )
         rows[m.WorkSource] += _listed(
             "work_id", work_id, "source_id", (ids.source_ids[k] for k in w.sources)
         )
@@ -494,8 +581,20 @@ class _Writer:
                 "reported": d.reported,
                 "source_id": ids.source_ids[d.source],
                 "note": d.note,
+                "qualifier": d.qualifier,
             }
             for i, d in enumerate(w.disputes)
+        )
+        rows[m.DisputePerson].extend(
+            {
+                "_work_id": work_id,
+                "_position": i,
+                "person_id": ids.person_ids[r.person],
+                "role": r.role,
+                "position": j,
+            }
+            for i, d in enumerate(w.disputes)
+            for j, r in enumerate(d.reported_people)
         )
         rows[m.WorkFieldSource] += self._field_rows("work_id", work_id, w.attributions)
         rows[m.WorkExternalId] += _external_ids("work_id", work_id, w.external_ids)
@@ -578,14 +677,27 @@ def _theme_values(t: ThemeRecord) -> dict[str, Any]:
 
 
 def _person_values(p: PersonRecord) -> dict[str, Any]:
-    document = person_document(p.name, p.original_name, p.alternative_names, p.biography)
+    document = person_document(
+        p.name,
+        p.original_name,
+        p.alternative_names,
+        p.biography,
+        searchable_forms((n.text, n.kind, n.qualifier) for n in p.names),
+    )
     named = _named_values(p.slug, "name", p.name, document)
     return {**named, "original_name": p.original_name, "biography": p.biography}
 
 
 def _work_values(w: WorkRecord) -> dict[str, Any]:
     disputes = [(d.reported, d.note) for d in w.disputes]
-    document = work_document(w.title, w.original_title, w.alternative_titles, w.synopsis, disputes)
+    document = work_document(
+        w.title,
+        w.original_title,
+        w.alternative_titles,
+        w.synopsis,
+        disputes,
+        searchable_forms((t.text, t.kind, t.qualifier) for t in w.titles),
+    )
     named = _named_values(w.slug, "title", w.title, document)
     return {
         **named,

@@ -7,16 +7,27 @@ from typing import Any
 import strawberry
 
 from db import models as m
-from db.enums import CreditRole, SortDirection, WorkKind, WorkOrderField, WorkRelationType
+from db.enums import (
+    CreditRole,
+    Qualifier,
+    RomanizationSystem,
+    SortDirection,
+    TitleKind,
+    WorkKind,
+    WorkOrderField,
+    WorkRelationType,
+)
 
 __all__ = [
     "Attribution",
     "CreditRole",
-    "Dispute",
     "Node",
     "PageInfo",
+    "Qualifier",
+    "RomanizationSystem",
     "SortDirection",
     "Source",
+    "TitleKind",
     "WorkKind",
     "WorkOrderField",
     "WorkRelationType",
@@ -29,6 +40,22 @@ for _enum, _description in (
     (WorkRelationType, 'How a work relates to another: "this work <type> that work".'),
     (SortDirection, "Ascending or descending order."),
     (WorkOrderField, "What works can be ordered by."),
+    (
+        Qualifier,
+        'How a reference hedges what it states: PROBABLY ("probably 네거리 초병"), '
+        'SOMETIMES ("some say 1968"), UNCONFIRMED (a closest match, not confirmed).',
+    ),
+    (
+        TitleKind,
+        "What a title or name form is: the MAIN one the catalog goes by, the ORIGINAL one "
+        "(original language and script), an ALTERNATIVE, a TRANSLATION of its meaning or a "
+        "TRANSLITERATION of its sounds.",
+    ),
+    (
+        RomanizationSystem,
+        "How a Latin-script form of Korean was romanized: McCune–Reischauer (MR), Revised "
+        "Romanization (RR), or another or no system (OTHER).",
+    ),
 ):
     strawberry.enum(_enum, description=_description)
 
@@ -63,30 +90,6 @@ class Source:
     @classmethod
     def from_row(cls, row: m.Source) -> Source:
         return cls(key=row.key, title=row.title, url=row.url)
-
-
-@strawberry.type(
-    description="A statement on record that a reference contradicts. Both sides are kept: the "
-    "catalog's record is never silently edited."
-)
-class Dispute:
-    field: str = strawberry.field(
-        description='The disputed field, e.g. "year", "directors", "kind".'
-    )
-    stated: str = strawberry.field(description="What the catalog's record says.")
-    reported: str = strawberry.field(description="What the reference says.")
-    source: Source = strawberry.field(description="The reference that says it.")
-    note: str | None = strawberry.field(description="Context for the disagreement.")
-
-    @classmethod
-    def from_row(cls, row: m.Dispute, source: m.Source) -> Dispute:
-        return cls(
-            field=row.field,
-            stated=row.stated,
-            reported=row.reported,
-            source=Source.from_row(source),
-            note=row.note,
-        )
 
 
 @strawberry.type(

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
+from db.enums import Qualifier
 from db.queries import CreditRow
 from gql.context import Info
 from gql.loaders import Loader
 from gql.types.common import CreditRole, Source
+from gql.types.statements import EpisodeRange
 
 if TYPE_CHECKING:
     from gql.types.person import Person
@@ -42,6 +44,24 @@ class Credit:
     @strawberry.field(description="Billing position within the work's credits, from 0.")
     def position(self) -> int:
         return self.row.position
+
+    @strawberry.field(
+        description='What a reference adds to the credit, e.g. "holds the screen credit".'
+    )
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field(description="How the sources hedge the credit; null when stated plainly.")
+    def qualifier(self) -> Qualifier | None:
+        return self.row.qualifier
+
+    @strawberry.field(
+        description="The episodes the credit covers (a writer of episodes 51–100); null for "
+        "the whole work."
+    )
+    def episodes(self) -> EpisodeRange | None:
+        first, last = self.row.episodes_first, self.row.episodes_last
+        return None if first is None or last is None else EpisodeRange(first=first, last=last)
 
     @strawberry.field(description="Where this credit is stated.")
     async def sources(self, info: Info) -> list[Source]:

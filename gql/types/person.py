@@ -14,6 +14,8 @@ from gql.types.common import Attribution, Node, Source, node_id, record_version
 from gql.types.external import ExternalId, person_external_ids
 from gql.types.nested import nested_works_field
 from gql.types.rows import row_constructor
+from gql.types.statements import Name, ReportedCredit
+from gql.types.titles import person_names
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
@@ -35,6 +37,22 @@ class Person(Node):
     @strawberry.field(description="Other spellings and romanizations of the name.")
     async def alternative_names(self, info: Info) -> list[str]:
         return await info.context.loaders.alternative_names.load(self.row.id)
+
+    @strawberry.field(
+        description="Every form of their name, typed, each with the sources that state it: "
+        "the main one, the original (Hangul), other spellings, then the romanizations (RR, "
+        "MR) generated from the Hangul ones (`generated`, stated by no source)."
+    )
+    async def names(self, info: Info) -> list[Name]:
+        return [Name.from_row(n) for n in await person_names(info, self.row)]
+
+    @strawberry.field(
+        description="Works a reference attributes to them against the record (the reported "
+        "side of a dispute), apart from what they are credited with; by work, then dispute."
+    )
+    async def reported(self, info: Info) -> list[ReportedCredit]:
+        rows = await info.context.loaders.person_reported.load(self.row.id)
+        return [ReportedCredit(row=r) for r in rows]
 
     @strawberry.field(description="Their credits, in filmography order (year, then title).")
     async def credits(self, info: Info) -> list[CreditRef]:

@@ -47,13 +47,9 @@ for _enum, _description in (
     (PartUnit, "What a work's parts are counted in: the parts of a film, a series' episodes."),
     (EventKind, "What happened to a work on a date: made, premiered, released, broadcast …"),
     (DatePrecision, "How much of a date is known: the year, the month or the day."),
-    (
-        Qualifier,
-        'How a reference hedges a statement: PROBABLY ("probably"), SOMETIMES ("some say", '
-        '"sometimes given as"), UNCONFIRMED ("not confirmed", "closest match").',
-    ),
 ):
     strawberry.enum(_enum, description=_description)
+# Qualifier is registered with the statements' enums (gql.types.common).
 
 
 async def _sources(info: Info, work_id: int, key: StatementKey) -> list[Source]:

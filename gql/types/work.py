@@ -13,7 +13,6 @@ from gql.context import Info
 from gql.pagination import UNPAGED, ConnectionArguments, PageArguments
 from gql.types.common import (
     Attribution,
-    Dispute,
     Node,
     Source,
     WorkKind,
@@ -21,9 +20,11 @@ from gql.types.common import (
     node_id,
     record_version,
 )
+from gql.types.dispute import Dispute
 from gql.types.external import ExternalId, work_external_ids
 from gql.types.rows import row_constructor
 from gql.types.similar import similar_works
+from gql.types.statements import Title
 from gql.types.structure import (
     Audience,
     Origin,
@@ -36,6 +37,7 @@ from gql.types.structure import (
     work_parts,
     work_studios,
 )
+from gql.types.titles import work_titles
 
 if TYPE_CHECKING:
     from gql.types.credit import Credit
@@ -66,6 +68,15 @@ class Work(Node):
     async def alternative_titles(self, info: Info) -> list[str]:
         return await info.context.loaders.alternative_titles.load(self.row.id)
 
+    @strawberry.field(
+        description="Every title of the work, typed, each with the sources that state it: "
+        "the main title, the original, the alternatives, translations and transliterations, "
+        "then the romanizations (RR, MR) generated from its Hangul titles (`generated`, "
+        "stated by no source)."
+    )
+    async def titles(self, info: Info) -> list[Title]:
+        return [Title.from_row(t) for t in await work_titles(info, self.row)]
+
     @strawberry.field(description="The people credited DIRECTOR, in billing order.")
     async def directors(self, info: Info) -> list[PersonRef]:
         from gql.types.person import Person
@@ -95,7 +106,7 @@ class Work(Node):
         relations = await loaders.work_relations.load(self.row.id)
         works = await loaders.work.load_many([r.work_id for r in relations])
         return [
-            WorkRelation(type=r.type, work=Work.from_row(w))
+            WorkRelation(owner_id=self.row.id, type=r.type, work=Work.from_row(w))
             for r, w in zip(relations, works, strict=True)
             if w is not None
         ]
@@ -172,8 +183,14 @@ class Work(Node):
 
 @strawberry.type(description='A relation from one work to another: "this work <type> that work".')
 class WorkRelation:
+    owner_id: strawberry.Private[int]
     type: WorkRelationType = strawberry.field(description="How the works relate.")
     work: Work = strawberry.field(description="The other work.")
+
+    @strawberry.field(description="The sources that state the relation.")
+    async def sources(self, info: Info) -> list[Source]:
+        key = (self.owner_id, self.work.row.id, self.type)
+        return [Source.from_row(s) for s in await info.context.loaders.relation_sources.load(key)]
 
 
 Work.from_row = row_constructor(Work, m.Work, global_id="Work")

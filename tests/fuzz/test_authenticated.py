@@ -443,8 +443,9 @@ def test_removals_keep_the_positions_clients_see(writer: Writer) -> None:
         "userErrors { code } } }",
     )
     assert data["updateWork"]["work"]["credits"] == [
-        {"person": {"slug": "pak-hak"}, "role": "WRITER", "position": 0},
-        {"person": {"slug": "kim-ki-nam"}, "role": "DIRECTOR", "position": 1},
+        {"person": {"slug": "ko-yong-hui"}, "role": "SUBJECT", "position": 0},  # a reference's
+        {"person": {"slug": "pak-hak"}, "role": "WRITER", "position": 1},
+        {"person": {"slug": "kim-ki-nam"}, "role": "DIRECTOR", "position": 2},
     ], data
 
 

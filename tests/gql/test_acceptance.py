@@ -32,5 +32,11 @@ async def test_sea_of_blood_keeps_its_year_and_shows_the_dispute(gql: GraphQL) -
             "stated": "1971",
             "reported": "1969",
             "source": {"url": "https://en.wikipedia.org/wiki/Sea_of_Blood"},
-        }
+        },
+        {  # "some say 1968": Choe Ik-gyu's page
+            "field": "year",
+            "stated": "1971",
+            "reported": "1968",
+            "source": {"url": "https://en.wikipedia.org/wiki/Choe_Ik-gyu"},
+        },
     ]

@@ -5,10 +5,6 @@ syllables, English words, words of synopses, biographies and notes, typos, and t
 only the references name. Each runs over GraphQL on the backend under test; on PostgreSQL
 the whole table also runs on a SQLite copy of the catalog, and both must answer the same
 hits in the same order with the same scores and matched names.
-
-Rows whose record is not in the bundled catalog yet (the people #22 adds from the reference
-file), or that need the typed titles #22 adds, xfail while those are missing; the day they
-arrive, the row runs and must pass.
 """
 
 from __future__ import annotations
@@ -36,7 +32,7 @@ class Row:
     kind: str  # "Work" | "Person" | "Theme"
     slug: str
     typo: bool = False  # then it must score below an exact match (and below any prose)
-    titles: bool = False  # found by a typed title (Work.titles) #22 adds from the reference file
+    titles: bool = False  # found by a typed title (Work.titles) only
 
 
 R = Row
@@ -109,8 +105,6 @@ HITS = """query($q: String!) {
     node { __typename ... on Work { slug } ... on Person { slug } ... on Theme { slug } }
   }
 }"""
-EXISTS = """query($slug: String!) { work(slug: $slug) { slug } person(slug: $slug) { slug } }"""
-TITLES = """{ __type(name: "Work") { fields { name } } }"""
 
 
 def _hits(data: Any) -> list[tuple[str, str, float, str]]:
@@ -128,13 +122,6 @@ def test_the_table_is_big_enough_and_covers_every_kind_of_search() -> None:
 
 @pytest.mark.parametrize("row", TABLE, ids=[row.query for row in TABLE])
 async def test_the_right_record_comes_first(gql: GraphQL, row: Row) -> None:
-    found = await gql(EXISTS, {"slug": row.slug})
-    if found["work" if row.kind == "Work" else "person"] is None:
-        pytest.xfail(f"{row.kind} {row.slug!r} is not a record of the catalog yet (#22)")
-    if row.titles:
-        fields = {f["name"] for f in (await gql(TITLES))["__type"]["fields"]}
-        if "titles" not in fields:
-            pytest.xfail("works have no typed titles yet (#22)")
     hits = _hits(await gql(HITS, {"q": row.query}))
     assert hits, f"{row.query!r} finds nothing"
     kind, slug, score, _ = hits[0]

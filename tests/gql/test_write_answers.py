@@ -217,7 +217,7 @@ async def test_a_dispute_follows_the_record(editor: Curator) -> None:
         },
     )
     assert payload["userErrors"] == []
-    [year] = [d for d in payload["work"]["disputes"] if d["field"] == "year"]
+    year, some_say = [d for d in payload["work"]["disputes"] if d["field"] == "year"]
     assert year == {
         "field": "year",
         "stated": "1969",
@@ -225,13 +225,25 @@ async def test_a_dispute_follows_the_record(editor: Curator) -> None:
         "source": {"key": "seed-document"},
         "note": "Some references say 1968; 1971 is the premiere of the opera.",
     }
-    # a value that neither states: the record's side moves, the seed's report stays
+    # the other reference's 1968 still disagrees, now with 1969
+    assert (some_say["stated"], some_say["reported"], some_say["source"]) == (
+        "1969",
+        "1968",
+        {"key": "wp-choe-ik-gyu"},
+    )
+    # a value that only the second reference states: the seed's report stays, the record's
+    # side moves; the second reference's dispute turns round, against the page that stated 1969
     again = await editor(UPDATE, {"input": {"slug": "sea-of-blood", "version": 2, "year": 1968}})
-    [year] = [d for d in again["work"]["disputes"] if d["field"] == "year"]
+    year, some_say = [d for d in again["work"]["disputes"] if d["field"] == "year"]
     assert (year["stated"], year["reported"], year["source"]["key"]) == (
         "1968",
         "1971",
         "seed-document",
+    )
+    assert (some_say["stated"], some_say["reported"], some_say["source"]["key"]) == (
+        "1968",
+        "1969",
+        "wp-sea-of-blood",
     )
     # both read paths (the payload's and a plain query's) say the same
     read = await editor(DISPUTES, {"slug": "sea-of-blood"})
@@ -272,7 +284,7 @@ async def test_a_dispute_the_record_now_settles_is_gone(editor: Curator) -> None
         UPDATE, {"input": {"slug": "sea-of-blood", "version": 1, "directors": ["choe-ik-gyu-2"]}}
     )
     assert payload["userErrors"] == []
-    assert [d["field"] for d in payload["work"]["disputes"]] == ["year"]
+    assert [d["field"] for d in payload["work"]["disputes"]] == ["year", "year"]
     credited = await editor(
         ADD_CREDIT,
         {

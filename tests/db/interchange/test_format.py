@@ -82,8 +82,8 @@ def test_the_bundled_catalog_parses_without_problems() -> None:
     catalog, problems = parse_catalog(bundled(), str(BUNDLED_CATALOG))
     assert problems == []
     assert check_references(catalog, str(BUNDLED_CATALOG), known(catalog)) == []
-    assert (len(catalog.sources), len(catalog.themes), len(catalog.studios)) == (20, 16, 2)
-    assert (len(catalog.people), len(catalog.works)) == (9, 10)
+    assert (len(catalog.sources), len(catalog.themes), len(catalog.studios)) == (21, 16, 2)
+    assert (len(catalog.people), len(catalog.works)) == (15, 10)
 
 
 def test_the_bundled_catalog_records_are_typed() -> None:
@@ -162,7 +162,7 @@ def test_unknown_person_in_a_credit() -> None:
         ),
         (
             lambda d: d["works"][2]["sources"].append("wp-nowhere"),
-            "works[2].sources[3]",
+            "works[2].sources[4]",
             "unknown source 'wp-nowhere'",
         ),
         (
@@ -172,7 +172,7 @@ def test_unknown_person_in_a_credit() -> None:
         ),
         (
             lambda d: d["people"][0]["sources"].append("wp-nowhere"),
-            "people[0].sources[2]",
+            "people[0].sources[4]",
             "unknown source 'wp-nowhere'",
         ),
         (
@@ -220,7 +220,8 @@ def test_references_may_point_at_names_known_from_elsewhere() -> None:
         (
             lambda d: d["works"][2]["credits"][1].update(role="STAR"),
             "works[2].credits[1].role",
-            "must be one of DIRECTOR, WRITER, ACTOR, COMPOSER, PRODUCER, CREATOR, OTHER;"
+            "must be one of DIRECTOR, WRITER, ACTOR, COMPOSER, PRODUCER, CREATOR, OTHER, "
+            "PRODUCTION_LEAD, SUBJECT;"
             " got 'STAR'",
         ),
         (
@@ -370,8 +371,8 @@ def test_unknown_keys_are_rejected(mutate: Any, position: str, reason: str) -> N
             "duplicate work slug 'a-traffic-controller-on-crossroads'",
         ),
         (
-            lambda d: d["people"].append(copy.deepcopy(d["people"][8])),
-            "people[9]",
+            lambda d: d["people"].append(copy.deepcopy(d["people"][12])),
+            "people[15]",
             "duplicate person slug 'shin-sang-ok'",
         ),
         (
@@ -383,7 +384,7 @@ def test_unknown_keys_are_rejected(mutate: Any, position: str, reason: str) -> N
             lambda d: d["sources"].append(
                 copy.deepcopy(next(s for s in d["sources"] if s["key"] == "seed-document"))
             ),
-            "sources[20]",
+            "sources[21]",
             "duplicate source key 'seed-document'",
         ),
         (
@@ -455,7 +456,7 @@ def test_works_must_be_a_list(works: Any, reason: str) -> None:
     catalog, problems = parse_catalog(document, FILE)
     assert only(problems) == Problem(FILE, "works", reason)
     assert catalog.works == []
-    assert len(catalog.people) == 9  # the other sections are still read
+    assert len(catalog.people) == 15  # the other sections are still read
 
 
 def test_a_record_that_is_not_an_object_is_reported_and_the_rest_read() -> None:

@@ -25,7 +25,7 @@ from db.text import sort_key
 from seeds import BUNDLED_CATALOG, read_documents, seed
 
 KINDS = ("sources", "themes", "studios", "people", "works")
-BUNDLED_COUNTS = {"sources": 20, "themes": 16, "studios": 2, "people": 9, "works": 10}
+BUNDLED_COUNTS = {"sources": 21, "themes": 16, "studios": 2, "people": 15, "works": 10}
 
 
 def bundled() -> dict[str, Any]:
@@ -96,9 +96,9 @@ async def test_loading_the_bundled_catalog_again_changes_nothing(
     assert counts(report, "updated") == nothing()
     assert not report.changed
     assert str(report) == (
-        "sources: 0 created, 0 updated, 20 unchanged; themes: 0 created, 0 updated, 16 unchanged; "
+        "sources: 0 created, 0 updated, 21 unchanged; themes: 0 created, 0 updated, 16 unchanged; "
         "studios: 0 created, 0 updated, 2 unchanged; "
-        "people: 0 created, 0 updated, 9 unchanged; works: 0 created, 0 updated, 10 unchanged"
+        "people: 0 created, 0 updated, 15 unchanged; works: 0 created, 0 updated, 10 unchanged"
     )
     assert await fresh_export(sessions) == before
 
@@ -168,6 +168,7 @@ async def test_one_invalid_record_means_nothing_is_written(
     before = await fresh_export(sessions)
     changed = bundled()
     changed["works"][2]["title"] = "Pulgasari, Renamed"
+    changed["works"][2]["titles"][0]["text"] = "Pulgasari, Renamed"  # its MAIN form
     document = {
         "format": FORMAT,
         "themes": [{"slug": "new-theme", "name": "New theme", "description": None}],
@@ -234,6 +235,7 @@ async def test_an_updated_record_is_applied_and_counted(
     pulgasari = document["works"][2]
     assert pulgasari["slug"] == "pulgasari"
     pulgasari["title"] = "Pulgasari: The Iron-Eating Monster"
+    pulgasari["titles"][0]["text"] = pulgasari["title"]  # its MAIN form is the title
     pulgasari["credits"].reverse()
     assert "fantasy" in pulgasari["themes"]
     pulgasari["themes"].remove("fantasy")
@@ -269,8 +271,8 @@ async def test_updated_people_themes_and_sources_are_counted(
     document = bundled()
     document["sources"][0]["title"] = "The Country I Saw (38 North, 2012)"
     document["themes"][1]["description"] = None
-    document["people"][8]["alternativeNames"] = ["Simon Sheen"]
-    document["people"][8]["biography"] = "Director of Pulgasari."
+    document["people"][12]["alternativeNames"] = ["Simon Sheen"]  # shin-sang-ok
+    document["people"][12]["biography"] = "Director of Pulgasari."
     report = await load_catalogs(session, [("people.json", document)])
     assert counts(report, "updated") == nothing(sources=1, themes=1, people=1)
     assert await fresh_export(sessions) == dump_catalog(document)
