@@ -207,12 +207,12 @@ async def change(
                 .order_by(m.PersonAlternativeName.position)
             )
         )
-        forms = await session.execute(
+        rows = await session.execute(
             select(m.PersonName.text, m.PersonName.kind, m.PersonName.qualifier)
             .where(m.PersonName.person_id == row.id)
             .order_by(m.PersonName.position)
         )
-        typed = searchable_forms((text, kind, qualifier) for text, kind, qualifier in forms)
+        typed = searchable_forms((text, form, qualifier) for text, form, qualifier in rows)
     extra: dict[str, Any] = {"search_text": _search_text(kind, merged, alternatives, typed)}
     if "name" in values:
         extra["name_key"] = sort_key(values["name"] or "")

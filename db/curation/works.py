@@ -310,7 +310,7 @@ async def work_search_text(
         list(alternatives),
         synopsis,
         [(reported, note) for reported, note in disputes],
-        searchable_forms((text, kind, qualifier) for text, kind, qualifier in forms),
+        searchable_forms((text, form, qualifier) for text, form, qualifier in forms),
     )
 
 

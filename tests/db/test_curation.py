@@ -29,7 +29,7 @@ from db.curation.outcome import (
     race_error,
 )
 from db.enums import CreditRole, WorkKind, WorkRelationType
-from db.search_documents import work_document
+from db.search_documents import person_document, searchable_forms, work_document
 
 FILM = "sea-of-blood"  # a seeded work
 DIRECTOR = "choe-ik-kyu"  # a seeded person
@@ -378,3 +378,50 @@ async def test_the_search_document_follows_the_synopsis_and_the_disputes(
     )
     assert (await links.remove_dispute(session, "alice", "searched", 3, 0)).errors == []
     assert await document() == work_document("Searched", None, [], "A comedy.")
+
+
+async def test_a_curated_record_keeps_the_search_document_the_import_built(
+    session: AsyncSession,
+) -> None:
+    """Typed titles and names the contract's lists do not hold (네거리 초병, "probably")
+    stay searchable after a curator's write: a change made and undone leaves the document
+    the catalog import wrote, for a work and for a person."""
+    slug = "a-traffic-controller-on-crossroads"
+    row = await work(session, slug)
+    seeded, synopsis, version = row.search_text, row.synopsis, row.version
+    assert "negeorichobyeong" in seeded  # the generated RR form of 네거리 초병
+    for step, text in enumerate(("Rewritten.", synopsis)):
+        done = await works.update_work(
+            session, "alice", slug, version + step, changes(synopsis=text)
+        )
+        assert done.errors == []
+    await session.refresh(row)
+    assert row.search_text == seeded
+
+    person = await session.scalar(select(m.Person).where(m.Person.slug == "choe-ik-kyu"))
+    assert person is not None
+    alternatives = await session.scalars(
+        select(m.PersonAlternativeName.name)
+        .where(m.PersonAlternativeName.person_id == person.id)
+        .order_by(m.PersonAlternativeName.position)
+    )
+    forms = await session.execute(
+        select(m.PersonName.text, m.PersonName.kind, m.PersonName.qualifier)
+        .where(m.PersonName.person_id == person.id)
+        .order_by(m.PersonName.position)
+    )
+    typed = searchable_forms((text, form, qualifier) for text, form, qualifier in forms)
+    assert "Choe Ik-gyu" in typed
+    done = await names.change(
+        session,
+        names.PERSON,
+        "alice",
+        "choe-ik-kyu",
+        person.version,
+        {"biography": "A director."},
+    )
+    assert done.errors == []
+    await session.refresh(person)
+    assert person.search_text == person_document(
+        person.name, person.original_name, list(alternatives), "A director.", typed
+    )
