@@ -37,8 +37,8 @@ from db.curation.links import DISPUTE_FIELDS
 from db.curation.names import PERSON, THEME
 from db.curation.names import snapshot as named_snapshot
 from db.curation.works import snapshot
-from db.enums import CreditRole, WorkKind, WorkRelationType
-from db.search_documents import person_document, theme_document, work_document
+from db.enums import CreditRole, Qualifier, TitleKind, WorkKind, WorkRelationType
+from db.search_documents import person_document, searchable_forms, theme_document, work_document
 from db.text import sort_key
 from gql.schema import schema as strawberry_schema
 
@@ -973,9 +973,15 @@ async def row_problems(session: AsyncSession) -> list[str]:
         )
     ):
         disputes[work_id].append((reported, note))
+    work_forms = await _forms(session, m.WorkTitle, m.WorkTitle.work_id)
     for work in await session.scalars(select(m.Work)):
         document = work_document(
-            work.title, work.original_title, titles[work.id], work.synopsis, disputes[work.id]
+            work.title,
+            work.original_title,
+            titles[work.id],
+            work.synopsis,
+            disputes[work.id],
+            work_forms[work.id],
         )
         _derived(problems, "work", work.slug, work.title_key, work.title, work.search_text,
                  document)  # fmt: skip
@@ -986,9 +992,14 @@ async def row_problems(session: AsyncSession) -> list[str]:
         )
     ):
         names_of[person_id].append(name)
+    person_forms = await _forms(session, m.PersonName, m.PersonName.person_id)
     for person in await session.scalars(select(m.Person)):
         document = person_document(
-            person.name, person.original_name, names_of[person.id], person.biography
+            person.name,
+            person.original_name,
+            names_of[person.id],
+            person.biography,
+            person_forms[person.id],
         )
         _derived(problems, "person", person.slug, person.name_key, person.name,
                  person.search_text, document)  # fmt: skip
@@ -996,6 +1007,16 @@ async def row_problems(session: AsyncSession) -> list[str]:
         _derived(problems, "theme", theme.slug, theme.name_key, theme.name, theme.search_text,
                  theme_document(theme.name))  # fmt: skip
     return problems
+
+
+async def _forms(session: AsyncSession, table: Any, owner: Any) -> dict[int, list[str]]:
+    """The searchable texts of each record's typed forms (``work_titles``, ``person_names``)."""
+    rows: dict[int, list[tuple[str, TitleKind, Qualifier | None]]] = defaultdict(list)
+    for owner_id, text_, kind, qualifier in await session.execute(
+        select(owner, table.text, table.kind, table.qualifier).order_by(owner, table.position)
+    ):
+        rows[owner_id].append((text_, kind, qualifier))
+    return defaultdict(list, {k: searchable_forms(v) for k, v in rows.items()})
 
 
 def _derived(
