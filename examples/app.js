@@ -718,6 +718,7 @@ function valueOf(recordData, field) {
   if (value == null) return null;
   if (Array.isArray(value)) {
     if (value.length === 0) return null;
+    if (field === "forms") return value.map(label).join(" · "); // enum values, as on the badges
     return value
       .map((v) => (typeof v === "string" ? v : (v.name ?? v.title ?? v.work?.title ?? label(v))))
       .join(" · ");
@@ -817,11 +818,12 @@ function renderCredit(credit, subject) {
   return item;
 }
 
-function renderTitles(titles) {
+/** Typed titles (or, with heading "Name", a person's typed names), each with its sources. */
+function renderTitles(titles, heading = "Title") {
   const table = element("table", "titles");
   table.dataset.testid = "titles";
   const head = element("tr");
-  for (const name of ["Title", "Kind", "Language · script · system", "Sources"]) {
+  for (const name of [heading, "Kind", "Language · script · system", "Sources"]) {
     head.append(element("th", null, name));
   }
   table.appendChild(element("thead")).append(head);
@@ -862,7 +864,7 @@ function eventLine(event) {
   const hedge = qualifierBadge(event.qualifier);
   if (hedge) line.append(" ", hedge);
   item.append(line);
-  if (event.note) item.append(element("p", "muted", event.note));
+  if (event.note) item.append(element("p", "note", event.note));
   item.append(sourceList(event.sources));
   return item;
 }
@@ -915,7 +917,7 @@ function renderOrigins(origins) {
     const hedge = qualifierBadge(origin.qualifier);
     if (hedge) line.append(" ", hedge);
     item.append(line);
-    if (origin.note) item.append(element("p", "muted", origin.note));
+    if (origin.note) item.append(element("p", "note", origin.note));
     item.append(sourceList(origin.sources));
     items.append(item);
   }
@@ -1029,7 +1031,7 @@ function showWork(slug) {
 // #/person/<slug>
 
 function renderNames(names) {
-  const table = renderTitles(names);
+  const table = renderTitles(names, "Name");
   table.dataset.testid = "names";
   return table;
 }
@@ -1043,7 +1045,7 @@ function renderReported(reported) {
     const line = element("div", "credit-line");
     line.append(workLink(credit.work), " ", badge(label(credit.role)), " ", badge("reported", "badge hedge"));
     item.append(line);
-    const dispute = element("p", "reported-dispute muted");
+    const dispute = element("p", "reported-dispute note");
     dispute.append(
       `The record states ${FIELD_LABELS[credit.dispute.field]?.toLowerCase() ?? credit.dispute.field} `,
       textIn(credit.dispute.stated),

@@ -12,7 +12,10 @@ prove the pages work offline:
 - its search box finds Sea of Blood by 피바다 and Choe Ik-kyu by 최익규 (the hits are what
   ``searchHits`` answers); the work page shows every statement with the sources that state it,
   each dispute beside what the record states, the credits and their sources, and links to the
-  credited person's page; the person page shows their credited works (and, where the schema
+  credited person's page; a series found by a title only a reference gives (Boy General) shows
+  its parts with their broadcast years, its studio and dated events, each with its sources (its
+  page is the README's screenshot), a film in parts likewise, and a film its premiere and
+  release (month, place); the person page shows their credited works (and, where the schema
   has ``Person.reported``, the works references report against the record); each compared
   with what the API serves. Hangul is drawn with the app's own font (/fonts/), on a machine
   with no Korean font: Chromium reports the glyphs came from that web font;
@@ -172,6 +175,17 @@ def test_the_example_frontend_searches_and_shows_a_work_and_a_person_offline(
     has = set(details["schema_has"])
     assert ("work.titles" in has) == ("titles" in details["work_features"]), details
     assert ("person.reported" in has) == ("reported" in details["person_features"]), details
+    # The README's work page is a series with structure to show (browser.mjs checked each
+    # part, event, studio and origin against the API; here, that there was something to check).
+    structure = details["structure"]
+    if {"work.parts", "work.studios"} <= has:
+        series = structure["boy-commander"]
+        assert series["parts"] >= 2 and series["studios"] >= 1, structure
+        assert structure["the-country-i-saw"]["parts"] >= 2, structure
+    if "work.events" in has:
+        assert structure["the-schoolgirls-diary"]["events"] >= 2, structure
+    if "work.basedOn" in has:
+        assert structure["sea-of-blood"]["basedOn"] >= 1, structure
     # Searches, the two records and their newer parts, the person reached by a link.
     assert requested_paths(summary, "POST").count("/graphql") >= 5
     shots = ("examples-search.png", "examples-work.png", "examples-person.png")

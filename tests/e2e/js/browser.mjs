@@ -13,7 +13,8 @@
 //             page show what the API serves (every statement with its sources, each dispute
 //             beside what the record states, credits, and the newer fields where the schema
 //             has them), links lead from one to the other, and Hangul is drawn with the app's
-//             own font (examples-search.png, examples-work.png, examples-person.png)
+//             own font; a series shows its parts, dated events and studio with their sources
+//             (examples-search.png, examples-work.png: the series, examples-person.png)
 //   graphiql  /graphql serves GraphiQL: the active tab's example runs and its response shows
 //             "The Flower Girl"; the docs explorer opens on the schema (graphiql.png,
 //             graphiql-docs.png)
@@ -291,7 +292,12 @@ async function checkExamples({ page, base, outdir, screenshot }) {
 const SEARCHED_WORK = { query: "피바다", slug: "sea-of-blood" }; // Sea of Blood, by its Hangul title
 const SEARCHED_PERSON = { query: "최익규", slug: "choe-ik-kyu" }; // Choe Ik-kyu, by his Hangul name
 const CREDITED_PERSON = "kim-ki-nam"; // Sea of Blood's director on record: its credit links to him
-const PARTS_WORK = "the-country-i-saw"; // a film in five parts (once the schema has parts)
+// The README's work page: a series with the most structure once the schema has it (two runs
+// of episodes, each with its broadcast years; a studio; a production lead; two disputes),
+// reached through the search box by a title only a reference gives.
+const SERIES_WORK = { query: "Boy General", slug: "boy-commander" };
+const PARTS_WORK = "the-country-i-saw"; // a film in five parts, part 1 dated two ways
+const EVENTS_WORK = "the-schoolgirls-diary"; // premiered in August 2006, released in France in 2007
 const HANGUL_FONT = "Noto Sans KR Subset"; // examples/style.css's @font-face family
 const SEARCH_FIRST = 20; // the example's SEARCH_RESULTS
 
@@ -541,24 +547,86 @@ async function checkWorkPage(page, base, fields, details) {
   }
 }
 
-async function checkParts(page, base, fields) {
-  if (!fields.has("work.parts")) return;
+/** The structure of the work on the page (parts with their events, dated events, studios,
+ * origins), each with its own sources, as the API serves it; only the parts the schema has.
+ * Returns how many of each the page shows. */
+async function checkStructure(page, base, fields, slug) {
+  const record = await openedRecord(page, "work", slug, `the work page of ${slug}`);
+  const EVENT = "kind date { text } until { text } place sources { ...Src }";
+  const asked = [
+    ["work.parts", `parts { label events { ${EVENT} } sources { ...Src } }`],
+    ["work.events", `events { ${EVENT} }`],
+    ["work.studios", "studios { studio { name } role sources { ...Src } }"],
+    ["work.basedOn", "basedOn { title sources { ...Src } }"],
+  ].filter(([field]) => fields.has(field));
+  const shown = { parts: 0, events: 0, studios: 0, basedOn: 0 };
+  if (asked.length === 0) return shown;
   const { work } = await api(
     base,
-    `query($slug: String!) { work(slug: $slug) { parts { label sources { ...Src } } } } ${SRC}`,
-    { slug: PARTS_WORK },
+    `query($slug: String!) { work(slug: $slug) { ${asked.map(([, q]) => q).join(" ")} } } ${SRC}`,
+    { slug },
   );
-  await page.goto(`${base}/examples/#/work/${PARTS_WORK}`);
-  const record = await openedRecord(page, "work", PARTS_WORK, `the work page of ${PARTS_WORK}`);
-  const parts = await record.getByTestId("part").evaluateAll(
-    (items, own) =>
-      items.map((item) => ({
-        label: item.querySelector("strong").textContent,
-        sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
-      })),
-    OWN_SOURCES,
-  );
-  same(`${PARTS_WORK}'s parts`, parts, work.parts.map((p) => ({ label: p.label, sources: keys(p.sources) })));
+  const event = (e) => ({
+    kind: e.kind,
+    when: e.until ? `${e.date.text} – ${e.until.text}` : e.date.text,
+    place: e.place,
+    sources: keys(e.sources),
+  });
+  // Evaluated in the page: what each event item shows.
+  const shownEvents = (items, own) =>
+    items.map((item) => ({
+      kind: item.dataset.kind,
+      when: item.querySelector(".event-date").textContent,
+      place: item.querySelector(".event-place")?.textContent ?? null,
+      sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+    }));
+  if (work.parts) {
+    const items = record.getByTestId("part");
+    const parts = await items.evaluateAll(
+      (found, own) =>
+        found.map((item) => ({
+          label: item.querySelector("strong").textContent,
+          sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      OWN_SOURCES,
+    );
+    for (const [i, part] of parts.entries()) {
+      part.events = await items.nth(i).locator('[data-testid="event"]').evaluateAll(shownEvents, OWN_SOURCES);
+    }
+    same(`${slug}'s parts`, parts, work.parts.map((p) => ({ label: p.label, sources: keys(p.sources), events: p.events.map(event) })));
+    shown.parts = parts.length;
+  }
+  if (work.events) {
+    // The work's own events (a part's are inside that part, under no "events" section).
+    const events = await record.locator('[data-testid="events"] [data-testid="event"]').evaluateAll(shownEvents, OWN_SOURCES);
+    same(`${slug}'s dated events`, events, work.events.map(event));
+    shown.events = events.length;
+  }
+  if (work.studios) {
+    const studios = await record.getByTestId("studio").evaluateAll(
+      (items, own) =>
+        items.map((item) => ({
+          name: item.querySelector("strong").textContent,
+          sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      OWN_SOURCES,
+    );
+    same(`${slug}'s studios`, studios, work.studios.map((c) => ({ name: c.studio.name, sources: keys(c.sources) })));
+    shown.studios = studios.length;
+  }
+  if (work.basedOn) {
+    const origins = await record.getByTestId("origin").evaluateAll(
+      (items, own) =>
+        items.map((item) => ({
+          title: item.querySelector("strong").textContent,
+          sources: [...item.querySelectorAll(own)].map((x) => x.dataset.key),
+        })),
+      OWN_SOURCES,
+    );
+    same(`${slug}'s origins`, origins, work.basedOn.map((o) => ({ title: o.title, sources: keys(o.sources) })));
+    shown.basedOn = origins.length;
+  }
+  return shown;
 }
 
 async function checkPersonPage(page, base, slug, fields, details) {
@@ -614,7 +682,7 @@ async function checkPersonPage(page, base, slug, fields, details) {
 async function checkPages({ page, base, screenshot, details }) {
   const fields = await schemaFields(base);
   details.schema_has = [...fields].filter((f) =>
-    ["work.titles", "work.parts", "work.events", "work.studios", "person.reported", "dispute.reportedPeople"].includes(f),
+    ["work.titles", "work.parts", "work.events", "work.studios", "work.basedOn", "person.reported", "dispute.reportedPeople"].includes(f),
   );
 
   const response = await page.goto(`${base}/examples/`);
@@ -648,9 +716,9 @@ async function checkPages({ page, base, screenshot, details }) {
   await page.getByTestId("hit").first().getByTestId("hit-link").click();
   await openedRecord(page, "work", SEARCHED_WORK.slug, "the work page");
   await checkWorkPage(page, base, fields, details);
+  details.structure = { [SEARCHED_WORK.slug]: await checkStructure(page, base, fields, SEARCHED_WORK.slug) };
   const original = await page.getByTestId("work-page-original").textContent();
   details.work_hangul_fonts = await hangulFont(page, '[data-testid="work-page-original"]', original, "the work's Korean title");
-  await screenshot(page, "examples-work.png");
 
   // A credit links to the person's page, which lists the work among their credits.
   await page.getByTestId("credit").locator(`[data-testid="person-link"][data-slug="${CREDITED_PERSON}"]`).click();
@@ -672,8 +740,19 @@ async function checkPages({ page, base, screenshot, details }) {
   details.person_hangul_fonts = await hangulFont(page, '[data-testid="person-page-original"]', name, "the person's Korean name");
   await screenshot(page, "examples-person.png");
 
-  // A work's parts, once the schema has them; an unknown slug says so.
-  await checkParts(page, base, fields);
+  // A series found by a title only a reference gives: its parts, their broadcast years and its
+  // studio, each with its sources, once the schema has them. The README shows this page.
+  await search(page, SERIES_WORK.query, "searching for a series");
+  await page.getByTestId("hit").locator(`[data-testid="hit-link"][data-slug="${SERIES_WORK.slug}"]`).first().click();
+  details.structure[SERIES_WORK.slug] = await checkStructure(page, base, fields, SERIES_WORK.slug);
+  await screenshot(page, "examples-work.png");
+
+  // A film in parts, one of them dated two ways; a film's own dated events, with a month and a
+  // place; an unknown slug says so.
+  for (const slug of [PARTS_WORK, EVENTS_WORK]) {
+    await page.goto(`${base}/examples/#/work/${slug}`);
+    details.structure[slug] = await checkStructure(page, base, fields, slug);
+  }
   await page.goto(`${base}/examples/#/work/no-such-work`);
   await openedRecord(page, "work", "no-such-work", "an unknown work");
   await page.getByTestId("not-found").waitFor();
