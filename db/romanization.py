@@ -47,3 +47,27 @@ def _romanize(text: str, system: str) -> str:
         return lead + str(romanise(words.strip(" "), system)) + tail
 
     return _RUN.sub(one, text)
+
+
+_PERSONAL_NAME = re.compile("[\uac00-\ud7a3]{2,4}")
+
+
+@functools.lru_cache(maxsize=4096)
+def romanize_name(text: str) -> dict[str, str]:
+    """A person's Hangul name as both systems write names: the family name (the first
+    syllable) apart, the given name's syllables romanized one by one and hyphenated, each
+    part capitalised (최익규 → RR "Choe Ik-gyu", MR "Ch'oe Ik-kyu"; 윤룡규 → "Yun Ryong-gyu",
+    where the sound changes across syllables give "yullyonggyu"). Anything that is not a
+    name of two to four syllables is romanized as text (``romanize``)."""
+    if not _PERSONAL_NAME.fullmatch(text):
+        return romanize(text)
+    family, given = text[0], text[1:]
+    return {
+        system: f"{_part(family, system)} " + "-".join(_part(s, system) for s in given).capitalize()
+        for system in SYSTEMS
+    }
+
+
+def _part(syllable: str, system: str) -> str:
+    romanized = str(romanise(syllable, system.lower()))
+    return romanized[:1].upper() + romanized[1:]

@@ -9,7 +9,7 @@ stated Hangul forms (``db.romanization``) when they are read.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -52,15 +52,18 @@ def _readable(text: str) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in text.split(" "))
 
 
-def generated_forms(stated: Sequence[FormRow]) -> list[FormRow]:
+def generated_forms(
+    stated: Sequence[FormRow], romanizer: Callable[[str], dict[str, str]] = romanize
+) -> list[FormRow]:
     """The RR and MR romanizations of every stated Hangul form that no stated form already
-    spells (case aside): search keys and reading aids, stated by no source."""
+    spells (case aside): search keys and reading aids, stated by no source. A person's names
+    take ``romanize_name`` (family name apart, given-name syllables hyphenated)."""
     known = {f.text.casefold() for f in stated}
     forms: list[FormRow] = []
     for form in stated:
         if form.generated or not has_hangul(form.text):
             continue
-        romanized = romanize(form.text)
+        romanized = romanizer(form.text)
         for system in GENERATED_SYSTEMS:
             text = _readable(romanized[system])
             if text.casefold() in known:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from db import models as m
 from db.enums import TitleKind
-from db.romanization import has_hangul
+from db.romanization import has_hangul, romanize_name
 from db.statements import FormRow, generated_forms
 from gql.context import Info
 
@@ -65,4 +65,4 @@ async def person_names(info: Info, person: m.Person) -> list[FormRow]:
             await loaders.person_attributions.load(person.id),
             ("name", "originalName", "alternativeNames"),
         )
-    return [*stated, *generated_forms(stated)]
+    return [*stated, *generated_forms(stated, romanize_name)]
