@@ -1,5 +1,5 @@
 """The ASGI application: GraphQL (and GraphiQL) at /graphql, /healthz and /readyz, the
-example frontend at /examples/ (and its Hangul web font at /fonts/).
+example frontend at /examples/, and the Hangul web font both pages use at /fonts/.
 
 ``create_app()`` reads the settings from the environment; tests pass their own settings and
 session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as a factory
@@ -56,7 +56,7 @@ def _examples_directory() -> Path:
 EXAMPLES = _examples_directory()  # the example frontend (at /examples/) and operations
 GRAPHQL_PATH = "/graphql"
 GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (web/graphiql/assets)
-FONTS = "/fonts"  # the example frontend's Hangul web font (web/fonts/assets)
+FONTS = "/fonts"  # the Hangul web font of GraphiQL and the example frontend (web/fonts/assets)
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
@@ -141,9 +141,12 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL), name="graphiql"))
-    if settings.examples and EXAMPLES.is_dir():
-        examples = StaticFiles(directory=EXAMPLES, html=True)
-        routes.append(Mount("/examples", examples, name="examples"))
+    examples = settings.examples and EXAMPLES.is_dir()
+    if examples:
+        routes.append(
+            Mount("/examples", StaticFiles(directory=EXAMPLES, html=True), name="examples")
+        )
+    if examples or settings.graphiql:  # both pages draw Hangul with it
         routes.append(Mount(FONTS, FontFiles(), name="fonts"))
     middleware = [Middleware(RequestId), Middleware(AccessLog)]
     if settings.cors_origins:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import web
 from settings import Settings
 from tests.support.client import app_client
 from web.app import EXAMPLES, FONTS
@@ -48,14 +50,27 @@ async def test_the_licence_is_served_beside_the_font(client: httpx.AsyncClient) 
     assert "SIL OPEN FONT LICENSE Version 1.1" in response.text
 
 
-@pytest.mark.parametrize("examples", [True, False])
-async def test_the_font_goes_with_the_examples(
-    catalog_url: str, sessions: async_sessionmaker[AsyncSession], examples: bool
+@pytest.mark.parametrize(
+    ("examples", "graphiql"), [(True, False), (False, True), (True, True), (False, False)]
+)
+async def test_the_font_goes_with_the_pages_that_draw_hangul(
+    catalog_url: str, sessions: async_sessionmaker[AsyncSession], examples: bool, graphiql: bool
 ) -> None:
-    settings = Settings(database_url=catalog_url, examples=examples)
+    settings = Settings(database_url=catalog_url, examples=examples, graphiql=graphiql)
     async with app_client(settings, sessions=sessions) as client:
         response = await client.get(f"{FONTS}/{FONT}")
-        assert (response.status_code == 200) is examples
+        assert (response.status_code == 200) is (examples or graphiql)
+
+
+def test_graphiql_draws_hangul_with_the_served_font_and_only_hangul() -> None:
+    """GraphiQL's page puts the subset first in its two font stacks, for Hangul only, so the
+    results pane shows 최익규 and not three boxes where no Korean font is installed."""
+    page = (Path(web.__file__).parent / "graphiql" / "page.html").read_text("utf-8")
+    [face] = re.findall(r"@font-face\s*{([^}]*)}", page)
+    assert f'url("{FONTS}/{FONT}") format("woff2")' in face
+    assert "unicode-range: U+3130-318F, U+AC00-D7A3;" in face
+    assert '--font-family: "nkcinema Hangul"' in page
+    assert '--font-family-mono: "nkcinema Hangul"' in page
 
 
 def test_the_font_is_the_file_its_build_wrote() -> None:
