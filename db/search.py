@@ -3,8 +3,9 @@
 A record's ``search_text`` holds the romanization-folded keys of all its names, of the
 generated romanizations of its Hangul ones, and, after them, of its prose (synopsis,
 biography, notes) (``db.text.search_document``). A query matches when its key is a
-substring of the document or, for keys of ``FUZZY_MIN_LENGTH`` letters or more, when a name
-(not the prose) holds most of its trigrams (typo tolerance). Both databases look up the same
+substring of the document or, for keys of ``FUZZY_MIN_LENGTH`` to ``FUZZY_MAX_LENGTH``
+letters (a name's length), when a name (not the prose) holds most of its trigrams (typo
+tolerance). Both databases look up the same
 trigrams and score with the same function, so they find and order the same rows: on
 PostgreSQL, ``LIKE`` over a GIN trigram index (pg_trgm) and ``nk_word_similarity`` (migration
 0014); on SQLite, an FTS5 trigram table (migration 0003), its vocabulary (0004) and the same
@@ -63,6 +64,10 @@ def is_search_index(name: str) -> bool:
 
 
 FUZZY_MIN_LENGTH = 5
+# Typo tolerance is for a name's length: the longest title is 30 letters. A longer key of
+# common syllables makes most rows candidates, each scored (832 ms on PostgreSQL for 200
+# characters, SECURITY.md), and no name resembles it anyway.
+FUZZY_MAX_LENGTH = 32
 FUZZY_THRESHOLD = 0.6  # as PostgreSQL's default pg_trgm.word_similarity_threshold
 # db.text.word_similarity in SQL: a Python function on SQLite connections, an SQL function
 # on PostgreSQL (migration 0014); the same name on both
@@ -90,7 +95,7 @@ class _Matches(ColumnElement[bool]):
 
     def __init__(self, table: str, key: str) -> None:
         self.table = table
-        self.fuzzy = key_length(key) >= FUZZY_MIN_LENGTH
+        self.fuzzy = FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
         self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
         self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
         # Typo tolerance on SQLite: a row resembles the key only if it holds at least `needed`

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db import search as s
 from db.text import (
+    key_length,
     resembles,
     search_document,
     search_key,
@@ -213,3 +214,23 @@ async def test_a_typo_never_scores_as_an_exact_match(session: AsyncSession) -> N
     hits = await s.search(session, "sea of blod", 5)
     assert hits and hits[0].score < 0.5
     assert all(h.score < 1.0 for h in hits)
+
+
+async def test_a_key_longer_than_a_name_is_matched_exactly_not_as_a_typo(
+    session: AsyncSession,
+) -> None:
+    """Typo tolerance stops at a name's length: a 200-letter key would make most rows
+    candidates, each scored (SECURITY.md), and no name resembles it."""
+    long_key = "pulgasari" * 4  # 36 letters: holds Pulgasari's every trigram, names none
+    assert key_length(long_key) > s.FUZZY_MAX_LENGTH
+    found = (
+        await session.execute(select(m.Work.id).where(s.search_condition("works", long_key)))
+    ).all()
+    assert found == []
+    typo = "pulgasary"  # within a name's length: still found as a typo
+    found = (
+        (await session.execute(select(m.Work.slug).where(s.search_condition("works", typo))))
+        .scalars()
+        .all()
+    )
+    assert "pulgasari" in found
