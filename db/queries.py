@@ -61,7 +61,8 @@ sources_by_id = _lookup(m.Source, "id", int)
 # -- child collections -----------------------------------------------------------------------
 
 
-def _per_key(keys: Sequence[K], pairs: Any) -> list[list[Any]]:
+def per_key(keys: Sequence[K], pairs: Any) -> list[list[Any]]:
+    """Each key's values, in the keys' order, from ``(key, value)`` pairs (a loader's answer)."""
     grouped: defaultdict[Any, list[Any]] = defaultdict(list)
     for key, value in pairs:
         grouped[key].append(value)
@@ -76,7 +77,7 @@ async def _child_lists(
     rows = await session.execute(
         select(owner, value).where(owner.in_(keys)).order_by(owner, position)
     )
-    return _per_key(keys, rows)
+    return per_key(keys, rows)
 
 
 async def alternative_titles(session: AsyncSession, work_ids: Sequence[int]) -> list[list[str]]:
@@ -121,7 +122,7 @@ async def credits_of_works(session: AsyncSession, work_ids: Sequence[int]) -> li
     rows = await session.execute(
         select(*_credit_columns()).where(c.work_id.in_(work_ids)).order_by(c.work_id, c.position)
     )
-    return _per_key(work_ids, ((r[0], CreditRow(*r)) for r in rows))
+    return per_key(work_ids, ((r[0], CreditRow(*r)) for r in rows))
 
 
 async def credits_of_people(
@@ -135,7 +136,7 @@ async def credits_of_people(
         .where(c.person_id.in_(person_ids))
         .order_by(c.person_id, w.year.is_(None), w.year, w.title_key, w.id, c.position)
     )
-    return _per_key(person_ids, ((r[1], CreditRow(*r)) for r in rows))
+    return per_key(person_ids, ((r[1], CreditRow(*r)) for r in rows))
 
 
 CreditKey = tuple[int, int, CreditRole]
@@ -152,7 +153,7 @@ async def sources_of_credits(
         .where(cs.work_id.in_(work_ids))
         .order_by(cs.work_id, cs.person_id, cs.role, cs.position)
     )
-    return _per_key(keys, (((r[0], r[1], r[2]), r[3]) for r in rows))
+    return per_key(keys, (((r[0], r[1], r[2]), r[3]) for r in rows))
 
 
 async def themes_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Theme]]:
@@ -163,7 +164,7 @@ async def themes_of_works(session: AsyncSession, work_ids: Sequence[int]) -> lis
         .where(wt.work_id.in_(work_ids))
         .order_by(wt.work_id, wt.position)
     )
-    return _per_key(work_ids, rows)
+    return per_key(work_ids, rows)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ async def relations_of_works(
         .where(r.work_id.in_(work_ids))
         .order_by(r.work_id, r.position)
     )
-    return _per_key(work_ids, ((row[0], RelationRow(row[1], row[2])) for row in rows))
+    return per_key(work_ids, ((row[0], RelationRow(row[1], row[2])) for row in rows))
 
 
 async def _cited(
@@ -200,13 +201,13 @@ async def _cited(
 
 
 async def sources_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.Source]]:
-    return _per_key(work_ids, await _cited(session, m.WorkSource.work_id, work_ids))
+    return per_key(work_ids, await _cited(session, m.WorkSource.work_id, work_ids))
 
 
 async def sources_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[m.Source]]:
-    return _per_key(person_ids, await _cited(session, m.PersonSource.person_id, person_ids))
+    return per_key(person_ids, await _cited(session, m.PersonSource.person_id, person_ids))
 
 
 async def disputes_of_works(
@@ -219,7 +220,7 @@ async def disputes_of_works(
         .where(d.work_id.in_(work_ids))
         .order_by(d.work_id, d.position)
     )
-    return _per_key(work_ids, ((row[0].work_id, (row[0], row[1])) for row in rows))
+    return per_key(work_ids, ((row[0].work_id, (row[0], row[1])) for row in rows))
 
 
 Attribution = tuple[str, list[m.Source]]

@@ -8,19 +8,17 @@ stated Hangul forms (``db.romanization``) when they are read.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
 from db.enums import CreditRole, Qualifier, RomanizationSystem, TitleKind, WorkRelationType
+from db.queries import per_key
 from db.romanization import has_hangul, romanize
-
-K = TypeVar("K", bound=Hashable)
 
 # The order generated forms come in: Revised Romanization, then McCune–Reischauer.
 GENERATED_SYSTEMS = (RomanizationSystem.RR, RomanizationSystem.MR)
@@ -38,13 +36,6 @@ class FormRow:
     qualifier: Qualifier | None = None
     generated: bool = False
     sources: list[m.Source] = field(default_factory=list)
-
-
-def _per_key(keys: Sequence[K], pairs: Any) -> list[list[Any]]:
-    grouped: defaultdict[Any, list[Any]] = defaultdict(list)
-    for key, value in pairs:
-        grouped[key].append(value)
-    return [grouped.get(key, []) for key in keys]
 
 
 def _readable(text: str) -> str:
@@ -114,7 +105,7 @@ async def _forms(
             )
         if source is not None:
             grouped[at].sources.append(source)
-    return _per_key(keys, ((parent, form) for (parent, _), form in grouped.items()))
+    return per_key(keys, ((parent, form) for (parent, _), form in grouped.items()))
 
 
 async def titles_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[FormRow]]:
@@ -140,7 +131,7 @@ async def people_of_disputes(
         .where(dp.dispute_id.in_(dispute_ids))
         .order_by(dp.dispute_id, dp.position)
     )
-    return _per_key(dispute_ids, rows)
+    return per_key(dispute_ids, rows)
 
 
 @dataclass(frozen=True)
@@ -165,7 +156,7 @@ async def reported_of_people(
         .where(dp.person_id.in_(person_ids))
         .order_by(dp.person_id, d.work_id, d.position, dp.role)
     )
-    return _per_key(person_ids, ((r[0], ReportedRow(*r)) for r in rows))
+    return per_key(person_ids, ((r[0], ReportedRow(*r)) for r in rows))
 
 
 RelationKey = tuple[int, int, WorkRelationType]
@@ -183,4 +174,4 @@ async def sources_of_relations(
         .where(rs.work_id.in_(work_ids))
         .order_by(rs.work_id, rs.related_work_id, rs.type, rs.position)
     )
-    return _per_key(keys, (((r[0], r[1], r[2]), r[3]) for r in rows))
+    return per_key(keys, (((r[0], r[1], r[2]), r[3]) for r in rows))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models as m
 from db.enums import Audience, Statement, WorkForm
 from db.pagination import Ordering, SortKey
-from db.queries import _child_lists, _cited, _lookup, _per_key
+from db.queries import _child_lists, _cited, _lookup, per_key
 
 studios_by_id = _lookup(m.Studio, "id", int)
 studios_by_slug = _lookup(m.Studio, "slug", str)
@@ -53,7 +53,7 @@ async def _rows_of_works(session: AsyncSession, model: Any, work_ids: Sequence[i
     rows = await session.execute(
         select(model).where(model.work_id.in_(work_ids)).order_by(model.work_id, model.position)
     )
-    return _per_key(work_ids, ((row.work_id, row) for row in rows.scalars()))
+    return per_key(work_ids, ((row.work_id, row) for row in rows.scalars()))
 
 
 async def parts_of_works(session: AsyncSession, work_ids: Sequence[int]) -> list[list[m.WorkPart]]:
@@ -87,7 +87,7 @@ async def studios_of_works(
         .where(ws.work_id.in_(work_ids))
         .order_by(ws.work_id, ws.position)
     )
-    return _per_key(work_ids, ((credit.work_id, (credit, studio)) for credit, studio in rows))
+    return per_key(work_ids, ((credit.work_id, (credit, studio)) for credit, studio in rows))
 
 
 async def statement_sources_of_works(
@@ -111,4 +111,4 @@ async def statement_sources_of_works(
 async def sources_of_studios(
     session: AsyncSession, studio_ids: Sequence[int]
 ) -> list[list[m.Source]]:
-    return _per_key(studio_ids, await _cited(session, m.StudioSource.studio_id, studio_ids))
+    return per_key(studio_ids, await _cited(session, m.StudioSource.studio_id, studio_ids))

@@ -3,7 +3,7 @@ that state it; hedges; the works a reference attributes to a person against the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
@@ -29,19 +29,21 @@ _GENERATED = (
 _SOURCES = "The sources that state this form; empty only when it is generated."
 
 
-@strawberry.type(description="One title of a work, typed, with the sources that state it.")
-class Title:
+@strawberry.type
+class _Form:
+    """What a work's title and a person's name form share (``db.statements.FormRow``)."""
+
     text: str = strawberry.field(description=_TEXT)
     language: str | None = strawberry.field(description=_LANGUAGE)
     script: str | None = strawberry.field(description=_SCRIPT)
     romanization: RomanizationSystem | None = strawberry.field(description=_ROMANIZATION)
-    kind: TitleKind = strawberry.field(description="What the title is to the work.")
+    kind: TitleKind
     qualifier: Qualifier | None = strawberry.field(description=_QUALIFIER)
     generated: bool = strawberry.field(description=_GENERATED)
     sources: list[Source] = strawberry.field(description=_SOURCES)
 
     @classmethod
-    def from_row(cls, row: FormRow) -> Title:
+    def from_row(cls, row: FormRow) -> Self:
         return cls(
             text=row.text,
             language=row.language,
@@ -52,31 +54,16 @@ class Title:
             generated=row.generated,
             sources=[Source.from_row(s) for s in row.sources],
         )
+
+
+@strawberry.type(description="One title of a work, typed, with the sources that state it.")
+class Title(_Form):
+    kind: TitleKind = strawberry.field(description="What the title is to the work.")
 
 
 @strawberry.type(description="One form of a person's name, typed, with the sources that state it.")
-class Name:
-    text: str = strawberry.field(description=_TEXT)
-    language: str | None = strawberry.field(description=_LANGUAGE)
-    script: str | None = strawberry.field(description=_SCRIPT)
-    romanization: RomanizationSystem | None = strawberry.field(description=_ROMANIZATION)
+class Name(_Form):
     kind: TitleKind = strawberry.field(description="What the form is to the person's name.")
-    qualifier: Qualifier | None = strawberry.field(description=_QUALIFIER)
-    generated: bool = strawberry.field(description=_GENERATED)
-    sources: list[Source] = strawberry.field(description=_SOURCES)
-
-    @classmethod
-    def from_row(cls, row: FormRow) -> Name:
-        return cls(
-            text=row.text,
-            language=row.language,
-            script=row.script,
-            romanization=row.romanization,
-            kind=row.kind,
-            qualifier=row.qualifier,
-            generated=row.generated,
-            sources=[Source.from_row(s) for s in row.sources],
-        )
 
 
 @strawberry.type(description="The episodes a credit covers, first to last (inclusive).")
