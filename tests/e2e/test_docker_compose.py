@@ -282,3 +282,95 @@ def test_dockerfile_cmd_migrates_seeds_then_serves(dockerfile: list[tuple[str, s
         assert "&&" in between and ";" not in between and "||" not in between, between
     assert re.search(r"nkcinema serve\b.*--host\s+0\.0\.0\.0", script), script
     assert re.search(rf"nkcinema serve\b.*--port\s+{APP_PORT}\b", script), script
+
+
+# --------------------------------------------------------------------------- scale profile
+
+SCALE = ("replica", "app-2", "proxy")
+REPLICATION_SCRIPT = ROOT / "deploy" / "postgres" / "replication.sh"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+
+
+def _bind_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Host path (resolved from the project root) -> container path, of ``./…`` mounts."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        source, target = str(volume).split(":")[:2]
+        if source.startswith("./"):
+            mounts[str((ROOT / source).resolve())] = target
+    return mounts
+
+
+def test_scale_profile_adds_a_replica_a_second_app_and_a_proxy(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in SCALE:
+        assert services[name].get("profiles") == ["scale"], name
+    # `docker compose up` alone still runs just the database and one app.
+    assert not services["db"].get("profiles") and not services["app"].get("profiles")
+
+
+def test_the_primary_lets_the_replica_stream(db: dict[str, Any]) -> None:
+    assert _bind_mounts(db).get(str(REPLICATION_SCRIPT)) == (
+        "/docker-entrypoint-initdb.d/replication.sh"
+    )
+    script = REPLICATION_SCRIPT.read_text(encoding="utf-8")
+    assert re.search(r"CREATE ROLE replicator WITH REPLICATION LOGIN", script)
+    assert "host replication replicator all scram-sha-256" in script
+    assert REPLICATION_SCRIPT.stat().st_mode & 0o111, "the init script must be executable"
+
+
+def test_the_replica_is_a_base_backup_of_the_primary_in_standby(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    replica = services["replica"]
+    command = " ".join(str(part) for part in replica["command"])
+    assert re.search(r"pg_basebackup -h db -U replicator -D \S+ -R -X stream", command)
+    assert "hot_standby=on" in command
+    password = re.search(
+        r"PASSWORD '\$\{REPLICATION_PASSWORD:-(\w+)\}'", REPLICATION_SCRIPT.read_text()
+    )
+    assert password and _environment(replica)["PGPASSWORD"] == password.group(1)
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    sources = {str(v).split(":", 1)[0] for v in replica["volumes"]}
+    assert sources & set(compose["volumes"]), "the replica keeps its data on a named volume"
+    assert "pg_isready" in _healthcheck_command(replica)
+
+
+def test_both_app_instances_read_from_the_replica(
+    services: dict[str, dict[str, Any]], db: dict[str, Any]
+) -> None:
+    app, second = _environment(services["app"]), _environment(services["app-2"])
+    assert app == second, "the two instances must be configured alike"
+    primary = urlsplit(app["DATABASE_URL"])
+    replicas = [urlsplit(url) for url in app["NKCINEMA_REPLICA_URLS"].split(",")]
+    assert [r.hostname for r in replicas] == ["replica"]
+    for replica in replicas:  # the replica holds the primary's roles and database
+        assert (replica.username, replica.password, replica.path) == (
+            primary.username,
+            primary.password,
+            primary.path,
+        )
+
+
+def test_only_the_first_instance_migrates(services: dict[str, dict[str, Any]]) -> None:
+    second = services["app-2"]
+    command = " ".join(second["command"])
+    assert "serve" in command and "upgrade" not in command and "seed" not in command
+    assert second["depends_on"]["app"]["condition"] == "service_healthy"
+    assert second["image"] == services["app"]["image"]
+    assert "/readyz" in _healthcheck_command(second)
+
+
+def test_the_proxy_balances_both_instances(services: dict[str, dict[str, Any]]) -> None:
+    proxy = services["proxy"]
+    assert _bind_mounts(proxy).get(str(NGINX_CONF)) == "/etc/nginx/conf.d/default.conf"
+    conf = NGINX_CONF.read_text(encoding="utf-8")
+    upstream = re.search(r"upstream nkcinema \{(.*?)\}", conf, re.S)
+    assert upstream is not None
+    servers = set(re.findall(r"server (\S+?):(\d+)", upstream.group(1)))
+    assert servers == {("app", str(APP_PORT)), ("app-2", str(APP_PORT))}
+    assert "proxy_pass http://nkcinema;" in conf
+    assert 80 in _container_ports(proxy)
+    for name in ("app", "app-2"):
+        assert proxy["depends_on"][name]["condition"] == "service_healthy"
