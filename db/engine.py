@@ -148,7 +148,7 @@ def _observe_pool(engine: AsyncEngine, database: str) -> None:
 def create_engine(
     database_url: str,
     *,
-    name: str = "primary",
+    name: str | None = "primary",
     echo: bool = False,
     pool_size: int = 5,
     max_overflow: int = 5,
@@ -161,19 +161,21 @@ def create_engine(
 
     The defaults suit the command line (migrations, seeding): no statement timeout and the
     driver's connect timeout. The service passes its settings (``engine_from_settings``).
-    ``name``: the database's name in the metrics (``primary``, ``replica-1`` …).
+    ``name``: the database's name in the pool metrics (``primary``, ``replica-1`` …; None:
+    a pool that serves no requests, left out of them).
     ``statement_timeout`` is PostgreSQL's ``statement_timeout`` there, and a progress handler
     that interrupts long statements on SQLite (``db.statement_timeout``).
     """
     url = async_database_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo}
     backend = make_url(url).get_backend_name()
-    pooled = {
+    pooled: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": max_overflow,
         "pool_timeout": pool_timeout,
-        "poolclass": _pool_class(name),
     }
+    if name is not None:
+        pooled["poolclass"] = _pool_class(name)
     if backend == "postgresql":
         kwargs.update(pooled, pool_pre_ping=pre_ping)
         # JSON values (the compiled path's answers: tens of kB) decoded by orjson, not by
@@ -185,7 +187,7 @@ def create_engine(
     elif backend == "sqlite" and is_sqlite_file(url):
         kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
     engine = create_async_engine(url, **kwargs)
-    if "poolclass" in kwargs:
+    if "poolclass" in kwargs and name is not None:
         _observe_pool(engine, name)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
