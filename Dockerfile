@@ -15,7 +15,7 @@ WORKDIR /app
 
 # Project sources (everything pyproject.toml packages, plus its readme).
 COPY pyproject.toml README.md ./
-COPY settings.py logs.py cli.py ./
+COPY settings.py logs.py metrics.py tracing.py cli.py ./
 COPY db/ ./db/
 COPY gql/ ./gql/
 COPY web/ ./web/

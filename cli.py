@@ -28,6 +28,7 @@ from db import models
 from db.engine import create_engine, session_factory
 from db.interchange.export import export_catalog
 from db.interchange.format import CatalogError, dump_catalog
+from metrics import worker_directory
 from seeds import ProgressBar, seed
 from settings import Settings, SettingsError, load_settings
 
@@ -110,14 +111,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     shared = listening_socket(host, port) if args.workers > 1 else None  # kept open: uvicorn
     if shared is not None:  # gets only its file descriptor
         where = {"fd": shared.fileno()}
-    uvicorn.run(
-        "web.app:create_served_app",
-        factory=True,
-        workers=args.workers,
-        log_config=log_config(settings),
-        access_log=False,  # the app's own access log (web.middleware.AccessLog) has the request ids
-        **where,
-    )
+    # Several workers add their metrics up through files in a directory of their own.
+    with worker_directory(args.workers):
+        uvicorn.run(
+            "web.app:create_served_app",
+            factory=True,
+            workers=args.workers,
+            log_config=log_config(settings),
+            access_log=False,  # the app's access log (web.middleware.AccessLog) has request ids
+            **where,
+        )
     return 0
 
 

@@ -117,6 +117,7 @@ class Settings:
     port: int = 8000
     log_sql: bool = False
     log_format: str = "text"  # "text" or "json" (one JSON object per line)
+    metrics: bool = True  # /metrics (Prometheus), and requests counted for it (metrics.py)
     # -- abuse resistance (SECURITY.md) --
     production: bool = False  # the defaults below that production changes are marked (P)
     introspection: bool = True  # (P) off
@@ -194,6 +195,7 @@ def load_settings() -> Settings:
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),
         log_format=_choice("NKCINEMA_LOG_FORMAT", "json" if production else "text", LOG_FORMATS),
+        metrics=_bool("NKCINEMA_METRICS", True),
         production=production,
         introspection=_bool("NKCINEMA_INTROSPECTION", not production),
         suggestions=_bool("NKCINEMA_SUGGESTIONS", not production),

@@ -18,10 +18,14 @@ Surviving database faults (the rules, in one place):
 
 Retrying a read-only statement whose connection dropped is the request's business:
 ``db.sessions.RequestDatabase``.
+
+Each pool reports its connections in use and the checkouts waiting for one to ``metrics``
+(``nkcinema_db_pool_connections``), under the database's name (``primary`` by default).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -34,8 +38,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
+import metrics
 from db.search import SQLITE_FUNCTIONS
 from db.statement_timeout import limit_sqlite_statements
 from settings import Settings, async_database_url
@@ -103,9 +108,47 @@ def asyncpg_connect_args(
     return args
 
 
+class ObservedPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's pool for async engines, counting the checkouts that wait because every
+    connection it may open is in use (the pool has no event for that)."""
+
+    database = "primary"  # the name its metrics carry: a subclass per name (``_pool_class``)
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self.checkedout() < self.size() + max(self._max_overflow, 0):
+            return super()._do_get()
+        metrics.pool_waiting(self.database, 1)
+        try:
+            return super()._do_get()
+        finally:
+            metrics.pool_waiting(self.database, -1)
+
+
+@functools.cache
+def _pool_class(database: str) -> type[ObservedPool]:
+    # A class per name: a pool is recreated (engine.dispose) from its class alone.
+    return type(f"ObservedPool[{database}]", (ObservedPool,), {"database": database})
+
+
+def _observe_pool(engine: AsyncEngine, database: str) -> None:
+    """Connections in use, counted by the pool's checkout and checkin events."""
+
+    def checkout(*_args: Any) -> None:
+        metrics.pool_in_use(database, 1)
+
+    def checkin(*_args: Any) -> None:
+        metrics.pool_in_use(database, -1)
+
+    metrics.pool_in_use(database, 0)  # both series shown from the start, at 0
+    metrics.pool_waiting(database, 0)
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
+
+
 def create_engine(
     database_url: str,
     *,
+    name: str | None = "primary",
     echo: bool = False,
     pool_size: int = 5,
     max_overflow: int = 5,
@@ -118,13 +161,21 @@ def create_engine(
 
     The defaults suit the command line (migrations, seeding): no statement timeout and the
     driver's connect timeout. The service passes its settings (``engine_from_settings``).
+    ``name``: the database's name in the pool metrics (``primary``, ``replica-1`` …; None:
+    a pool that serves no requests, left out of them).
     ``statement_timeout`` is PostgreSQL's ``statement_timeout`` there, and a progress handler
     that interrupts long statements on SQLite (``db.statement_timeout``).
     """
     url = async_database_url(database_url)
     kwargs: dict[str, Any] = {"echo": echo}
     backend = make_url(url).get_backend_name()
-    pooled = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+    pooled: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout,
+    }
+    if name is not None:
+        pooled["poolclass"] = _pool_class(name)
     if backend == "postgresql":
         kwargs.update(pooled, pool_pre_ping=pre_ping)
         # JSON values (the compiled path's answers: tens of kB) decoded by orjson, not by
@@ -136,6 +187,8 @@ def create_engine(
     elif backend == "sqlite" and is_sqlite_file(url):
         kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
     engine = create_async_engine(url, **kwargs)
+    if "poolclass" in kwargs and name is not None:
+        _observe_pool(engine, name)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

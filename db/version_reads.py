@@ -116,6 +116,7 @@ def dedicated_source(engine: AsyncEngine, *, connect_timeout: float) -> VersionS
         return _SQLiteSource(str(url.database))
     own = create_engine(
         url.render_as_string(hide_password=False),
+        name=None,  # one connection, held: not the requests' pool (its metrics)
         pool_size=1,
         max_overflow=0,
         connect_timeout=connect_timeout,

@@ -56,15 +56,20 @@ class CatalogSchema(strawberry.Schema):
             return ExecutionResult(data=None, errors=[request_timeout(deadline)])
 
 
-def catalog_schema(serving: Sequence[type[SchemaExtension]] = ()) -> CatalogSchema:
+def catalog_schema(
+    serving: Sequence[type[SchemaExtension]] = (),
+    outermost: Sequence[type[SchemaExtension]] = (),
+) -> CatalogSchema:
     """The schema, with ``serving``'s extensions run once the operation is admitted (parsed,
     validated, within every limit, past the gate) and before it executes: where caches that
-    answer without executing belong (the serving layer's ETags and response cache)."""
+    answer without executing belong (the serving layer's ETags and response cache).
+    ``outermost``'s run around everything else (the operation's trace span)."""
     return CatalogSchema(
         query=Query,
         mutation=Mutation,
         types=[Work, Person, Theme, Studio],
         extensions=[
+            *outermost,
             OperationChoice,
             OperationLimits,
             DocumentCache,

@@ -1,7 +1,7 @@
 """The house's one direction of dependencies, read from the source: every module's imports
 (at module level, inside functions and under ``TYPE_CHECKING`` alike) by an AST walk.
 
-    settings <- db <- {gql, seeds, alembic} <- web <- cli
+    settings <- {metrics, tracing} <- db <- {gql, seeds, alembic} <- web <- cli
 
 ``logs`` may be imported by anyone; ``bench``, ``tests`` and ``dev.py`` stand outside. On top
 of the direction: no serving module in ``gql`` (nothing there speaks ASGI), the request
@@ -22,8 +22,18 @@ from gql.context import Context
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("db", "gql", "seeds", "web")
-MODULES = ("settings", "logs", "cli")
-LAYER = {"settings": 0, "db": 1, "gql": 2, "seeds": 2, "alembic": 2, "web": 3, "cli": 4}
+MODULES = ("settings", "logs", "metrics", "tracing", "cli")
+LAYER = {
+    "settings": 0,
+    "metrics": 1,  # beside each other, below everything that counts or traces
+    "tracing": 1,
+    "db": 2,
+    "gql": 3,
+    "seeds": 3,
+    "alembic": 3,
+    "web": 4,
+    "cli": 5,
+}
 ANYONE = {"logs"}  # importable from every layer
 TYPES = "gql.types"  # cycles among these are Strawberry's lazy types, and allowed
 
@@ -123,8 +133,8 @@ def test_the_walk_sees_the_house() -> None:
 
 
 def test_dependencies_point_one_way() -> None:
-    """settings <- db <- {gql, seeds, alembic} <- web <- cli: a module imports only from
-    its own package and from layers below it (and ``logs``)."""
+    """settings <- {metrics, tracing} <- db <- {gql, seeds, alembic} <- web <- cli: a module
+    imports only from its own package and from layers below it (and ``logs``)."""
     wrong = []
     for edge in EDGES:
         source, target = _layer(edge.source), _layer(edge.target)

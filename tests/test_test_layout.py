@@ -28,6 +28,8 @@ NOT_MIRRORS = {"e2e", "fuzz"}
 TOP_LEVEL = {
     "test_settings.py": "settings.py",
     "test_logs.py": "logs.py",
+    "test_metrics.py": "metrics.py",
+    "test_tracing.py": "tracing.py",
     "test_cli.py": "cli.py",
     "test_tokens.py": "cli.py",  # the `nkcinema token` commands
     "test_readme.py": "README.md",  # its examples

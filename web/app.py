@@ -5,10 +5,15 @@ example frontend at /examples/, and the Hangul web font both pages use at /fonts
 session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as a factory
 (``web.app:create_served_app``).
 
-A request to /graphql passes, outermost first: ``RequestId``, ``AccessLog``, CORS,
-``GraphQLOverHTTP`` (media types and status codes), ``RequestDeadline``, ``Intake`` (body
-admitted, request key computed), ``FastLane`` (cached answers and prepared plans), then
-Starlette's routing to ``CatalogGraphQL`` (Strawberry, the served schema).
+A request to /graphql passes, outermost first: ``RequestSpans`` (its trace span, only while
+tracing is on: ``tracing``), ``RequestId``, ``AccessLog``, ``Observe`` (its metrics, unless
+``NKCINEMA_METRICS`` is off: ``web.observing``), CORS, ``GraphQLOverHTTP`` (media types and
+status codes), ``RequestDeadline``, ``Intake`` (body admitted, request key computed),
+``FastLane`` (cached answers and prepared plans), then Starlette's routing to
+``CatalogGraphQL`` (Strawberry, the served schema).
+
+``/metrics`` serves the metrics in Prometheus's text format (``metrics``), on the app's own
+port, unless ``NKCINEMA_METRICS`` is off (then 404).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +36,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import metrics
+import tracing
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql.admission import Gate
@@ -40,6 +48,7 @@ from web.fonts import FontFiles
 from web.graphiql import ASSETS as GRAPHIQL
 from web.intake import Intake
 from web.middleware import AccessLog, RequestId
+from web.observing import Observe
 from web.over_http import GraphQLOverHTTP
 from web.view import CatalogGraphQL
 
@@ -55,6 +64,7 @@ def _examples_directory() -> Path:
 
 EXAMPLES = _examples_directory()  # the example frontend (at /examples/) and operations
 GRAPHQL_PATH = "/graphql"
+METRICS_PATH = "/metrics"
 GRAPHIQL_ASSETS = "/graphiql"  # GraphiQL's vendored scripts and styles (web/graphiql/assets)
 FONTS = "/fonts"  # the Hangul web font of GraphiQL and the example frontend (web/fonts/assets)
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -93,6 +103,9 @@ def create_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    def metrics_page(_request: Request) -> Response:  # sync: Starlette runs it in a thread
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
     async def readyz(_request: Request) -> Response:
         try:
             async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), sessions() as session:
@@ -118,6 +131,13 @@ def create_app(
         else None
     )
 
+    # Traced: the engines this app made get a span per statement (tracing).
+    traced = tracing.from_environment()
+    if traced:
+        for engine_ in (owned_engine, direct):
+            if engine_ is not None:
+                tracing.instrument_engine(engine_)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
@@ -126,6 +146,7 @@ def create_app(
         for engine_ in (direct, owned_engine):
             if engine_ is not None:
                 await engine_.dispose()
+        metrics.worker_exited(os.getpid())  # its gauges no longer count
 
     graphql = CatalogGraphQL(
         sessions,
@@ -133,12 +154,15 @@ def create_app(
         graphql_path=GRAPHQL_PATH,
         graphiql_assets=GRAPHIQL_ASSETS,
         examples=EXAMPLES,
+        tracing=tracing.operation_extension() if traced else None,
     )
     routes: list[BaseRoute] = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if settings.metrics:
+        routes.append(Route(METRICS_PATH, metrics_page, methods=["GET"]))
     if settings.graphiql:
         routes.append(Mount(GRAPHIQL_ASSETS, StaticFiles(directory=GRAPHIQL), name="graphiql"))
     examples = settings.examples and EXAMPLES.is_dir()
@@ -149,6 +173,10 @@ def create_app(
     if examples or settings.graphiql:  # both pages draw Hangul with it
         routes.append(Mount(FONTS, FontFiles(), name="fonts"))
     middleware = [Middleware(RequestId), Middleware(AccessLog)]
+    if traced:
+        middleware.insert(0, Middleware(tracing.RequestSpans, tracer=tracing.tracer()))
+    if settings.metrics:
+        middleware.append(Middleware(Observe, path=GRAPHQL_PATH))
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -180,6 +208,7 @@ def create_app(
             responses=graphql.responses,
             prepared=graphql.prepared,
             engine=direct,
+            tracer=tracing.tracer() if traced else None,
         )
     )
     served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)

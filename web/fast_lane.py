@@ -14,6 +14,10 @@ The answer is the one the full path gives: ``{"data": …, "extensions": {"cost"
 same bytes (both encode with ``web.encoding``), with ``X-Execution: compiled``, or
 ``X-Cache: hit`` (over GET, with its entity tag: ``304`` when the client's copy is current).
 
+Each answer is noted for the metrics (``web.observing``: ``cached`` or ``compiled``, and the
+primary database used by a plan) and, while tracing is on, has an operation span of its own
+(Strawberry's extension does not run here), the parent of its statements' spans.
+
 Usage: ``Middleware(FastLane, path="/graphql", settings=..., sessions=..., versions=...,
 responses=..., prepared=..., engine=...)``, inside ``web.intake.Intake``.
 """
@@ -21,25 +25,32 @@ responses=..., prepared=..., engine=...)``, inside ``web.intake.Intake``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import metrics
+import tracing
 from db.sessions import RequestDatabase
 from db.version_reads import VersionReads
 from gql import errors
-from gql.compiled import read_plan, run_plan
-from gql.compiled.driver import fetch_json
+from gql.compiled import read_plan, run_plan, statement_source
+from gql.compiled.driver import driver_statement, fetch_json
+from gql.compiled.plan import Connection, RootObject
 from settings import Settings
-from web import http_cache
+from web import http_cache, observing
 from web.deadline import remaining
 from web.encoding import encode, send_json
 from web.intake import REQUEST_KEY
 from web.prepared import Prepared, PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 logger = logging.getLogger("nkcinema.fast_lane")
 
@@ -56,6 +67,7 @@ class FastLane:
         responses: ResponseCache,
         prepared: PreparedRequests,
         engine: AsyncEngine | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.app = app
         self.path = path
@@ -66,6 +78,7 @@ class FastLane:
         self.prepared = prepared
         self.engine = engine  # plans run on its connections' driver directly (db.engine)
         self.cache_control = http_cache.cache_control(settings.cache_max_age).encode("latin-1")
+        self.tracer = tracer  # while tracing is on (tracing)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -93,13 +106,30 @@ class FastLane:
                 return False
             cached = self.responses.get(key, version)
             if cached is not None:
-                await self._hit(scope, send, cached, key, version, if_none_match)
+                with self._operation_span(key, observing.CACHED):
+                    await self._hit(scope, send, cached, key, version, if_none_match)
+                observing.answered_by_lane(scope, key, observing.CACHED)
                 return True
         if scope["method"] != "POST":
             return False
         prepared = self.prepared.get(key)
         if prepared is None:
             return False
+        with self._operation_span(key, observing.COMPILED):
+            answered = await self._run(scope, send, key, prepared, version)
+        if answered:
+            observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost)
+        return answered
+
+    def _operation_span(self, key: str, path: str) -> contextlib.AbstractContextManager[Any]:
+        if self.tracer is None:
+            return contextlib.nullcontext()
+        return tracing.operation_span(self.tracer, observing.operation_name(key)[1], path)
+
+    async def _run(
+        self, scope: Scope, send: Send, key: str, prepared: Prepared, version: int | None
+    ) -> bool:
+        """Answer by running the prepared plan; False: the app must answer."""
         deadline = self.settings.request_timeout
         # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
         # a cancellation pending on the request's task (asyncio.timeout can, on 3.11). The
@@ -119,6 +149,8 @@ class FastLane:
             return False
         if data is None:
             return False
+        if self.settings.metrics and prepared.plan.reads:
+            metrics.database_used("primary")
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
         if version is not None:  # else not kept: no version it is known to be as new as
             self.responses.put(key, version, answer)
@@ -166,7 +198,11 @@ class FastLane:
         """The plan's data and the catalog version it is at least as new as."""
         engine = self.engine
         if engine is not None:  # on the driver's connection, outside a transaction
-            fetch = functools.partial(fetch_json, engine)
+            fetch = (
+                functools.partial(fetch_json, engine)
+                if self.tracer is None
+                else _traced(self.tracer, engine)
+            )
             data, read_at = await read_plan(prepared.plan, fetch, read_version=version is None)
         else:
             database = RequestDatabase(self.sessions())
@@ -183,3 +219,16 @@ class FastLane:
                 version = await self._version(scope)
             # else the first statement found nothing to read the version with: no version
         return data, version
+
+
+def _traced(tracer: Tracer, engine: AsyncEngine) -> Any:
+    """``fetch_json`` on ``engine`` with a span per statement: SQLAlchemy's events, which the
+    other statements' spans come from, do not see statements run on the driver directly."""
+
+    async def fetch(root: RootObject | Connection, version: bool) -> tuple[int | None, Any]:
+        built_from, _ = statement_source(root)
+        statement = driver_statement(engine.dialect, built_from, version)
+        with tracing.statement_span(tracer, engine, statement.sql if statement else "SELECT"):
+            return await fetch_json(engine, root, version)
+
+    return fetch

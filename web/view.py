@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 
+import metrics
 from db.sessions import RequestDatabase
 from gql import errors
 from gql.context import Context
-from gql.schema import catalog_schema
+from gql.schema import CatalogSchema, catalog_schema
 from settings import Settings
 from web import http_cache
 from web.caching import CACHEABLE, SERVING, STORES, Stores
@@ -32,10 +34,28 @@ from web.deadline import close_database
 from web.encoding import encode, error_response
 from web.graphiql import load_examples, render_page
 from web.middleware import REQUEST_ID
+from web.observing import Observation
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
 
-schema = catalog_schema(serving=SERVING)  # what the view serves: the schema with its caches
+_schemas: dict[tuple[bool, type[SchemaExtension] | None], CatalogSchema] = {}
+
+
+def served_schema(
+    observed: bool = True, tracing: type[SchemaExtension] | None = None
+) -> CatalogSchema:
+    """What the view serves: the schema with its caches, noting each operation for the
+    metrics and the fast lane's spans (``observed``: ``web.observing``), and within its trace
+    span (``tracing``). Built once per combination (a schema takes a while to build)."""
+    key = (observed, tracing)
+    if key not in _schemas:
+        _schemas[key] = catalog_schema(
+            serving=(*SERVING, Observation) if observed else SERVING,
+            outermost=(tracing,) if tracing is not None else (),
+        )
+    return _schemas[key]
+
+
 _DATABASE = "nkcinema.database"  # scope key: the request's RequestDatabase
 
 TRANSPORT_CODES = {
@@ -58,9 +78,11 @@ class CatalogGraphQL(GraphQL[Context, None]):
         graphql_path: str,
         graphiql_assets: str,
         examples: Path,
+        tracing: type[SchemaExtension] | None = None,
     ) -> None:
+        """``tracing``: the operations' span extension, while tracing is on."""
         super().__init__(
-            schema,
+            served_schema(settings.metrics or tracing is not None, tracing),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
@@ -97,6 +119,8 @@ class CatalogGraphQL(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
+            if self.settings.metrics and database.session.in_transaction():
+                metrics.database_used("primary")  # a statement ran
             await close_database(database, scope)
 
     def _keep_answer(self, scope: Scope, send: Send) -> Send:

@@ -1,0 +1,194 @@
+"""The service's Prometheus metrics (``prometheus-client``), served at ``/metrics``.
+
+The families (their names are an interface: dashboards and alerts use them):
+
+- ``nkcinema_requests_total{operation,outcome,code}``: GraphQL requests answered, by
+  operation name, outcome (``ok``, ``partial``: data with errors, ``error``: no data) and the
+  first error's code (``none`` when there is no error).
+- ``nkcinema_request_duration_seconds{operation}``: how long they took (a histogram).
+- ``nkcinema_executions_total{path}``: how each operation that ran was answered: ``compiled``
+  (one SQL statement per root field), ``resolver`` (Strawberry's resolvers) or ``cached``
+  (the response cache, or a ``304`` from the entity tag, without executing).
+- ``nkcinema_request_cost``: the cost (``extensions.cost``) of each operation that executed (a
+  histogram; cached answers cost nothing).
+- ``nkcinema_db_pool_connections{database,state}``: pooled connections ``in_use`` and requests
+  ``waiting`` for one, per database (``primary``, ``replica-1`` …).
+- ``nkcinema_db_requests_total{database}``: requests a database answered.
+- ``nkcinema_replica_lag_seconds{database}``: each replica's replay lag, as last measured.
+
+Operation names come from clients: only names GraphQL allows (and at most
+``MAX_OPERATION_NAMES`` distinct ones per process) become label values, so that no client can
+grow the metrics without bound; the rest count as ``(other)``. Requests with no operation (a
+refused body, a document that does not parse) count as ``(none)``, unnamed operations as
+``(anonymous)``.
+
+**Several workers**: ``prometheus-client``'s multiprocess mode. With
+``PROMETHEUS_MULTIPROC_DIR`` set (``nkcinema serve --workers N`` sets it to a fresh directory
+when it is unset: ``worker_directory``) each worker writes its values to files there and
+``/metrics``, whichever worker answers it, adds them up: counters and histograms over every
+worker that ever ran, the pool gauges over the live ones, the replica lag as the largest any
+live worker measured. The variable must be set before ``prometheus_client`` is first
+imported (it picks its value store then): uvicorn's workers are fresh processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+NO_OPERATION = "(none)"
+ANONYMOUS = "(anonymous)"
+OTHER = "(other)"
+NO_CODE = "none"
+MAX_OPERATION_NAMES = 200  # distinct operation names labelled per process; then "(other)"
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")  # a GraphQL name, at most 64 characters
+
+# Latency: a cached answer takes about a millisecond, a search tens of them, the deadline 10 s.
+DURATION_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
+# Cost: a work by slug costs a few units, a page of 100 a few hundred, the limit is 25,000.
+COST_BUCKETS = (1, 5, 10, 50, 100, 500, 1000, 2500, 5000, 10000, 25000, 100000)
+
+REQUESTS = Counter(
+    "nkcinema_requests",
+    "GraphQL requests answered, by operation name, outcome and first error code.",
+    ("operation", "outcome", "code"),
+)
+DURATION = Histogram(
+    "nkcinema_request_duration_seconds",
+    "Time to answer a GraphQL request, by operation name.",
+    ("operation",),
+    buckets=DURATION_BUCKETS,
+)
+EXECUTIONS = Counter(
+    "nkcinema_executions",
+    "Operations answered, by path: compiled, resolver or cached.",
+    ("path",),
+)
+COST = Histogram(
+    "nkcinema_request_cost",
+    "The cost (extensions.cost) of each operation that executed.",
+    buckets=COST_BUCKETS,
+)
+POOL = Gauge(
+    "nkcinema_db_pool_connections",
+    "Pooled database connections in use, and requests waiting for one, per database.",
+    ("database", "state"),
+    multiprocess_mode="livesum",
+)
+DATABASE_REQUESTS = Counter(
+    "nkcinema_db_requests",
+    "Requests a database answered (primary, replica-1, ...).",
+    ("database",),
+)
+REPLICA_LAG = Gauge(
+    "nkcinema_replica_lag_seconds",
+    "A replica's replay lag behind the primary, as last measured.",
+    ("database",),
+    multiprocess_mode="livemax",
+)
+
+_names: set[str] = set()  # the operation names labelled so far in this process
+
+
+def operation_label(name: str | None, *, known: bool = True) -> str:
+    """The label value of an operation: its name if GraphQL allows it and the process has
+    not labelled ``MAX_OPERATION_NAMES`` others; ``known=False``: no operation was found."""
+    if not known:
+        return NO_OPERATION
+    if not name:
+        return ANONYMOUS
+    if name in _names:
+        return name
+    if len(_names) >= MAX_OPERATION_NAMES or not _NAME.fullmatch(name):
+        return OTHER
+    _names.add(name)
+    return name
+
+
+def request_answered(operation: str, outcome: str, code: str | None, seconds: float) -> None:
+    """A GraphQL request was answered (``operation``: a label from ``operation_label``)."""
+    REQUESTS.labels(operation, outcome, code or NO_CODE).inc()
+    DURATION.labels(operation).observe(seconds)
+
+
+def executed(path: str, cost: int | None) -> None:
+    """An operation was answered by ``path`` (compiled, resolver, cached) at ``cost``."""
+    EXECUTIONS.labels(path).inc()
+    if cost is not None and path != "cached":
+        COST.observe(cost)
+
+
+def database_used(name: str) -> None:
+    """A request was answered from database ``name`` (``primary``, ``replica-1`` …)."""
+    DATABASE_REQUESTS.labels(name).inc()
+
+
+def replica_lag(name: str, seconds: float) -> None:
+    """The replay lag just measured on replica ``name``."""
+    REPLICA_LAG.labels(name).set(seconds)
+
+
+def pool_in_use(database: str, change: int) -> None:
+    POOL.labels(database, "in_use").inc(change)
+
+
+def pool_waiting(database: str, change: int) -> None:
+    POOL.labels(database, "waiting").inc(change)
+
+
+def is_multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROC_DIR))
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus's text format: this process's, or with several workers
+    (``PROMETHEUS_MULTIPROC_DIR``) every worker's added up."""
+    if is_multiprocess():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+@contextlib.contextmanager
+def worker_directory(workers: int) -> Iterator[str | None]:
+    """With several workers and no ``PROMETHEUS_MULTIPROC_DIR``: a fresh directory for their
+    metrics, named in the environment (which the workers inherit) and removed afterwards.
+    Yields the directory in use (None: one process, nothing to add up)."""
+    given = os.environ.get(MULTIPROC_DIR)
+    if given or workers <= 1:
+        yield given or None
+        return
+    directory = tempfile.mkdtemp(prefix="nkcinema-metrics-")
+    os.environ[MULTIPROC_DIR] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROC_DIR, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def worker_exited(pid: int) -> None:
+    """Drop a worker's live gauges (pool connections, replica lag) once it has exited."""
+    if is_multiprocess():
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
