@@ -38,6 +38,7 @@ from bench.load_workloads import (
     POSTGRAPHILE,
     POSTGRAPHILE_FUNCTIONS,
     POSTGRAPHILE_V5,
+    QUERIES,
     LoadWorkload,
     build_load_workloads,
     resolve,
@@ -525,8 +526,8 @@ def measure_workers(
                 note = f"{LABELS[database]}, {works:,} works, {workers} workers: {name} failed"
                 results.notes.append(f"{note}, {str(error).splitlines()[0]}")
                 say(f"{note}: {error}")
-        if workers == max(options.workers):
-            cached = next(w for w in workloads if w.key == CACHED_WORKLOAD)
+        cached = next((w for w in workloads if w.key == CACHED_WORKLOAD), None)
+        if workers == max(options.workers) and cached is not None:
             with running(app_server(url, workers, logs, cache=True, compiled=False)) as server:
                 same = check_same(
                     reference[cached.key],
@@ -588,12 +589,11 @@ def measure_scaling(
         {w.key: w for w in workloads if w.key in SCALING_WORKLOADS}
         for _, workloads in (smaller, larger)
     ]
+    keys = [key for key in SCALING_WORKLOADS if key in by_key[0]]  # those --workloads kept
     with tempfile.TemporaryDirectory(prefix="nkcinema-scaling-") as directory:
         logs = Path(directory)
         for server_name in SCALING_SERVERS:
-            rows = {
-                key: Scaling(database, server_name, key, small, large) for key in SCALING_WORKLOADS
-            }
+            rows = {key: Scaling(database, server_name, key, small, large) for key in keys}
             with contextlib.ExitStack() as servers:
                 started = [
                     servers.enter_context(running(_scaling_server(server_name, url, logs)))
@@ -604,7 +604,7 @@ def measure_scaling(
                 # alone showed W3 50-100% slower on the larger catalog.
                 for round_number in range(SCALING_ROUNDS + 1):
                     order = (0, 1) if round_number % 2 == 0 else (1, 0)
-                    for key in SCALING_WORKLOADS:
+                    for key in keys:
                         runs: dict[int, Run] = {}
                         for side in order:
                             workload = by_key[side][key]
@@ -708,7 +708,7 @@ async def bench(args: argparse.Namespace, options: Options, results: Results) ->
             catalog = build_catalog(works, args.seed)
             results.generate_seconds[works] = time.perf_counter() - started
             results.catalogs[works] = catalog.counts()
-            workloads = build_load_workloads(catalog)
+            workloads = [w for w in build_load_workloads(catalog) if w.key in args.workloads]
             for database in args.databases:
                 try:
                     url = await kept.enter_async_context(throwaway_database(database, postgres_url))
@@ -746,6 +746,17 @@ def _names(value: str) -> list[str]:
     return names
 
 
+WORKLOADS = tuple(QUERIES)
+
+
+def _workloads(value: str) -> list[str]:
+    keys = [key.strip().upper() for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in WORKLOADS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(WORKLOADS)}")
+    return keys
+
+
 def _numbers(value: str) -> list[int]:
     try:
         numbers = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
@@ -773,7 +784,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-postgraphile", action="store_true", help="skip PostGraphile v4, v5")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file")
     parser.add_argument("--seed", type=int, default=3, help="catalog generator seed")
+    parser.add_argument(
+        "--workloads", type=_workloads, help="comma-separated, e.g. W1,W6 (default: all)"
+    )
     args = parser.parse_args(argv)
+    args.workloads = args.workloads or list(WORKLOADS)
     args.databases = args.databases or list(DATABASES)
     args.works = args.works or ([10_000] if args.quick else [10_000, 100_000])
     args.workers = args.workers or ([1] if args.quick else [1, 2])
