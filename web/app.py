@@ -7,8 +7,9 @@ session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as 
 
 A request to /graphql passes, outermost first: ``RequestId``, ``AccessLog``, CORS,
 ``GraphQLOverHTTP`` (media types and status codes), ``RequestDeadline``, ``Intake`` (body
-admitted, request key computed), ``FastLane`` (cached answers and prepared plans), then
-Starlette's routing to ``CatalogGraphQL`` (Strawberry, the served schema).
+admitted, request key computed), ``FastLane`` (cached answers and prepared plans),
+``PersistedQueries`` (documents by hash, trusted documents), then Starlette's routing to
+``CatalogGraphQL`` (Strawberry, the served schema).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from web.graphiql import ASSETS as GRAPHIQL
 from web.intake import Intake
 from web.middleware import AccessLog, RequestId
 from web.over_http import GraphQLOverHTTP
+from web.persisted import PersistedQueries
 from web.view import CatalogGraphQL
 
 logger = logging.getLogger("nkcinema")
@@ -181,6 +183,9 @@ def create_app(
             prepared=graphql.prepared,
             engine=direct,
         )
+    )
+    middleware.append(
+        Middleware(PersistedQueries, path=GRAPHQL_PATH, settings=settings, sessions=sessions)
     )
     served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
     served.state.admission = gate

@@ -32,10 +32,13 @@ from web.deadline import close_database
 from web.encoding import encode, error_response
 from web.graphiql import load_examples, render_page
 from web.middleware import REQUEST_ID
+from web.persisted import Admitted
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
 
-schema = catalog_schema(serving=SERVING)  # what the view serves: the schema with its caches
+# What the view serves: the schema with its caches, registering persisted documents once
+# their operation is admitted.
+schema = catalog_schema(serving=(Admitted, *SERVING))
 _DATABASE = "nkcinema.database"  # scope key: the request's RequestDatabase
 
 TRANSPORT_CODES = {
