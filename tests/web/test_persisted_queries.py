@@ -26,7 +26,7 @@ from tests.support.databases import Databases
 from tests.support.documents import README
 
 QUERY = '{ work(slug: "sea-of-blood") { title year } }'
-ANSWER = {"work": {"title": "Sea of Blood", "year": 1969}}
+ANSWER = {"work": {"title": "Sea of Blood", "year": 1971}}
 VARIABLES_QUERY = "query W($slug: String!) { work(slug: $slug) { title } }"
 MUTATION = 'mutation Gone { deleteWork(input: {slug: "nope", version: 1}) { deletedSlug } }'
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -188,7 +188,7 @@ async def test_a_hash_that_is_not_the_documents_is_refused_and_nothing_stored(
 @pytest.mark.parametrize(
     ("query", "code"),
     [
-        ("{ works { nodes { " * 20 + "slug" + " } }" * 20, "QUERY_TOO_DEEP"),
+        ("{ " + "works { nodes { " * 20 + "slug" + " } }" * 20 + " }", "QUERY_TOO_DEEP"),
         (
             "{ works(first: 100) { nodes { credits { person { works(first: 100) { nodes { "
             "credits { person { slug } } } } } } } } }",
