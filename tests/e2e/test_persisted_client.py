@@ -3,17 +3,23 @@ exchange (`tests/e2e/js/persisted.mjs`, @urql/core and @urql/exchange-persisted 
 tests/e2e/js/package.json). Its first request for a new document is a hash-only GET that
 answers PERSISTED_QUERY_NOT_FOUND; it then sends the document, which the server registers;
 a second client's hash-only GET answers the data with an ETag, and revalidating it answers
-304. The script records every request it makes; the summary is checked here too."""
+304. The script records every request it makes; the summary is checked here too. And the
+example frontend's documents, as node builds them, are the ones `nkcinema documents add
+--examples` trusts."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
 
 from tests.support.live import Server
-from tests.support.node import JS_DIR, node_with, report, run_script
+from tests.support.node import JS_DIR, missing, node_with, report, run_script
+from web.app import EXAMPLES
+from web.example_documents import frontend_documents
 
 SCRIPT = JS_DIR / "persisted.mjs"
 
@@ -49,3 +55,19 @@ def test_urqls_persisted_exchange_registers_then_gets_by_hash(
     assert summary["revalidation"] == 304
     assert len(summary["sha256Hash"]) == 64
     assert "Traceback" not in live_server.stderr[log_before:], live_server.output()
+
+
+def test_the_frontends_documents_are_read_as_javascript_builds_them() -> None:
+    """What `nkcinema documents add --examples` trusts for the example frontend is what the
+    browser sends: its documents evaluated by node equal web.example_documents' reading."""
+    found = shutil.which("node")
+    if found is None:
+        missing("node is not installed", "the example frontend's documents test")
+    script = JS_DIR / "frontend-documents.mjs"
+    result = subprocess.run(
+        [found, str(script)], capture_output=True, text=True, encoding="utf-8", timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    built = json.loads(result.stdout)
+    assert len(built) >= 10
+    assert frontend_documents(EXAMPLES / "app.js") == built
