@@ -150,12 +150,11 @@ class PersistedQueries:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
+        registration = None
         try:
             request = self._read(scope)
-            if request is None:  # not ours to look at: the app answers it
-                await self.app(scope, receive, send)
-                return
-            registration, receive = await self._settle(scope, receive, request)
+            if request is not None:  # else not ours to look at: the app answers it
+                registration, receive = await self._settle(scope, receive, request)
         except _Refused as refused:
             status, body = refused.answer
             headers = [NO_STORE]

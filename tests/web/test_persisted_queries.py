@@ -322,8 +322,9 @@ async def test_trusted_documents_run_in_full_or_by_hash(
 async def test_with_trusted_documents_anything_else_is_refused_before_parsing(
     trusted_client: httpx.AsyncClient,
 ) -> None:
-    # Not even GraphQL: were it parsed, the answer would be GRAPHQL_PARSE_FAILED.
-    for query in ("{ works { ", document("untrusted"), "query { " * 3000):
+    # Were they parsed (or measured), the answers would be GRAPHQL_PARSE_FAILED, data,
+    # TOO_MANY_TOKENS and DOCUMENT_TOO_LARGE.
+    for query in ("{ works { ", document("untrusted"), "query { " * 3000, "{ a }" * 20_000):
         for response in (
             await trusted_client.post("/graphql", json={"query": query}),
             await trusted_client.get("/graphql", params={"query": query[:2000]}),
