@@ -77,6 +77,8 @@ def test_settings_are_immutable() -> None:
 
 
 def test_persisted_query_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NKCINEMA_PERSISTED_QUERIES", "NKCINEMA_TRUSTED_DOCUMENTS"):
+        monkeypatch.delenv(name, raising=False)
     defaults = load_settings()
     assert (defaults.persisted_queries, defaults.trusted_documents) == (True, False)
     monkeypatch.setenv("NKCINEMA_PERSISTED_QUERIES", "off")
