@@ -332,6 +332,9 @@ async def test_with_trusted_documents_anything_else_is_refused_before_parsing(
             assert response.status_code == 200
             assert codes(response) == ["PERSISTED_QUERY_REQUIRED"]
             assert "data" not in response.json()
+    # Over GET, not even the check for mutations (405) reads an untrusted document.
+    mutation = await trusted_client.get("/graphql", params={"query": document("m", MUTATION)})
+    assert codes(mutation) == ["PERSISTED_QUERY_REQUIRED"]
     strict = await trusted_client.post(
         "/graphql", json={"query": "{ works { "}, headers={"Accept": GRAPHQL_RESPONSE}
     )
