@@ -5,12 +5,14 @@ nkcinema seed [FILE ...] | --synthetic N [--seed S] [--output FILE]
 nkcinema export [--output FILE]
 nkcinema db upgrade [REV] | downgrade [REV] | current
 nkcinema schema
+nkcinema documents add [FILE ...] [--examples] | list
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -276,6 +278,144 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
 
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    """Trusted documents (``db.persisted_documents``): the operations a deployment allows when
+    ``NKCINEMA_TRUSTED_DOCUMENTS`` is on, and which clients may also send by hash."""
+    from db.persisted_documents import list_documents, trust_documents
+
+    if args.action == "list":
+
+        async def listed(engine: Any) -> None:
+            async with session_factory(engine)() as session:
+                for row in await list_documents(session):
+                    state = "trusted" if row.trusted else "registered"
+                    print(f"{row.sha256}\t{_operation_name(row.document)}\t{state}")
+
+        _run(listed, settings.database_url)
+        return 0
+    if not args.files and not args.examples:
+        args.documents_parser.error("add what? name FILEs, or --examples")
+    documents, problems = _documents_to_add(args.files, args.examples)
+    if problems:
+        print("nkcinema documents: nothing was added:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+
+    async def add(engine: Any) -> str:
+        async with session_factory(engine)() as session, session.begin():
+            done = await trust_documents(session, documents)
+        return (
+            f"{done.added} added, {done.marked} registered ones now trusted, "
+            f"{done.unchanged} trusted already"
+        )
+
+    print(f"nkcinema documents: {_run(add, settings.database_url)}")
+    return 0
+
+
+def _operation_name(document: str) -> str:
+    """The name of a document's first operation ("(anonymous)", or "-": no operation)."""
+    from graphql import GraphQLError, OperationDefinitionNode, parse
+
+    try:
+        parsed = parse(document, no_location=True)
+    except GraphQLError:
+        return "-"
+    for definition in parsed.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else "(anonymous)"
+    return "-"
+
+
+def _documents_to_add(files: Sequence[str], examples: bool) -> tuple[list[str], list[str]]:
+    """The documents of ``files`` (``.json``: a manifest; else one document per file) and, with
+    ``examples``, of the project's own pages; and the problems found (each a line)."""
+    from db.persisted_documents import document_hash
+
+    found: list[tuple[str, str]] = []  # (where, document)
+    problems: list[str] = []
+    for name in files:
+        path = Path(name)
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"{name}: cannot read it: {error}")
+            continue
+        if path.suffix.lower() != ".json":
+            found.append((name, text))
+            continue
+        try:
+            manifest = json.loads(text)
+        except ValueError as error:
+            problems.append(f"{name}: not JSON: {error}")
+            continue
+        entries = _manifest_entries(manifest)
+        if entries is None:
+            problems.append(
+                f"{name}: not a manifest: expected {{sha256: document, …}} (GraphQL Codegen's "
+                "persisted documents) or Apollo's persisted query manifest"
+            )
+            continue
+        for key, document in entries:
+            if document_hash(document) != key.lower():
+                problems.append(
+                    f"{name}: {key}: not the SHA-256 of its document (documents are known by "
+                    "the SHA-256 of their text: have the client hash with SHA-256)"
+                )
+            else:
+                found.append((f"{name}: {key}", document))
+    if examples:
+        from web.app import EXAMPLES
+        from web.example_documents import ExampleError, example_documents
+
+        try:
+            found += example_documents(EXAMPLES)
+        except (OSError, ExampleError) as error:
+            problems.append(f"--examples: {error}")
+    for where, document in found:
+        problem = _document_problem(document)
+        if problem is not None:
+            problems.append(f"{where}: {problem}")
+    return [document for _, document in found], problems
+
+
+def _manifest_entries(manifest: Any) -> list[tuple[str, str]] | None:
+    """(hash, document) of a manifest: ``{hash: document}``, or Apollo's
+    ``{"format": "apollo-persisted-query-manifest", "operations": [{"id", "body"}, …]}``."""
+    if not isinstance(manifest, dict):
+        return None
+    pairs: list[tuple[Any, Any]]
+    if manifest.get("format") == "apollo-persisted-query-manifest":
+        operations = manifest.get("operations")
+        if not isinstance(operations, list):
+            return None
+        pairs = [
+            (o.get("id"), o.get("body")) if isinstance(o, dict) else (0, 0) for o in operations
+        ]
+    else:
+        pairs = list(manifest.items())
+    entries = [(k, d) for k, d in pairs if isinstance(k, str) and isinstance(d, str)]
+    return entries if len(entries) == len(pairs) else None
+
+
+def _document_problem(document: str) -> str | None:
+    """Why a document cannot be trusted: it must be GraphQL with at least one operation, and
+    valid against the served schema."""
+    from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+
+    from gql.schema import schema
+
+    try:
+        parsed = parse(document, no_location=True)
+    except GraphQLError as error:
+        return f"not GraphQL: {error.message}"
+    if not any(isinstance(d, OperationDefinitionNode) for d in parsed.definitions):
+        return "no operation in it"
+    found = validate(schema._schema, parsed)
+    return f"not valid against the schema: {found[0].message}" if found else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nkcinema",
@@ -334,6 +474,31 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_actions.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     token.set_defaults(handler=cmd_token)
+
+    documents = sub.add_parser(
+        "documents", help="trusted documents (add, list): what runs with trusted documents on"
+    )
+    document_actions = documents.add_subparsers(dest="action", required=True)
+    add = document_actions.add_parser(
+        "add", help="trust documents: .graphql files (one document each) or JSON manifests"
+    )
+    add.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="a document (.graphql), or a manifest (.json: {sha256: document} as GraphQL "
+        "Codegen writes it, or Apollo's persisted query manifest)",
+    )
+    add.add_argument(
+        "--examples",
+        action="store_true",
+        help="also the project's own: GraphiQL's example tabs and the example frontend's",
+    )
+    add.set_defaults(documents_parser=add)
+    document_actions.add_parser(
+        "list", help="every persisted document: hash, first operation, trusted or registered"
+    )
+    documents.set_defaults(handler=cmd_documents)
     return parser
 
 

@@ -113,6 +113,11 @@ class Settings:
     response_cache_bytes: int = 64 * 1024 * 1024
     compiled: bool = True  # answer read queries by the compiled path (gql/compiled) if it can
     prepared_requests: int = 1000  # compiled requests kept with their plans (web/prepared.py)
+    # -- persisted queries and trusted documents (web/persisted.py, SECURITY.md) --
+    persisted_queries: bool = True  # clients may register documents by hash (APQ)
+    trusted_documents: bool = False  # only documents marked trusted run
+    persisted_query_limit: int = 10_000  # documents clients may register, in all
+    persisted_query_bytes: int = 16 * 1024 * 1024  # …and their bytes, in all
     host: str = "127.0.0.1"
     port: int = 8000
     log_sql: bool = False
@@ -191,6 +196,10 @@ def load_settings() -> Settings:
         response_cache_bytes=_int("NKCINEMA_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
         compiled=_bool("NKCINEMA_COMPILED", True),
         prepared_requests=_int("NKCINEMA_PREPARED_REQUESTS", 1000),
+        persisted_queries=_bool("NKCINEMA_PERSISTED_QUERIES", True),
+        trusted_documents=_bool("NKCINEMA_TRUSTED_DOCUMENTS", False),
+        persisted_query_limit=_int("NKCINEMA_PERSISTED_QUERY_LIMIT", 10_000),
+        persisted_query_bytes=_int("NKCINEMA_PERSISTED_QUERY_BYTES", 16 * 1024 * 1024),
         host=os.environ.get("NKCINEMA_HOST") or "127.0.0.1",
         port=_int("NKCINEMA_PORT", 8000, minimum=1),
         log_sql=_bool("NKCINEMA_LOG_SQL", False),

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -722,3 +723,16 @@ class Change(Base):
     after: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_changes_subject", "subject_type", "subject_slug", "id"),)
+
+
+class PersistedDocument(Base):
+    """A GraphQL document known by its SHA-256 (hex, of its UTF-8 text): registered by a client
+    (Automatic Persisted Queries) or added by the operator as trusted (``nkcinema documents
+    add``). In the database so that every app instance knows what any of them registered."""
+
+    __tablename__ = "persisted_documents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    trusted: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -30,6 +30,11 @@ BAD_REQUEST = "BAD_REQUEST"  # a request that is not a GraphQL request (HTTP 400
 NOT_FOUND = "NOT_FOUND"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # e.g. a mutation over GET (HTTP 405)
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+# persisted queries and trusted documents (web/persisted.py); see SECURITY.md
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # a hash this service does not know
+PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"  # NKCINEMA_PERSISTED_QUERIES off
+PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"  # not the document's SHA-256
+PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"  # trusted documents on: not one of them
 
 
 class ApiError(GraphQLError):

@@ -74,3 +74,20 @@ def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value:
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
         Settings().max_page_size = 1  # type: ignore[misc]
+
+
+def test_persisted_query_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NKCINEMA_PERSISTED_QUERIES", "NKCINEMA_TRUSTED_DOCUMENTS"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = load_settings()
+    assert (defaults.persisted_queries, defaults.trusted_documents) == (True, False)
+    monkeypatch.setenv("NKCINEMA_PERSISTED_QUERIES", "off")
+    monkeypatch.setenv("NKCINEMA_TRUSTED_DOCUMENTS", "true")
+    monkeypatch.setenv("NKCINEMA_PERSISTED_QUERY_LIMIT", "5")
+    monkeypatch.setenv("NKCINEMA_PERSISTED_QUERY_BYTES", "4096")
+    settings = load_settings()
+    assert (settings.persisted_queries, settings.trusted_documents) == (False, True)
+    assert (settings.persisted_query_limit, settings.persisted_query_bytes) == (5, 4096)
+    monkeypatch.setenv("NKCINEMA_TRUSTED_DOCUMENTS", "perhaps")
+    with pytest.raises(SettingsError, match="NKCINEMA_TRUSTED_DOCUMENTS"):
+        load_settings()

@@ -32,6 +32,7 @@ TOP_LEVEL = {
     "test_tracing.py": "tracing.py",
     "test_cli.py": "cli.py",
     "test_tokens.py": "cli.py",  # the `nkcinema token` commands
+    "test_documents.py": "cli.py",  # the `nkcinema documents` commands
     "test_readme.py": "README.md",  # its examples
     "test_layers.py": "the direction of the packages' imports",
     "test_test_layout.py": "the tests' own layout",

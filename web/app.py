@@ -9,8 +9,9 @@ A request to /graphql passes, outermost first: ``RequestSpans`` (its trace span,
 tracing is on: ``tracing``), ``RequestId``, ``AccessLog``, ``Observe`` (its metrics, unless
 ``NKCINEMA_METRICS`` is off: ``web.observing``), CORS, ``GraphQLOverHTTP`` (media types and
 status codes), ``RequestDeadline``, ``Intake`` (body admitted, request key computed),
-``FastLane`` (cached answers and prepared plans), then Starlette's routing to
-``CatalogGraphQL`` (Strawberry, the served schema).
+``FastLane`` (cached answers and prepared plans), ``PersistedQueries`` (documents by hash,
+trusted documents), then Starlette's routing to ``CatalogGraphQL`` (Strawberry, the served
+schema).
 
 ``/metrics`` serves the metrics in Prometheus's text format (``metrics``), on the app's own
 port, unless ``NKCINEMA_METRICS`` is off (then 404).
@@ -50,6 +51,7 @@ from web.intake import Intake
 from web.middleware import AccessLog, RequestId
 from web.observing import Observe
 from web.over_http import GraphQLOverHTTP
+from web.persisted import PersistedQueries
 from web.view import CatalogGraphQL
 
 logger = logging.getLogger("nkcinema")
@@ -210,6 +212,9 @@ def create_app(
             engine=direct,
             tracer=tracing.tracer() if traced else None,
         )
+    )
+    middleware.append(
+        Middleware(PersistedQueries, path=GRAPHQL_PATH, settings=settings, sessions=sessions)
     )
     served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
     served.state.admission = gate

@@ -8,7 +8,11 @@
 - **The request key** (``web.response_cache.request_key``: a digest of the document, the
   variables and the operation name) of a GET or a well-formed JSON POST, in the scope
   (``REQUEST_KEY``; absent: not a single operation). Clients repeat their bodies byte for
-  byte: the key of a short body is remembered per exact body.
+  byte: the key of a short body is remembered per exact body. With persisted queries on
+  (``web.persisted``), a request that names its document by hash alone has a key made of the
+  hash (``web.response_cache.hash_only``), so that the fast lane answers it like any other,
+  and one that sends a document *with* its hash has none: it registers the document, or has
+  it checked, on the full path.
 
 Usage: ``Middleware(Intake, path="/graphql", settings=settings)``.
 """
@@ -26,12 +30,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gql import errors
 from settings import Settings
 from web.encoding import error_response
-from web.response_cache import is_well_formed, request_key
+from web.response_cache import hash_only, is_well_formed, request_key
 
 BODY = "nkcinema.body"  # scope key: the body of an admitted POST
 REQUEST_KEY = "nkcinema.request_key"  # scope key: the request key, if the request has one
 REMEMBERED_BODIES = 1000  # bodies whose request key is remembered…
 REMEMBERED_BODY_BYTES = 4096  # …if at most this long
+PERSISTED_QUERY = b"persistedQuery"  # the extension of persisted queries (web.persisted)
 
 
 class Intake:
@@ -39,6 +44,7 @@ class Intake:
         self.app = app
         self.path = path
         self.limit = settings.max_body_bytes
+        self.persisted = settings.persisted_queries or settings.trusted_documents
         self._keys: LRUCache[bytes, str] = LRUCache(REMEMBERED_BODIES)  # body -> request key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,7 +53,7 @@ class Intake:
             return
         method = scope["method"]
         if method == "GET":
-            key = _get_key(scope)
+            key = _get_key(scope, self.persisted)
             if key is not None:
                 scope[REQUEST_KEY] = key
         elif method == "POST":
@@ -91,16 +97,23 @@ class Intake:
             return self._keys[body]
         except KeyError:
             pass
-        parameters = _parameters(body)
+        parameters = decoded(body)
         if not is_well_formed(parameters):
-            return None
-        key = request_key(parameters)
+            named = self.persisted and isinstance(parameters, dict)
+            sha256 = hash_only(parameters) if named else None
+            if sha256 is None:
+                return None
+            key = request_key(parameters, persisted=sha256)
+        elif self.persisted and _names_persisted(parameters.get("extensions")):
+            return None  # web.persisted registers or checks it on the full path
+        else:
+            key = request_key(parameters)
         if len(body) <= REMEMBERED_BODY_BYTES:
             self._keys[body] = key
         return key
 
 
-def _parameters(body: bytes) -> Any:
+def decoded(body: bytes) -> Any:
     """The decoded body (orjson; the standard library for what orjson refuses, such as
     integers beyond 64 bits), or None."""
     try:
@@ -112,11 +125,25 @@ def _parameters(body: bytes) -> Any:
             return None
 
 
-def _get_key(scope: Scope) -> str | None:
-    parameters = dict(QueryParams(scope.get("query_string", b"").decode("latin-1")))
+def _get_key(scope: Scope, persisted: bool) -> str | None:
+    query_string = scope.get("query_string", b"")
+    parameters = dict(QueryParams(query_string.decode("latin-1")))
+    named = persisted and PERSISTED_QUERY in query_string  # a cheap look first
     if not isinstance(parameters.get("query"), str):
-        return None
+        sha256 = hash_only(parameters) if named else None
+        return None if sha256 is None else request_key(parameters, persisted=sha256)
+    if named:
+        try:
+            extensions = json.loads(parameters.get("extensions") or "null")
+        except (ValueError, RecursionError):
+            return None  # web.over_http refuses it
+        if _names_persisted(extensions):
+            return None  # web.persisted registers or checks it on the full path
     return request_key(parameters)
+
+
+def _names_persisted(extensions: Any) -> bool:
+    return isinstance(extensions, dict) and "persistedQuery" in extensions
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:

@@ -16,7 +16,10 @@ Strawberry, so the answers of all of them go through it alike:
 - **Methods**: GET runs queries only: a GET whose operation is a mutation answers 405 with
   ``Allow: POST`` (``METHOD_NOT_ALLOWED``); any method but GET and POST answers 405 with
   ``Allow: GET, POST``. A GET's ``variables`` and ``extensions`` must be JSON
-  objects; otherwise 400 (``BAD_REQUEST``) saying which parameter is wrong and how.
+  objects; otherwise 400 (``BAD_REQUEST``) saying which parameter is wrong and how. (With
+  trusted documents on, ``web.persisted`` makes the mutation check, once the document is
+  known trusted: nothing a client sends is parsed before that. It makes it too for a GET
+  that names its document by hash.)
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ REQUEST_ERROR_CODES = frozenset(
         errors.PAGE_SIZE_EXCEEDED,
         errors.INVALID_CURSOR,
         errors.INVALID_ID,
+        errors.PERSISTED_QUERY_REQUIRED,
     }
 )
 
@@ -161,9 +165,18 @@ def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
                 errors.BAD_REQUEST,
                 f"The `{name}` parameter must be a JSON object (or null), not {kind}.",
             )
+    if settings.trusted_documents:
+        return None  # nothing is parsed before it is known trusted: web.persisted checks it
+    return method_problem(query, parameters.get("operationName"), settings)
+
+
+def method_problem(query: str, name: str | None, settings: Settings) -> tuple[int, bytes] | None:
+    """A 405 (as a status and a body) if the operation a GET would run is not a query (None:
+    it is one, or the app will say why it runs nothing). ``web.persisted`` asks it too, for
+    the documents a GET names by hash and, with trusted documents on, once trusted."""
     if len(query.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
         return None  # the app refuses it (DOCUMENT_TOO_LARGE) before parsing
-    operation = _operation_type(query, parameters.get("operationName"), settings.max_tokens)
+    operation = _operation_type(query, name, settings.max_tokens)
     if operation is not None and operation != OperationType.QUERY:
         return _refusal(
             405,
@@ -172,6 +185,24 @@ def _get_problem(scope: Scope, settings: Settings) -> tuple[int, bytes] | None:
             "send it with POST.",
         )
     return None
+
+
+async def send_refusal(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """Answer a refusal made by ``method_problem`` (a 405 says ``Allow: POST``)."""
+    extra = [(b"allow", b"POST")] if status == 405 else []
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", CONTENT_TYPES[JSON]),
+                (b"content-length", str(len(body)).encode("latin-1")),
+                *extra,
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _request_error(status: int, body: bytes) -> tuple[int, bytes]:

@@ -38,16 +38,49 @@ def is_well_formed(parameters: Any) -> bool:
     )
 
 
-def request_key(parameters: Mapping[str, Any]) -> str:
-    """The cache key of a request: a digest of its query, variables and operation name."""
+def hash_only(parameters: Mapping[str, Any]) -> str | None:
+    """The ``sha256Hash`` (lowercase) of a request that names its document by hash alone
+    (``extensions.persistedQuery``, version 1, and no ``query``) and is otherwise well formed
+    (as ``is_well_formed``; over GET, ``variables`` and ``extensions`` are JSON text); else
+    None. Such a request's key is ``request_key(parameters, persisted=<hash>)``."""
+    if parameters.get("query") not in (None, ""):
+        return None
+    extensions = parameters.get("extensions")
+    variables = parameters.get("variables")
+    try:
+        if isinstance(extensions, str):
+            extensions = json.loads(extensions)
+        if isinstance(variables, str) and variables:
+            variables = json.loads(variables)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(extensions, dict) or not isinstance(variables, (dict, type(None), str)):
+        return None
+    if not isinstance(parameters.get("operationName"), (str, type(None))):
+        return None
+    persisted = extensions.get("persistedQuery")
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        return None
+    sha256 = persisted.get("sha256Hash")
+    if not isinstance(sha256, str) or len(sha256) != 64:
+        return None
+    sha256 = sha256.lower()
+    return sha256 if all(c in "0123456789abcdef" for c in sha256) else None
+
+
+def request_key(parameters: Mapping[str, Any], *, persisted: str | None = None) -> str:
+    """The cache key of a request: a digest of its query, variables and operation name; for a
+    request naming its document by hash (``hash_only``), of that hash instead of the query
+    (never the key of a request that sends the document: a query is never an object)."""
     variables = parameters.get("variables")
     if isinstance(variables, str):  # GET: JSON in the query string
         try:
             variables = json.loads(variables)
         except ValueError:
             variables = {"__unparsable__": variables}
+    document = {"sha256": persisted} if persisted is not None else parameters.get("query")
     canonical = json.dumps(
-        [parameters.get("query"), variables or {}, parameters.get("operationName")],
+        [document, variables or {}, parameters.get("operationName")],
         sort_keys=True,
         separators=(",", ":"),  # ASCII: escapes even text UTF-8 cannot carry (lone surrogates)
     )

@@ -35,6 +35,7 @@ from web.encoding import encode, error_response
 from web.graphiql import load_examples, render_page
 from web.middleware import REQUEST_ID
 from web.observing import Observation
+from web.persisted import Admitted
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
 
@@ -44,13 +45,15 @@ _schemas: dict[tuple[bool, type[SchemaExtension] | None], CatalogSchema] = {}
 def served_schema(
     observed: bool = True, tracing: type[SchemaExtension] | None = None
 ) -> CatalogSchema:
-    """What the view serves: the schema with its caches, noting each operation for the
-    metrics and the fast lane's spans (``observed``: ``web.observing``), and within its trace
-    span (``tracing``). Built once per combination (a schema takes a while to build)."""
+    """What the view serves: the schema with its caches, registering persisted documents once
+    their operation is admitted (``web.persisted``), noting each operation for the metrics and
+    the fast lane's spans (``observed``: ``web.observing``), and within its trace span
+    (``tracing``). Built once per combination (a schema takes a while to build)."""
     key = (observed, tracing)
     if key not in _schemas:
+        serving = (Admitted, *SERVING)
         _schemas[key] = catalog_schema(
-            serving=(*SERVING, Observation) if observed else SERVING,
+            serving=(*serving, Observation) if observed else serving,
             outermost=(tracing,) if tracing is not None else (),
         )
     return _schemas[key]
