@@ -7,7 +7,8 @@ session factory. ``nkcinema serve`` has uvicorn call ``create_served_app()`` as 
 
 A request to /graphql passes, outermost first: ``RequestId``, ``AccessLog``, CORS,
 ``GraphQLOverHTTP`` (media types and status codes), ``RequestDeadline``, ``Intake`` (body
-admitted, request key computed), ``FastLane`` (cached answers and prepared plans), then
+admitted, request key computed), ``DatabaseRouting`` (the primary or a replica, and
+``X-Catalog-Version``), ``FastLane`` (cached answers and prepared plans), then
 Starlette's routing to ``CatalogGraphQL`` (Strawberry, the served schema).
 """
 
@@ -31,6 +32,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
+from db.replicas import Database, ReplicaSet
+from db.sessions import PRIMARY
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql.admission import Gate
 from settings import Settings, load_settings
@@ -41,6 +44,7 @@ from web.graphiql import ASSETS as GRAPHIQL
 from web.intake import Intake
 from web.middleware import AccessLog, RequestId
 from web.over_http import GraphQLOverHTTP
+from web.routing import DatabaseRouting
 from web.view import CatalogGraphQL
 
 logger = logging.getLogger("nkcinema")
@@ -118,17 +122,22 @@ def create_app(
         else None
     )
 
+    # The primary, and the replicas anonymous reads go to (db.replicas, web.routing).
+    replicas = ReplicaSet.from_settings(settings, Database(PRIMARY, sessions, versions, direct))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await replicas.start()  # probed once before the first request, then every interval
         yield
         await closed()  # requests answered at their deadline, still closing their sessions
+        await replicas.close()
         await versions.close()
         for engine_ in (direct, owned_engine):
             if engine_ is not None:
                 await engine_.dispose()
 
     graphql = CatalogGraphQL(
-        sessions,
+        replicas,
         settings,
         graphql_path=GRAPHQL_PATH,
         graphiql_assets=GRAPHIQL_ASSETS,
@@ -155,8 +164,14 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "If-None-Match", "X-Request-ID"],
-                expose_headers=["ETag", "X-Request-ID"],
+                allow_headers=[
+                    "Content-Type",
+                    "Authorization",
+                    "If-None-Match",
+                    "X-Request-ID",
+                    "X-Catalog-Version",
+                ],
+                expose_headers=["ETag", "X-Request-ID", "X-Catalog-Version"],
                 max_age=600,
             )
         )
@@ -170,21 +185,21 @@ def create_app(
     )
     middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(Middleware(Intake, path=GRAPHQL_PATH, settings=settings))
+    middleware.append(Middleware(DatabaseRouting, path=GRAPHQL_PATH, replicas=replicas))
     middleware.append(
         Middleware(
             FastLane,
             path=GRAPHQL_PATH,
             settings=settings,
-            sessions=sessions,
-            versions=versions,
+            replicas=replicas,
             responses=graphql.responses,
             prepared=graphql.prepared,
-            engine=direct,
         )
     )
     served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
     served.state.admission = gate
     served.state.versions = versions  # the catalog version reads of the caches
+    served.state.replicas = replicas  # the databases and their states (ReplicaSet.states())
     return served
 
 

@@ -14,8 +14,13 @@ The answer is the one the full path gives: ``{"data": …, "extensions": {"cost"
 same bytes (both encode with ``web.encoding``), with ``X-Execution: compiled``, or
 ``X-Cache: hit`` (over GET, with its entity tag: ``304`` when the client's copy is current).
 
-Usage: ``Middleware(FastLane, path="/graphql", settings=..., sessions=..., versions=...,
-responses=..., prepared=..., engine=...)``, inside ``web.intake.Intake``.
+It reads the database the request's route names (``web.routing``): the catalog version and
+the plan's data both from it, so an answer is filed under the version of the database that
+computed it. On a replica, a client's ``X-Catalog-Version`` is checked first (an older
+replica: the primary answers), and a replica that fails leaves the request to the primary.
+
+Usage: ``Middleware(FastLane, path="/graphql", settings=..., replicas=..., responses=...,
+prepared=...)``, inside ``web.routing.DatabaseRouting``.
 """
 
 from __future__ import annotations
@@ -25,11 +30,9 @@ import functools
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from db.sessions import RequestDatabase
-from db.version_reads import VersionReads
+from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.compiled import read_plan, run_plan
 from gql.compiled.driver import fetch_json
@@ -40,6 +43,7 @@ from web.encoding import encode, send_json
 from web.intake import REQUEST_KEY
 from web.prepared import Prepared, PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
+from web.routing import ANSWERED_AT, ROUTE
 
 logger = logging.getLogger("nkcinema.fast_lane")
 
@@ -51,20 +55,16 @@ class FastLane:
         *,
         path: str,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        versions: VersionReads,
+        replicas: ReplicaSet,
         responses: ResponseCache,
         prepared: PreparedRequests,
-        engine: AsyncEngine | None = None,
     ) -> None:
         self.app = app
         self.path = path
         self.settings = settings
-        self.sessions = sessions
-        self.versions = versions
+        self.replicas = replicas  # each database's sessions, version reads and direct pool
         self.responses = responses
         self.prepared = prepared
-        self.engine = engine  # plans run on its connections' driver directly (db.engine)
         self.cache_control = http_cache.cache_control(settings.cache_max_age).encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,11 +87,13 @@ class FastLane:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
         version: int | None = None
-        if key in self.responses:
+        route = _route(scope, self.replicas)
+        known = key in self.responses
+        if known or (route.on_replica and route.required is not None):  # a replica: checked
             version = await self._version(scope)
             if version is None:
                 return False
-            cached = self.responses.get(key, version)
+            cached = self.responses.get(key, version) if known else None
             if cached is not None:
                 await self._hit(scope, send, cached, key, version, if_none_match)
                 return True
@@ -104,7 +106,7 @@ class FastLane:
         # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
         # a cancellation pending on the request's task (asyncio.timeout can, on 3.11). The
         # deadline counts from the request's arrival (web.deadline).
-        work = asyncio.ensure_future(self._data(scope, prepared, version))
+        work = asyncio.ensure_future(self._data(scope, route, prepared, version))
         done, _ = await asyncio.wait((work,), timeout=remaining(scope, deadline))
         if not done:
             work.cancel()
@@ -115,13 +117,16 @@ class FastLane:
         try:
             data, version = work.result()
         except Exception as error:  # the app answers, with its error handling
-            logger.debug("fast lane: plan failed: %r", error)
+            logger.debug("fast lane: plan failed on %s: %r", route.name, error)
+            if route.on_replica:  # and from the primary
+                route.to_primary(error)
             return False
         if data is None:
             return False
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
         if version is not None:  # else not kept: no version it is known to be as new as
             self.responses.put(key, version, answer)
+            scope[ANSWERED_AT] = version
         await send_json(send, answer, (b"x-execution", b"compiled"))
         return True
 
@@ -135,6 +140,7 @@ class FastLane:
         if_none_match: str | None,
     ) -> None:
         """A cached answer; over GET with its entity tag (``304`` if the client has it)."""
+        scope[ANSWERED_AT] = version
         if scope["method"] != "GET":
             await send_json(send, cached, (b"x-cache", b"hit"))
             return
@@ -143,7 +149,7 @@ class FastLane:
             (b"x-cache", b"hit"),
             (b"etag", tag.encode("latin-1")),
             (b"cache-control", self.cache_control),
-        ]
+        ]  # X-Catalog-Version: web.routing adds it (from ANSWERED_AT) to the 304 as well
         if http_cache.matches(if_none_match, tag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -151,25 +157,37 @@ class FastLane:
         await send_json(send, cached, *headers)
 
     async def _version(self, scope: Scope) -> int | None:
-        """The catalog version, read now (None: it could not be read; the app will say why)."""
-        try:
-            version = await self.versions.current()
-        except Exception as error:
-            logger.debug("fast lane: no catalog version: %r", error)
-            return None
+        """The catalog version of the route's database, read now (None: it could not be read;
+        the app will say why). A replica that fails, or is older than the client's version,
+        leaves the request to the primary, read then."""
+        route = _route(scope, self.replicas)
+        while True:
+            try:
+                version = await route.database.versions.current()
+            except Exception as error:
+                logger.debug("fast lane: no catalog version from %s: %r", route.name, error)
+                if not route.on_replica:
+                    return None
+                route.to_primary(error)
+                continue
+            if route.on_replica and route.required is not None and version < route.required:
+                route.to_primary()
+                continue
+            break
         scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
         return version
 
     async def _data(
-        self, scope: Scope, prepared: Prepared, version: int | None
+        self, scope: Scope, route: Route, prepared: Prepared, version: int | None
     ) -> tuple[dict[str, Any] | None, int | None]:
-        """The plan's data and the catalog version it is at least as new as."""
-        engine = self.engine
+        """The plan's data (from the route's database) and the catalog version it is at
+        least as new as."""
+        engine = route.database.direct
         if engine is not None:  # on the driver's connection, outside a transaction
             fetch = functools.partial(fetch_json, engine)
             data, read_at = await read_plan(prepared.plan, fetch, read_version=version is None)
         else:
-            database = RequestDatabase(self.sessions())
+            database = route.request_database()
             try:
                 data, read_at = await run_plan(
                     prepared.plan, database, read_version=version is None
@@ -183,3 +201,11 @@ class FastLane:
                 version = await self._version(scope)
             # else the first statement found nothing to read the version with: no version
         return data, version
+
+
+def _route(scope: Scope, replicas: ReplicaSet) -> Route:
+    """The request's route (``web.routing``), or the primary's for an app without one."""
+    route = scope.get(ROUTE)
+    if not isinstance(route, Route):
+        route = scope[ROUTE] = replicas.route(primary=True)
+    return route

@@ -1,5 +1,6 @@
 """The GraphQL view: Strawberry's ASGI app over the served schema (``gql.schema`` with the
-caching extensions of ``web.caching``), one database session per request, closed after it.
+database choice of ``web.routing`` and the caching extensions of ``web.caching``), one
+database session per request (on its route's database), closed after it.
 
 Around Strawberry it gives transport refusals as GraphQL errors with a code, keeps the
 answers ``web.caching`` marked cacheable in the response cache, tags GET answers for HTTP
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -21,7 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from db.sessions import RequestDatabase
+from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.context import Context
 from gql.schema import catalog_schema
@@ -34,8 +34,10 @@ from web.graphiql import load_examples, render_page
 from web.middleware import REQUEST_ID
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
+from web.routing import ROUTE, DatabaseChoice
 
-schema = catalog_schema(serving=SERVING)  # what the view serves: the schema with its caches
+# what the view serves: the schema with its database choice and caches
+schema = catalog_schema(serving=(DatabaseChoice, *SERVING))
 _DATABASE = "nkcinema.database"  # scope key: the request's RequestDatabase
 
 TRANSPORT_CODES = {
@@ -52,7 +54,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        replicas: ReplicaSet,
         settings: Settings,
         *,
         graphql_path: str,
@@ -64,7 +66,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
-        self.sessions = sessions
+        self.replicas = replicas  # the request's database: its route's (web.routing)
         self.settings = settings
         self.graphql_path = graphql_path
         self.graphiql_assets = graphiql_assets
@@ -93,7 +95,10 @@ class CatalogGraphQL(GraphQL[Context, None]):
             await Response(status_code=404)(scope, receive, send)
             return
         scope[STORES] = self.stores
-        database = scope[_DATABASE] = RequestDatabase(self.sessions())
+        route = scope.get(ROUTE)
+        if not isinstance(route, Route):
+            route = scope[ROUTE] = self.replicas.route(primary=True)
+        database = scope[_DATABASE] = route.request_database()
         try:
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
