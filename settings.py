@@ -100,11 +100,11 @@ def _replica_urls(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name) or ""
     urls = tuple(u.strip() for u in raw.split(",") if u.strip())
     for url in urls:
-        scheme = url.partition("://")[0]
-        if scheme not in ("postgresql", "postgres", "postgresql+asyncpg") or "://" not in url:
-            raise SettingsError(
-                f"{name} must list postgresql:// URLs, separated by commas; got a "
-                f"{scheme or 'malformed'!r} URL"  # never the URL itself: it may hold a password
+        scheme, separator, _ = url.partition("://")
+        if not separator or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+            shown = f"a {scheme!r} URL" if separator and scheme.isalnum() else "a malformed URL"
+            raise SettingsError(  # never the URL itself: it may hold a password
+                f"{name} must list postgresql:// URLs, separated by commas; got {shown}"
             )
     return urls
 

@@ -61,6 +61,7 @@ SELECT pg_is_in_recovery(),
        END,
        ({VERSION_SQL})
 """
+NOT_PROBED = "not probed yet"
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,19 @@ class Database:
         self.up = False
         self.version: int | None = None
         self.lag: float | None = None
-        self.reason: str | None = "not probed yet"
+        self.reason: str | None = NOT_PROBED
+        self.unreachable = False  # out because it could not be reached (reset() on return)
 
     @property
     def is_primary(self) -> bool:
         return self.name == PRIMARY
+
+    async def reset(self) -> None:
+        """Close its pooled connections (a replica back in rotation gets fresh ones: those of
+        a server that went away are dead, and the fast lane's pool does not ping)."""
+        self.unreachable = False
+        for engine in self.engines:
+            await engine.dispose()
 
     async def close(self) -> None:
         if self.is_primary:
@@ -187,6 +196,7 @@ class ReplicaSet:
         (the next good probe puts it back); any other failure costs only that request."""
         if replica.is_primary or not is_unreachable(error):
             return
+        replica.unreachable = True
         self._out(replica, f"a request failed: {type(error).__name__}")
 
     def answered(self, database: Database) -> None:
@@ -232,6 +242,7 @@ class ReplicaSet:
             async with asyncio.timeout(self.probe_timeout):
                 standby, lag, version = await replica.probe.read()
         except Exception as error:
+            replica.unreachable = True
             self._out(replica, f"probe failed: {type(error).__name__}: {error}"[:200])
             return
         replica.version = version
@@ -241,6 +252,8 @@ class ReplicaSet:
         elif lag > self.max_lag:
             self._out(replica, f"replay lag {lag:.1f} s over {self.max_lag:g} s")
         elif not replica.up:
+            if replica.unreachable:  # its pooled connections may have died with it
+                await replica.reset()
             replica.up, replica.reason = True, None
             logger.warning(
                 "%s is in rotation (catalog version %s, lag %.1f s)", replica.name, version, lag
