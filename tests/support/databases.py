@@ -33,6 +33,12 @@ def _asyncpg_url(url: str) -> str:
     return f"postgresql://{rest}"
 
 
+def migrate_and_seed(url: str) -> None:
+    """Migrate the (empty) database at ``url`` to head and seed the bundled catalog."""
+    migrate(url)
+    _run(lambda engine: seed(session_factory(engine)), url)
+
+
 class Databases:
     """Creates fresh, empty databases for tests and removes them at the end of the run."""
 
@@ -61,8 +67,7 @@ class Databases:
     def create_seeded(self) -> str:
         """The URL of a new database migrated to head and holding the bundled catalog."""
         url = self.create()
-        migrate(url)
-        _run(lambda engine: seed(session_factory(engine)), url)
+        migrate_and_seed(url)
         return url
 
     def drop_all(self) -> None:

@@ -1,0 +1,305 @@
+"""Which database answers (web/routing.py), and read-your-writes.
+
+In-process, on the backend under test: every answer carries the catalog version it was
+computed at (``X-Catalog-Version``), a mutation's the version holding its write, and a
+malformed ``X-Catalog-Version`` is a coded 400.
+
+Against a real primary and streaming replica (``replication``: the PostgreSQL run), with
+``nkcinema serve`` in a subprocess and the database that answered each request counted from
+its access log: anonymous reads go to the replica; with the replica's replay paused, a
+curator who just wrote reads the write back by sending the version its mutation answered
+with, while everyone else's reads stay on the replica (and a server whose lag limit the
+paused replay exceeds leaves it); with the replica stopped, every read still succeeds, from
+the primary, and once it is back, it is probed back into rotation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.catalog_version import catalog_version
+from db.tokens import create_token
+from tests.support.cli import ok
+from tests.support.curation import CREATE, Curator
+from tests.support.live import Server, serve
+from tests.support.replication import Replication
+
+TITLE = '{ work(slug: "sea-of-blood") { title } }'
+WORKS = "{ works(first: 3) { nodes { slug title } } }"
+CREDITS = '{ work(slug: "sea-of-blood") { title credits { role person { slug } } } }'
+BY_SLUG = "query W($slug: String!) { work(slug: $slug) { title } }"
+VERSION = "SELECT version FROM catalog_state WHERE id = 1"
+
+
+# -- in-process, on the backend under test -------------------------------------------------
+
+
+async def test_answers_carry_the_catalog_version_they_were_computed_at(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    version = str(await catalog_version(session))
+    for _ in range(3):  # the full path, then the fast lane (a prepared plan, a cached answer)
+        response = await client.post("/graphql", json={"query": TITLE})
+        assert response.status_code == 200, response.text
+        assert response.headers["x-catalog-version"] == version
+    response = await client.get("/graphql", params={"query": TITLE})
+    assert response.headers["x-catalog-version"] == version
+    assert "x-catalog-version" in response.headers["vary"].lower()  # ETag'd: caches must vary
+    tag = response.headers["etag"]
+    again = await client.get("/graphql", params={"query": TITLE}, headers={"If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.headers["x-catalog-version"] == version
+
+
+async def test_a_mutations_answer_carries_the_version_that_holds_its_write(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    before = await catalog_version(session)
+    curator = Curator(client, await create_token(session, "versioned", "editor"))
+    headers = {"Authorization": f"Bearer {curator.token}"}
+    variables = {"input": {"title": "Versioned", "kind": "FILM"}}
+    response = await client.post(
+        "/graphql", json={"query": CREATE, "variables": variables}, headers=headers
+    )
+    body = response.json()
+    assert body["data"]["createWork"]["userErrors"] == [], body
+    written = int(response.headers["x-catalog-version"])
+    assert written > before
+    assert written == await catalog_version(session)
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "", " ", "0x10", "1" * 19, "٣"])
+async def test_a_malformed_catalog_version_is_a_coded_bad_request(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": TITLE},
+        headers={"X-Catalog-Version": value.encode("utf-8").decode("latin-1")},
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "X-Catalog-Version" in error["message"]
+
+
+async def test_a_version_no_database_has_yet_is_answered_by_the_primary(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": TITLE}, headers={"X-Catalog-Version": str(10**15)}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["work"]["title"] == "Sea of Blood"
+
+
+# -- a real primary and streaming replica, nkcinema serve over HTTP --------------------------
+
+
+class Live:
+    """The server under test, a curator's token, and who answered which request."""
+
+    def __init__(self, server: Server, token: str) -> None:
+        self.server = server
+        self.token = token
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.server.base_url, timeout=20.0)
+
+    async def ask(
+        self,
+        client: httpx.AsyncClient,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        get: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[str, httpx.Response]:
+        """Send an operation with a request id of its own; (the id, the response), which
+        must have no errors."""
+        request_id = uuid.uuid4().hex
+        sent = {"X-Request-ID": request_id, **(headers or {})}
+        if get:
+            params = {"query": query}
+            if variables is not None:
+                params["variables"] = json.dumps(variables)
+            response = await client.get("/graphql", params=params, headers=sent)
+        else:
+            payload = {"query": query, "variables": variables or {}}
+            response = await client.post("/graphql", json=payload, headers=sent)
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+        return request_id, response
+
+    def answered_by(self, request_ids: list[str]) -> list[str]:
+        """The database that answered each request, from the JSON access log."""
+        deadline = time.monotonic() + 5.0
+        while True:
+            found: dict[str, str] = {}
+            for line in self.server.stderr.splitlines():
+                if not line.startswith("{"):
+                    continue
+                record = json.loads(line)
+                if record.get("logger") == "nkcinema.access" and "database" in record:
+                    found[record["request_id"]] = record["database"]
+            if all(i in found for i in request_ids):
+                return [found[i] for i in request_ids]
+            assert time.monotonic() < deadline, "access records missing\n" + self.server.stderr
+            time.sleep(0.05)
+
+    async def read_until(self, database: str, query: str = TITLE, **kwargs: Any) -> Any:
+        """Ask until ``database`` answers (a probe puts a replica back in rotation)."""
+        deadline = time.monotonic() + 20.0
+        async with self.client() as client:
+            while True:
+                request_id, response = await self.ask(client, query, **kwargs)
+                if self.answered_by([request_id]) == [database]:
+                    return response.json()["data"]
+                assert time.monotonic() < deadline, f"{database} never answered"
+                await asyncio.sleep(0.1)
+
+
+def replica_env(replication: Replication, **extra: str) -> dict[str, str]:
+    return {
+        "NKCINEMA_REPLICA_URLS": replication.replica.url,
+        "NKCINEMA_REPLICA_PROBE_INTERVAL": "0.2",
+        "NKCINEMA_LOG_FORMAT": "json",
+        "NKCINEMA_GRAPHIQL": "false",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def live(replication: Replication, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """``nkcinema serve`` on the primary with the replica, and an editor's token. The lag
+    limit is far above the tests' pauses: only the lag test's own server leaves the replica
+    for lag."""
+    work = tmp_path_factory.mktemp("replicas")
+    created = ok(
+        "token",
+        "create",
+        "--name",
+        "replica-curator",
+        database_url=replication.primary.url,
+        cwd=work,
+    )
+    token = created.stdout.strip().splitlines()[0]
+    env = replica_env(replication, NKCINEMA_REPLICA_MAX_LAG="300")
+    with serve(replication.primary.url, work, "replicas", **env) as server:
+        yield Live(server, token)
+
+
+async def test_anonymous_reads_are_answered_by_the_replica(
+    live: Live, replication: Replication
+) -> None:
+    await replication.caught_up()
+    version = await replication.primary.fetchval(VERSION)
+    await live.read_until("replica-1")
+    async with live.client() as client:
+        asked = await asyncio.gather(
+            *(
+                live.ask(client, query, get=get)
+                for query in (TITLE, WORKS, CREDITS)
+                for get in (False, True)
+                for _ in range(4)  # the full path, then the fast lane's plans and caches
+            )
+        )
+    assert set(live.answered_by([i for i, _ in asked])) == {"replica-1"}
+    assert {r.headers["x-catalog-version"] for _, r in asked} == {str(version)}
+
+
+async def test_with_replay_paused_a_writer_reads_its_write_and_others_stay_on_the_replica(
+    live: Live, replication: Replication, tmp_path: Path
+) -> None:
+    await replication.caught_up()
+    await live.read_until("replica-1")
+    title = f"Replica Probe {uuid.uuid4().hex[:8]}"
+    curator = {"Authorization": f"Bearer {live.token}"}
+    await replication.replica.fetchval("SELECT pg_wal_replay_pause()")
+    try:
+        async with live.client() as client:
+            variables = {"input": {"title": title, "kind": "FILM"}}
+            wrote, response = await live.ask(client, CREATE, variables, headers=curator)
+            slug = response.json()["data"]["createWork"]["work"]["slug"]
+            written = response.headers["x-catalog-version"]
+            assert int(written) == await replication.primary.fetchval(VERSION)
+            mine = {"X-Catalog-Version": written}
+            new = {"slug": slug}
+
+            async def own_read(get: bool) -> tuple[str, httpx.Response]:
+                return await live.ask(client, BY_SLUG, new, get=get, headers=mine)
+
+            async def other_read(query: str, variables: Any) -> tuple[str, httpx.Response]:
+                return await live.ask(client, query, variables)
+
+            for _ in range(2):  # concurrently; the second round meets the caches and plans
+                own = await asyncio.gather(*(own_read(get) for get in (False, True) * 3))
+                others = await asyncio.gather(
+                    *(other_read(BY_SLUG, new) for _ in range(6)),
+                    *(other_read(TITLE, None) for _ in range(6)),
+                )
+                assert {r.json()["data"]["work"]["title"] for _, r in own} == {title}
+                assert {r.headers["x-catalog-version"] for _, r in own} == {written}
+                assert set(live.answered_by([wrote] + [i for i, _ in own])) == {"primary"}
+                # the replica has not replayed the write: it answers without it, older
+                assert [r.json()["data"]["work"] for _, r in others[:6]] == [None] * 6
+                assert {r.json()["data"]["work"]["title"] for _, r in others[6:]} == {
+                    "Sea of Blood"
+                }
+                assert all(int(r.headers["x-catalog-version"]) < int(written) for _, r in others)
+                assert set(live.answered_by([i for i, _ in others])) == {"replica-1"}
+
+        # A server whose lag limit the paused replay exceeds leaves the replica at its probes:
+        # everyone reads the primary, the write included.
+        env = replica_env(replication, NKCINEMA_REPLICA_MAX_LAG="0.2")
+        with serve(replication.primary.url, tmp_path, "lagging", **env) as lagging:
+            strict = Live(lagging, live.token)
+            await asyncio.sleep(0.5)  # past the limit, and a probe or two
+            async with strict.client() as client:
+                asked = await asyncio.gather(*(strict.ask(client, BY_SLUG, new) for _ in range(4)))
+            assert {r.json()["data"]["work"]["title"] for _, r in asked} == {title}
+            assert set(strict.answered_by([i for i, _ in asked])) == {"primary"}
+    finally:
+        await replication.replica.fetchval("SELECT pg_wal_replay_resume()")
+    # replay resumed: the replica converges, and answers the write to everyone (the writer too)
+    await replication.caught_up()
+    assert (await live.read_until("replica-1", BY_SLUG, variables=new))["work"]["title"] == title
+    data = await live.read_until("replica-1", BY_SLUG, variables=new, headers=mine)
+    assert data["work"]["title"] == title
+
+
+async def test_with_the_replica_stopped_every_read_succeeds_and_it_is_probed_back(
+    live: Live, replication: Replication
+) -> None:
+    await replication.caught_up()
+    await live.read_until("replica-1")
+    async with live.client() as client:
+        await asyncio.gather(*(live.ask(client, q) for q in (TITLE, WORKS, CREDITS) * 2))
+        replication.replica.stop()  # as a crash would: its pooled connections are dead
+        try:
+            asked = await asyncio.gather(
+                *(
+                    live.ask(client, query, get=get)
+                    for query in (TITLE, WORKS, CREDITS)
+                    for get in (False, True)
+                    for _ in range(4)
+                )
+            )
+            data = [r.json()["data"] for _, r in asked]
+            assert {d["work"]["title"] for d in data if "work" in d} == {"Sea of Blood"}
+            assert all(len(d["works"]["nodes"]) == 3 for d in data if "works" in d)
+            assert set(live.answered_by([i for i, _ in asked])) == {"primary"}
+        finally:
+            replication.replica.start()
+    await live.read_until("replica-1")
+    await live.read_until("replica-1", WORKS, get=True)
