@@ -117,9 +117,11 @@ class FastLane:
         try:
             data, version = work.result()
         except Exception as error:  # the app answers, with its error handling
-            logger.debug("fast lane: plan failed on %s: %r", route.name, error)
             if route.on_replica:  # and from the primary
+                logger.warning("%s failed; the primary answers: %r", route.name, error)
                 route.to_primary(error)
+            else:
+                logger.debug("fast lane: plan failed: %r", error)
             return False
         if data is None:
             return False
@@ -165,9 +167,10 @@ class FastLane:
             try:
                 version = await route.database.versions.current()
             except Exception as error:
-                logger.debug("fast lane: no catalog version from %s: %r", route.name, error)
                 if not route.on_replica:
+                    logger.debug("fast lane: no catalog version: %r", error)
                     return None
+                logger.warning("%s failed; reading the primary instead: %r", route.name, error)
                 route.to_primary(error)
                 continue
             if route.on_replica and route.required is not None and version < route.required:

@@ -127,6 +127,7 @@ class Server:
 def _run(command: list[str]) -> str:
     result = subprocess.run(
         _as_server_user(command),
+        cwd="/",  # the server user may not enter the tests' working directory
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
@@ -221,6 +222,7 @@ class Replication:
                 "stream",
                 "-c",
                 "fast",
+                "--no-sync",
             ]
         )
         _configure(replica)
@@ -232,7 +234,7 @@ class Replication:
         target = await self.primary.fetchval("SELECT pg_current_wal_lsn()::text")
         async with asyncio.timeout(CATCH_UP_TIMEOUT):
             while True:
-                sql = "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn"
+                sql = "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn"
                 if await self.replica.fetchval(sql, target):
                     return
                 await asyncio.sleep(0.05)

@@ -20,7 +20,8 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -28,9 +29,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.catalog_version import catalog_version
+from db.sessions import PRIMARY
 from db.tokens import create_token
-from tests.support.cli import ok
 from tests.support.curation import CREATE, Curator
+from tests.support.databases import curator_token
 from tests.support.live import Server, serve
 from tests.support.replication import Replication
 
@@ -85,7 +87,7 @@ async def test_a_malformed_catalog_version_is_a_coded_bad_request(
     response = await client.post(
         "/graphql",
         json={"query": TITLE},
-        headers={"X-Catalog-Version": value.encode("utf-8").decode("latin-1")},
+        headers={"X-Catalog-Version": value.encode("utf-8")},  # bytes: any octets
     )
     assert response.status_code == 400, response.text
     [error] = response.json()["errors"]
@@ -107,7 +109,7 @@ async def test_a_version_no_database_has_yet_is_answered_by_the_primary(
 
 
 class Live:
-    """The server under test, a curator's token, and who answered which request."""
+    """A server under test, a curator's token, and who answered which request."""
 
     def __init__(self, server: Server, token: str) -> None:
         self.server = server
@@ -141,24 +143,26 @@ class Live:
         assert "errors" not in response.json(), response.text
         return request_id, response
 
+    def log(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.server.stderr.splitlines() if line[:1] == "{"]
+
     def answered_by(self, request_ids: list[str]) -> list[str]:
         """The database that answered each request, from the JSON access log."""
         deadline = time.monotonic() + 5.0
         while True:
-            found: dict[str, str] = {}
-            for line in self.server.stderr.splitlines():
-                if not line.startswith("{"):
-                    continue
-                record = json.loads(line)
-                if record.get("logger") == "nkcinema.access" and "database" in record:
-                    found[record["request_id"]] = record["database"]
+            found = {
+                record["request_id"]: record["database"]
+                for record in self.log()
+                if record.get("logger") == "nkcinema.access" and "database" in record
+            }
             if all(i in found for i in request_ids):
                 return [found[i] for i in request_ids]
             assert time.monotonic() < deadline, "access records missing\n" + self.server.stderr
             time.sleep(0.05)
 
     async def read_until(self, database: str, query: str = TITLE, **kwargs: Any) -> Any:
-        """Ask until ``database`` answers (a probe puts a replica back in rotation)."""
+        """Ask until ``database`` answers (a probe puts a replica back in rotation, or takes
+        it out)."""
         deadline = time.monotonic() + 20.0
         async with self.client() as client:
             while True:
@@ -169,39 +173,41 @@ class Live:
                 await asyncio.sleep(0.1)
 
 
-def replica_env(replication: Replication, **extra: str) -> dict[str, str]:
-    return {
+class Servers:
+    """``nkcinema serve`` on the primary with the replica twice: ``live`` with a lag limit far
+    above the tests' pauses, ``strict`` with one the paused replay soon exceeds."""
+
+    def __init__(self, live: Live, strict: Live) -> None:
+        self.live, self.strict = live, strict
+
+
+@pytest.fixture(scope="module")
+def servers(
+    replication: Replication, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Servers]:
+    work = tmp_path_factory.mktemp("replicas")
+    token = curator_token(replication.primary.url, "replica-curator")
+    settings = {
         "NKCINEMA_REPLICA_URLS": replication.replica.url,
         "NKCINEMA_REPLICA_PROBE_INTERVAL": "0.2",
         "NKCINEMA_LOG_FORMAT": "json",
         "NKCINEMA_GRAPHIQL": "false",
-        **extra,
     }
+    lag_limits = {"live": "300", "strict": "0.2"}
+    with ExitStack() as stack, ThreadPoolExecutor(len(lag_limits)) as starting:
 
+        def start(name: str) -> Server:  # both at once: a server takes seconds to start
+            env = {**settings, "NKCINEMA_REPLICA_MAX_LAG": lag_limits[name]}
+            return stack.enter_context(serve(replication.primary.url, work, name, **env))
 
-@pytest.fixture(scope="module")
-def live(replication: Replication, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """``nkcinema serve`` on the primary with the replica, and an editor's token. The lag
-    limit is far above the tests' pauses: only the lag test's own server leaves the replica
-    for lag."""
-    work = tmp_path_factory.mktemp("replicas")
-    created = ok(
-        "token",
-        "create",
-        "--name",
-        "replica-curator",
-        database_url=replication.primary.url,
-        cwd=work,
-    )
-    token = created.stdout.strip().splitlines()[0]
-    env = replica_env(replication, NKCINEMA_REPLICA_MAX_LAG="300")
-    with serve(replication.primary.url, work, "replicas", **env) as server:
-        yield Live(server, token)
+        live, strict = starting.map(start, lag_limits)
+        yield Servers(Live(live, token), Live(strict, token))
 
 
 async def test_anonymous_reads_are_answered_by_the_replica(
-    live: Live, replication: Replication
+    servers: Servers, replication: Replication
 ) -> None:
+    live = servers.live
     await replication.caught_up()
     version = await replication.primary.fetchval(VERSION)
     await live.read_until("replica-1")
@@ -219,10 +225,12 @@ async def test_anonymous_reads_are_answered_by_the_replica(
 
 
 async def test_with_replay_paused_a_writer_reads_its_write_and_others_stay_on_the_replica(
-    live: Live, replication: Replication, tmp_path: Path
+    servers: Servers, replication: Replication
 ) -> None:
+    live, strict = servers.live, servers.strict
     await replication.caught_up()
     await live.read_until("replica-1")
+    await strict.read_until("replica-1")
     title = f"Replica Probe {uuid.uuid4().hex[:8]}"
     curator = {"Authorization": f"Bearer {live.token}"}
     await replication.replica.fetchval("SELECT pg_wal_replay_pause()")
@@ -259,16 +267,14 @@ async def test_with_replay_paused_a_writer_reads_its_write_and_others_stay_on_th
                 assert all(int(r.headers["x-catalog-version"]) < int(written) for _, r in others)
                 assert set(live.answered_by([i for i, _ in others])) == {"replica-1"}
 
-        # A server whose lag limit the paused replay exceeds leaves the replica at its probes:
-        # everyone reads the primary, the write included.
-        env = replica_env(replication, NKCINEMA_REPLICA_MAX_LAG="0.2")
-        with serve(replication.primary.url, tmp_path, "lagging", **env) as lagging:
-            strict = Live(lagging, live.token)
-            await asyncio.sleep(0.5)  # past the limit, and a probe or two
-            async with strict.client() as client:
-                asked = await asyncio.gather(*(strict.ask(client, BY_SLUG, new) for _ in range(4)))
-            assert {r.json()["data"]["work"]["title"] for _, r in asked} == {title}
-            assert set(strict.answered_by([i for i, _ in asked])) == {"primary"}
+        # The paused replay is soon further behind than the strict server allows: its probes
+        # take the replica out, and everyone reads the primary there, the write included.
+        data = await strict.read_until(PRIMARY, BY_SLUG, variables=new)
+        assert data["work"]["title"] == title
+        async with strict.client() as client:
+            asked = await asyncio.gather(*(strict.ask(client, BY_SLUG, new) for _ in range(4)))
+        assert {r.json()["data"]["work"]["title"] for _, r in asked} == {title}
+        assert set(strict.answered_by([i for i, _ in asked])) == {PRIMARY}
     finally:
         await replication.replica.fetchval("SELECT pg_wal_replay_resume()")
     # replay resumed: the replica converges, and answers the write to everyone (the writer too)
@@ -276,30 +282,47 @@ async def test_with_replay_paused_a_writer_reads_its_write_and_others_stay_on_th
     assert (await live.read_until("replica-1", BY_SLUG, variables=new))["work"]["title"] == title
     data = await live.read_until("replica-1", BY_SLUG, variables=new, headers=mine)
     assert data["work"]["title"] == title
+    assert (await strict.read_until("replica-1", BY_SLUG, variables=new))["work"]["title"] == title
 
 
 async def test_with_the_replica_stopped_every_read_succeeds_and_it_is_probed_back(
-    live: Live, replication: Replication
+    servers: Servers, replication: Replication
 ) -> None:
+    live = servers.live
     await replication.caught_up()
     await live.read_until("replica-1")
+    stopped = asyncio.Event()
+    done = asyncio.Event()
+
+    async def reader(n: int) -> list[tuple[str, bool, httpx.Response]]:
+        """Reads one after another until told to stop: (id, sent after the crash, answer)."""
+        asked = []
+        while not done.is_set():
+            after = stopped.is_set()
+            query = (TITLE, WORKS, CREDITS)[n % 3]
+            request_id, response = await live.ask(client, query, get=n % 2 == 0)
+            asked.append((request_id, after, response))
+        return asked
+
     async with live.client() as client:
-        await asyncio.gather(*(live.ask(client, q) for q in (TITLE, WORKS, CREDITS) * 2))
-        replication.replica.stop()  # as a crash would: its pooled connections are dead
+        readers = [asyncio.ensure_future(reader(n)) for n in range(6)]
         try:
-            asked = await asyncio.gather(
-                *(
-                    live.ask(client, query, get=get)
-                    for query in (TITLE, WORKS, CREDITS)
-                    for get in (False, True)
-                    for _ in range(4)
-                )
-            )
-            data = [r.json()["data"] for _, r in asked]
-            assert {d["work"]["title"] for d in data if "work" in d} == {"Sea of Blood"}
-            assert all(len(d["works"]["nodes"]) == 3 for d in data if "works" in d)
-            assert set(live.answered_by([i for i, _ in asked])) == {"primary"}
+            await asyncio.sleep(0.3)
+            # as a crash would, with requests in flight: its pooled connections die with it
+            await asyncio.to_thread(replication.replica.stop)
+            stopped.set()
+            await asyncio.sleep(0.5)
         finally:
+            done.set()
+            asked = [a for found in await asyncio.gather(*readers) for a in found]
             replication.replica.start()
+    data = [r.json()["data"] for _, _, r in asked]
+    assert {d["work"]["title"] for d in data if "work" in d} == {"Sea of Blood"}
+    assert all(len(d["works"]["nodes"]) == 3 for d in data if "works" in d)
+    before = live.answered_by([i for i, after, _ in asked if not after])
+    after = live.answered_by([i for i, after, _ in asked if after])
+    assert "replica-1" in before and after and set(after) == {PRIMARY}, (before, after)
+    # back: probed into rotation, its dead connections replaced
     await live.read_until("replica-1")
     await live.read_until("replica-1", WORKS, get=True)
+    await live.read_until("replica-1", CREDITS)
