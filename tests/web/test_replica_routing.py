@@ -6,7 +6,8 @@ malformed ``X-Catalog-Version`` is a coded 400.
 
 Against a real primary and streaming replica (``replication``: the PostgreSQL run), with
 ``nkcinema serve`` in a subprocess and the database that answered each request counted from
-its access log: anonymous reads go to the replica; with the replica's replay paused, a
+its access log: anonymous reads go to the replica, and mutations, ``changes`` and curators'
+requests to the primary; with the replica's replay paused, a
 curator who just wrote reads the write back by sending the version its mutation answered
 with, while everyone else's reads stay on the replica (and a server whose lag limit the
 paused replay exceeds leaves it); with the replica stopped, every read still succeeds, from
@@ -222,6 +223,33 @@ async def test_anonymous_reads_are_answered_by_the_replica(
         )
     assert set(live.answered_by([i for i, _ in asked])) == {"replica-1"}
     assert {r.headers["x-catalog-version"] for _, r in asked} == {str(version)}
+
+
+async def test_mutations_the_audit_trail_and_curators_go_to_the_primary(
+    servers: Servers, replication: Replication
+) -> None:
+    live = servers.live
+    await live.read_until("replica-1")
+    changes = "fragment F on Query { changes(first: 1) { nodes { actor } } } query { ...F }"
+    sent: list[tuple[str, dict[str, str]]] = [
+        (changes, {}),  # refused without a token, but never read from a replica
+        (CREATE, {}),
+        (TITLE, {"Authorization": f"Bearer {live.token}"}),
+    ]
+    ids = []
+    async with live.client() as client:
+        for query, headers in sent:
+            request_id = uuid.uuid4().hex
+            ids.append(request_id)
+            variables = {"input": {"title": "Refused", "kind": "FILM"}}
+            response = await client.post(
+                "/graphql",
+                json={"query": query, "variables": variables if query == CREATE else {}},
+                headers={"X-Request-ID": request_id, **headers},
+            )
+            assert response.status_code == 200, response.text
+        assert response.json()["data"]["work"]["title"] == "Sea of Blood"
+    assert live.answered_by(ids) == [PRIMARY] * 3
 
 
 async def test_with_replay_paused_a_writer_reads_its_write_and_others_stay_on_the_replica(
