@@ -17,7 +17,7 @@ from typing import Any
 
 from settings import Settings
 
-ACCESS_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+ACCESS_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client", "database")
 
 
 class JsonFormatter(logging.Formatter):

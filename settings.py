@@ -95,6 +95,20 @@ def _origins(name: str) -> tuple[str, ...]:
     return origins
 
 
+def _replica_urls(name: str) -> tuple[str, ...]:
+    """Comma-separated PostgreSQL URLs of streaming replicas (``db.replicas``)."""
+    raw = os.environ.get(name) or ""
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    for url in urls:
+        scheme, separator, _ = url.partition("://")
+        if not separator or scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+            shown = f"a {scheme!r} URL" if separator and scheme.isalnum() else "a malformed URL"
+            raise SettingsError(  # never the URL itself: it may hold a password
+                f"{name} must list postgresql:// URLs, separated by commas; got {shown}"
+            )
+    return urls
+
+
 LOG_FORMATS = ("text", "json")
 
 
@@ -139,6 +153,10 @@ class Settings:
     pool_size: int = 10
     pool_timeout: float = 2.0  # seconds to wait for a pooled connection
     connect_timeout: float = 2.0  # seconds to wait for the database to accept a connection
+    # -- read replicas (db/replicas.py) --
+    replica_urls: tuple[str, ...] = ()  # PostgreSQL streaming replicas anonymous reads go to
+    replica_max_lag: float = 30.0  # seconds of replay lag after which a replica leaves rotation
+    replica_probe_interval: float = 1.0  # seconds between two probes of each replica
     # -- admission of expensive operations (gql/admission.py) --
     expensive_cost: int = 1000  # priced work (search, facets, similar) that makes one expensive
     expensive_concurrency: int | None = None  # at once while cheap reads are about (None: below)
@@ -220,6 +238,9 @@ def load_settings() -> Settings:
         pool_size=_int("NKCINEMA_POOL_SIZE", 10, minimum=1),
         pool_timeout=_float("NKCINEMA_POOL_TIMEOUT", 2.0, minimum=0.1),
         connect_timeout=_float("NKCINEMA_CONNECT_TIMEOUT", 2.0, minimum=0.1),
+        replica_urls=_replica_urls("NKCINEMA_REPLICA_URLS"),
+        replica_max_lag=_float("NKCINEMA_REPLICA_MAX_LAG", 30.0),
+        replica_probe_interval=_float("NKCINEMA_REPLICA_PROBE_INTERVAL", 1.0, minimum=0.05),
         expensive_cost=_int("NKCINEMA_EXPENSIVE_COST", 1000, minimum=1),
         expensive_concurrency=(
             _int("NKCINEMA_EXPENSIVE_CONCURRENCY", 1, minimum=1)
@@ -238,4 +259,6 @@ def load_settings() -> Settings:
     async_database_url(settings.database_url)  # validate early, with a clear message
     if settings.default_page_size > settings.max_page_size:
         raise SettingsError("NKCINEMA_DEFAULT_PAGE_SIZE must not exceed NKCINEMA_MAX_PAGE_SIZE")
+    if settings.replica_urls and settings.is_sqlite:
+        raise SettingsError("NKCINEMA_REPLICA_URLS needs a PostgreSQL DATABASE_URL (the primary)")
     return settings

@@ -202,9 +202,11 @@ def is_sqlite_file(url: str) -> bool:
     return bool(database) and database != ":memory:" and "mode=memory" not in url
 
 
-def engine_from_settings(settings: Settings) -> AsyncEngine:
+def engine_from_settings(settings: Settings, name: str = "primary") -> AsyncEngine:
+    """The requests' pool; ``name``: the database it counts under in the metrics."""
     return create_engine(
         settings.database_url,
+        name=name,
         echo=settings.log_sql,
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout,
@@ -213,13 +215,14 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
     )
 
 
-def direct_engine_from_settings(settings: Settings) -> AsyncEngine:
+def direct_engine_from_settings(settings: Settings, name: str = "primary") -> AsyncEngine:
     """A second pool, for reads made on the driver's connection directly (``web.fast_lane``):
     no overflow (a connection opened and closed per request would cost more than waiting) and,
     on PostgreSQL, no ping per checkout (a read on a dead connection fails, the connection is
     discarded and the request goes the normal way, which pings)."""
     return create_engine(
         settings.database_url,
+        name=name,
         pool_size=settings.pool_size,
         max_overflow=0,
         pool_timeout=settings.pool_timeout,

@@ -4,6 +4,7 @@ the real ASGI app reached over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -14,9 +15,10 @@ from cli import migrate
 from db.engine import create_engine
 from settings import Settings
 from tests.support.client import app_client
-from tests.support.databases import IN_CI, Databases, backend_name
+from tests.support.databases import IN_CI, Databases, backend_name, migrate_and_seed
 from tests.support.graphql import GraphQL
 from tests.support.live import Server, serve
+from tests.support.replication import Replication, unavailable_reason
 from tests.support.sql import StatementCounter
 
 
@@ -34,6 +36,30 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
         pytest.skip(reason)
     yield dbs
     dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def replication() -> Iterator[Replication]:
+    """A PostgreSQL primary of its own, migrated and seeded with the bundled catalog, and a
+    streaming replica of it, caught up (tests/support/replication.py).
+
+    Only in the PostgreSQL run of the suite: the servers come from PostgreSQL's binaries, not
+    from TEST_DATABASE_URL, so the SQLite run would only repeat the same tests (it skips them,
+    under CI too). Where the binaries are missing they skip, or fail under CI."""
+    if backend_name() != "postgresql":
+        pytest.skip(
+            "read replicas are tested in the PostgreSQL run (TEST_DATABASE_URL set): the "
+            "tests start a primary and a replica of their own, which this run would repeat"
+        )
+    reason = unavailable_reason()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI must run the read-replica tests)", pytrace=False)
+        pytest.skip(reason)
+    with Replication.started() as pair:
+        migrate_and_seed(pair.primary.url)
+        asyncio.run(pair.caught_up())
+        yield pair
 
 
 @pytest.fixture

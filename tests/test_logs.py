@@ -37,6 +37,7 @@ async def test_every_request_gets_an_access_record(
     assert entry["path"] == "/graphql"
     assert entry["status"] == 200
     assert isinstance(entry["duration_ms"], float)
+    assert entry["database"] == "primary"  # who answered (replicas: tests/web/test_replica_routing)
     assert "sekret" not in caplog.text and "__typename" not in caplog.text  # no headers, no query
 
 

@@ -71,6 +71,42 @@ def test_bad_values_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value:
         load_settings()
 
 
+def test_replicas_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@primary/catalog")
+    monkeypatch.setenv(
+        "NKCINEMA_REPLICA_URLS", " postgresql://reader@r1/catalog , postgres://reader@r2/catalog,"
+    )
+    monkeypatch.setenv("NKCINEMA_REPLICA_MAX_LAG", "2.5")
+    settings = load_settings()
+    assert settings.replica_urls == (
+        "postgresql://reader@r1/catalog",
+        "postgres://reader@r2/catalog",
+    )
+    assert (settings.replica_max_lag, settings.replica_probe_interval) == (2.5, 1.0)
+    monkeypatch.delenv("NKCINEMA_REPLICA_URLS")
+    monkeypatch.delenv("NKCINEMA_REPLICA_MAX_LAG")
+    assert load_settings().replica_urls == ()
+    assert load_settings().replica_max_lag == 30.0
+
+
+@pytest.mark.parametrize(
+    ("database", "replicas"),
+    [
+        ("postgresql://p/c", "sqlite:///replica.db"),
+        ("postgresql://p/c", "not a url"),
+        ("sqlite:///nkcinema.db", "postgresql://reader@r1/catalog"),  # no SQLite primary
+    ],
+)
+def test_bad_replica_urls_are_named_and_not_echoed(
+    monkeypatch: pytest.MonkeyPatch, database: str, replicas: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("NKCINEMA_REPLICA_URLS", replicas)
+    with pytest.raises(SettingsError, match="NKCINEMA_REPLICA_URLS") as raised:
+        load_settings()
+    assert replicas not in str(raised.value)
+
+
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
         Settings().max_page_size = 1  # type: ignore[misc]

@@ -9,7 +9,8 @@ A request to /graphql passes, outermost first: ``RequestSpans`` (its trace span,
 tracing is on: ``tracing``), ``RequestId``, ``AccessLog``, ``Observe`` (its metrics, unless
 ``NKCINEMA_METRICS`` is off: ``web.observing``), CORS, ``GraphQLOverHTTP`` (media types and
 status codes), ``RequestDeadline``, ``Intake`` (body admitted, request key computed),
-``FastLane`` (cached answers and prepared plans), ``PersistedQueries`` (documents by hash,
+``DatabaseRouting`` (the primary or a replica, and ``X-Catalog-Version``), ``FastLane``
+(cached answers and prepared plans), ``PersistedQueries`` (documents by hash,
 trusted documents), then Starlette's routing to ``CatalogGraphQL`` (Strawberry, the served
 schema).
 
@@ -40,6 +41,8 @@ from starlette.staticfiles import StaticFiles
 import metrics
 import tracing
 from db.engine import direct_engine_from_settings, engine_from_settings, session_factory
+from db.replicas import Database, ReplicaSet
+from db.sessions import PRIMARY
 from db.version_reads import SessionSource, VersionReads, dedicated_source, is_file_database
 from gql.admission import Gate
 from settings import Settings, load_settings
@@ -52,6 +55,7 @@ from web.middleware import AccessLog, RequestId
 from web.observing import Observe
 from web.over_http import GraphQLOverHTTP
 from web.persisted import PersistedQueries
+from web.routing import DatabaseRouting
 from web.view import CatalogGraphQL
 
 logger = logging.getLogger("nkcinema")
@@ -133,17 +137,23 @@ def create_app(
         else None
     )
 
+    # The primary, and the replicas anonymous reads go to (db.replicas, web.routing).
+    replicas = ReplicaSet.from_settings(settings, Database(PRIMARY, sessions, versions, direct))
+
     # Traced: the engines this app made get a span per statement (tracing).
     traced = tracing.from_environment()
     if traced:
-        for engine_ in (owned_engine, direct):
+        replica_engines = [e for r in replicas.replicas for e in r.engines]
+        for engine_ in (owned_engine, direct, *replica_engines):
             if engine_ is not None:
                 tracing.instrument_engine(engine_)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await replicas.start()  # probed once before the first request, then every interval
         yield
         await closed()  # requests answered at their deadline, still closing their sessions
+        await replicas.close()
         await versions.close()
         for engine_ in (direct, owned_engine):
             if engine_ is not None:
@@ -151,7 +161,7 @@ def create_app(
         metrics.worker_exited(os.getpid())  # its gauges no longer count
 
     graphql = CatalogGraphQL(
-        sessions,
+        replicas,
         settings,
         graphql_path=GRAPHQL_PATH,
         graphiql_assets=GRAPHIQL_ASSETS,
@@ -185,8 +195,14 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "If-None-Match", "X-Request-ID"],
-                expose_headers=["ETag", "X-Request-ID"],
+                allow_headers=[
+                    "Content-Type",
+                    "Authorization",
+                    "If-None-Match",
+                    "X-Request-ID",
+                    "X-Catalog-Version",
+                ],
+                expose_headers=["ETag", "X-Request-ID", "X-Catalog-Version"],
                 max_age=600,
             )
         )
@@ -200,16 +216,15 @@ def create_app(
     )
     middleware.append(Middleware(RequestDeadline, path=GRAPHQL_PATH, settings=settings, gate=gate))
     middleware.append(Middleware(Intake, path=GRAPHQL_PATH, settings=settings))
+    middleware.append(Middleware(DatabaseRouting, path=GRAPHQL_PATH, replicas=replicas))
     middleware.append(
         Middleware(
             FastLane,
             path=GRAPHQL_PATH,
             settings=settings,
-            sessions=sessions,
-            versions=versions,
+            replicas=replicas,
             responses=graphql.responses,
             prepared=graphql.prepared,
-            engine=direct,
             tracer=tracing.tracer() if traced else None,
         )
     )
@@ -219,6 +234,7 @@ def create_app(
     served = Starlette(middleware=middleware, routes=routes, lifespan=lifespan)
     served.state.admission = gate
     served.state.versions = versions  # the catalog version reads of the caches
+    served.state.replicas = replicas  # the databases and their states (ReplicaSet.states())
     return served
 
 

@@ -14,12 +14,18 @@ The answer is the one the full path gives: ``{"data": …, "extensions": {"cost"
 same bytes (both encode with ``web.encoding``), with ``X-Execution: compiled``, or
 ``X-Cache: hit`` (over GET, with its entity tag: ``304`` when the client's copy is current).
 
-Each answer is noted for the metrics (``web.observing``: ``cached`` or ``compiled``, and the
-primary database used by a plan) and, while tracing is on, has an operation span of its own
-(Strawberry's extension does not run here), the parent of its statements' spans.
+It reads the database the request's route names (``web.routing``): the catalog version and
+the plan's data both from it, so an answer is filed under the version of the database that
+computed it. On a replica, a client's ``X-Catalog-Version`` is checked first (an older
+replica: the primary answers), and a replica that fails leaves the request to the primary.
 
-Usage: ``Middleware(FastLane, path="/graphql", settings=..., sessions=..., versions=...,
-responses=..., prepared=..., engine=...)``, inside ``web.intake.Intake``.
+Each answer is noted for the metrics (``web.observing``: ``cached`` or ``compiled``; the
+database a plan read is counted where the route is answered, ``db.replicas``) and, while
+tracing is on, has an operation span of its own (Strawberry's extension does not run here),
+the parent of its statements' spans.
+
+Usage: ``Middleware(FastLane, path="/graphql", settings=..., replicas=..., responses=...,
+prepared=..., tracer=...)``, inside ``web.routing.DatabaseRouting``.
 """
 
 from __future__ import annotations
@@ -30,13 +36,11 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import metrics
 import tracing
-from db.sessions import RequestDatabase
-from db.version_reads import VersionReads
+from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.compiled import read_plan, run_plan, statement_source
 from gql.compiled.driver import driver_statement, fetch_json
@@ -48,9 +52,11 @@ from web.encoding import encode, send_json
 from web.intake import REQUEST_KEY
 from web.prepared import Prepared, PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
+from web.routing import ANSWERED_AT, ROUTE
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger("nkcinema.fast_lane")
 
@@ -62,21 +68,17 @@ class FastLane:
         *,
         path: str,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        versions: VersionReads,
+        replicas: ReplicaSet,
         responses: ResponseCache,
         prepared: PreparedRequests,
-        engine: AsyncEngine | None = None,
         tracer: Tracer | None = None,
     ) -> None:
         self.app = app
         self.path = path
         self.settings = settings
-        self.sessions = sessions
-        self.versions = versions
+        self.replicas = replicas  # each database's sessions, version reads and direct pool
         self.responses = responses
         self.prepared = prepared
-        self.engine = engine  # plans run on its connections' driver directly (db.engine)
         self.cache_control = http_cache.cache_control(settings.cache_max_age).encode("latin-1")
         self.tracer = tracer  # while tracing is on (tracing)
 
@@ -100,11 +102,13 @@ class FastLane:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
         version: int | None = None
-        if key in self.responses:
+        route = _route(scope, self.replicas)
+        known = key in self.responses
+        if known or (route.on_replica and route.required is not None):  # a replica: checked
             version = await self._version(scope)
             if version is None:
                 return False
-            cached = self.responses.get(key, version)
+            cached = self.responses.get(key, version) if known else None
             if cached is not None:
                 with self._operation_span(key, observing.CACHED):
                     await self._hit(scope, send, cached, key, version, if_none_match)
@@ -116,7 +120,7 @@ class FastLane:
         if prepared is None:
             return False
         with self._operation_span(key, observing.COMPILED):
-            answered = await self._run(scope, send, key, prepared, version)
+            answered = await self._run(scope, send, route, prepared, version)
         if answered:
             observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost)
         return answered
@@ -127,14 +131,14 @@ class FastLane:
         return tracing.operation_span(self.tracer, observing.operation_name(key)[1], path)
 
     async def _run(
-        self, scope: Scope, send: Send, key: str, prepared: Prepared, version: int | None
+        self, scope: Scope, send: Send, route: Route, prepared: Prepared, version: int | None
     ) -> bool:
         """Answer by running the prepared plan; False: the app must answer."""
         deadline = self.settings.request_timeout
         # Its own task, waited for with a timeout: cancelling it at the deadline never leaves
         # a cancellation pending on the request's task (asyncio.timeout can, on 3.11). The
         # deadline counts from the request's arrival (web.deadline).
-        work = asyncio.ensure_future(self._data(scope, prepared, version))
+        work = asyncio.ensure_future(self._data(scope, route, prepared, version))
         done, _ = await asyncio.wait((work,), timeout=remaining(scope, deadline))
         if not done:
             work.cancel()
@@ -145,15 +149,21 @@ class FastLane:
         try:
             data, version = work.result()
         except Exception as error:  # the app answers, with its error handling
-            logger.debug("fast lane: plan failed: %r", error)
+            if route.on_replica:  # and from the primary
+                logger.warning("%s failed; the primary answers: %r", route.name, error)
+                route.to_primary(error)
+            else:
+                logger.debug("fast lane: plan failed: %r", error)
             return False
         if data is None:
             return False
         if self.settings.metrics and prepared.plan.reads:
-            metrics.database_used("primary")
+            metrics.database_used(route.name)
+        key = scope[REQUEST_KEY]
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
         if version is not None:  # else not kept: no version it is known to be as new as
             self.responses.put(key, version, answer)
+            scope[ANSWERED_AT] = version
         await send_json(send, answer, (b"x-execution", b"compiled"))
         return True
 
@@ -167,6 +177,7 @@ class FastLane:
         if_none_match: str | None,
     ) -> None:
         """A cached answer; over GET with its entity tag (``304`` if the client has it)."""
+        scope[ANSWERED_AT] = version
         if scope["method"] != "GET":
             await send_json(send, cached, (b"x-cache", b"hit"))
             return
@@ -175,7 +186,7 @@ class FastLane:
             (b"x-cache", b"hit"),
             (b"etag", tag.encode("latin-1")),
             (b"cache-control", self.cache_control),
-        ]
+        ]  # X-Catalog-Version: web.routing adds it (from ANSWERED_AT) to the 304 as well
         if http_cache.matches(if_none_match, tag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -183,20 +194,33 @@ class FastLane:
         await send_json(send, cached, *headers)
 
     async def _version(self, scope: Scope) -> int | None:
-        """The catalog version, read now (None: it could not be read; the app will say why)."""
-        try:
-            version = await self.versions.current()
-        except Exception as error:
-            logger.debug("fast lane: no catalog version: %r", error)
-            return None
+        """The catalog version of the route's database, read now (None: it could not be read;
+        the app will say why). A replica that fails, or is older than the client's version,
+        leaves the request to the primary, read then."""
+        route = _route(scope, self.replicas)
+        while True:
+            try:
+                version = await route.database.versions.current()
+            except Exception as error:
+                if not route.on_replica:
+                    logger.debug("fast lane: no catalog version: %r", error)
+                    return None
+                logger.warning("%s failed; reading the primary instead: %r", route.name, error)
+                route.to_primary(error)
+                continue
+            if route.on_replica and route.required is not None and version < route.required:
+                route.to_primary()
+                continue
+            break
         scope[CATALOG_VERSION] = version  # read before anything executes: the app's to use
         return version
 
     async def _data(
-        self, scope: Scope, prepared: Prepared, version: int | None
+        self, scope: Scope, route: Route, prepared: Prepared, version: int | None
     ) -> tuple[dict[str, Any] | None, int | None]:
-        """The plan's data and the catalog version it is at least as new as."""
-        engine = self.engine
+        """The plan's data (from the route's database) and the catalog version it is at
+        least as new as."""
+        engine = route.database.direct
         if engine is not None:  # on the driver's connection, outside a transaction
             fetch = (
                 functools.partial(fetch_json, engine)
@@ -205,7 +229,7 @@ class FastLane:
             )
             data, read_at = await read_plan(prepared.plan, fetch, read_version=version is None)
         else:
-            database = RequestDatabase(self.sessions())
+            database = route.request_database()
             try:
                 data, read_at = await run_plan(
                     prepared.plan, database, read_version=version is None
@@ -232,3 +256,11 @@ def _traced(tracer: Tracer, engine: AsyncEngine) -> Any:
             return await fetch_json(engine, root, version)
 
     return fetch
+
+
+def _route(scope: Scope, replicas: ReplicaSet) -> Route:
+    """The request's route (``web.routing``), or the primary's for an app without one."""
+    route = scope.get(ROUTE)
+    if not isinstance(route, Route):
+        route = scope[ROUTE] = replicas.route(primary=True)
+    return route

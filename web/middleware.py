@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_logger = logging.getLogger("nkcinema.access")
 REQUEST_ID = "nkcinema.request_id"  # scope key: the request's id
+ANSWERED_BY = "nkcinema.answered_by"  # scope key: the database that answered (web.routing)
 _REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -63,7 +64,8 @@ class RequestId(_HttpMiddleware):
 
 class AccessLog(_HttpMiddleware):
     """One record per HTTP request on ``nkcinema.access``: method, path (never the query
-    string, which can hold variables), status, duration and request id."""
+    string, which can hold variables), status, duration, request id and, for GraphQL, the
+    database that answered (``primary``, ``replica-1``, …)."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -91,5 +93,6 @@ class AccessLog(_HttpMiddleware):
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "client": client[0] if client else None,
+                    "database": scope.get(ANSWERED_BY),
                 },
             )

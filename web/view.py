@@ -1,5 +1,6 @@
 """The GraphQL view: Strawberry's ASGI app over the served schema (``gql.schema`` with the
-caching extensions of ``web.caching``), one database session per request, closed after it.
+database choice of ``web.routing`` and the caching extensions of ``web.caching``), one
+database session per request (on its route's database), closed after it.
 
 Around Strawberry it gives transport refusals as GraphQL errors with a code, keeps the
 answers ``web.caching`` marked cacheable in the response cache, tags GET answers for HTTP
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -23,7 +23,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 
 import metrics
-from db.sessions import RequestDatabase
+from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.context import Context
 from gql.schema import CatalogSchema, catalog_schema
@@ -38,6 +38,7 @@ from web.observing import Observation
 from web.persisted import Admitted
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
+from web.routing import ROUTE, DatabaseChoice
 
 _schemas: dict[tuple[bool, type[SchemaExtension] | None], CatalogSchema] = {}
 
@@ -45,13 +46,14 @@ _schemas: dict[tuple[bool, type[SchemaExtension] | None], CatalogSchema] = {}
 def served_schema(
     observed: bool = True, tracing: type[SchemaExtension] | None = None
 ) -> CatalogSchema:
-    """What the view serves: the schema with its caches, registering persisted documents once
-    their operation is admitted (``web.persisted``), noting each operation for the metrics and
-    the fast lane's spans (``observed``: ``web.observing``), and within its trace span
-    (``tracing``). Built once per combination (a schema takes a while to build)."""
+    """What the view serves: the schema with its database choice (``web.routing``) and caches,
+    registering persisted documents once their operation is admitted (``web.persisted``),
+    noting each operation for the metrics and the fast lane's spans (``observed``:
+    ``web.observing``), and within its trace span (``tracing``). Built once per combination
+    (a schema takes a while to build)."""
     key = (observed, tracing)
     if key not in _schemas:
-        serving = (Admitted, *SERVING)
+        serving = (DatabaseChoice, Admitted, *SERVING)
         _schemas[key] = catalog_schema(
             serving=(*serving, Observation) if observed else serving,
             outermost=(tracing,) if tracing is not None else (),
@@ -75,7 +77,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        replicas: ReplicaSet,
         settings: Settings,
         *,
         graphql_path: str,
@@ -89,7 +91,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
-        self.sessions = sessions
+        self.replicas = replicas  # the request's database: its route's (web.routing)
         self.settings = settings
         self.graphql_path = graphql_path
         self.graphiql_assets = graphiql_assets
@@ -118,12 +120,15 @@ class CatalogGraphQL(GraphQL[Context, None]):
             await Response(status_code=404)(scope, receive, send)
             return
         scope[STORES] = self.stores
-        database = scope[_DATABASE] = RequestDatabase(self.sessions())
+        route = scope.get(ROUTE)
+        if not isinstance(route, Route):
+            route = scope[ROUTE] = self.replicas.route(primary=True)
+        database = scope[_DATABASE] = route.request_database()
         try:
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
             if self.settings.metrics and database.session.in_transaction():
-                metrics.database_used("primary")  # a statement ran
+                metrics.database_used(route.name)  # a statement ran
             await close_database(database, scope)
 
     def _keep_answer(self, scope: Scope, send: Send) -> Send:

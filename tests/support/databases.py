@@ -10,9 +10,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cli import _run, migrate
 from db.engine import session_factory
+from db.tokens import create_token
 from seeds import seed
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -31,6 +33,22 @@ def _with_database(url: str, database: str) -> str:
 def _asyncpg_url(url: str) -> str:
     _scheme, _, rest = url.partition("://")
     return f"postgresql://{rest}"
+
+
+def migrate_and_seed(url: str) -> None:
+    """Migrate the (empty) database at ``url`` to head and seed the bundled catalog."""
+    migrate(url)
+    _run(lambda engine: seed(session_factory(engine)), url)
+
+
+def curator_token(url: str, name: str, scope: str = "editor") -> str:
+    """A new curator's token on the database at ``url`` (as ``nkcinema token create``)."""
+
+    async def create(engine: AsyncEngine) -> str:
+        async with session_factory(engine)() as session, session.begin():
+            return await create_token(session, name, scope)
+
+    return _run(create, url)
 
 
 class Databases:
@@ -61,8 +79,7 @@ class Databases:
     def create_seeded(self) -> str:
         """The URL of a new database migrated to head and holding the bundled catalog."""
         url = self.create()
-        migrate(url)
-        _run(lambda engine: seed(session_factory(engine)), url)
+        migrate_and_seed(url)
         return url
 
     def drop_all(self) -> None:
