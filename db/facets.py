@@ -19,6 +19,8 @@ from db import models as m
 from db.aliases import SqlExpression
 from db.enums import WorkKind
 
+MAX_THEME_FACETS = 100  # `facets.themes(first:)` at most (the API checks it)
+
 
 @dataclass
 class KindsAndDecades:

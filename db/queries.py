@@ -186,16 +186,21 @@ async def relations_of_works(
 
 
 async def _cited(
-    session: AsyncSession, parent: Any, keys: Sequence[int], *columns: Any
+    session: AsyncSession,
+    parent: Any,
+    keys: Sequence[int],
+    *columns: Any,
+    ties: Sequence[Any] = (),
 ) -> Result[Any]:
     """The rows ``(parent id, *columns, source)`` of a table that links records to their
-    sources (``parent`` is its column naming the record), in each record's order."""
+    sources (``parent`` is its column naming the record), in each record's order, ``ties``
+    ordering rows of the same position."""
     link = parent.class_
     rows: Result[Any] = await session.execute(
         select(parent, *columns, m.Source)
         .join(m.Source, m.Source.id == link.source_id)
         .where(parent.in_(keys))
-        .order_by(parent, link.position)
+        .order_by(parent, link.position, *ties)
     )
     return rows
 
@@ -227,6 +232,10 @@ Attribution = tuple[str, list[m.Source]]
 
 
 def _attributions(keys: Sequence[int], rows: Any) -> list[list[Attribution]]:
+    """Each record's fields in the order of their first citation, each with its sources in
+    order. Curation cites a source for fields at position 0 (``db.curation.common``): equal
+    positions are ordered by field, then source, so that the order is the same on every
+    read (and the compiled path, ``gql.compiled``, can give it too)."""
     grouped: defaultdict[int, dict[str, list[m.Source]]] = defaultdict(dict)
     for parent, field_name, source in rows:
         grouped[parent].setdefault(field_name, []).append(source)
@@ -237,14 +246,16 @@ async def attributions_of_works(
     session: AsyncSession, work_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.WorkFieldSource
-    return _attributions(work_ids, await _cited(session, f.work_id, work_ids, f.field))
+    rows = await _cited(session, f.work_id, work_ids, f.field, ties=(f.field, f.source_id))
+    return _attributions(work_ids, rows)
 
 
 async def attributions_of_people(
     session: AsyncSession, person_ids: Sequence[int]
 ) -> list[list[Attribution]]:
     f = m.PersonFieldSource
-    return _attributions(person_ids, await _cited(session, f.person_id, person_ids, f.field))
+    rows = await _cited(session, f.person_id, person_ids, f.field, ties=(f.field, f.source_id))
+    return _attributions(person_ids, rows)
 
 
 # -- lists: filters and orderings ------------------------------------------------------------

@@ -31,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from db.enums import PartUnit
 from db.models import (
     EXTERNAL_ID_LENGTH,
     LANGUAGE_TAG_LENGTH,
@@ -223,6 +224,14 @@ def partial_date(text: str) -> tuple[int, int | None, int | None]:
     assert match is not None
     year, month, day = match.groups()
     return int(year), int(month) if month else None, int(day) if day else None
+
+
+def part_label(unit: PartUnit, first: int, last: int) -> str:
+    """How a work's part is called: "Part 1", "Parts 2\u20135", "Episodes 1\u201350"."""
+    name = "Part" if unit == PartUnit.PART else "Episode"
+    if first == last:
+        return f"{name} {first}"
+    return f"{name}s {first}\u2013{last}"
 
 
 def partial_date_text(year: int, month: int | None, day: int | None) -> str:

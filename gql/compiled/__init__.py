@@ -13,15 +13,31 @@ going through Strawberry again. On unless ``NKCINEMA_COMPILED`` is false.
 - ``sql``: the plan as one statement per root field, per dialect;
 - ``shape``: the statements' JSON as the response's objects, in selection order.
 
-Covered: ``work``/``person``/``theme`` by slug and the ``works``/``people``/``directors``/
-``themes`` lists (filters without ``search``, ``orderBy``, ``first``, ``after``), the
-scalar fields and ``id`` of Work/Person/Theme, ``alternativeTitles``/``alternativeNames``,
-``Work.directors`` and ``Work.themes``, ``Person.works``/``Theme.works`` (``role``,
-``kind``, ``filter``, ``orderBy``, ``first``, ``after``; on SQLite without ``after``), and
-of every connection ``nodes``, ``edges { cursor node }``, ``totalCount`` and ``pageInfo``;
-``__typename`` anywhere. Not covered (resolver path): backward pages (``before``/``last``),
-search, ``node``/``nodes``, external ids, facets, ``similar``, credits, relations,
-provenance, introspection, ``@defer``.
+Covered (issue #23 tracks the rest):
+
+- root fields: ``work``/``person``/``theme``/``studio`` by slug, ``node(id:)`` and
+  ``nodes(ids:)`` (Work, Person, Theme, Studio), ``workByExternalId``/``personByExternalId``,
+  and the ``works``/``people``/``directors``/``themes``/``studios`` lists (filters without
+  ``search``, ``orderBy``);
+- paging everywhere: ``first``/``after`` and ``last``/``before``, nested too,
+  ``nodes``, ``edges { cursor node }``, ``totalCount`` and
+  ``pageInfo``; ``Person.works`` / ``Theme.works`` / ``Studio.works`` (``role``, ``kind``,
+  ``filter``, ``orderBy``); a works list's ``facets`` (kinds, decades, top themes);
+- Work: its scalars, ``id``, ``version``, ``alternativeTitles``, ``forms``, ``audience``,
+  ``directors``, ``themes``, ``credits``, ``related`` (with their sources), ``sources``,
+  ``disputes`` (with their source and ``reportedPeople``), ``externalIds``, ``parts`` and
+  ``events`` (dates, labels, sources), ``studios``, ``basedOn``, ``similar`` (paged);
+- Person: its scalars, ``id``, ``version``, ``alternativeNames``, ``credits`` (filmography
+  order), ``reported``, ``sources``, ``externalIds``; Theme and Studio: every field;
+- Credit (``person``, ``work``, ``episodes``, ``sources`` …), Source, ExternalId (``url`` in
+  Python), Dispute, WorkRelation, WorkPart, WorkEvent, PartialDate, StudioCredit, Origin,
+  ReportedCredit, EpisodeRange, Attribution, the facets' counts: every field; ``__typename``
+  anywhere; ``attributions`` of works and people, in the order of their first citation.
+
+Not covered (the resolver path answers): ``search``/``searchHits``/``filter.search``,
+``changes`` (an editor's), ``similar { facets }`` (null), ``Work.titles``/``Person.names``
+(their generated romanizations come from ``db.romanization``, in Python), introspection,
+``@defer``.
 """
 
 from __future__ import annotations
@@ -40,8 +56,17 @@ from db.catalog_version import version_subquery
 from db.sessions import RequestDatabase, is_dropped_connection
 from db.version_reads import version_value
 from gql.compiled import shape
-from gql.compiled.plan import Connection, Obj, Plan, RootObject, Typename, plan_operation
-from gql.compiled.sql import SLUG, Compiler
+from gql.compiled.plan import (
+    Connection,
+    Lookup,
+    NodeList,
+    Plan,
+    RootNodes,
+    RootObject,
+    Typename,
+    plan_operation,
+)
+from gql.compiled.sql import KEY, SYSTEM, Compiler, node_parameter
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.compiled")
@@ -67,19 +92,26 @@ def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Pla
     )
 
 
+Built: TypeAlias = Lookup | NodeList | Connection  # what a root field's statement is built from
+RootRead: TypeAlias = RootObject | RootNodes | Connection  # a root field that reads
+
+
 @functools.lru_cache(maxsize=STATEMENTS)
-def statement(dialect: str, root: Obj | Connection) -> Select[Any] | None:
-    """The statement of a root field's plan (``Obj``: by slug, the ``slug`` parameter), or
-    None when it reads nothing. Plans are values, so building (and SQLAlchemy's compiling)
-    happens once per distinct selection, not once per request."""
+def statement(dialect: str, root: Built) -> Select[Any] | None:
+    """The statement of a root field's plan (a ``Lookup``: the looked-up value is the
+    parameter ``key``; a ``NodeList``: the ids are ``id_0`` …), or None when it reads
+    nothing. Plans are values, so building (and SQLAlchemy's compiling) happens once per
+    distinct selection, not once per request."""
     compiler = Compiler(dialect)
-    if isinstance(root, Obj):
+    if isinstance(root, Lookup):
         return compiler.root_object(root)
+    if isinstance(root, NodeList):
+        return compiler.root_nodes(root)
     return compiler.root_connection(root)
 
 
 @functools.lru_cache(maxsize=STATEMENTS)
-def versioned_statement(dialect: str, root: Obj | Connection) -> Select[Any] | None:
+def versioned_statement(dialect: str, root: Built) -> Select[Any] | None:
     """``statement`` with the catalog version read beside it: one statement, so one snapshot
     (a statement never sees a write half-way), and the version is the catalog it read."""
     built = statement(dialect, root)
@@ -88,15 +120,30 @@ def versioned_statement(dialect: str, root: Obj | Connection) -> Select[Any] | N
     return built.add_columns(version_subquery())  # a column beside it: no deeper nesting
 
 
-def statement_source(root: RootObject | Connection) -> tuple[Obj | Connection, dict[str, Any]]:
+def statement_source(root: RootRead) -> tuple[Built, dict[str, Any]]:
     """What a root field's statement is built (and kept) from, and its parameters."""
     if isinstance(root, RootObject):
-        return root.node, {SLUG: root.slug}
+        if root.system is not None:
+            return root.lookup, {KEY: root.key, SYSTEM: root.system}
+        return root.lookup, {KEY: root.key}
+    if isinstance(root, RootNodes):
+        return root.lookup, {node_parameter(i): db_id for i, db_id in enumerate(root.ids)}
     return root, {}
 
 
+def placeholders(built: Built) -> dict[str, Any] | None:
+    """Values for the statement's parameters, of their types (``gql.compiled.driver``
+    compiles the statement once, before any request's values)."""
+    if isinstance(built, Lookup):
+        key: str | int = 0 if built.by == "id" else ""
+        return {KEY: key, SYSTEM: ""} if built.by == "external_id" else {KEY: key}
+    if isinstance(built, NodeList):
+        return {node_parameter(i): 0 for i in range(len(built.nodes))}
+    return None
+
+
 async def _value(
-    session: AsyncSession, root: RootObject | Connection, version: bool = False
+    session: AsyncSession, root: RootRead, version: bool = False
 ) -> tuple[int | None, Any]:
     """One root field's JSON value (one statement; none when it reads nothing), and with
     ``version`` the catalog version it was read at (else None)."""
@@ -129,13 +176,13 @@ async def run_plan(
     then). With ``read_version``, the first statement also reads the catalog version,
     returned beside the data (see ``FirstRead``)."""
 
-    async def fetch(root: RootObject | Connection, version: bool) -> tuple[int | None, Any]:
+    async def fetch(root: RootRead, version: bool) -> tuple[int | None, Any]:
         return await database.run(_value, root, version)
 
     return await read_plan(plan, fetch, read_version=read_version)
 
 
-Fetch: TypeAlias = Callable[[RootObject | Connection, bool], Awaitable[tuple[int | None, Any]]]
+Fetch: TypeAlias = Callable[[RootRead, bool], Awaitable[tuple[int | None, Any]]]
 
 
 async def read_plan(
@@ -144,7 +191,7 @@ async def read_plan(
     """``run_plan`` with each root field's JSON (and, asked for, version) from ``fetch``."""
     first = FirstRead()
 
-    async def read(root: RootObject | Connection) -> Any:
+    async def read(root: RootRead) -> Any:
         at, value = await fetch(root, read_version and first.pending)
         first.note(at)
         return value
@@ -173,9 +220,7 @@ class FirstRead:
             self.version = version
 
 
-async def shape_plan(
-    plan: Plan, read: Callable[[RootObject | Connection], Awaitable[Any]]
-) -> dict[str, Any]:
+async def shape_plan(plan: Plan, read: Callable[[RootRead], Awaitable[Any]]) -> dict[str, Any]:
     """The data of a planned operation, each root field's JSON value got from ``read``."""
     data: dict[str, Any] = {}
     for key, root in plan.roots:
@@ -184,6 +229,8 @@ async def shape_plan(
         elif isinstance(root, RootObject):
             value = shape.load(await read(root))
             data[key] = None if value is None else shape.obj(root.node, value, 1)
+        elif isinstance(root, RootNodes):
+            data[key] = shape.nodes(root.lookup, shape.load(await read(root)))
         else:
             data[key] = shape.connection(root, shape.load(await read(root)))
     return data

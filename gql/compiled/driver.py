@@ -24,9 +24,15 @@ from sqlalchemy.util import greenlet_spawn
 
 from db.statement_timeout import sqlite_deadline
 from db.version_reads import version_value
-from gql.compiled import STATEMENTS, statement, statement_source, versioned_statement
-from gql.compiled.plan import Connection, Obj, RootObject
-from gql.compiled.sql import SLUG
+from gql.compiled import (
+    STATEMENTS,
+    Built,
+    RootRead,
+    placeholders,
+    statement,
+    statement_source,
+    versioned_statement,
+)
 
 
 @dataclass(frozen=True)
@@ -37,9 +43,7 @@ class DriverStatement:
 
 
 @functools.lru_cache(maxsize=STATEMENTS)
-def driver_statement(
-    dialect: Dialect, root: Obj | Connection, version: bool
-) -> DriverStatement | None:
+def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStatement | None:
     """``gql.compiled.statement`` (with ``version``: ``versioned_statement``) as the driver
     takes it."""
     built = (versioned_statement if version else statement)(dialect.name, root)
@@ -48,7 +52,7 @@ def driver_statement(
     compiled = built.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
     processors: dict[str, Any] = dict(compiled._bind_processors)
-    raw = compiled.construct_params({SLUG: ""} if isinstance(root, Obj) else None)
+    raw = compiled.construct_params(placeholders(root))
     values = {
         name: processors[name](value) if name in processors else value
         for name, value in raw.items()
@@ -57,7 +61,7 @@ def driver_statement(
 
 
 async def fetch_json(
-    engine: AsyncEngine, root: RootObject | Connection, version: bool = False
+    engine: AsyncEngine, root: RootRead, version: bool = False
 ) -> tuple[int | None, Any]:
     """The root field's JSON text (or None), as ``gql.compiled._value`` reads it, and with
     ``version`` the catalog version it was read at (else None)."""

@@ -37,11 +37,16 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 
 from db import queries as q
-from db.enums import CreditRole
+from db import structure
+from db.enums import CreditRole, ExternalSystem
 from db.enums import WorkOrderField as OrderField
+from db.external_ids import Owner, external_id_problem
+from db.facets import MAX_THEME_FACETS
 from db.pagination import Ordering
+from db.similar import similar_ordering
 from gql.cursors import decode_cursor
 from gql.errors import ApiError
+from gql.ids import from_global_id
 from gql.inputs import PersonFilter, WorkFilter, WorkOrder, text_argument, work_orders
 
 TITLE_ORDER = (q.WorkOrder(OrderField.TITLE),)
@@ -54,8 +59,13 @@ class Unsupported(Exception):
 
 # -- the plan ----------------------------------------------------------------------------------
 
-Table = Literal["works", "people", "themes"]
-TABLES: dict[str, Table] = {"Work": "works", "Person": "people", "Theme": "themes"}
+Table = Literal["works", "people", "themes", "studios"]
+TABLES: dict[str, Table] = {
+    "Work": "works",
+    "Person": "people",
+    "Theme": "themes",
+    "Studio": "studios",
+}
 
 
 @dataclass(frozen=True)
@@ -81,15 +91,106 @@ class GlobalId:
 class Strings:
     """A list of strings kept in a child table in ``position`` order."""
 
-    kind: Literal["alternative_titles", "alternative_names"]
+    kind: Literal["alternative_titles", "alternative_names", "forms"]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A work's audience: one value or null, from its own table."""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value Python computes from columns of the row (``gql.compiled.shape``): a part's
+    ``label`` (its unit and numbers), a date's ``precision`` and ``text`` (year, month and
+    day, ``prefix``: those of ``until``)."""
+
+    kind: Literal["label", "precision", "text"]
+    prefix: str = ""
+
+
+ChildKind = Literal[
+    "directors",
+    "themes",
+    "work_credits",
+    "person_credits",
+    "work_sources",
+    "person_sources",
+    "studio_sources",
+    "credit_sources",
+    "relation_sources",
+    "work_external_ids",
+    "person_external_ids",
+    "disputes",
+    "related",
+    "dispute_people",
+    "reported",
+    "reported_sources",
+    "parts",
+    "events",
+    "part_events",
+    "origins",
+    "studio_credits",
+    "part_sources",
+    "event_sources",
+    "origin_sources",
+    "studio_credit_sources",
+    "work_attribution_sources",
+    "person_attribution_sources",
+]
 
 
 @dataclass(frozen=True)
 class Children:
-    """A list of related objects: a work's directors (billing order) or themes."""
+    """A list of related objects in the resolvers' order: a work's directors (billing order),
+    themes, credits, sources, disputes …; ``kind`` says which (``gql.compiled.sql``)."""
 
-    kind: Literal["directors", "themes"]
+    kind: ChildKind
     node: Obj
+
+
+@dataclass(frozen=True)
+class Attributions:
+    """A record's attributions: its cited fields in the order of their first citation (the
+    database orders them, as the resolvers' statement does: by first position, then field),
+    each with its sources."""
+
+    kind: Literal["work_attributions", "person_attributions"]
+    node: Obj
+
+
+RefKind = Literal[
+    "credit_person",
+    "credit_work",
+    "dispute_source",
+    "relation_work",
+    "episodes",
+    "credit_studio",
+    "event_date",
+    "event_until",
+    "reported_work",
+    "reported_person",
+    "reported_dispute",
+    "facet_theme",
+]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One object or null: a row named by a foreign key of this one (a credit's person, a
+    dispute's source), or (``episodes``) built from this row's own columns, null unless both
+    ends of the range are known."""
+
+    kind: RefKind
+    node: Obj
+
+
+@dataclass(frozen=True)
+class ExternalUrl:
+    """An external identifier's page, computed in Python from its system and value (as
+    ``db.external_ids.external_url``)."""
+
+    owner: Literal["work", "person"]
 
 
 @dataclass(frozen=True)
@@ -134,7 +235,17 @@ class ThemeList:
     pass
 
 
-ListSource: TypeAlias = WorkList | PersonList | ThemeList
+@dataclass(frozen=True)
+class StudioList:
+    pass
+
+
+@dataclass(frozen=True)
+class SimilarList:
+    """A work's similar works (``db.similar``): scored, best first."""
+
+
+ListSource: TypeAlias = WorkList | PersonList | ThemeList | StudioList | SimilarList
 
 
 @dataclass(frozen=True)
@@ -171,12 +282,29 @@ class PageInfo:
     fields: tuple[tuple[str, PageInfoField], ...]
 
 
-ConnectionField: TypeAlias = Typename | TotalCount | Nodes | Edges | PageInfo
+@dataclass(frozen=True)
+class Facets:
+    index: int  # into Connection.facets
+
+
+@dataclass(frozen=True)
+class FacetList:
+    """One list of a ``WorkFacets``: counts by kind, by decade, or the top ``first`` themes,
+    over the connection's whole list (``db.facets``)."""
+
+    kind: Literal["kinds", "decades", "themes"]
+    node: Obj  # a KindCount, DecadeCount or ThemeCount
+    first: int = 0
+
+
+ConnectionField: TypeAlias = Typename | TotalCount | Nodes | Edges | PageInfo | Facets
 
 
 @dataclass(frozen=True)
 class Connection:
-    """A page of a list (forward, from its start: no cursor) and what is asked of it."""
+    """A page of a list and what is asked of it: forward (``first``) or backward (``last``,
+    then ``backward``; ``first`` holds the page's size either way), between the cursors'
+    bounds if any."""
 
     list_name: str  # as the cursors name it: "works", "person.works" …
     source: ListSource
@@ -184,6 +312,15 @@ class Connection:
     fields: tuple[tuple[str, ConnectionField], ...]
     nodes: tuple[Obj, ...]  # each `nodes` / `edges.node` selection, in order
     after: tuple[Any, ...] | None = None  # the decoded `after` cursor: the page starts past it
+    before: tuple[Any, ...] | None = None  # the decoded `before` cursor: it ends before it
+    backward: bool = False  # `last`: the page is the last rows within the bounds
+    facets: tuple[Obj, ...] = ()  # each `facets` selection (a WorkFacets), in order
+
+    def _asks(self, info_field: PageInfoField) -> bool:
+        return any(
+            isinstance(field, PageInfo) and any(f == info_field for _, f in field.fields)
+            for _, field in self.fields
+        )
 
     @functools.cached_property
     def needs_keys(self) -> bool:
@@ -199,31 +336,29 @@ class Connection:
 
     @functools.cached_property
     def needs_page(self) -> bool:
-        return (
-            bool(self.nodes)
-            or self.needs_keys
-            or any(
-                isinstance(field, PageInfo) and any(f == "hasNextPage" for _, f in field.fields)
-                for _, field in self.fields
-            )
-        )
+        return bool(self.nodes) or self.needs_keys or self.needs_next
 
     @functools.cached_property
     def needs_next(self) -> bool:
-        """Whether ``hasNextPage`` is asked for (the page then reads one row more)."""
-        return any(
-            isinstance(field, PageInfo) and "hasNextPage" in (f for _, f in field.fields)
-            for _, field in self.fields
-        )
+        """Whether the page reads one row more than it shows: to say whether more lie beyond
+        it in its scanning direction (``hasNextPage`` forward, ``hasPreviousPage`` backward;
+        as ``db.pagination``)."""
+        return self._asks("hasPreviousPage" if self.backward else "hasNextPage")
 
     @functools.cached_property
     def needs_previous(self) -> bool:
-        """Whether ``hasPreviousPage`` is asked for past a cursor (one probe: true when rows
-        lie at or before the cursor; from the list's start it is simply false)."""
-        return self.after is not None and any(
-            isinstance(field, PageInfo) and "hasPreviousPage" in (f for _, f in field.fields)
-            for _, field in self.fields
-        )
+        """Whether rows behind the page's starting cursor are asked about: ``hasPreviousPage``
+        past ``after`` going forward, ``hasNextPage`` before ``before`` going backward (one
+        probe: true when rows lie at or beyond that cursor, as ``db.pagination``'s); without
+        that cursor it is simply false."""
+        if self.backward:
+            return self.before is not None and self._asks("hasNextPage")
+        return self.after is not None and self._asks("hasPreviousPage")
+
+    @functools.cached_property
+    def scan(self) -> Ordering:
+        """The order the page's rows are read in (a backward page reads from its end)."""
+        return self.ordering.reversed() if self.backward else self.ordering
 
     @functools.cached_property
     def needs_count(self) -> bool:
@@ -240,21 +375,70 @@ def ordering_of(source: ListSource) -> Ordering:
         return q.work_ordering(source.orders)
     if isinstance(source, PersonList):
         return q.PEOPLE_ORDERING
+    if isinstance(source, StudioList):
+        return structure.STUDIOS_ORDERING
+    if isinstance(source, SimilarList):
+        return similar_ordering()
     return q.THEMES_ORDERING
 
 
-Field: TypeAlias = Typename | Column | GlobalId | Strings | Children | Connection
+Field: TypeAlias = (
+    Typename
+    | Column
+    | GlobalId
+    | Strings
+    | Audience
+    | Computed
+    | Children
+    | Attributions
+    | FacetList
+    | Ref
+    | ExternalUrl
+    | Connection
+)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How a root object is found, and what is read of it: its statement is built (and kept)
+    from this, the looked-up value being the statement's parameter."""
+
+    by: Literal["slug", "id", "external_id"]
+    node: Obj
 
 
 @dataclass(frozen=True)
 class RootObject:
-    """``work(slug:)``, ``person(slug:)``, ``theme(slug:)``: one row or null."""
+    """``work(slug:)`` and the other lookups by slug, ``node(id:)``, ``workByExternalId`` /
+    ``personByExternalId``: one row or null. ``key``: the slug, the database id, or the
+    identifier; ``system``: the external identifier's system."""
 
-    slug: str
-    node: Obj
+    key: str | int
+    lookup: Lookup
+    system: str | None = None
+
+    @property
+    def node(self) -> Obj:
+        return self.lookup.node
 
 
-Root: TypeAlias = Typename | RootObject | Connection
+@dataclass(frozen=True)
+class NodeList:
+    """``nodes(ids:)``'s statement: each ID's selection, for its type (a statement per
+    distinct sequence of types and selections; the ids are its parameters)."""
+
+    nodes: tuple[Obj, ...]
+
+
+@dataclass(frozen=True)
+class RootNodes:
+    """``nodes(ids:)``: one object or null per ID, in order."""
+
+    ids: tuple[int, ...]
+    lookup: NodeList
+
+
+Root: TypeAlias = Typename | RootObject | RootNodes | Connection
 
 
 @dataclass(frozen=True)
@@ -266,7 +450,11 @@ class Plan:
         """Whether any root field reads the database (not only ``__typename``s)."""
         return any(
             isinstance(root, RootObject)
-            or (isinstance(root, Connection) and (root.needs_page or root.needs_count))
+            or (isinstance(root, RootNodes) and bool(root.ids))
+            or (
+                isinstance(root, Connection)
+                and (root.needs_page or root.needs_count or bool(root.facets))
+            )
             for _, root in self.roots
         )
 
@@ -281,14 +469,98 @@ SCALARS: dict[str, dict[str, str]] = {
         "kind": "kind",
         "year": "year",
         "synopsis": "synopsis",
+        "version": "version",
     },
     "Person": {
         "slug": "slug",
         "name": "name",
         "originalName": "original_name",
         "biography": "biography",
+        "version": "version",
     },
-    "Theme": {"slug": "slug", "name": "name", "description": "description"},
+    "Theme": {"slug": "slug", "name": "name", "description": "description", "version": "version"},
+    "Studio": {"slug": "slug", "name": "name", "originalName": "original_name"},
+    "Source": {"key": "key", "title": "title", "url": "url"},
+    "Credit": {"role": "role", "position": "position", "note": "note", "qualifier": "qualifier"},
+    "EpisodeRange": {"first": "episodes_first", "last": "episodes_last"},
+    "ExternalId": {"system": "system", "value": "value"},
+    "Dispute": {
+        "field": "field",
+        "stated": "stated",
+        "reported": "reported",
+        "note": "note",
+        "qualifier": "qualifier",
+    },
+    "WorkRelation": {"type": "type"},
+    "WorkPart": {"unit": "unit", "first": "first_number", "last": "last_number", "title": "title"},
+    "WorkEvent": {"kind": "kind", "place": "place", "qualifier": "qualifier", "note": "note"},
+    "PartialDate": {"year": "year", "month": "month", "day": "day"},
+    "Origin": {
+        "title": "title",
+        "originalTitle": "original_title",
+        "form": "form",
+        "note": "note",
+        "qualifier": "qualifier",
+    },
+    "StudioCredit": {"role": "role"},
+    "ReportedCredit": {"role": "role"},
+    "Attribution": {"field": "field"},
+    "KindCount": {"kind": "kind", "count": "n"},
+    "DecadeCount": {"decade": "decade", "count": "n"},
+    "ThemeCount": {"count": "n"},
+}
+# (type, field) -> the list's kind and its element type
+CHILD_LISTS: dict[tuple[str, str], tuple[ChildKind, str]] = {
+    ("Work", "directors"): ("directors", "Person"),
+    ("Work", "themes"): ("themes", "Theme"),
+    ("Work", "credits"): ("work_credits", "Credit"),
+    ("Person", "credits"): ("person_credits", "Credit"),
+    ("Work", "sources"): ("work_sources", "Source"),
+    ("Person", "sources"): ("person_sources", "Source"),
+    ("Studio", "sources"): ("studio_sources", "Source"),
+    ("Credit", "sources"): ("credit_sources", "Source"),
+    ("WorkRelation", "sources"): ("relation_sources", "Source"),
+    ("Work", "externalIds"): ("work_external_ids", "ExternalId"),
+    ("Person", "externalIds"): ("person_external_ids", "ExternalId"),
+    ("Work", "disputes"): ("disputes", "Dispute"),
+    ("Work", "related"): ("related", "WorkRelation"),
+    ("Dispute", "reportedPeople"): ("dispute_people", "Person"),
+    ("Person", "reported"): ("reported", "ReportedCredit"),
+    ("ReportedCredit", "sources"): ("reported_sources", "Source"),
+    ("Work", "parts"): ("parts", "WorkPart"),
+    ("Work", "events"): ("events", "WorkEvent"),
+    ("WorkPart", "events"): ("part_events", "WorkEvent"),
+    ("Work", "basedOn"): ("origins", "Origin"),
+    ("Work", "studios"): ("studio_credits", "StudioCredit"),
+    ("WorkPart", "sources"): ("part_sources", "Source"),
+    ("WorkEvent", "sources"): ("event_sources", "Source"),
+    ("Origin", "sources"): ("origin_sources", "Source"),
+    ("StudioCredit", "sources"): ("studio_credit_sources", "Source"),
+}
+# (type, field) -> the object's kind and type
+REFS: dict[tuple[str, str], tuple[RefKind, str]] = {
+    ("Credit", "person"): ("credit_person", "Person"),
+    ("Credit", "work"): ("credit_work", "Work"),
+    ("Dispute", "source"): ("dispute_source", "Source"),
+    ("WorkRelation", "work"): ("relation_work", "Work"),
+    ("Credit", "episodes"): ("episodes", "EpisodeRange"),
+    ("StudioCredit", "studio"): ("credit_studio", "Studio"),
+    ("WorkEvent", "date"): ("event_date", "PartialDate"),
+    ("WorkEvent", "until"): ("event_until", "PartialDate"),
+    ("ReportedCredit", "work"): ("reported_work", "Work"),
+    ("ReportedCredit", "person"): ("reported_person", "Person"),
+    ("ReportedCredit", "dispute"): ("reported_dispute", "Dispute"),
+    ("ThemeCount", "theme"): ("facet_theme", "Theme"),
+}
+EXTERNAL_OWNERS: dict[ChildKind, Literal["work", "person"]] = {
+    "work_external_ids": "work",
+    "person_external_ids": "person",
+}
+PARENTS = {"Person": q.Parent.PERSON, "Theme": q.Parent.THEME, "Studio": q.Parent.STUDIO}
+BY_SLUG = {"work": "Work", "person": "Person", "theme": "Theme", "studio": "Studio"}
+BY_EXTERNAL_ID = {
+    "workByExternalId": ("Work", Owner.WORK),
+    "personByExternalId": ("Person", Owner.PERSON),
 }
 PAGE_INFO_FIELDS = ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename")
 WORK_FILTER_NAMES = {
@@ -373,8 +645,8 @@ class Planner:
             name = group[0].node.name.value
             if name == "__typename":
                 roots.append((key, Typename(query_name)))
-            elif name in ("work", "person", "theme"):
-                type_name = {"work": "Work", "person": "Person", "theme": "Theme"}[name]
+            elif name in BY_SLUG:
+                type_name = BY_SLUG[name]
                 slug = self.arguments(query_name, group)["slug"]
                 try:
                     checked = text_argument(slug, "slug")
@@ -382,12 +654,59 @@ class Planner:
                     raise Unsupported("slug") from error
                 if not isinstance(checked, str):
                     raise Unsupported("slug")
-                roots.append((key, RootObject(checked, self.obj(type_name, group))))
-            elif name in ("works", "people", "directors", "themes"):
+                lookup = Lookup("slug", self.obj(type_name, group))
+                roots.append((key, RootObject(checked, lookup)))
+            elif name == "node":
+                type_name, db_id = self.global_id(self.arguments(query_name, group)["id"])
+                lookup = Lookup("id", self.obj(type_name, group))
+                roots.append((key, RootObject(db_id, lookup)))
+            elif name == "nodes":
+                roots.append((key, self.root_nodes(self.arguments(query_name, group), group)))
+            elif name in BY_EXTERNAL_ID:
+                roots.append((key, self.by_external_id(query_name, name, group)))
+            elif name in ("works", "people", "directors", "themes", "studios"):
                 roots.append((key, self.root_list(query_name, name, group)))
             else:
                 raise Unsupported(name)
         return Plan(tuple(roots))
+
+    @staticmethod
+    def global_id(raw: Any) -> tuple[str, int]:
+        """The type and database id of a global ID (as ``gql.ids``); the resolvers answer a
+        malformed one (INVALID_ID)."""
+        try:
+            return from_global_id(raw)
+        except ApiError as error:
+            raise Unsupported("id") from error
+
+    def root_nodes(self, args: dict[str, Any], group: Group) -> RootNodes:
+        """``nodes(ids:)``, checked as ``gql.query`` checks it (the resolvers answer errors)."""
+        raw = args["ids"]
+        if len(raw) > self.max_page_size or len(raw) > MAX_VALUES:
+            raise Unsupported("ids")
+        decoded = [self.global_id(global_id) for global_id in raw]
+        selections: dict[str, Obj] = {}  # one selection per type
+        nodes: list[Obj] = []
+        for type_name, _ in decoded:
+            if type_name not in selections:
+                selections[type_name] = self.obj(type_name, group)
+            nodes.append(selections[type_name])
+        return RootNodes(tuple(db_id for _, db_id in decoded), NodeList(tuple(nodes)))
+
+    def by_external_id(self, query_name: str, name: str, group: Group) -> RootObject:
+        """``workByExternalId`` / ``personByExternalId``, the value checked as
+        ``gql.types.external`` checks it (the resolvers answer a malformed one)."""
+        args = self.arguments(query_name, group)
+        type_name, owner = BY_EXTERNAL_ID[name]
+        try:
+            system = ExternalSystem(args["system"])
+            value = text_argument(args["value"], "value")
+        except (ApiError, ValueError) as error:
+            raise Unsupported("value") from error
+        if value is None or external_id_problem(system, value, owner) is not None:
+            raise Unsupported("value")
+        lookup = Lookup("external_id", self.obj(type_name, group))
+        return RootObject(value, lookup, system.name)
 
     def root_list(self, query_name: str, name: str, group: Group) -> Connection:
         args = self.arguments(query_name, group)
@@ -400,43 +719,80 @@ class Planner:
         if name == "themes":
             source = ThemeList()
             return self.connection("ThemeConnection", "Theme", name, source, first, group, args)
+        if name == "studios":
+            studios = StudioList()
+            return self.connection("StudioConnection", "Studio", name, studios, first, group, args)
         role: CreditRole | None = CreditRole.DIRECTOR
         if name == "people":
             role = self.person_filter_role(args.get("filter"))
         source = PersonList(role)
         return self.connection("PersonConnection", "Person", name, source, first, group, args)
 
-    def obj(self, type_name: str, group: Group) -> Obj:
+    def obj(self, type_name: str, group: Group, owner: str | None = None) -> Obj:
+        """The object's selection; ``owner``: the kind of list or object it is (an external
+        identifier's page depends on what it identifies, a date's columns on which date)."""
         fields: list[tuple[str, Field]] = []
         for key, subgroup in self.subfields(type_name, group):
-            fields.append((key, self.field(type_name, subgroup)))
+            fields.append((key, self.field(type_name, subgroup, owner)))
         return Obj(type_name, tuple(fields))
 
-    def field(self, type_name: str, group: Group) -> Field:
+    def field(self, type_name: str, group: Group, owner: str | None = None) -> Field:
         name = group[0].node.name.value
         if name == "__typename":
             return Typename(type_name)
-        if name == "id":
+        if name == "id" and type_name in TABLES:
             return GlobalId()
-        column = SCALARS[type_name].get(name)
+        prefix = "until_" if owner == "event_until" else ""  # PartialDate: which columns
+        column = SCALARS.get(type_name, {}).get(name)
         if column is not None:
-            return Column(column)
+            return Column(prefix + column)
+        if type_name == "PartialDate" and name in ("precision", "text"):
+            return Computed(name, prefix)  # type: ignore[arg-type]
+        if type_name == "WorkPart" and name == "label":
+            return Computed("label")
+        if type_name == "Work" and name == "forms":
+            return Strings("forms")
+        if type_name == "Work" and name == "audience":
+            return Audience()
         if type_name == "Work" and name == "alternativeTitles":
             return Strings("alternative_titles")
         if type_name == "Person" and name == "alternativeNames":
             return Strings("alternative_names")
-        if type_name == "Work" and name == "directors":
-            return Children("directors", self.obj("Person", group))
-        if type_name == "Work" and name == "themes":
-            return Children("themes", self.obj("Theme", group))
-        if type_name in ("Person", "Theme") and name == "works":
+        child = CHILD_LISTS.get((type_name, name))
+        if child is not None:
+            kind, element_type = child
+            return Children(kind, self.obj(element_type, group, kind))
+        ref = REFS.get((type_name, name))
+        if ref is not None:
+            ref_kind, ref_type = ref
+            return Ref(ref_kind, self.obj(ref_type, group, ref_kind))
+        if type_name in ("Work", "Person") and name == "attributions":
+            cited: Literal["work_attributions", "person_attributions"] = (
+                "work_attributions" if type_name == "Work" else "person_attributions"
+            )
+            return Attributions(cited, self.obj("Attribution", group, cited))
+        if type_name == "Attribution" and name == "sources" and owner == "work_attributions":
+            return Children("work_attribution_sources", self.obj("Source", group))
+        if type_name == "Attribution" and name == "sources" and owner == "person_attributions":
+            return Children("person_attribution_sources", self.obj("Source", group))
+        if type_name == "ExternalId" and name == "url" and owner in EXTERNAL_OWNERS:
+            return ExternalUrl(EXTERNAL_OWNERS[owner])
+        if type_name in PARENTS and name == "works":
             return self.nested_works(type_name, group)
+        if type_name == "Work" and name == "similar":
+            args = self.arguments(type_name, group)
+            first = self.page_size(args)
+            list_name = "work.similar"  # as gql.types.similar
+            return self.connection(
+                "WorkConnection", "Work", list_name, SimilarList(), first, group, args
+            )
         raise Unsupported(f"{type_name}.{name}")
 
     def nested_works(self, type_name: str, group: Group) -> Connection:
-        """``person.works`` / ``theme.works``, with the arguments ``gql.types.nested`` takes."""
+        """``person.works`` / ``theme.works`` / ``studio.works``, with the arguments
+        ``gql.types.nested`` takes."""
         args = self.arguments(type_name, group)
-        parent = q.Parent.PERSON if type_name == "Person" else q.Parent.THEME
+        parent = PARENTS[type_name]
         first = self.page_size(args)
         orders = self.orders(args.get("orderBy"), q.FILMOGRAPHY_ORDER)
         work_filter = self.work_filter(args.get("filter"))
@@ -455,11 +811,13 @@ class Planner:
         node_type: str,
         list_name: str,
         source: ListSource,
-        first: int,
+        first: tuple[int, bool],
         group: Group,
         args: dict[str, Any],
     ) -> Connection:
-        after = self.cursor(args.get("after"), list_name, source)
+        after = self.cursor(args.get("after"), list_name, source, "after")
+        before = self.cursor(args.get("before"), list_name, source, "before")
+        facets: list[Obj] = []
         fields: list[tuple[str, ConnectionField]] = []
         nodes: list[Obj] = []
         for key, subgroup in self.subfields(connection_type, group):
@@ -486,6 +844,11 @@ class Planner:
                     else:
                         raise Unsupported(f"{edge_type}.{edge_name}")
                 fields.append((key, Edges(tuple(edge_fields))))
+            elif name == "facets" and isinstance(source, SimilarList):
+                raise Unsupported("similar.facets")  # null there: not compiled
+            elif name == "facets" and connection_type == "WorkConnection":
+                facets.append(self.facets(subgroup))
+                fields.append((key, Facets(len(facets) - 1)))
             elif name == "pageInfo":
                 info_fields: list[tuple[str, PageInfoField]] = []
                 for info_key, info_group in self.subfields("PageInfo", subgroup):
@@ -495,32 +858,73 @@ class Planner:
                     info_fields.append((info_key, info_name))  # type: ignore[arg-type]
                 fields.append((key, PageInfo(tuple(info_fields))))
             else:
-                raise Unsupported(f"{connection_type}.{name}")  # facets
-        return Connection(list_name, source, first, tuple(fields), tuple(nodes), after)
+                raise Unsupported(f"{connection_type}.{name}")
+        size, backward = first
+        return Connection(
+            list_name,
+            source,
+            size,
+            tuple(fields),
+            tuple(nodes),
+            after,
+            before,
+            backward,
+            tuple(facets),
+        )
+
+    def facets(self, group: Group) -> Obj:
+        """A ``WorkFacets`` selection (``gql.types.facets``)."""
+        fields: list[tuple[str, Field]] = []
+        for key, subgroup in self.subfields("WorkFacets", group):
+            name = subgroup[0].node.name.value
+            if name == "__typename":
+                fields.append((key, Typename("WorkFacets")))
+            elif name in ("kinds", "decades"):
+                count_type = "KindCount" if name == "kinds" else "DecadeCount"
+                fields.append((key, FacetList(name, self.obj(count_type, subgroup))))  # type: ignore[arg-type]
+            elif name == "themes":
+                first = self.arguments("WorkFacets", subgroup).get("first")
+                if not isinstance(first, int) or not 0 <= first <= MAX_THEME_FACETS:
+                    raise Unsupported("facets.themes.first")  # the resolver answers the error
+                fields.append((key, FacetList("themes", self.obj("ThemeCount", subgroup), first)))
+            else:
+                raise Unsupported(f"WorkFacets.{name}")
+        return Obj("WorkFacets", tuple(fields))
 
     # -- arguments, checked as the resolvers check them
 
-    def page_size(self, args: dict[str, Any]) -> int:
-        """``first`` of a forward page (as ``gql.pagination``)."""
-        if any(args.get(name) is not None for name in ("before", "last")):
-            raise Unsupported("backward pages")
-        first = args.get("first")
-        if first is None:
-            return self.default_page_size
-        if not isinstance(first, int) or first < 0 or first > self.max_page_size:
-            raise Unsupported("first")  # the resolver answers the error
-        return first
+    def page_size(self, args: dict[str, Any]) -> tuple[int, bool]:
+        """The page's size and whether it is a backward one (``last``), as
+        ``gql.pagination.PageArguments.request`` decides; the resolvers answer the errors."""
+        first, last = args.get("first"), args.get("last")
+        if first is not None and last is not None:
+            raise Unsupported("first and last")
+        for value in (first, last):
+            if value is not None and (
+                not isinstance(value, int) or value < 0 or value > self.max_page_size
+            ):
+                raise Unsupported("first or last")
+        if first is None and last is None:
+            if args.get("before") is not None and args.get("after") is None:
+                return self.default_page_size, True
+            return self.default_page_size, False
+        if first is not None:
+            return first, False
+        assert isinstance(last, int)
+        return last, True
 
     @staticmethod
-    def cursor(raw: Any, list_name: str, source: ListSource) -> tuple[Any, ...] | None:
-        """The decoded ``after`` cursor (as ``gql.pagination``); the resolvers answer a bad
-        one (INVALID_CURSOR)."""
+    def cursor(
+        raw: Any, list_name: str, source: ListSource, argument: str
+    ) -> tuple[Any, ...] | None:
+        """The decoded ``after`` or ``before`` cursor (as ``gql.pagination``); the resolvers
+        answer a bad one (INVALID_CURSOR)."""
         if raw is None:
             return None
         try:
-            return decode_cursor(raw, list_name, ordering_of(source), "after")
+            return decode_cursor(raw, list_name, ordering_of(source), argument)
         except ApiError as error:
-            raise Unsupported("after") from error
+            raise Unsupported(argument) from error
 
     @staticmethod
     def orders(raw: Any, default: tuple[q.WorkOrder, ...]) -> tuple[q.WorkOrder, ...]:
@@ -603,7 +1007,9 @@ def _fits_obj(obj: Obj) -> bool:
     if _obj_width(obj) > MAX_VALUES:
         return False
     for _, field in obj.fields:
-        if isinstance(field, Children) and not _fits_obj(field.node):
+        if isinstance(field, Children | Attributions | FacetList | Ref) and not _fits_obj(
+            field.node
+        ):
             return False
         if isinstance(field, Connection) and not _fits_connection(field):
             return False
@@ -612,13 +1018,21 @@ def _fits_obj(obj: Obj) -> bool:
 
 def _fits_connection(connection: Connection) -> bool:
     width = 1 + sum(_obj_width(o) for o in connection.nodes) + len(connection.ordering.keys)
-    return width <= MAX_VALUES and all(_fits_obj(o) for o in connection.nodes)
+    return (
+        width <= MAX_VALUES
+        and 3 + len(connection.facets) <= MAX_VALUES
+        and all(_fits_obj(o) for o in (*connection.nodes, *connection.facets))
+    )
 
 
 def fits(plan: Plan) -> bool:
     """Whether every JSON array the plan builds stays within the functions' argument limit."""
     for _, root in plan.roots:
         if isinstance(root, RootObject) and not _fits_obj(root.node):
+            return False
+        if isinstance(root, RootNodes) and not (
+            len(root.ids) <= MAX_VALUES and all(_fits_obj(n) for n in root.lookup.nodes)
+        ):
             return False
         if isinstance(root, Connection) and not _fits_connection(root):
             return False
@@ -627,18 +1041,26 @@ def fits(plan: Plan) -> bool:
 
 # SQLite's parser has a fixed stack (YYSTACKDEPTH, 100 before 3.46): deeply nested subqueries
 # overflow it. On 3.40, with the widest filters and every kind of list at each level, up to
-# 2 pages (connections) on a path and 3 lists (pages and object lists) in all parse.
+# 2 pages (connections) on a path and 3 lists (pages and object lists) in all parse; so do
+# cursors (``after`` and ``before`` on both pages, with their probes), ``facets`` and
+# ``similar`` pages anywhere within those limits (measured: the parser's error comes before
+# any table is looked up, so an empty database tells).
 SQLITE_MAX_PAGES = 2
 SQLITE_MAX_LISTS = 3
 
 
 def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
     for _, field in obj.fields:
-        if isinstance(field, Children):
+        if isinstance(field, Children | Ref):  # a to-one object is a subquery too
             lists_here = lists + 1
             if pages + lists_here > SQLITE_MAX_LISTS or not _nesting_ok(
                 field.node, pages, lists_here
             ):
+                return False
+        elif isinstance(field, Attributions):  # a derived table, as deep as a page
+            if pages + 1 > SQLITE_MAX_PAGES or pages + 1 + lists > SQLITE_MAX_LISTS:
+                return False
+            if not _nesting_ok(field.node, pages + 1, lists):
                 return False
         elif isinstance(field, Connection) and not _connection_nesting_ok(field, pages, lists):
             return False
@@ -646,8 +1068,6 @@ def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
 
 
 def _connection_nesting_ok(connection: Connection, pages: int, lists: int) -> bool:
-    if connection.after is not None and pages > 0:
-        return False  # a cursor's bounds below another page: not measured, not compiled
     pages += 1
     if pages > SQLITE_MAX_PAGES or pages + lists > SQLITE_MAX_LISTS:
         return False
@@ -658,6 +1078,11 @@ def sqlite_can_parse(plan: Plan) -> bool:
     """Whether the plan's statements nest shallowly enough for SQLite's parser."""
     for _, root in plan.roots:
         if isinstance(root, RootObject) and not _nesting_ok(root.node, 0, 0):
+            return False
+        if isinstance(root, RootNodes) and not all(
+            _nesting_ok(node, 0, 1)
+            for node in root.lookup.nodes  # each ID a subquery
+        ):
             return False
         if isinstance(root, Connection) and not _connection_nesting_ok(root, 0, 0):
             return False

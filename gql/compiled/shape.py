@@ -15,18 +15,29 @@ from typing import Any, TypeAlias
 
 import orjson
 
+from db.enums import DatePrecision, ExternalSystem, PartUnit
+from db.external_ids import Owner, external_url
+from db.rules import part_label, partial_date_text
 from gql.compiled.plan import (
+    Attributions,
+    Audience,
     Children,
     Column,
+    Computed,
     Connection,
     Cursor,
     EdgeNode,
     Edges,
+    ExternalUrl,
+    FacetList,
+    Facets,
     Field,
     GlobalId,
+    NodeList,
     Nodes,
     Obj,
     PageInfo,
+    Ref,
     Strings,
     TotalCount,
     Typename,
@@ -83,7 +94,7 @@ def _compile(plan: Obj) -> Builder:
             continue
         value = f"row[start + {index}]"
         index += 1
-        if isinstance(field, Column):
+        if isinstance(field, Column | Audience):
             items.append(f"{key!r}: {value}")
         else:
             name = f"convert_{number}"
@@ -101,11 +112,56 @@ def _converter(plan: Obj, field: Field) -> Callable[[Any], Any]:
         return functools.partial(to_global_id, plan.type_name)
     if isinstance(field, Strings):
         return _strings
-    if isinstance(field, Children):
+    if isinstance(field, Children | Attributions | FacetList):
         build = builder(field.node)
         return lambda value: [build(element, 1) for element in _elements(value)]
+    if isinstance(field, Ref):
+        build_one = builder(field.node)
+        return lambda value: None if value is None else build_one(value, 0)
+    if isinstance(field, ExternalUrl):
+        return functools.partial(_url, Owner(field.owner))
+    if isinstance(field, Computed):
+        return COMPUTED[field.kind]
     assert isinstance(field, Connection)
     return functools.partial(connection, field)
+
+
+def _label(value: list[Any]) -> str:
+    unit, first, last = value
+    return part_label(PartUnit(unit), first, last)
+
+
+def _precision(value: list[Any]) -> str:
+    """As ``gql.types.structure.PartialDate.precision``."""
+    _, month, day = value
+    if month is None:
+        return DatePrecision.YEAR.name
+    return (DatePrecision.MONTH if day is None else DatePrecision.DAY).name
+
+
+def _text(value: list[Any]) -> str:
+    year, month, day = value
+    return partial_date_text(year, month, day)
+
+
+COMPUTED: dict[str, Callable[[Any], Any]] = {
+    "label": _label,
+    "precision": _precision,
+    "text": _text,
+}
+
+
+def _url(owner: Owner, value: list[str]) -> str:
+    system, identifier = value
+    return external_url(ExternalSystem(system), identifier, owner)
+
+
+def nodes(plan: NodeList, value: Any) -> list[dict[str, Any] | None]:
+    """``nodes(ids:)``: each ID's object (its values led by its id) or null, in order."""
+    return [
+        None if element is None else obj(node, element, 1)
+        for node, element in zip(plan.nodes, value or [], strict=True)
+    ]
 
 
 def _strings(value: Any) -> list[str]:
@@ -116,9 +172,15 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     parts = iter(value)
     rows = _elements(next(parts)) if plan.needs_page else []
     count = next(parts) if plan.needs_count else None
-    has_previous = bool(next(parts)) if plan.needs_previous else False  # SQLite: 0/1
-    has_next = len(rows) > plan.first
+    behind = bool(next(parts)) if plan.needs_previous else False  # SQLite: 0/1
+    facets = [obj(selection, next(parts)) for selection in plan.facets]
+    more = len(rows) > plan.first  # beyond the page, in its scanning direction
     rows = rows[: plan.first]
+    if plan.backward:  # read from the end: shown in the list's order
+        rows.reverse()
+        has_next, has_previous = behind, more
+    else:
+        has_next, has_previous = more, behind
     builds: list[tuple[Builder, int]] = []  # each node's builder and where its values start
     start = 1
     for node in plan.nodes:
@@ -138,6 +200,8 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
             out[key] = [row_nodes[field.index] for row_nodes in nodes]
         elif isinstance(field, Edges):
             out[key] = [_edge(field, row_nodes, cursors, i) for i, row_nodes in enumerate(nodes)]
+        elif isinstance(field, Facets):
+            out[key] = facets[field.index]
         else:
             out[key] = _page_info(field, has_next, has_previous, cursors)
     return out

@@ -24,6 +24,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
+    and_,
     bindparam,
     case,
     cast,
@@ -31,28 +33,76 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    union_all,
 )
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
 from sqlalchemy.sql.util import ClauseAdapter
 
 from db import models as m
 from db import queries as q
-from db.enums import CreditRole
+from db.enums import CreditRole, Statement
+from db.similar import PERSON_WEIGHT, THEME_WEIGHT
 from gql.compiled.plan import (
+    Attributions,
+    Audience,
     Children,
     Column,
+    Computed,
     Connection,
+    ExternalUrl,
+    FacetList,
     GlobalId,
+    Lookup,
+    NodeList,
     Obj,
     PersonList,
+    Ref,
+    SimilarList,
     Strings,
+    StudioList,
     Typename,
     WorkList,
 )
 
 Expression = ColumnElement[Any]
-MODELS: dict[str, Any] = {"works": m.Work, "people": m.Person, "themes": m.Theme}
-SLUG = "slug"  # the parameter of root_object's statement
+MODELS: dict[str, Any] = {
+    "works": m.Work,
+    "people": m.Person,
+    "themes": m.Theme,
+    "studios": m.Studio,
+}
+KEY = "key"  # the parameter of root_object's statement: the slug, id or identifier
+SYSTEM = "system"  # and an external identifier's system
+EXTERNAL_IDS: dict[str, Any] = {"works": m.WorkExternalId, "people": m.PersonExternalId}
+
+
+def node_parameter(index: int) -> str:
+    """The parameter of the ``index``-th ID of ``root_nodes``' statement."""
+    return f"id_{index}"
+
+
+# The sources of a value of a work's structure (db.structure): the citations' ``statement``,
+# by the value's list.
+STATEMENT_SOURCES: dict[str, Statement] = {
+    "part_sources": Statement.PART,
+    "event_sources": Statement.EVENT,
+    "origin_sources": Statement.ORIGIN,
+    "studio_credit_sources": Statement.STUDIO,
+}
+# The tables citing sources per field of a record, and their column naming the record.
+FIELD_CITATIONS: dict[str, tuple[Any, str]] = {
+    "work_attributions": (m.WorkFieldSource, "work_id"),
+    "person_attributions": (m.PersonFieldSource, "person_id"),
+}
+# The tables that cite sources for a record, in ``position`` order, and the record's row
+# columns that key them (the link table's columns of the same names).
+CITATIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "work_sources": (m.WorkSource, ("work_id",)),
+    "person_sources": (m.PersonSource, ("person_id",)),
+    "studio_sources": (m.StudioSource, ("studio_id",)),
+    "credit_sources": (m.CreditSource, ("work_id", "person_id", "role")),
+    "relation_sources": (m.WorkRelationSource, ("work_id", "related_work_id", "type")),
+}
 
 
 def _clause(expression: Any) -> Expression:
@@ -121,16 +171,40 @@ class Compiler:
                 values.append(row.c.id)
             elif isinstance(field, Strings):
                 values.append(self.embed(self.strings(field, row)))
+            elif isinstance(field, Audience):
+                a = m.WorkAudience.__table__.alias()
+                values.append(select(a.c.audience).where(a.c.work_id == row.c.id).scalar_subquery())
+            elif isinstance(field, Computed):  # built here: no embedding
+                values.append(self.array(self.computed_from(field, row)))
             elif isinstance(field, Children):
                 values.append(self.embed(self.children(field, row)))
+            elif isinstance(field, Attributions):
+                values.append(self.embed(self.attributions(field, row)))
+            elif isinstance(field, Ref):
+                values.append(self.embed(self.ref(field, row)))
+            elif isinstance(field, ExternalUrl):  # built here: no embedding
+                values.append(self.array([row.c.system, row.c.value]))
+            elif isinstance(field, FacetList):
+                raise AssertionError("facets are a connection's part (facet_values)")
             else:
                 values.append(self.connection(field, row))  # built here: no embedding
         return values
+
+    @staticmethod
+    def computed_from(field: Computed, row: FromClause) -> list[Expression]:
+        """The columns Python computes the value from (``gql.compiled.shape``)."""
+        if field.kind == "label":
+            return [row.c.unit, row.c.first_number, row.c.last_number]
+        p = field.prefix
+        return [row.c[f"{p}year"], row.c[f"{p}month"], row.c[f"{p}day"]]
 
     def strings(self, field: Strings, row: FromClause) -> ScalarSelect[Any]:
         if field.kind == "alternative_titles":
             t = m.WorkAlternativeTitle.__table__.alias()
             value, owner = t.c.title, t.c.work_id
+        elif field.kind == "forms":
+            t = m.WorkFormRow.__table__.alias()
+            value, owner = t.c.form, t.c.work_id
         else:
             t = m.PersonAlternativeName.__table__.alias()
             value, owner = t.c.name, t.c.person_id
@@ -140,16 +214,184 @@ class Compiler:
         )
 
     def children(self, field: Children, row: FromClause) -> ScalarSelect[Any]:
-        if field.kind == "directors":
+        """The list as one JSON array of ``[ordinal, *values]`` elements: the ordinal is what
+        the resolvers' loader orders by (``gql.compiled.shape`` sorts by it)."""
+        if field.kind == "themes":
+            return self.themes(field, row)
+        source, element_row, ordinal, conditions = self.child_rows(field, row)
+        element = self.array([ordinal, *self.values(field.node, element_row)])
+        return (
+            select(self.aggregate(element, built=True))
+            .select_from(source)
+            .where(*conditions)
+            .scalar_subquery()
+        )
+
+    def child_rows(
+        self, field: Children, row: FromClause
+    ) -> tuple[FromClause, FromClause, Expression, list[Expression]]:
+        """A list's rows: what they are read from, the table alias the element's values come
+        from, the ordinal, and the conditions tying them to ``row`` (the loaders' in
+        ``db.queries``, ``db.statements`` and ``db.external_ids``)."""
+        kind = field.kind
+        if kind == "directors":
             c = m.Credit.__table__.alias()
             p = m.Person.__table__.alias()
-            element = self.array([c.c.position, *self.values(field.node, p)])
+            source = c.join(p, p.c.id == c.c.person_id)
+            directed = [c.c.work_id == row.c.id, c.c.role == CreditRole.DIRECTOR]
+            return source, p, c.c.position, directed
+        if kind == "work_credits":
+            c = m.Credit.__table__.alias()
+            return c, c, c.c.position, [c.c.work_id == row.c.id]
+        if kind == "person_credits":
+            # filmography order (db.queries.credits_of_people): year (unknown last), title,
+            # work, billing; the ordinal is that key as an array, which Python sorts the same
+            # (title_key compares byte-wise in SQL, by code point in Python: the same order).
+            c = m.Credit.__table__.alias()
+            w = m.Work.__table__.alias()
+            unknown = case((w.c.year.is_(None), 1), else_=0)
+            ordinal = self.array(
+                [unknown, func.coalesce(w.c.year, 0), w.c.title_key, w.c.id, c.c.position]
+            )
+            source = c.join(w, w.c.id == c.c.work_id)
+            return source, c, ordinal, [c.c.person_id == row.c.id]
+        if kind in CITATIONS:
+            model, keys = CITATIONS[kind]
+            link = model.__table__.alias()
+            s = m.Source.__table__.alias()
+            if kind in ("work_sources", "person_sources", "studio_sources"):
+                owned = [link.c[keys[0]] == row.c.id]
+            else:
+                owned = [link.c[k] == row.c[k] for k in keys]
+            source = link.join(s, s.c.id == link.c.source_id)
+            return source, s, link.c.position, owned
+        if kind in ("work_external_ids", "person_external_ids"):
+            table = EXTERNAL_IDS["works" if kind == "work_external_ids" else "people"]
+            x = table.__table__.alias()
+            owner = x.c.work_id if kind == "work_external_ids" else x.c.person_id
+            # ordered by system (db.external_ids): enum names, the same order in SQL and Python
+            return x, x, x.c.system, [owner == row.c.id]
+        if kind == "disputes":
+            d = m.Dispute.__table__.alias()
+            return d, d, d.c.position, [d.c.work_id == row.c.id]
+        if kind == "related":
+            r = m.WorkRelation.__table__.alias()
+            return r, r, r.c.position, [r.c.work_id == row.c.id]
+        if kind in ("work_attribution_sources", "person_attribution_sources"):
+            # an attribution's sources (``row``: its owner_id and field), by position, then
+            # source (db.queries.attributions_of_works)
+            model, owner = FIELD_CITATIONS[kind.replace("attribution_sources", "attributions")]
+            f = model.__table__.alias()
+            s = m.Source.__table__.alias()
+            source = f.join(s, s.c.id == f.c.source_id)
+            cited = [f.c[owner] == row.c.owner_id, f.c.field == row.c.field]
+            return source, s, self.array([f.c.position, f.c.source_id]), cited
+        if kind in STATEMENT_SOURCES:
+            statement = STATEMENT_SOURCES[kind]
+            ss = m.WorkStatementSource.__table__.alias()
+            s = m.Source.__table__.alias()
+            source = ss.join(s, s.c.id == ss.c.source_id)
+            cited = [
+                ss.c.work_id == row.c.work_id,
+                ss.c.statement == statement,
+                ss.c.item == row.c.position,
+            ]
+            return source, s, ss.c.position, cited
+        if kind in ("parts", "events", "origins", "studio_credits"):
+            model = {
+                "parts": m.WorkPart,
+                "events": m.WorkEvent,
+                "origins": m.WorkOrigin,
+                "studio_credits": m.WorkStudio,
+            }[kind]
+            t = model.__table__.alias()
+            owned = [t.c.work_id == row.c.id]
+            if kind == "events":  # the work's own; its parts' are under ``parts``
+                owned.append(t.c.part_position.is_(None))
+            return t, t, t.c.position, owned
+        if kind == "part_events":
+            e = m.WorkEvent.__table__.alias()
+            of_part = [e.c.work_id == row.c.work_id, e.c.part_position == row.c.position]
+            return e, e, e.c.position, of_part
+        if kind == "reported":
+            # by work, dispute, role (db.statements.reported_of_people); roles are enum
+            # names, which sort the same in SQL and Python
+            dp = m.DisputePerson.__table__.alias()
+            d = m.Dispute.__table__.alias()
+            ordinal = self.array([d.c.work_id, d.c.position, dp.c.role])
+            source = dp.join(d, d.c.id == dp.c.dispute_id)
+            return source, dp, ordinal, [dp.c.person_id == row.c.id]
+        if kind == "reported_sources":  # the one source of the dispute that reports it
+            d = m.Dispute.__table__.alias()
+            s = m.Source.__table__.alias()
+            source = d.join(s, s.c.id == d.c.source_id)
+            return source, s, d.c.position, [d.c.id == row.c.dispute_id]
+        assert kind == "dispute_people"
+        dp = m.DisputePerson.__table__.alias()
+        p = m.Person.__table__.alias()
+        source = dp.join(p, p.c.id == dp.c.person_id)
+        return source, p, dp.c.position, [dp.c.dispute_id == row.c.id]
+
+    def attributions(self, field: Attributions, row: FromClause) -> ScalarSelect[Any]:
+        """The record's cited fields, each once, numbered by the database in the order of
+        their first citation (``db.queries.attributions_of_works``: by position, then field,
+        compared as the database compares them), each ``[ordinal, *values]`` with the
+        attribution's values read from ``(owner_id, field)``."""
+        model, owner = FIELD_CITATIONS[field.kind]
+        f = model.__table__.alias()
+        fields = (
+            select(
+                f.c[owner].label("owner_id"),
+                f.c.field,
+                func.min(f.c.position).label("first_position"),
+            )
+            .where(f.c[owner] == row.c.id)
+            .group_by(f.c[owner], f.c.field)
+            .correlate(row)
+            .subquery()
+        )
+        order = func.row_number().over(order_by=(fields.c.first_position, fields.c.field))
+        element = self.array([order, *self.values(field.node, fields)])
+        rows = select(element.label("v")).select_from(fields).subquery()
+        return select(self.aggregate(rows.c.v)).scalar_subquery()
+
+    def ref(self, field: Ref, row: FromClause) -> Expression:
+        """The object's values as a JSON array, or NULL."""
+        if field.kind == "episodes":
+            known = and_(row.c.episodes_first.is_not(None), row.c.episodes_last.is_not(None))
+            return case((known, self.array(self.values(field.node, row))), else_=null())
+        if field.kind == "event_date":
+            return self.array(self.values(field.node, row))
+        if field.kind == "event_until":
+            known = row.c.until_year.is_not(None)  # as gql.types.structure.WorkEvent
+            return case((known, self.array(self.values(field.node, row))), else_=null())
+        if field.kind == "reported_work":  # the work of the dispute that reports it
+            w = m.Work.__table__.alias()
+            d = m.Dispute.__table__.alias()
             return (
-                select(self.aggregate(element, built=True))
-                .select_from(c.join(p, p.c.id == c.c.person_id))
-                .where(c.c.work_id == row.c.id, c.c.role == CreditRole.DIRECTOR)
+                select(self.array(self.values(field.node, w)))
+                .select_from(d.join(w, w.c.id == d.c.work_id))
+                .where(d.c.id == row.c.dispute_id)
                 .scalar_subquery()
             )
+        table, key = {
+            "credit_person": (m.Person, "person_id"),
+            "credit_work": (m.Work, "work_id"),
+            "dispute_source": (m.Source, "source_id"),
+            "relation_work": (m.Work, "related_work_id"),
+            "credit_studio": (m.Studio, "studio_id"),
+            "reported_person": (m.Person, "person_id"),
+            "reported_dispute": (m.Dispute, "dispute_id"),
+            "facet_theme": (m.Theme, "theme_id"),
+        }[field.kind]
+        t = table.__table__.alias()
+        return (
+            select(self.array(self.values(field.node, t)))
+            .where(t.c.id == row.c[key])  # the primary key: one row
+            .scalar_subquery()
+        )
+
+    def themes(self, field: Children, row: FromClause) -> ScalarSelect[Any]:
         t = m.Theme.__table__.alias()
         if self.postgres:
             # A work's tags come from its own row (``works.theme_ids``, kept by migration
@@ -207,7 +449,52 @@ class Compiler:
             p = m.Person.__table__.alias()
             where = q.people_query(q.PersonFilter(role=source.role)).whereclause
             return p, [] if where is None else [_adapt(where, p)]
+        if isinstance(source, StudioList):
+            return m.Studio.__table__.alias(), []
+        if isinstance(source, SimilarList):
+            assert parent is not None
+            return self._similar(parent), []
         return m.Theme.__table__.alias(), []
+
+    @staticmethod
+    def _similar(parent: FromClause) -> FromClause:
+        """The works similar to the parent work, as ``db.similar.similar_query`` scores them
+        (each shared theme 1, each shared person 2, whatever their roles), with the works'
+        column names and ``score``: the ordering's keys adapt to it by name."""
+        mine, theirs = m.WorkTheme.__table__.alias(), m.WorkTheme.__table__.alias()
+        themes = (
+            select(theirs.c.work_id, literal_column(str(THEME_WEIGHT), Integer).label("weight"))
+            .select_from(mine.join(theirs, theirs.c.theme_id == mine.c.theme_id))
+            .where(mine.c.work_id == parent.c.id, theirs.c.work_id != mine.c.work_id)
+            .correlate(parent)
+        )
+        credited, others = m.Credit.__table__.alias(), m.Credit.__table__.alias()
+        people_here = (
+            select(credited.c.person_id).where(credited.c.work_id == parent.c.id).correlate(parent)
+        )
+        people = (
+            select(others.c.work_id, others.c.person_id)
+            .where(others.c.person_id.in_(people_here), others.c.work_id != parent.c.id)
+            .distinct()  # a person counts once, whatever their roles
+            .correlate(parent)
+            .subquery()
+        )
+        shared_people = select(
+            people.c.work_id, literal_column(str(PERSON_WEIGHT), Integer).label("weight")
+        )
+        shared = union_all(themes, shared_people).subquery()
+        scores = (
+            select(shared.c.work_id, func.sum(shared.c.weight).label("score"))
+            .group_by(shared.c.work_id)
+            .subquery()
+        )
+        w = m.Work.__table__.alias()
+        return (
+            select(*w.c, scores.c.score)
+            .select_from(w.join(scores, scores.c.work_id == w.c.id))
+            .correlate(parent)
+            .subquery()
+        )
 
     @staticmethod
     def _links(source: WorkList, parent: FromClause) -> Select[Any]:
@@ -218,6 +505,9 @@ class Compiler:
             if source.role is not None:
                 links = links.where(c.c.role == source.role)
             return links.correlate(parent)
+        if source.parent == q.Parent.STUDIO:
+            ws = m.WorkStudio.__table__.alias()
+            return select(ws.c.work_id).where(ws.c.studio_id == parent.c.id).correlate(parent)
         wt = m.WorkTheme.__table__.alias()
         return select(wt.c.work_id).where(wt.c.theme_id == parent.c.id).correlate(parent)
 
@@ -229,9 +519,10 @@ class Compiler:
         page's order from the credits' copies of the works' sort keys (``q.credit_ordering``):
         ``limit`` index entries, however many works the person has. None where the page's
         rows are not the first credits in that order: with a filter on the works (it must
-        apply before the limit), or without a role (a work credited twice would count twice)."""
+        apply before the limit), or without a role (a work credited twice would count twice);
+        and for backward pages or ``before`` bounds (read from the works)."""
         source = connection.source
-        if not isinstance(source, WorkList):
+        if not isinstance(source, WorkList) or connection.backward or connection.before:
             return None
         if source.parent != q.Parent.PERSON or source.role is None:
             return None
@@ -280,16 +571,21 @@ class Compiler:
         return None if rows is None else rows.subquery()
 
     def page(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
-        """``first`` rows, or ``first + 1`` when ``hasNextPage`` is asked for (the extra one
-        says whether a next page exists), each ``[ordinal, *node values…, *sort keys]``."""
+        """The page's size in rows, or one more when the selection asks whether more lie
+        beyond it (``Connection.needs_next``), in scanning order (a backward page from its
+        end), each ``[ordinal, *node values…, *sort keys]``."""
         limit = connection.first + 1 if connection.needs_next else connection.first
         conditions: list[Expression]
         row = self.credit_page(connection, parent, limit)
-        by_name = row is not None
+        by_name = row is not None or isinstance(connection.source, SimilarList)
         if row is None:
             row, conditions = self._list_rows(connection, parent, limit)
-            if connection.after is not None:  # the keyset bound, as db.pagination's
-                conditions.append(_adapt(connection.ordering.after(connection.after), row))
+            ordering = connection.ordering
+            if connection.after is not None:  # the keyset bounds, as db.pagination's
+                conditions.append(_adapt(ordering.after(connection.after), row, by_name=by_name))
+            if connection.before is not None:
+                bound = ordering.before(connection.before)
+                conditions.append(_adapt(bound, row, by_name=by_name))
         else:
             conditions = []  # the credits' page is this page, bound and limited
 
@@ -298,7 +594,7 @@ class Compiler:
 
         keys = [
             adapt(k.expression).desc() if k.descending else adapt(k.expression).asc()
-            for k in connection.ordering.keys
+            for k in connection.scan.keys
         ]
         element: list[Expression] = [func.row_number().over(order_by=keys)]
         for node in connection.nodes:
@@ -316,12 +612,19 @@ class Compiler:
         return select(self.aggregate(rows.c.v)).scalar_subquery()
 
     def previous(self, connection: Connection, parent: FromClause | None) -> Expression:
-        """Whether rows lie at or before the ``after`` cursor (``hasPreviousPage``), as
-        ``db.pagination``'s probe."""
-        assert connection.after is not None
+        """Whether rows lie behind the cursor the page starts from, as ``db.pagination``'s
+        probe: at or before ``after`` going forward (``hasPreviousPage``), at or after
+        ``before`` going backward (``hasNextPage``)."""
         row, conditions = self._list_rows(connection, parent)
-        at_or_before = connection.ordering.before(connection.after, inclusive=True)
-        probe = select(row.c.id).where(*conditions, _adapt(at_or_before, row))
+        ordering = connection.ordering
+        if connection.backward:
+            assert connection.before is not None
+            behind = ordering.after(connection.before, inclusive=True)
+        else:
+            assert connection.after is not None
+            behind = ordering.before(connection.after, inclusive=True)
+        by_name = isinstance(connection.source, SimilarList)
+        probe = select(row.c.id).where(*conditions, _adapt(behind, row, by_name=by_name))
         return probe.exists()
 
     def count(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
@@ -337,23 +640,120 @@ class Compiler:
             parts.append(self.count(connection, parent))
         if connection.needs_previous:
             parts.append(self.previous(connection, parent))
+        for facets in connection.facets:
+            parts.append(self.array(self.facet_values(facets, connection, parent)))
         return self.array(parts)
+
+    def facet_values(
+        self, facets: Obj, connection: Connection, parent: FromClause | None
+    ) -> list[Expression]:
+        """A ``WorkFacets`` object's values: each list over the connection's whole list, as
+        ``db.facets`` counts it (the order is Python's: ``gql.compiled.shape``)."""
+        values: list[Expression] = []
+        for _, field in facets.fields:
+            if isinstance(field, FacetList):
+                values.append(self.embed(self.facet_list(field, connection, parent)))
+        return values
+
+    def facet_list(
+        self, field: FacetList, connection: Connection, parent: FromClause | None
+    ) -> ScalarSelect[Any]:
+        w, conditions = self._list_rows(connection, parent)
+        if field.kind == "themes":
+            return self.top_themes(field, w, conditions)
+        if field.kind == "kinds":
+            value: Expression = w.c.kind
+        else:
+            value = (w.c.year // 10) * 10  # as db.facets.kinds_and_decades
+        counted = (
+            select(value.label(field.kind), func.count().label("n"))
+            .select_from(w)
+            .where(*conditions)
+            .group_by(value)
+            .subquery()
+        )
+        if field.kind == "kinds":  # most first, then by kind (db.facets)
+            ordinal = self.array([-counted.c.n, counted.c.kinds])
+        else:  # oldest first, unknown last
+            decade = counted.c.decades
+            unknown = case((decade.is_(None), 1), else_=0)
+            ordinal = self.array([unknown, func.coalesce(decade, 0)])
+        columns = {"kind": counted.c.kinds} if field.kind == "kinds" else {"decade": decade}
+        element = [ordinal]
+        for _, count_field in field.node.fields:
+            if isinstance(count_field, Column):
+                name = count_field.column
+                element.append(counted.c.n if name == "n" else columns[name])
+        return (
+            select(self.aggregate(self.array(element), built=True))
+            .select_from(counted)
+            .scalar_subquery()
+        )
+
+    def top_themes(
+        self, field: FacetList, w: FromClause, conditions: list[Expression]
+    ) -> ScalarSelect[Any]:
+        """The ``first`` themes most works of the list are tagged with, ranked by the
+        database as ``db.facets.top_themes`` ranks them (count, then name key, then id)."""
+        wt = m.WorkTheme.__table__.alias()
+        counted = (
+            select(wt.c.theme_id, func.count().label("n"))
+            .select_from(w.join(wt, wt.c.work_id == w.c.id))
+            .where(*conditions)
+            .group_by(wt.c.theme_id)
+            .subquery()
+        )
+        t = m.Theme.__table__.alias()
+        rank = func.row_number().over(order_by=[counted.c.n.desc(), t.c.name_key, t.c.id])
+        ranked = (
+            select(counted.c.theme_id, counted.c.n, rank.label("rank"))
+            .select_from(counted.join(t, t.c.id == counted.c.theme_id))
+            .subquery()
+        )
+        element = self.array([ranked.c.rank, *self.values(field.node, ranked)])
+        return (
+            select(self.aggregate(element, built=True))
+            .where(ranked.c.rank <= field.first)
+            .scalar_subquery()
+        )
 
     # -- root fields
 
-    def root_object(self, node: Obj) -> Select[Any]:
-        """The object by slug: the slug is the statement's one parameter, ``slug``, so one
-        statement serves every slug (``gql.compiled`` keeps statements per plan)."""
+    def root_object(self, lookup: Lookup) -> Select[Any]:
+        """The object by slug, id or external identifier: the looked-up value is the
+        statement's parameter ``key`` (and ``system``), so one statement serves every value
+        (``gql.compiled`` keeps statements per plan)."""
+        node = lookup.node
         row = MODELS[node.table].__table__.alias()
-        return (
-            select(self.array([row.c.id, *self.values(node, row)]))
-            .select_from(row)
-            .where(row.c.slug == bindparam(SLUG, type_=row.c.slug.type))
-            .limit(1)
-        )
+        built = select(self.array([row.c.id, *self.values(node, row)]))
+        if lookup.by == "external_id":
+            x = EXTERNAL_IDS[node.table].__table__.alias()
+            owner = x.c.work_id if node.table == "works" else x.c.person_id
+            value = x.c.value == bindparam(KEY, type_=x.c.value.type)
+            system = x.c.system == bindparam(SYSTEM, type_=String())
+            return built.select_from(row.join(x, owner == row.c.id)).where(value, system).limit(1)
+        column = row.c[lookup.by]
+        return built.select_from(row).where(column == bindparam(KEY, type_=column.type)).limit(1)
+
+    def root_nodes(self, lookup: NodeList) -> Select[Any] | None:
+        """``nodes(ids:)``: a JSON array of one element per ID, each the object's values (led
+        by its id) or null; the ids are the parameters ``id_0``, ``id_1`` …"""
+        if not lookup.nodes:
+            return None
+        elements: list[Expression] = []
+        for index, node in enumerate(lookup.nodes):
+            row = MODELS[node.table].__table__.alias()
+            one = (
+                select(self.array([row.c.id, *self.values(node, row)]))
+                .where(row.c.id == bindparam(node_parameter(index), type_=row.c.id.type))
+                .limit(1)
+                .scalar_subquery()
+            )
+            elements.append(self.embed(one))
+        return select(self.array(elements))
 
     def root_connection(self, connection: Connection) -> Select[Any] | None:
         """The statement, or None when the selection reads nothing (only ``__typename``…)."""
-        if not (connection.needs_page or connection.needs_count):
+        if not (connection.needs_page or connection.needs_count or connection.facets):
             return None
         return select(self.connection(connection, None))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from db.facets import MAX_THEME_FACETS
 from gql.context import Info
 from gql.errors import BadUserInput, PageSizeExceeded
 from gql.loaders import NestedCount
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from gql.types.theme import Theme
 
 ThemeRef = Annotated["Theme", strawberry.lazy("gql.types.theme")]
-MAX_THEME_FACETS = 100
 
 
 @strawberry.type(description="How many works of the list are of one kind.")

@@ -17,7 +17,7 @@ from db.enums import (
     Statement,
     WorkForm,
 )
-from db.rules import partial_date_text
+from db.rules import part_label, partial_date_text
 from db.structure import StatementKey
 from gql.context import Info
 from gql.types.common import Source
@@ -117,13 +117,6 @@ class WorkEvent:
         return await _sources(info, self.row.work_id, (Statement.EVENT, self.row.position))
 
 
-def _label(unit: PartUnit, first: int, last: int) -> str:
-    name = "Part" if unit == PartUnit.PART else "Episode"
-    if first == last:
-        return f"{name} {first}"
-    return f"{name}s {first}\u2013{last}"
-
-
 @strawberry.type(
     description="A part of a work or a range of them (a film's parts 2-5, a series' episodes "
     "1-50), with its events and the sources that state it."
@@ -140,7 +133,7 @@ class WorkPart:
         description='How to call it: "Part 1", "Parts 2\u20135", "Episodes 1\u201350".'
     )
     def label(self) -> str:
-        return _label(self.unit, self.first, self.last)
+        return part_label(self.unit, self.first, self.last)
 
     @strawberry.field(description="What happened to this part, and when (made, broadcast …).")
     def events(self) -> list[WorkEvent]:

@@ -4,14 +4,18 @@ what the compiler does not cover falls back to the resolvers."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import models as m
 from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
 from gql.compiled.sql import Compiler
 from gql.schema import schema
@@ -144,16 +148,22 @@ async def test_a_cursor_from_the_compiled_path_pages_on(
 
 FALLBACKS = [
     '{ search(query: "sea") { __typename } }',
-    '{ node(id: "V29yazox") { id } }',
-    '{ work(slug: "sea-of-blood") { title credits { role } } }',
-    '{ work(slug: "sea-of-blood") { similar(first: 2) { nodes { title } } } }',
-    "{ works(first: 2) { facets { kinds { kind count } } } }",
+    # generated romanizations (db.romanization) are computed in Python by the resolvers
+    '{ work(slug: "sea-of-blood") { title titles { text } } }',
+    '{ person(slug: "choe-ik-kyu") { names { text generated } } }',
+    '{ work(slug: "sea-of-blood") { similar(first: 2) { facets { kinds { count } } } } }',
     '{ works(filter: {search: "sea"}) { nodes { title } } }',
     '{ works(first: 2, after: "x") { nodes { title } } }',
-    "{ works(last: 2) { nodes { title } } }",
+    '{ works(last: 2, before: "x") { nodes { title } } }',
+    '{ node(id: "V29yazoxMjM0NTY3ODkwMTI=") { id } }',  # Work:123456789012: INVALID_ID
+    '{ workByExternalId(system: IMDB, value: "nm0000001") { title } }',  # a name's shape
     "{ __schema { queryType { name } } }",
 ]
 ERRORS = [
+    "{ works { facets { themes(first: 101) { count } } } }",
+    "{ works { facets { themes(first: -1) { count } } } }",
+    "{ works(first: 2, last: 2) { nodes { title } } }",
+    "{ works(last: 101) { nodes { title } } }",
     "{ works(first: 101) { nodes { title } } }",
     "{ works(first: -1) { nodes { title } } }",
     "{ works(orderBy: [{field: TITLE}, {field: TITLE}]) { nodes { title } } }",
@@ -188,6 +198,284 @@ async def test_invalid_variables_fall_back(
     assert "X-Execution" not in response.headers
 
 
+# -- the detail pages, node lookups, backward pages (issue #23) ------------------------------------
+
+SOURCE = "key title url"
+WORK_DETAIL = f"""query Detail($slug: String!) {{ work(slug: $slug) {{
+  id slug title originalTitle kind year synopsis version alternativeTitles forms audience
+  credits {{ __typename role position note qualifier episodes {{ first last }}
+    person {{ id slug name }} work {{ slug }} sources {{ {SOURCE} }} }}
+  sources {{ {SOURCE} }}
+  externalIds {{ system value url }}
+  disputes {{ field stated reported note qualifier source {{ {SOURCE} }}
+    reportedPeople {{ slug name }} }}
+  related {{ type work {{ slug title }} sources {{ {SOURCE} }} }}
+  parts {{ unit first last title label sources {{ key }}
+    events {{ kind date {{ year month day precision text }} until {{ text precision }} place
+      qualifier note sources {{ key }} }} }}
+  events {{ kind date {{ text precision }} until {{ year text }} place qualifier note
+    sources {{ {SOURCE} }} }}
+  studios {{ role studio {{ id slug name originalName }} sources {{ key }} }}
+  basedOn {{ title originalTitle form note qualifier sources {{ {SOURCE} }} }}
+  attributions {{ field sources {{ {SOURCE} }} }}
+}} }}"""
+PERSON_DETAIL = f"""query Person($slug: String!) {{ person(slug: $slug) {{
+  id name version alternativeNames
+  credits {{ role position note episodes {{ first last }} work {{ slug year }}
+    sources {{ {SOURCE} }} }}
+  sources {{ {SOURCE} }} externalIds {{ system value url }}
+  reported {{ role work {{ slug }} person {{ slug }} dispute {{ field reported }}
+    sources {{ key }} }}
+  attributions {{ field sources {{ key }} }}
+}} }}"""
+LISTS = f"""{{
+  works(first: 100) {{ nodes {{ slug credits {{ role person {{ slug }} sources {{ key }} }}
+    disputes {{ field reportedPeople {{ slug }} }} related {{ type work {{ slug }} }}
+    externalIds {{ url }} sources {{ key }} }} }}
+  people(first: 100) {{ nodes {{ slug credits {{ role work {{ slug }} }} externalIds {{ url }}
+    sources {{ {SOURCE} }} reported {{ role dispute {{ field }} }} }} }}
+  studios(first: 100) {{ totalCount nodes {{ slug name sources {{ key }}
+    works(first: 3) {{ totalCount nodes {{ slug }} }} }} }}
+}}"""
+WORKS = [
+    "sea-of-blood",
+    "boy-commander",
+    "the-country-i-saw",
+    "the-flower-girls-youth",
+    "a-traffic-controller-on-crossroads",
+    "pulgasari",
+    "no-such-work",
+]
+PEOPLE = ["choe-ik-kyu", "pak-hak", "kim-jong-chul", "shin-sang-ok", "no-such-person"]
+
+
+@pytest.mark.parametrize("slug", WORKS)
+async def test_a_works_detail_page_is_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, slug: str
+) -> None:
+    response = await _same(compiled, resolved, WORK_DETAIL, {"slug": slug})
+    assert response.headers["X-Execution"] == "compiled"
+    work = response.json()["data"]["work"]
+    if slug == "no-such-work":
+        assert work is None
+    else:
+        assert work["credits"] or work["related"]
+
+
+async def test_the_detail_pages_read_what_the_catalog_holds(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient
+) -> None:
+    """The seed's values reach the compiled answers: not only empty lists."""
+    boy = (await _same(compiled, resolved, WORK_DETAIL, {"slug": "boy-commander"})).json()
+    parts = boy["data"]["work"]["parts"]
+    assert parts and all(p["label"] for p in parts) and any(p["events"] for p in parts)
+    sea = (await _same(compiled, resolved, WORK_DETAIL, {"slug": "sea-of-blood"})).json()
+    work = sea["data"]["work"]
+    assert work["externalIds"] and work["externalIds"][0]["url"].startswith("https://")
+    assert work["disputes"] and work["basedOn"] and work["credits"][0]["person"]["name"]
+    youth = await _same(compiled, resolved, WORK_DETAIL, {"slug": "the-flower-girls-youth"})
+    assert youth.json()["data"]["work"]["related"][0]["work"]["slug"]
+
+
+@pytest.mark.parametrize("slug", PEOPLE)
+async def test_a_persons_page_is_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, slug: str
+) -> None:
+    response = await _same(compiled, resolved, PERSON_DETAIL, {"slug": slug})
+    assert response.headers["X-Execution"] == "compiled"
+
+
+async def test_every_record_s_lists_at_once_are_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient
+) -> None:
+    response = await _same(compiled, resolved, LISTS)
+    assert response.headers["X-Execution"] == "compiled"
+    data = response.json()["data"]
+    assert any(w["credits"] for w in data["works"]["nodes"])
+    assert data["studios"]["totalCount"] > 0
+
+
+async def test_nodes_are_compiled(compiled: httpx.AsyncClient, resolved: httpx.AsyncClient) -> None:
+    ids_query = (
+        "{ works(first: 2) { nodes { id } } people(first: 1) { nodes { id } }"
+        " themes(first: 1) { nodes { id } } studios(first: 1) { nodes { id } } }"
+    )
+    data = (await _post(resolved, ids_query)).json()["data"]
+    ids = [n["id"] for key in ("works", "people", "themes", "studios") for n in data[key]["nodes"]]
+    missing = base64.b64encode(b"Person:2147483647").decode()
+    selection = (
+        "__typename id ... on Work { title credits { role } } ... on Person { name }"
+        " ... on Theme { slug } ... on Studio { name sources { key } }"
+    )
+    query = f"""query($id: ID!, $ids: [ID!]!) {{ node(id: $id) {{ {selection} }}
+      again: node(id: $id) {{ id }} gone: node(id: "{missing}") {{ id }}
+      nodes(ids: $ids) {{ {selection} }} none: nodes(ids: []) {{ id }} }}"""
+    for global_id in ids:
+        variables = {"id": global_id, "ids": [*ids, missing, global_id]}
+        response = await _same(compiled, resolved, query, variables)
+        assert response.headers["X-Execution"] == "compiled"
+        answer = response.json()["data"]
+        assert answer["node"]["id"] == global_id and answer["gone"] is None
+        assert [n and n["id"] for n in answer["nodes"]] == [*ids, None, global_id]
+
+
+async def test_lookups_by_external_id_are_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient
+) -> None:
+    query = (
+        "{ works(first: 100) { nodes { slug externalIds { system value } } }"
+        " people(first: 100) { nodes { slug externalIds { system value } } } }"
+    )
+    data = (await _post(resolved, query)).json()["data"]
+    looked_up = 0
+    for root, key in (("workByExternalId", "works"), ("personByExternalId", "people")):
+        for record in data[key]["nodes"]:
+            for external in record["externalIds"]:
+                lookup = (
+                    f'{{ {root}(system: {external["system"]}, value: "{external["value"]}")'
+                    " { slug externalIds { url } } }"
+                )
+                response = await _same(compiled, resolved, lookup)
+                assert response.headers["X-Execution"] == "compiled"
+                assert response.json()["data"][root]["slug"] == record["slug"]
+                looked_up += 1
+    assert looked_up >= 2
+    nobody = '{ personByExternalId(system: WIKIDATA, value: "Q1") { slug } }'
+    response = await _same(compiled, resolved, nobody)
+    assert response.headers["X-Execution"] == "compiled"
+    assert response.json()["data"]["personByExternalId"] is None
+
+
+async def test_attributions_of_equal_positions_answer_as_the_resolvers(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Curation cites a source for fields at position 0 (db.curation.common): fields and
+    sources of equal positions are ordered by field, then source, on both paths."""
+    await wipe(session)
+    built = await build_catalog(session, 3)
+    await session.execute(
+        insert(m.Source),
+        [{"id": 7, "key": "seven", "title": "Seven", "url": None}],
+    )
+    work = built.work_ids[0]
+    cited = [("year", 7, 0), ("title", 100_000, 0), ("title", 7, 0), ("kind", 7, 1)]
+    cited += [("originalTitle", 100_000, 0), ("synopsis", 100_000, 2), ("synopsis", 7, 0)]
+    await session.execute(
+        insert(m.WorkFieldSource),
+        [{"work_id": work, "field": f, "source_id": s, "position": p} for f, s, p in cited],
+    )
+    await session.flush()
+    query = "{ works(first: 5) { nodes { attributions { field sources { key } } } } }"
+    response = await _same(compiled, resolved, query)
+    assert response.headers["X-Execution"] == "compiled"
+    first = response.json()["data"]["works"]["nodes"]
+    fields = [a["field"] for work in first for a in work["attributions"]]
+    assert fields[:3] == ["originalTitle", "synopsis", "title"]  # position 0, by field
+    titles = next(a for w in first for a in w["attributions"] if a["field"] == "title")
+    assert [s["key"] for s in titles["sources"]] == ["seven", "synthetic"]  # by source id
+
+
+FACETS = """query($filter: WorkFilter, $themes: Int!) {
+  works(filter: $filter, first: 2) { totalCount
+    a: facets { kinds { kind count } decades { __typename decade count } }
+    b: facets { __typename themes(first: $themes) { count theme { slug name } } } }
+  person(slug: "choe-ik-kyu") { works(role: DIRECTOR) { facets { kinds { count kind }
+    themes { count theme { id } } decades { decade } } } }
+  theme(slug: "family") { works { facets { decades { decade count } } } }
+}"""
+
+
+@pytest.mark.parametrize(
+    "filter_",
+    [None, {"kind": "FILM"}, {"yearFrom": 1970, "yearTo": 1989}, {"themes": ["family", "war"]}],
+)
+@pytest.mark.parametrize("themes", [0, 3, 100])
+async def test_facets_are_compiled(
+    compiled: httpx.AsyncClient,
+    resolved: httpx.AsyncClient,
+    filter_: dict[str, Any] | None,
+    themes: int,
+) -> None:
+    variables = {"filter": filter_, "themes": themes}
+    response = await _same(compiled, resolved, FACETS, variables)
+    assert response.headers["X-Execution"] == "compiled"
+    facets = response.json()["data"]["works"]
+    assert len(facets["b"]["themes"]) <= themes
+    if filter_ is None:
+        assert sum(k["count"] for k in facets["a"]["kinds"]) == facets["totalCount"]
+
+
+SIMILAR = """query($slug: String!, $after: String) { work(slug: $slug) {
+  similar(first: 2, after: $after) { totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { slug title directors { slug } } } } } }"""
+
+
+@pytest.mark.parametrize("slug", WORKS)
+async def test_similar_works_are_compiled_page_by_page(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, slug: str
+) -> None:
+    after: str | None = None
+    pages = 0
+    while True:
+        response = await _same(compiled, resolved, SIMILAR, {"slug": slug, "after": after})
+        assert response.headers["X-Execution"] == "compiled"
+        work = response.json()["data"]["work"]
+        pages += 1
+        if work is None or not work["similar"]["pageInfo"]["hasNextPage"]:
+            break
+        after = work["similar"]["pageInfo"]["endCursor"]
+        assert pages < 20
+    if slug == "sea-of-blood":
+        assert pages > 1  # it shares themes with several works
+
+
+BACKWARD = (
+    "query($before: String, $last: Int) {{ {root}(last: $last, before: $before) {{"
+    " totalCount pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}"
+    " edges {{ cursor node {{ id }} }} }} }}"
+)
+
+
+@pytest.mark.parametrize("root", ["works", "people", "directors", "themes", "studios"])
+async def test_backward_pages_are_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, root: str
+) -> None:
+    """``last``/``before`` from the list's end to its start, each page the resolvers' one."""
+    query = BACKWARD.format(root=root)
+    before: str | None = None
+    pages = 0
+    while True:
+        response = await _same(compiled, resolved, query, {"before": before, "last": 2})
+        assert response.headers["X-Execution"] == "compiled"
+        info = response.json()["data"][root]["pageInfo"]
+        pages += 1
+        assert pages < 50
+        assert info["hasNextPage"] == (before is not None)
+        if not info["hasPreviousPage"]:
+            break
+        before = info["startCursor"]
+    assert pages >= 1
+
+
+async def test_pages_between_two_cursors_are_compiled(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient
+) -> None:
+    edges = (await _post(resolved, "{ works(first: 100) { edges { cursor } } }")).json()
+    cursors = [e["cursor"] for e in edges["data"]["works"]["edges"]]
+    after, before = cursors[1], cursors[-2]
+    selection = "pageInfo { hasNextPage hasPreviousPage } nodes { slug }"
+    query = f"""query($after: String, $before: String) {{
+      f: works(first: 3, after: $after, before: $before) {{ {selection} }}
+      l: works(last: 3, after: $after, before: $before) {{ {selection} }}
+      b: works(before: $before) {{ {selection} }}
+      n: person(slug: "choe-ik-kyu") {{ works(last: 1) {{ {selection} }} }} }}"""
+    response = await _same(compiled, resolved, query, {"after": after, "before": before})
+    assert response.headers["X-Execution"] == "compiled"
+    data = response.json()["data"]
+    assert data["f"]["nodes"] != data["l"]["nodes"]
+
+
 # -- statements --------------------------------------------------------------------------------
 
 
@@ -205,6 +493,14 @@ async def _count(
 
 
 W1_SYNTHETIC = '{ work(slug: "work-3-2") { title year directors { name } themes { name } } }'
+DETAIL_SYNTHETIC = (
+    '{ work(slug: "work-3-2") { title credits { role person { name } sources { key } }'
+    " sources { key } externalIds { url } disputes { field source { key } } related { type } } }"
+)
+BACKWARD_SYNTHETIC = (
+    '{ works(last: 3) { nodes { title credits { role } } } person(slug: "person-3")'
+    " { credits { work { title } } } }"
+)
 TWO_ROOTS = (
     "{ works(first: 100) { totalCount nodes { id directors { name } } }"
     " themes { nodes { works(first: 5) { totalCount nodes { title } } } } }"
@@ -213,8 +509,16 @@ TWO_ROOTS = (
 
 @pytest.mark.parametrize(
     ("query", "roots"),
-    [(W1_SYNTHETIC, 1), (W2, 1), (W2_BY_YEAR, 1), (W3, 1), (TWO_ROOTS, 2)],
-    ids=["W1", "W2", "W2-year", "W3", "two-roots"],
+    [
+        (W1_SYNTHETIC, 1),
+        (W2, 1),
+        (W2_BY_YEAR, 1),
+        (W3, 1),
+        (TWO_ROOTS, 2),
+        (DETAIL_SYNTHETIC, 1),
+        (BACKWARD_SYNTHETIC, 2),
+    ],
+    ids=["W1", "W2", "W2-year", "W3", "two-roots", "detail", "backward"],
 )
 async def test_one_statement_per_root_field_at_any_catalog_size(
     compiled: httpx.AsyncClient,
@@ -235,7 +539,7 @@ async def test_one_statement_per_root_field_at_any_catalog_size(
     assert first_counts[0] == 1 + roots  # the catalog version, then one per root field
     # Seen before: one statement per root field, the first one reading the version too.
     assert counts == [roots, roots], statements.statements
-    if query != W1_SYNTHETIC:
+    if query not in (W1_SYNTHETIC, DETAIL_SYNTHETIC):  # one work, the same in both
         assert answers[0] != answers[1]  # the two catalogs really differ
 
 
@@ -292,18 +596,25 @@ async def test_pages_read_from_credits_answer_as_the_resolvers(
     if order is not None and order[0]["field"] == "TITLE":  # unknown years sort last
         assert None in years
     after = next(p for p in pages if p["pageInfo"]["hasNextPage"])["pageInfo"]["endCursor"]
-    # a cursor below another page is not compiled (gql.compiled.plan): the resolvers answer
-    await _same(compiled, resolved, CREDIT_PAGES, {**variables, "after": after})
+    # a cursor below another page: on both databases (gql.compiled.plan.sqlite_can_parse)
+    response = await _same(compiled, resolved, CREDIT_PAGES, {**variables, "after": after})
+    assert response.headers["X-Execution"] == "compiled"
 
 
 # -- the plan and the SQL, without a database ---------------------------------------------------
 
 
-def _plan(query: str, variables: dict[str, Any] | None = None) -> Plan | None:
-    from graphql import parse
-
+def _plan(
+    query: str, variables: dict[str, Any] | None = None, *, sqlite: bool = False
+) -> Plan | None:
     return plan_operation(
-        schema._schema, parse(query), None, variables, default_page_size=20, max_page_size=100
+        schema._schema,
+        parse(query),
+        None,
+        variables,
+        default_page_size=20,
+        max_page_size=100,
+        sqlite=sqlite,
     )
 
 
@@ -379,3 +690,103 @@ def test_a_page_reading_more_than_the_credits_carry_fetches_the_works() -> None:
     sql = str(statement.compile(dialect=postgresql.dialect()))
     assert "FROM works AS works_1" in sql
     assert "jsonb_array_elements(works_1.theme_ids)" in sql
+
+
+# -- SQLite's parser: what the planner lets through parses -------------------------------------
+
+WIDE_FILTER = (
+    '{kinds: [FILM, SERIES], yearFrom: 1960, yearTo: 1990, directors: ["a", "b"],'
+    ' themes: ["x", "y"], themesMatch: ALL, hasDisputes: false}'
+)
+FACET_SELECTION = (
+    "facets { kinds { count kind } decades { decade count } themes(first: 3) { count theme {"
+    " name slug } } }"
+)
+PAGE_INFO = "pageInfo { hasPreviousPage hasNextPage startCursor }"
+
+
+def _deepest() -> list[str]:
+    """Operations at SQLite's limits (2 pages on a path, 3 lists in all), with cursors on
+    every page, the widest filter, facets and similar works."""
+    from db import queries as dbq
+    from db.similar import similar_ordering
+    from gql.cursors import encode_cursor
+
+    people = encode_cursor("people", dbq.PEOPLE_ORDERING, ("x", 5))
+    works = encode_cursor(
+        "person.works", dbq.work_ordering(dbq.FILMOGRAPHY_ORDER), (0, 1970, "x", 5)
+    )
+    similar = encode_cursor("work.similar", similar_ordering(), (3, 5))
+    nested = f'filter: {WIDE_FILTER}, after: "{works}", before: "{works}"'
+    return [
+        f'{{ people(after: "{people}", filter: {{role: WRITER}}) {{ {PAGE_INFO} nodes {{'
+        f" works(role: DIRECTOR, last: 2, {nested}) {{ totalCount {PAGE_INFO} {FACET_SELECTION}"
+        " edges { cursor node { title themes { name } } } } } } }",
+        f'{{ person(slug: "x") {{ works({nested}) {{ {PAGE_INFO} nodes {{ directors {{'
+        f" works({nested}) {{ {PAGE_INFO} nodes {{ title }} }} }} }} }} }} }}",
+        f"{{ works(first: 2, filter: {WIDE_FILTER}) {{ nodes {{ similar(first: 2,"
+        f' after: "{similar}") {{ totalCount {PAGE_INFO} nodes {{ themes {{ name }} directors'
+        " { name } credits { role } } } } } }",
+        '{ work(slug: "x") { related { work { similar(first: 2) { nodes { title } } } }'
+        " credits { person { works(filter: " + WIDE_FILTER + ") { " + FACET_SELECTION + " } } }"
+        " parts { events { date { text } sources { key } } } attributions { sources { key } }"
+        " disputes { reportedPeople { slug } } } }",
+        "{ people(first: 2) { nodes { attributions { field sources { key } } credits { work {"
+        " slug } sources { key } } } } }",
+    ]
+
+
+def _sqlite_error(query: str) -> str:
+    """What SQLite says to the statements of the operation's SQLite plan, over an empty
+    database: "no such table" once the statement has parsed."""
+    plan = _plan(query, sqlite=True)
+    assert plan is not None, query
+    return _sqlite_errors(plan)
+
+
+def _sqlite_error_unplanned(query: str) -> str:
+    """``_sqlite_error`` of the plan PostgreSQL would run."""
+    plan = _plan(query)
+    assert plan is not None, query
+    return _sqlite_errors(plan)
+
+
+def _sqlite_errors(plan: Plan) -> str:
+    import sqlite3
+
+    from gql.compiled import statement, statement_source
+
+    errors = []
+    for _, root in plan.roots:
+        built, parameters = statement_source(root)  # type: ignore[arg-type]
+        compiled_statement = statement("sqlite", built)
+        assert compiled_statement is not None
+        if parameters:
+            compiled_statement = compiled_statement.params(**parameters)
+        sql = str(
+            compiled_statement.compile(
+                dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
+            )
+        )
+        try:
+            sqlite3.connect(":memory:").execute(sql, [None] * sql.count("?"))
+        except sqlite3.OperationalError as error:
+            errors.append(str(error))
+    return "; ".join(errors)
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_what_the_planner_lets_through_on_sqlite_parses(index: int) -> None:
+    assert _sqlite_error(_deepest()[index]).startswith("no such table")
+
+
+TOO_DEEP = (
+    "{ works(first: 5) { nodes { directors { works(first: 2, role: DIRECTOR) { nodes {"
+    " themes { works(first: 2) { totalCount nodes { title } } } } } } } } }"
+)
+
+
+def test_what_sqlite_cannot_parse_is_declined() -> None:
+    assert _plan(TOO_DEEP) is not None  # PostgreSQL takes it
+    assert _plan(TOO_DEEP, sqlite=True) is None
+    assert _sqlite_error_unplanned(TOO_DEEP) == "parser stack overflow"  # why

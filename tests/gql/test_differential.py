@@ -140,14 +140,22 @@ def _report(pair: Pair, capsys: pytest.CaptureFixture[str], suite: str) -> Tally
 # -- the README and the example operations --------------------------------------------------------
 
 
+#: The example operations (GraphiQL's tabs) the compiled path answers; the other one uses
+#: search (03), which it does not cover yet.
+COMPILED_EXAMPLES = [True, True, False, True, True, True]
+
+
 def test_the_readme_and_the_example_operations(
     pair: Pair, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    examples = [(query, None) for query, _answer in readme_examples()] + example_operations()
-    assert len(examples) >= 7
-    for query, variables in examples:
-        pair.check("readme+examples", query, variables)
+    readme = [(query, None) for query, _answer in readme_examples()]
+    examples = example_operations()
+    assert len(readme) + len(examples) >= 7
+    readme_compiled = [pair.check("readme+examples", query, v) for query, v in readme]
+    compiled = [pair.check("readme+examples", query, v) for query, v in examples]
     _report(pair, capsys, "readme+examples")
+    assert all(readme_compiled)
+    assert compiled == COMPILED_EXAMPLES
 
 
 # -- operations written for the compiler ----------------------------------------------------------
@@ -233,6 +241,42 @@ HAND_WRITTEN: list[tuple[str, Any]] = [
         " title alternativeTitles } } } } } }",
         None,
     ),
+    (
+        '{ work(slug: "sea-of-blood") { version credits { role position note qualifier'
+        " episodes { first last } person { name } work { slug } sources { key title url } }"
+        " sources { url } externalIds { system value url } disputes { field stated reported"
+        " note qualifier source { key } reportedPeople { slug } } related { type work { slug }"
+        " sources { key } } basedOn { title form sources { key } } forms audience"
+        " attributions { field sources { key url } } } }",
+        None,
+    ),
+    (
+        '{ work(slug: "boy-commander") { parts { unit first last title label events { kind'
+        " date { year month day precision text } until { text } } sources { key } } events {"
+        " kind date { text } place } studios { role studio { slug name } sources { key } } } }",
+        None,
+    ),
+    (
+        "{ people(first: 20) { nodes { version credits { role work { slug year } episodes {"
+        " first } } externalIds { url } sources { key } reported { role work { slug } person {"
+        " slug } dispute { field } sources { key } } attributions { field sources { key } } } } }",
+        None,
+    ),
+    (
+        'query($ids: [ID!]!) { node(id: "V29yazox") { __typename id ... on Work { title } }'
+        " nodes(ids: $ids) { __typename ... on Person { name } ... on Theme { name } } }",
+        {"ids": ["UGVyc29uOjE=", "VGhlbWU6MQ==", "V29yazoxMDAwMDA="]},
+    ),
+    (
+        "{ studios(first: 5) { totalCount nodes { id name originalName sources { key }"
+        " works(first: 2) { totalCount nodes { slug } } } } }",
+        None,
+    ),
+    (
+        "{ works(last: 3) { pageInfo { hasNextPage hasPreviousPage } nodes { slug } }"
+        " themes(last: 2) { edges { cursor } } a: directors(last: 100) { totalCount } }",
+        None,
+    ),
 ]
 #: Nested deeper than SQLite's parser takes (gql.compiled.plan.sqlite_can_parse): compiled on
 #: PostgreSQL only.
@@ -264,7 +308,7 @@ def test_hand_written_operations_are_compiled_and_identical(
 
 
 #: Lists walked page by page with `after` cursors: (query with `$after`, path to the connection).
-CURSOR_WALKS: list[tuple[str, tuple[str, ...]]] = [
+CURSOR_WALKS: list[tuple[str, tuple[str | int, ...]]] = [
     ("works(first: 3, after: $after)", ("works",)),
     (
         "works(first: 4, after: $after, orderBy: [{field: YEAR, direction: DESC}],"
@@ -273,12 +317,24 @@ CURSOR_WALKS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("directors(first: 2, after: $after)", ("directors",)),
     ("themes(first: 3, after: $after)", ("themes",)),
+    ("studios(first: 1, after: $after)", ("studios",)),
+]
+#: The same lists walked backward from their end with `before` cursors.
+BACKWARD_WALKS: list[tuple[str, tuple[str, ...]]] = [
+    ("works(last: 3, before: $before)", ("works",)),
+    (
+        "works(last: 4, before: $before, orderBy: [{field: YEAR, direction: DESC}],"
+        " filter: {kinds: [FILM, SERIES]})",
+        ("works",),
+    ),
+    ("directors(last: 2, before: $before)", ("directors",)),
+    ("themes(last: 5, before: $before)", ("themes",)),
 ]
 CONNECTION_SELECTION = (
     "{ totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
     " edges { cursor node { __typename id } } }"
 )
-NESTED_WALKS: list[tuple[str, tuple[str, ...]]] = [
+NESTED_WALKS: list[tuple[str, tuple[str | int, ...]]] = [
     (
         '{ person(slug: "choe-ik-kyu") { works(role: DIRECTOR, first: 2, after: $after)'
         f" {CONNECTION_SELECTION} }} }}",
@@ -289,10 +345,15 @@ NESTED_WALKS: list[tuple[str, tuple[str, ...]]] = [
         f" {CONNECTION_SELECTION} }} }}",
         ("theme", "works"),
     ),
+    (  # below another page: every director's page past the same cursor
+        "{ directors(first: 100) { nodes { works(role: DIRECTOR, first: 1, after: $after)"
+        f" {CONNECTION_SELECTION} }} }} }}",
+        ("directors", "nodes", 0, "works"),
+    ),
 ]
 
 
-def _walk(pair: Pair, query: str, path: tuple[str, ...]) -> tuple[int, int]:
+def _walk(pair: Pair, query: str, path: tuple[str | int, ...]) -> tuple[int, int]:
     """Follow endCursor to the list's end through the resolver app, checking each page on
     both; (pages, pages compiled)."""
     after: str | None = None
@@ -314,16 +375,39 @@ def test_cursor_pages_are_compiled_and_identical(
     pair: Pair, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``after`` cursors: every page of root and nested lists the same on both paths, with
-    hasPreviousPage from the probe. (On SQLite a cursor below another page is not compiled:
-    ``sqlite_can_parse``.)"""
+    hasPreviousPage from the probe, below an object and below another page."""
     for root, path in CURSOR_WALKS:
         query = f"query($after: String) {{ {root} {CONNECTION_SELECTION} }}"
         pages, compiled = _walk(pair, query, path)
-        assert pages > 2 and compiled == pages, root
+        assert pages >= 2 and compiled == pages, root  # 2 studios
     for body, path in NESTED_WALKS:
         pages, compiled = _walk(pair, f"query($after: String) {body}", path)
         assert pages > 1 and compiled == pages  # below an object: no page above the cursor
     _report(pair, capsys, "cursors")
+
+
+def test_backward_pages_are_compiled_and_identical(
+    pair: Pair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``last``/``before``: every page from the list's end to its start the same on both
+    paths, with hasNextPage from the probe."""
+    for root, path in BACKWARD_WALKS:
+        query = f"query($before: String) {{ {root} {CONNECTION_SELECTION} }}"
+        before: str | None = None
+        pages = compiled = 0
+        while True:
+            compiled += pair.check("backward", query, {"before": before})
+            pages += 1
+            answer = pair._post(pair.resolved, {"query": query, "variables": {"before": before}})
+            connection = answer.json()["data"]
+            for key in path:
+                connection = connection[key]
+            assert pages < 100, "the walk does not end"
+            if not connection["pageInfo"]["hasPreviousPage"]:
+                break
+            before = connection["pageInfo"]["startCursor"]
+        assert pages > 1 and compiled == pages, root
+    _report(pair, capsys, "backward")
 
 
 def test_deep_operations_are_compiled_where_the_database_takes_them(pair: Pair) -> None:
@@ -336,7 +420,21 @@ def test_deep_operations_are_compiled_where_the_database_takes_them(pair: Pair) 
 #: What the compiler covers: the "compiled part" half is generated from the schema without
 #: any other field, argument or filter member.
 COMPILED_FIELDS = {
-    "Query": {"work", "works", "person", "people", "directors", "theme", "themes"},
+    "Query": {
+        "node",
+        "nodes",
+        "work",
+        "works",
+        "person",
+        "people",
+        "directors",
+        "theme",
+        "themes",
+        "studio",
+        "studios",
+        "workByExternalId",
+        "personByExternalId",
+    },
     "Work": {
         "id",
         "slug",
@@ -345,17 +443,46 @@ COMPILED_FIELDS = {
         "kind",
         "year",
         "synopsis",
+        "version",
         "alternativeTitles",
         "directors",
+        "credits",
         "themes",
+        "related",
+        "sources",
+        "disputes",
+        "externalIds",
+        "forms",
+        "audience",
+        "parts",
+        "events",
+        "studios",
+        "basedOn",
+        "attributions",
+        "similar",
     },
-    "Person": {"id", "slug", "name", "originalName", "biography", "alternativeNames", "works"},
-    "Theme": {"id", "slug", "name", "description", "works"},
-    "WorkConnection": {"edges", "pageInfo", "nodes", "totalCount"},
+    "Person": {
+        "id",
+        "slug",
+        "name",
+        "originalName",
+        "biography",
+        "version",
+        "alternativeNames",
+        "reported",
+        "credits",
+        "works",
+        "sources",
+        "externalIds",
+        "attributions",
+    },
+    "Theme": {"id", "slug", "name", "description", "version", "works"},
+    "Studio": {"id", "slug", "name", "originalName", "sources", "works"},
+    "WorkConnection": {"edges", "pageInfo", "nodes", "totalCount", "facets"},
 }
-# `after` is compiled, but a generated cursor is never a valid one: cursors are walked by
-# test_cursor_pages_are_compiled_and_identical instead.
-NOT_COMPILED_ARGUMENTS = {"after", "before", "last"}
+# `after` and `before` are compiled, but a generated cursor is never a valid one: cursors are
+# walked by test_cursor_pages_are_compiled_and_identical and its backward twin instead.
+NOT_COMPILED_ARGUMENTS = {"after", "before"}
 NOT_COMPILED_INPUT_FIELDS = {"WorkFilter": {"search"}, "PersonFilter": {"search"}}
 
 
@@ -431,3 +558,289 @@ def test_generated_operations_answer_the_same(
     assert tally.operations >= EXAMPLES
     assert tally.compiled >= MIN_COMPILED_SHARE * tally.operations, tally
     assert tally.fell_back > 0  # the fallback is exercised too
+
+
+# -- every field of the read schema ---------------------------------------------------------------
+
+#: Issue #23's target: at least 99% of the read schema's fields answered by the compiled path.
+TARGET_COMPILED_SHARE = 0.99
+#: A ratchet below that target: the share this test has measured on both databases (the lower
+#: of the two). Raise it as the compiler covers more; never lower it.
+COMPILED_SHARE_FLOOR = 0.80  # 161 of 199 fields, on SQLite and PostgreSQL (2026-12-06)
+#: The fields that fall back today (on SQLite or PostgreSQL): a ratchet too, to shrink as the
+#: compiler grows. A field added to the schema later without a compiled form is not listed, so
+#: the test fails naming it.
+FALLING_BACK: frozenset[str] = frozenset(
+    {
+        # search ranks in several statements and Python (db.search): not compiled yet
+        "Query.search",
+        "Query.searchHits",
+        "SearchHit.node",
+        "SearchHit.score",
+        "SearchHit.matchedText",
+        # the audit trail: an editor's, checked by the resolver's permission
+        "Query.changes",
+        "ChangeConnection.edges",
+        "ChangeConnection.pageInfo",
+        "ChangeConnection.nodes",
+        "ChangeConnection.totalCount",
+        "ChangeEdge.cursor",
+        "ChangeEdge.node",
+        *(
+            f"Change.{name}"
+            for name in (
+                "at",
+                "actor",
+                "operation",
+                "subjectType",
+                "subjectSlug",
+                "source",
+                "before",
+                "after",
+            )
+        ),
+        # typed titles and names: their generated romanizations are computed in Python
+        # (db.romanization), not in SQL
+        "Work.titles",
+        "Person.names",
+        *(
+            f"{type_name}.{name}"
+            for type_name in ("Title", "Name")
+            for name in (
+                "text",
+                "language",
+                "script",
+                "romanization",
+                "kind",
+                "qualifier",
+                "generated",
+                "sources",
+            )
+        ),
+    }
+)
+
+#: How each node type is reached (``@``: where the selection goes): every record of the bundled
+#: catalog at once (it holds 10 works and 15 people), so that the fields below them are checked
+#: against all their values; a studio by its slug (``studios`` is not compiled).
+ENTRIES = {
+    "Work": "works(first: 100) { nodes { @ } }",
+    "Person": "people(first: 100) { nodes { @ } }",
+    "Theme": "themes(first: 100) { nodes { @ } }",
+    "Studio": "studios(first: 100) { nodes { @ } }",
+}
+NESTED_FIRST = 3  # `first` of a list on the way to a field
+TESTED_FIRST = 2  # `first` of a list field under test
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Real values from the bundled catalog for the arguments of the generated operations."""
+
+    work_slug: str
+    person_slug: str
+    theme_slug: str
+    studio_slug: str
+    ids: tuple[str, ...]  # a work's, a person's, a theme's and a studio's global ID
+    work_external: tuple[str, str]  # (system, value)
+    person_external: tuple[str, str]
+
+
+def harvest(pair: Pair) -> Catalog:
+    query = (
+        "{ works(first: 100) { nodes { id slug externalIds { system value } } }"
+        " people(first: 100) { nodes { id slug externalIds { system value } } }"
+        " themes(first: 1) { nodes { id slug } } studios(first: 1) { nodes { id slug } } }"
+    )
+    data = pair._post(pair.resolved, {"query": query}).json()["data"]
+    works, people = data["works"]["nodes"], data["people"]["nodes"]
+    theme, studio = data["themes"]["nodes"][0], data["studios"]["nodes"][0]
+
+    def external(records: list[dict[str, Any]]) -> tuple[dict[str, Any], tuple[str, str]]:
+        """A record with an identifier, and it (else the first, and one naming nobody)."""
+        record = next((r for r in records if r["externalIds"]), records[0])
+        if not record["externalIds"]:
+            return record, ("WIKIDATA", "Q1")
+        first = record["externalIds"][0]
+        return record, (first["system"], first["value"])
+
+    work, work_external = external(works)
+    person, person_external = external(people)
+    assert work["externalIds"]  # the seed has some: a lookup that finds one
+    return Catalog(
+        work["slug"],
+        person["slug"],
+        theme["slug"],
+        studio["slug"],
+        (work["id"], person["id"], theme["id"], studio["id"]),
+        work_external,
+        person_external,
+    )
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    name: str
+
+
+def _named(type_: graphql.GraphQLType) -> graphql.GraphQLNamedType:
+    return graphql.get_named_type(type_)  # type: ignore[return-value]
+
+
+def _literal(value: Any) -> str:
+    """A GraphQL literal of a str, int, bool, enum value or list of them."""
+    if isinstance(value, EnumValue):
+        return value.name
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _arguments(coordinate: str, field_: graphql.GraphQLField, catalog: Catalog, first: int) -> str:
+    """Representative arguments: ``first`` for lists, real values for required ones."""
+    given: dict[str, Any] = {}
+    for name, argument in field_.args.items():
+        if name == "first":
+            given[name] = first
+            continue
+        if not graphql.is_required_argument(argument):
+            continue
+        named = _named(argument.type)
+        if coordinate in ("Query.workByExternalId", "Query.personByExternalId"):
+            system, value = (
+                catalog.work_external if "work" in coordinate else catalog.person_external
+            )
+            given.update(system=EnumValue(system), value=value)
+        elif name == "slug":
+            given[name] = {
+                "Work": catalog.work_slug,
+                "Person": catalog.person_slug,
+                "Theme": catalog.theme_slug,
+                "Studio": catalog.studio_slug,
+            }[_named(field_.type).name]
+        elif name == "id":
+            given[name] = catalog.ids[0]
+        elif name == "ids":
+            given[name] = list(catalog.ids)
+        elif name == "query":
+            given[name] = "sea"
+        elif isinstance(named, graphql.GraphQLEnumType):
+            given[name] = EnumValue(next(iter(named.values)))
+        elif named.name == "Int":
+            given[name] = 1
+        elif named.name == "Boolean":
+            given[name] = True
+        else:
+            given[name] = "x"
+    if not given:
+        return ""
+    return "(" + ", ".join(f"{k}: {_literal(v)}" for k, v in given.items()) + ")"
+
+
+def _leaves(type_: graphql.GraphQLNamedType) -> str:
+    """A selection of the type: ``__typename`` and its leaf fields without required arguments."""
+    if not isinstance(type_, graphql.GraphQLObjectType | graphql.GraphQLInterfaceType):
+        return "{ __typename }"
+    names = [
+        name
+        for name, field_ in type_.fields.items()
+        if graphql.is_leaf_type(_named(field_.type))
+        and not any(graphql.is_required_argument(a) for a in field_.args.values())
+    ]
+    return "{ " + " ".join(["__typename", *names]) + " }"
+
+
+def _call(coordinate: str, field_: graphql.GraphQLField, catalog: Catalog, first: int) -> str:
+    return coordinate.split(".")[1] + _arguments(coordinate, field_, catalog, first)
+
+
+def field_operations(schema: graphql.GraphQLSchema, catalog: Catalog) -> dict[str, str]:
+    """One operation per field of every object type the Query reaches (``Type.field`` ->
+    document): the shortest way to an object of the type (from ``ENTRIES``, else from the
+    root field returning it, then breadth first), selecting the field with representative
+    arguments and, below it, its leaf fields."""
+    query_type = schema.query_type
+    assert query_type is not None
+    studio = _literal(catalog.studio_slug)
+    ways = {name: way.replace("$studio", studio) for name, way in ENTRIES.items()}
+    for name, field_ in query_type.fields.items():
+        named = _named(field_.type)
+        if isinstance(named, graphql.GraphQLObjectType) and named.name not in ways:
+            ways[named.name] = _call(f"Query.{name}", field_, catalog, NESTED_FIRST) + " { @ }"
+    queue = list(ways)
+    while queue:
+        type_name = queue.pop(0)
+        owner = schema.type_map[type_name]
+        assert isinstance(owner, graphql.GraphQLObjectType)
+        for name, field_ in owner.fields.items():
+            named = _named(field_.type)
+            if not isinstance(named, graphql.GraphQLObjectType) or named.name in ways:
+                continue
+            call = _call(f"{type_name}.{name}", field_, catalog, NESTED_FIRST)
+            ways[named.name] = ways[type_name].replace("@", call + " { @ }")
+            queue.append(named.name)
+    operations: dict[str, str] = {}
+    for name, field_ in query_type.fields.items():
+        coordinate = f"Query.{name}"
+        named = _named(field_.type)
+        below = "" if graphql.is_leaf_type(named) else " " + _leaves(named)
+        operations[coordinate] = "{ " + _call(coordinate, field_, catalog, 5) + below + " }"
+    for type_name, way in sorted(ways.items()):
+        owner = schema.type_map[type_name]
+        assert isinstance(owner, graphql.GraphQLObjectType)
+        for name, field_ in owner.fields.items():
+            coordinate = f"{type_name}.{name}"
+            named = _named(field_.type)
+            below = "" if graphql.is_leaf_type(named) else " " + _leaves(named)
+            selected = _call(coordinate, field_, catalog, TESTED_FIRST) + below
+            operations[coordinate] = "{ " + way.replace("@", selected) + " }"
+    return operations
+
+
+@pytest.fixture(scope="module")
+def wide_pair(catalog_url: str) -> Iterator[Pair]:
+    """``pair`` without the cost limit: each operation reads every record of a type at once."""
+    with start_blocking_portal() as portal:
+        clients, engines = [], []
+        for compiled in (True, False):
+            configuration = Settings(
+                database_url=catalog_url,
+                compiled=compiled,
+                response_cache_entries=0,
+                max_cost=10**9,
+            )
+            engine = portal.call(engine_from_settings, configuration)
+            clients.append(asgi_client(make_app(configuration, engine=engine)))
+            engines.append(engine)
+        try:
+            yield Pair(portal, clients[0], clients[1])
+        finally:
+            for client, engine in zip(clients, engines, strict=True):
+                portal.call(client.aclose)
+                portal.call(engine.dispose)
+
+
+def test_every_field_of_the_read_schema(
+    wide_pair: Pair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #23, item 2: an operation per field of the read schema, each answered the same
+    by both paths; the compiled share printed, with the fields that fell back."""
+    operations = field_operations(SCHEMA, harvest(wide_pair))
+    fell_back = sorted(
+        coordinate
+        for coordinate, query in operations.items()
+        if not wide_pair.check("every field", query)
+    )
+    share = 1 - len(fell_back) / len(operations)
+    with capsys.disabled():
+        print(
+            f"\nevery field ({backend_name()}): {len(operations)} fields, "
+            f"{len(operations) - len(fell_back)} compiled ({share:.1%}; target "
+            f"{TARGET_COMPILED_SHARE:.0%}); fell back: {', '.join(fell_back)}"
+        )
+        now_compiled = sorted(FALLING_BACK & (set(operations) - set(fell_back)))
+        if now_compiled:
+            print(f"compiled now, to drop from FALLING_BACK: {', '.join(now_compiled)}")
+    unexpected = sorted(set(fell_back) - FALLING_BACK)
+    assert not unexpected, f"fields without a compiled form: {unexpected}"
+    assert share >= COMPILED_SHARE_FLOOR

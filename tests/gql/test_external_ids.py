@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.interchange.load import load_catalogs
 from seeds import BUNDLED_CATALOG
+from settings import Settings
 from tests.support.graphql import GraphQL
 from tests.support.sql import StatementCounter
 
@@ -19,6 +20,13 @@ CITED = {  # the IMDb ids shared/reference/fact-check.md cites
     "sea-of-blood": "tt0862677",
     "a-traffic-controller-on-crossroads": "tt4309644",
 }
+
+
+@pytest.fixture
+def settings(catalog_url: str) -> Settings:
+    """The resolver path: its batching is counted here (the compiled path answers lookups in
+    one statement per root field: tests/gql/test_compiled.py)."""
+    return Settings(database_url=catalog_url, compiled=False)
 
 
 async def add_ids(session: AsyncSession) -> None:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from settings import Settings
 from tests.support.factories import build_catalog, wipe
 from tests.support.graphql import GraphQL
 from tests.support.sql import StatementCounter
+
+
+@pytest.fixture
+def settings(catalog_url: str) -> Settings:
+    """The resolver path's statements are counted here: the compiled path, which answers
+    facets within its one statement per root field, is off (tests/gql/test_compiled.py)."""
+    return Settings(database_url=catalog_url, compiled=False)
+
 
 FACETS = """facets {
   kinds { kind count }
