@@ -483,8 +483,10 @@ def report(results: Results, args: argparse.Namespace) -> str:
         f"min). Each side: the median of {args.rounds} wrk runs of {args.seconds:g} s "
         f"(8 connections, 1 thread, after {args.warmup:g} s of warm-up), the sides of a "
         "comparison driven in turn, the order reversed every other round. Every app: "
-        "`nkcinema serve --workers 1`, the compiled path on, the response cache off. Spread: "
-        "the largest run's req/s over the smallest (the noise between rounds).",
+        "`nkcinema serve --workers 1`, the compiled path on, the response cache off (but for "
+        "part 3's second app). Spread: the largest run's req/s over the smallest (the noise "
+        "between rounds). Answered: how each of a side's requests was answered when sent once "
+        "before its runs (`X-Execution`, `X-Cache`, the status).",
         "",
         "## Machine and versions",
         "",
