@@ -15,6 +15,8 @@ from typing import Any
 from bench.servers import Server, cpu_seconds_between, postgres_ticks
 
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "rotate.lua"
+# Whole requests (method, target, If-None-Match, body) in rotation: GETs and revalidations.
+REQUESTS_SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
 MARKER = "WRK_RESULT "
 INSTALL_HINT = "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu)"
 
@@ -49,6 +51,7 @@ class Run:
     cache_hits: int
     cpu_seconds: float  # the server's processes
     db_cpu_seconds: float | None  # the local PostgreSQL server's processes, if measured
+    not_modified: int = 0  # 304 answers (requests.lua only)
 
     @property
     def requests_per_second(self) -> float:
@@ -78,7 +81,9 @@ def wrk_version() -> str:
     return first[0].split(" Copyright")[0] if first else "unknown"
 
 
-def _wrk(url: str, bodies: Path, threads: int, connections: int, seconds: float) -> dict[str, Any]:
+def _wrk(
+    url: str, bodies: Path, threads: int, connections: int, seconds: float, script: Path = SCRIPT
+) -> dict[str, Any]:
     argv = [
         wrk_path(),
         f"-t{threads}",
@@ -87,7 +92,7 @@ def _wrk(url: str, bodies: Path, threads: int, connections: int, seconds: float)
         "--timeout",
         "10s",
         "-s",
-        str(SCRIPT),
+        str(script),
         url,
         "--",
         str(bodies),
@@ -108,18 +113,33 @@ def drive(
     say: Callable[[str], None] = print,
 ) -> Run:
     """Warm up, then one timed wrk run; the server's CPU time is read just before and after."""
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
-        for body in bodies:
-            handle.write(json.dumps(body, ensure_ascii=False) + "\n")
+    lines = [json.dumps(body, ensure_ascii=False) for body in bodies]
+    return drive_lines(server, path, lines, load, SCRIPT, measure_database, say)
+
+
+def drive_lines(
+    server: Server,
+    path: str,
+    lines: list[str],
+    load: Load,
+    script: Path,
+    measure_database: bool = False,
+    say: Callable[[str], None] = print,
+) -> Run:
+    """``drive`` with the request lines ``script`` reads (``rotate.lua``: JSON bodies;
+    ``requests.lua``: see ``request_line``)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        for line in lines:
+            handle.write(line + "\n")
         file = Path(handle.name)
     try:
         url = server.url + path
         if load.warmup > 0:
-            _wrk(url, file, load.threads, load.connections, load.warmup)
+            _wrk(url, file, load.threads, load.connections, load.warmup, script)
         server.check_alive()
         before = server.ticks()
         db_before = postgres_ticks() if measure_database else {}
-        result = _wrk(url, file, load.threads, load.connections, load.seconds)
+        result = _wrk(url, file, load.threads, load.connections, load.seconds, script)
         after = server.ticks()
         db_after = postgres_ticks() if measure_database else {}
         server.check_alive()
@@ -140,6 +160,16 @@ def drive(
         graphql_errors=int(result["graphql_errors"]),
         compiled=int(result["compiled"]),
         cache_hits=int(result["cache_hits"]),
+        not_modified=int(result.get("not_modified", 0)),
         cpu_seconds=cpu_seconds_between(before, after),
         db_cpu_seconds=cpu_seconds_between(db_before, db_after) if db_after else None,
     )
+
+
+def request_line(method: str, target: str, body: str = "", if_none_match: str = "") -> str:
+    """One request for ``requests.lua``: tab-separated method, target (path and query string),
+    ``If-None-Match`` (``-``: none) and body."""
+    for part in (method, target, body, if_none_match):
+        if "\t" in part or "\n" in part:
+            raise ValueError(f"a request line cannot hold tabs or newlines: {part!r}")
+    return "\t".join((method, target, if_none_match or "-", body))

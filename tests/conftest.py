@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.replication import Replication, unavailable_reason
 from cli import migrate
 from db.engine import create_engine
 from settings import Settings
@@ -18,7 +19,6 @@ from tests.support.client import app_client
 from tests.support.databases import IN_CI, Databases, backend_name, migrate_and_seed
 from tests.support.graphql import GraphQL
 from tests.support.live import Server, serve
-from tests.support.replication import Replication, unavailable_reason
 from tests.support.sql import StatementCounter
 
 
@@ -41,7 +41,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 @pytest.fixture(scope="session")
 def replication() -> Iterator[Replication]:
     """A PostgreSQL primary of its own, migrated and seeded with the bundled catalog, and a
-    streaming replica of it, caught up (tests/support/replication.py).
+    streaming replica of it, caught up (bench/replication.py).
 
     Only in the PostgreSQL run of the suite: the servers come from PostgreSQL's binaries, not
     from TEST_DATABASE_URL, so the SQLite run would only repeat the same tests (it skips them,

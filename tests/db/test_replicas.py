@@ -9,13 +9,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bench.replication import Replication
 from db.catalog_version import catalog_version
 from db.engine import engine_from_settings, session_factory
 from db.replicas import Database, DatabaseState, ReplicaSet
 from db.sessions import PRIMARY
 from db.version_reads import SessionSource, VersionReads
 from settings import Settings
-from tests.support.replication import Replication
 
 BUMP = "UPDATE catalog_state SET version = version + 1 WHERE id = 1 RETURNING version"
 VERSION = "SELECT version FROM catalog_state WHERE id = 1"

@@ -30,13 +30,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.replication import Replication
 from db.catalog_version import catalog_version
 from db.sessions import PRIMARY
 from db.tokens import create_token
 from tests.support.curation import CREATE, Curator
 from tests.support.databases import curator_token
 from tests.support.live import Server, serve
-from tests.support.replication import Replication
 
 TITLE = '{ work(slug: "sea-of-blood") { title } }'
 WORKS = "{ works(first: 3) { nodes { slug title } } }"

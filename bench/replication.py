@@ -1,4 +1,6 @@
-"""A PostgreSQL primary and a streaming replica of its own, for the read-replica tests.
+"""A PostgreSQL primary and a streaming replica of its own, for the read-replica tests and
+the production benchmark (``bench.production``): here, outside ``tests``, so that both can
+import it (the benchmark never imports the tests).
 
 Both are made from the installed PostgreSQL binaries (``initdb``, ``pg_basebackup -R``,
 ``pg_ctl``; the newest ``/usr/lib/postgresql/<major>/bin`` or what is on ``PATH``) in a
@@ -11,6 +13,7 @@ Usage::
 
     reason = unavailable_reason()          # None: the binaries are there
     with Replication.started() as pair:    # primary and replica streaming
+    # (``Replication.started({"shared_buffers": "256MB"})``: settings of both servers)
         pair.primary.url, pair.replica.url
         await pair.replica.fetchval("SELECT pg_wal_replay_pause()")
         pair.replica.stop(); pair.replica.start()
@@ -33,7 +36,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from tests.support.live import free_port
+from bench.servers import free_port
 
 DATABASE = "nkcinema"
 COMMAND_TIMEOUT = 60
@@ -140,7 +143,7 @@ def _run(command: list[str]) -> str:
     return result.stdout
 
 
-def _configure(server: Server) -> None:
+def _configure(server: Server, extra: dict[str, str] | None = None) -> None:
     settings = {
         "listen_addresses": "'127.0.0.1'",
         "port": str(server.port),
@@ -151,9 +154,10 @@ def _configure(server: Server) -> None:
         "fsync": "off",  # a throwaway cluster: speed over durability
         "shared_buffers": "32MB",
         "max_connections": "100",
+        **(extra or {}),
     }
     with (server.data / "postgresql.conf").open("a") as conf:  # later lines win
-        conf.write("\n# nkcinema tests (tests/support/replication.py)\n")
+        conf.write("\n# nkcinema (bench/replication.py)\n")
         for name, value in settings.items():
             conf.write(f"{name} = {value}\n")
 
@@ -161,18 +165,20 @@ def _configure(server: Server) -> None:
 class Replication:
     """A primary and its streaming replica in a temporary directory (see the module)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, settings: dict[str, str] | None = None) -> None:
         self.root = root
+        self.settings = settings
         self.primary = Server("primary", root / "primary", free_port(), root)
         self.replica = Server("replica", root / "replica", free_port(), root)
 
     @classmethod
     @contextmanager
-    def started(cls) -> Iterator[Replication]:
+    def started(cls, settings: dict[str, str] | None = None) -> Iterator[Replication]:
         """A running primary (with an empty ``nkcinema`` database) and replica; stopped and
-        removed at the end, whatever happened."""
+        removed at the end, whatever happened. ``settings``: ``postgresql.conf`` lines of
+        both, over the defaults above."""
         root = Path(tempfile.mkdtemp(prefix="nkcinema-replication-"))
-        pair = cls(root)
+        pair = cls(root, settings)
         try:
             if os.geteuid() == 0:
                 entry = pwd.getpwnam(RUN_AS)
@@ -203,7 +209,7 @@ class Replication:
                 "--locale=C",
             ]
         )
-        _configure(primary)
+        _configure(primary, self.settings)
         primary.start()
         asyncio.run(primary.admin(f"CREATE DATABASE {DATABASE}"))
         _run(
@@ -225,7 +231,7 @@ class Replication:
                 "--no-sync",
             ]
         )
-        _configure(replica)
+        _configure(replica, self.settings)
         replica.start()
         asyncio.run(self.caught_up())
 
