@@ -1,6 +1,6 @@
 """The fast lane: requests to /graphql that this process has answered before, answered again
 without Starlette's routing or Strawberry — from the response cache while the catalog version
-is unchanged, else (POSTs) by running the request's prepared plan (``web.prepared``).
+is unchanged, else by running the request's prepared plan (``web.prepared``).
 
 A request takes the lane only if it is exactly one this process answered through the full
 path: same document, variables and operation name (its request key, ``web.intake``), so it
@@ -114,16 +114,40 @@ class FastLane:
                     await self._hit(scope, send, cached, key, version, if_none_match)
                 observing.answered_by_lane(scope, key, observing.CACHED)
                 return True
-        if scope["method"] != "POST":
+        if key not in self.prepared:
             return False
+        tag = None
+        if scope["method"] == "GET":
+            # Over GET the answer carries its entity tag, so the version comes first: a
+            # client (or a CDN) holding the current answer gets a 304 without the plan running.
+            if version is None:
+                version = await self._version(scope)
+                if version is None:
+                    return False
+            tag = http_cache.entity_tag(version, key)
+            if http_cache.matches(if_none_match, tag):
+                with self._operation_span(key, observing.CACHED):
+                    scope[ANSWERED_AT] = version
+                    await self._not_modified(send, self._tagged(tag))
+                observing.answered_by_lane(scope, key, observing.CACHED)
+                return True
         prepared = self.prepared.get(key)
-        if prepared is None:
+        if prepared is None:  # evicted meanwhile
             return False
         with self._operation_span(key, observing.COMPILED):
-            answered = await self._run(scope, send, route, prepared, version)
+            answered = await self._run(scope, send, route, prepared, version, tag)
         if answered:
             observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost)
         return answered
+
+    def _tagged(self, tag: str) -> list[tuple[bytes, bytes]]:
+        """The headers of an answer over GET (as ``web.caching.EntityTags`` gives them)."""
+        return [(b"etag", tag.encode("latin-1")), (b"cache-control", self.cache_control)]
+
+    @staticmethod
+    async def _not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     def _operation_span(self, key: str, path: str) -> contextlib.AbstractContextManager[Any]:
         if self.tracer is None:
@@ -131,7 +155,13 @@ class FastLane:
         return tracing.operation_span(self.tracer, observing.operation_name(key)[1], path)
 
     async def _run(
-        self, scope: Scope, send: Send, route: Route, prepared: Prepared, version: int | None
+        self,
+        scope: Scope,
+        send: Send,
+        route: Route,
+        prepared: Prepared,
+        version: int | None,
+        tag: str | None = None,
     ) -> bool:
         """Answer by running the prepared plan; False: the app must answer."""
         deadline = self.settings.request_timeout
@@ -164,7 +194,8 @@ class FastLane:
         if version is not None:  # else not kept: no version it is known to be as new as
             self.responses.put(key, version, answer)
             scope[ANSWERED_AT] = version
-        await send_json(send, answer, (b"x-execution", b"compiled"))
+        headers = [(b"x-execution", b"compiled"), *(self._tagged(tag) if tag else ())]
+        await send_json(send, answer, *headers)
         return True
 
     async def _hit(
@@ -188,8 +219,7 @@ class FastLane:
             (b"cache-control", self.cache_control),
         ]  # X-Catalog-Version: web.routing adds it (from ANSWERED_AT) to the 304 as well
         if http_cache.matches(if_none_match, tag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
+            await self._not_modified(send, headers)
             return
         await send_json(send, cached, *headers)
 

@@ -1,6 +1,7 @@
-"""The fast lane (web.fast_lane): a POST answered before is answered again from the response
-cache or by its prepared compiled plan, with the same bytes as the full path, never for a
-request it was not prepared for, and never from a catalog older than the request."""
+"""The fast lane (web.fast_lane): a request answered before is answered again from the
+response cache or by its prepared compiled plan (over GET with its entity tag, or a 304),
+with the same bytes as the full path, never for a request it was not prepared for, and never
+from a catalog older than the request."""
 
 from __future__ import annotations
 
@@ -68,6 +69,32 @@ async def test_a_repeated_request_runs_its_plan_and_answers_the_same_bytes(
     # one statement per root field; the first one reads the catalog version beside its data
     assert statements.count == 2
     assert "catalog_state" in statements.statements[0]
+
+
+async def test_a_repeated_get_runs_its_plan_with_its_entity_tag_and_a_304_before_it(
+    lane: tuple[httpx.AsyncClient, CatalogGraphQL], statements: StatementCounter
+) -> None:
+    client, view = lane
+    params = {"query": QUERY, "variables": '{"slug": "sea-of-blood"}'}
+    first = await client.get("/graphql", params=params)  # the full path, which prepares it
+    assert first.status_code == 200 and view.prepared.hits == 0
+    statements.reset()
+    second = await client.get("/graphql", params=params)
+    assert view.prepared.hits == 1
+    assert second.headers["x-execution"] == "compiled"
+    assert second.content == first.content
+    for header in ("etag", "cache-control"):  # as the full path tags a GET's answer
+        assert second.headers[header] == first.headers[header]
+    # the catalog version first (the tag depends on it), then one statement per root field
+    assert statements.count == 3 and "catalog_state" in statements.statements[0]
+    statements.reset()
+    again = await client.get(
+        "/graphql", params=params, headers={"If-None-Match": second.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == second.headers["etag"]
+    assert view.prepared.hits == 1  # decided on the version alone: the plan did not run
+    assert not any("works" in sql for sql in statements.statements)
 
 
 async def test_other_requests_go_the_full_way(
