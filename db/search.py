@@ -144,13 +144,28 @@ def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     # the document, not a name: it finds other rows than SQLite.)
     grams = sorted(trigrams(key))
     groups = [grams[i : i + element.rarest] for i in range(0, len(grams), element.rarest)]
-    holds = " AND ".join(
-        "(" + " OR ".join(f"{column} LIKE '%{_literal(g)}%'" for g in group) + ")"
-        for group in groups
-        if len(group) == element.rarest
+    full = [group for group in groups if len(group) == element.rarest]
+
+    def holds(text: str) -> str:
+        return " AND ".join(
+            "(" + " OR ".join(f"{text} LIKE '%{_literal(g)}%'" for g in group) + ")"
+            for group in full
+        )
+
+    # The similarity is the share of the key's trigrams that one name holds, and a name holds
+    # no more of them than the names section does: a row whose names hold fewer than
+    # `needed` cannot reach the threshold (as ``db.text.resembles`` rules rows out). Checked
+    # before the similarity (an SQL function, the costly part; ``AND`` evaluates in order),
+    # this spares the call for most candidates — those whose prose holds the trigrams (a
+    # synopsis's "Mount Paektu" for "mountain") or whose names share a syllable only
+    # ("pyo" of Pyongyang for "saebyeok") — and finds no other rows.
+    names = f"split_part({column}, '{TEXTS_MARK}', 1)"
+    held = " + ".join(
+        f"(CASE WHEN {names} LIKE '%{_literal(g)}%' THEN 1 ELSE 0 END)" for g in grams
     )
+    needed = shared_trigrams_needed(len(grams), FUZZY_THRESHOLD)
     similar = f"{SIMILARITY_FUNCTION}('{key}', {column}) >= {FUZZY_THRESHOLD}"
-    return f"({like} OR ({holds} AND {similar}))"
+    return f"({like} OR ({holds(column)} AND ({held}) >= {needed} AND {similar}))"
 
 
 def _literal(key: str | None) -> str:
