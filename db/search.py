@@ -292,7 +292,7 @@ async def search(
     for kind, entity, table, name in _KINDS:
         if kind not in kinds:
             continue
-        statement, fuzzy = _statement(entity, table, name, key, limit)
+        statement, fuzzy = _statement(entity, table, name, key, limit, session)
         result = await session.execute(statement)
         rows = _best(result, limit) if fuzzy else list(result)
         for row_id, row_rank, row_similarity, row_name in rows:
@@ -301,9 +301,14 @@ async def search(
     return [SearchHit(kind, int(row_id), s) for s, _, kind, row_id in found[:limit]]
 
 
-def _statement(entity: Any, table: str, name: Any, key: str, limit: int) -> tuple[Any, bool]:
+def _statement(
+    entity: Any, table: str, name: Any, key: str, limit: int, session: AsyncSession
+) -> tuple[Any, bool]:
     """The statement of one type's best ``limit`` rows ``(id, rank, similarity, name)``, and
-    whether it finds typos (its rows are then picked by ``_best``)."""
+    whether its rows are to be picked by ``_best``. SQLite keeps one plain statement: it
+    reads the substring matches twice in the gated form (measured slower: 28 -> 34 ms median
+    root search at 10,000 works), and its typo candidates are few already (the rarest
+    trigrams of its vocabulary)."""
     rank = _rank(entity.search_text, key)
     # a substring match is wholly inside one name (similarity 1): only similar-only rows
     # need the trigram comparison (on SQLite, a Python function call per row)
@@ -318,7 +323,7 @@ def _statement(entity: Any, table: str, name: Any, key: str, limit: int) -> tupl
         )
 
     matches = _Matches(table, key)
-    if not matches.fuzzy:
+    if not matches.fuzzy or session.get_bind().dialect.name != "postgresql":
         return ranked(matches), False
     return _substrings_first(ranked, table, key, limit), True
 
