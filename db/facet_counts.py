@@ -45,22 +45,29 @@ _RECOUNT = (
 )
 
 
+@dataclass
+class Deferral:
+    changed: bool = True  # the writer says False when it wrote nothing: no recount
+
+
 @contextlib.asynccontextmanager
-async def deferred(session: AsyncSession) -> AsyncIterator[None]:
+async def deferred(session: AsyncSession) -> AsyncIterator[Deferral]:
     """Bulk writes in the session's transaction with the counts recounted once, at the end.
 
     PostgreSQL's triggers count statement by statement: a catalog import of 100,000 works in
     batches rewrote every count row once per batch, which took minutes and left the tables
     on megabytes of dead rows that every sum then read. SQLite's row triggers rewrite rows in
     place (no dead rows), so there the triggers keep counting."""
+    deferral = Deferral()
     if session.get_bind().dialect.name != "postgresql":
-        yield
+        yield deferral
         return
     await session.execute(text(f"SET LOCAL {DEFER_SETTING} = 'on'"))
-    yield
+    yield deferral
     await session.execute(text(f"SET LOCAL {DEFER_SETTING} = 'off'"))
-    for statement in _RECOUNT:
-        await session.execute(text(statement))
+    if deferral.changed:
+        for statement in _RECOUNT:
+            await session.execute(text(statement))
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,9 @@ async def load_catalogs(
                     records[_key(attr, record)] = record
             getattr(merged, attr).extend(records.values())
         del parsed
-        async with facet_counts.deferred(session):  # recounted once, not per batch
+        async with facet_counts.deferred(session) as counts:  # recounted once, not per batch
             report = await _Writer(session, stored, report_progress).write(merged)
+            counts.changed = report.changed
         if report.changed:
             await bump_catalog_version(session)
     return report
