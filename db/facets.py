@@ -2,7 +2,8 @@
 
 Two statements at most, on both databases: one counts by kind and by decade (two grouped
 selects joined with UNION ALL), one counts the top themes. Both work for one root list or,
-grouped by parent, for the nested lists of many parents at once.
+grouped by parent, for the nested lists of many parents at once. A root list whose filter
+the counts the database keeps can answer is not counted here (``db.facet_counts``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ MAX_THEME_FACETS = 100  # `facets.themes(first:)` at most (the API checks it)
 class KindsAndDecades:
     kinds: list[tuple[WorkKind, int]] = field(default_factory=list)
     decades: list[tuple[int | None, int]] = field(default_factory=list)  # None: year unknown
+
+
+def sorted_counts(counts: KindsAndDecades) -> KindsAndDecades:
+    """Kinds most first (ties: by kind), decades oldest first, unknown years last."""
+    counts.kinds.sort(key=lambda kc: (-kc[1], kc[0]))
+    counts.decades.sort(key=lambda dc: (dc[0] is None, dc[0] or 0))
+    return counts
 
 
 def _filtered(query: Select[Any], parent: SqlExpression | None) -> Any:
@@ -63,10 +71,7 @@ async def kinds_and_decades(
             results[owner].kinds.append((WorkKind(kind), int(count)))
         else:
             results[owner].decades.append((None if year is None else int(year), int(count)))
-    for result in results.values():
-        result.kinds.sort(key=lambda kc: (-kc[1], kc[0]))
-        result.decades.sort(key=lambda dc: (dc[0] is None, dc[0] or 0))
-    return [results[p] if p in results else KindsAndDecades() for p in parents]
+    return [sorted_counts(results[p]) if p in results else KindsAndDecades() for p in parents]
 
 
 async def top_themes(

@@ -673,6 +673,35 @@ class WorkStatementSource(Base):
     position: Mapped[int] = mapped_column()
 
 
+UNKNOWN_YEAR = 0  # the year (and decade) key of works of unknown year in the facet counts
+
+
+class WorkCount(Base):
+    """How many works there are of each kind and year (``UNKNOWN_YEAR``: not known): the
+    facets of the whole catalog, or of a kind and year range, add up these few hundred rows
+    instead of counting ``works`` (``db.facet_counts``). Kept by the database's triggers in
+    the transaction of every write (migration 0016), never written by the application."""
+
+    __tablename__ = "work_counts"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    works: Mapped[int] = mapped_column(Integer)
+
+
+class ThemeWorkCount(Base):
+    """How many works of each kind and decade (``UNKNOWN_YEAR``: not known) are tagged with
+    each theme: the top themes of the whole catalog, and the kinds and decades of one
+    theme's works, add up these rows (``db.facet_counts``). Kept like ``WorkCount``."""
+
+    __tablename__ = "theme_work_counts"
+
+    theme_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    decade: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    works: Mapped[int] = mapped_column(Integer)
+
+
 class CatalogState(Base):
     """One row: the catalog's version, bumped by every write that changes it (a seed that
     changed anything). HTTP caching keys responses by it (``ETag``), so it lives in the

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db import external_ids as x
-from db import facets, similar, structure
+from db import facet_counts, facets, similar, structure
 from db import models as m
 from db import queries as q
 from db import statements as st
@@ -189,6 +189,9 @@ class Loaders:
     ) -> list[KindsAndDecades]:
         query, parent = cls._works_of(args)
         if parent is None:
+            kept = await facet_counts.kinds_and_decades(session, args.filter)
+            if kept is not None:
+                return [kept]
             return await facets.kinds_and_decades(session, query)
         return await facets.kinds_and_decades(session, query, parent, parents)
 
@@ -199,6 +202,9 @@ class Loaders:
         works, limit = args
         query, parent = cls._works_of(works)
         if parent is None:
+            kept = await facet_counts.top_themes(session, works.filter, limit)
+            if kept is not None:
+                return [kept]
             return await facets.top_themes(session, query, limit)
         return await facets.top_themes(session, query, limit, parent, parents)
 

@@ -10,9 +10,9 @@ import strawberry
 from sqlalchemy import Select, select
 from strawberry import UNSET
 
+from db import facet_counts, structure
 from db import models as m
 from db import queries as q
-from db import structure
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
 from db.pagination import Ordering, SortKey, count_rows, fetch_page
@@ -137,6 +137,8 @@ class Query:
         query = q.works_query(work_filter)
         ordering = q.work_ordering(orders)
         parts = await _root_page(info, "works", query, ordering, Work.from_row, page)
+        loaders = info.context.loaders
+        parts["count"] = lambda: loaders.run(facet_counts.count_works, work_filter)
         return WorkConnection(**parts, facet_key=(0, NestedCount(None, None, work_filter)))
 
     @strawberry.field(description="A person by their slug.")

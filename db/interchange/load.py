@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import facet_counts
 from db import models as m
 from db.base import Base
 from db.catalog_version import bump_catalog_version
@@ -143,7 +144,9 @@ async def load_catalogs(
                     records[_key(attr, record)] = record
             getattr(merged, attr).extend(records.values())
         del parsed
-        report = await _Writer(session, stored, report_progress).write(merged)
+        async with facet_counts.deferred(session) as counts:  # recounted once, not per batch
+            report = await _Writer(session, stored, report_progress).write(merged)
+            counts.changed = report.changed
         if report.changed:
             await bump_catalog_version(session)
     return report

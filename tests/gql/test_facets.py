@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,3 +104,22 @@ async def test_theme_facet_limits(gql: GraphQL) -> None:
     ]
     data = await gql("{ works { facets { themes(first: 0) { count } } } }")
     assert data["works"]["facets"]["themes"] == []
+
+
+async def test_whole_catalog_and_kind_year_facets_read_the_kept_counts_not_the_works(
+    gql: GraphQL, statements: StatementCounter
+) -> None:
+    """Migration 0016's counts answer them: no statement reads ``works`` or ``work_themes``,
+    whatever the catalog's size. A filter the counts do not group by is counted live."""
+    reads_works = re.compile(r"\b(FROM|JOIN) (works|work_themes)\b")
+    for filter_ in ("", ", filter: {kind: FILM, yearFrom: 1970, yearTo: 1989}"):
+        statements.reset()
+        await gql(f"{{ works(first: 0{filter_}) {{ totalCount {FACETS} }} }}")
+        kept = [s for s in statements.statements if "work_counts" in s]
+        assert len(kept) == 3, statements.statements  # totalCount, kinds and decades, themes
+        # only the page (of none: LIMIT 1, is there a next page) reads the works
+        counted = [s for s in statements.statements if reads_works.search(s) and "LIMIT" not in s]
+        assert counted == [], statements.statements
+    statements.reset()
+    await gql(f'{{ works(first: 0, filter: {{search: "pulgasari"}}) {{ totalCount {FACETS} }} }}')
+    assert not any("work_counts" in s for s in statements.statements), statements.statements

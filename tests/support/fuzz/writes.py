@@ -830,6 +830,28 @@ _ROW_CHECKS = (
         "c.work_year <> coalesce(w.year, 0) OR "
         "c.work_year_unknown <> CASE WHEN w.year IS NULL THEN 1 ELSE 0 END",
     ),
+    *(
+        (f"{table}: a kept facet count the live count does not find ({direction})", sql)
+        for table, kept, live in (
+            (
+                "work_counts",
+                "SELECT kind, year, works FROM work_counts",
+                "SELECT kind, coalesce(year, 0), count(*) FROM works "
+                "GROUP BY kind, coalesce(year, 0)",
+            ),
+            (
+                "theme_work_counts",
+                "SELECT theme_id, kind, decade, works FROM theme_work_counts",
+                "SELECT t.theme_id, w.kind, coalesce(w.year / 10 * 10, 0), count(*) "
+                "FROM work_themes t JOIN works w ON w.id = t.work_id "
+                "GROUP BY t.theme_id, w.kind, coalesce(w.year / 10 * 10, 0)",
+            ),
+        )
+        for direction, sql in (
+            ("kept, not live", f"SELECT count(*) FROM ({kept} EXCEPT {live}) d"),
+            ("live, not kept", f"SELECT count(*) FROM ({live} EXCEPT {kept}) d"),
+        )
+    ),
     (
         "a tag's copy of its theme's slug differs from the theme",
         "SELECT count(*) FROM work_themes wt JOIN themes t ON t.id = wt.theme_id "
