@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, Integer, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -126,7 +126,7 @@ def _theme_id(slug: str) -> Any:
     return select(m.Theme.id).where(m.Theme.slug == slug).scalar_subquery()
 
 
-def _groups(f: WorkFilter | None) -> Any:
+def groups(f: WorkFilter | None) -> Any:
     """The kept counts' rows of the list's works, ``(kind, year or decade, works)``, or None
     if the filter needs more than they group by."""
     c = counted(f)
@@ -145,10 +145,10 @@ def _groups(f: WorkFilter | None) -> Any:
 
 async def count_works(session: AsyncSession, f: WorkFilter | None) -> int:
     """The root list's ``totalCount``: from the kept counts when they can tell it."""
-    groups = _groups(f)
-    if groups is None:
+    kept = groups(f)
+    if kept is None:
         return await count_rows(session, works_query(f))
-    counts = groups.subquery()
+    counts = kept.subquery()
     total = await session.scalar(select(func.coalesce(func.sum(counts.c.works), 0)))
     return int(total or 0)
 
@@ -156,7 +156,7 @@ async def count_works(session: AsyncSession, f: WorkFilter | None) -> int:
 async def kinds_and_decades(session: AsyncSession, f: WorkFilter | None) -> KindsAndDecades | None:
     """Counts by kind and by decade of the root list under ``f``, or None if the kept counts
     cannot tell them."""
-    statement = _groups(f)
+    statement = groups(f)
     if statement is None:
         return None
     kinds: dict[WorkKind, int] = {}
@@ -168,22 +168,26 @@ async def kinds_and_decades(session: AsyncSession, f: WorkFilter | None) -> Kind
     return sorted_counts(KindsAndDecades(list(kinds.items()), list(decades.items())))
 
 
+def theme_counts(f: WorkFilter | None) -> Any:
+    """``(theme_id, n)``: how many works of the root list under ``f`` each theme tags, or
+    None if the kept counts cannot tell them."""
+    c = counted(f)
+    if c is None or c.theme is not None or not _whole_decades(c):
+        return None
+    tc = m.ThemeWorkCount
+    n = cast(func.sum(tc.works), Integer).label("n")  # an integer, as a live count
+    return select(tc.theme_id, n).where(*_conditions(c, tc.kind, tc.decade)).group_by(tc.theme_id)
+
+
 async def top_themes(
     session: AsyncSession, f: WorkFilter | None, limit: int
 ) -> list[tuple[m.Theme, int]] | None:
     """The ``limit`` themes most works of the root list under ``f`` are tagged with (ties: by
     name), or None if the kept counts cannot tell them."""
-    c = counted(f)
-    if c is None or c.theme is not None or not _whole_decades(c):
+    kept = theme_counts(f)
+    if kept is None:
         return None
-    tc = m.ThemeWorkCount
-    n = func.sum(tc.works).label("n")
-    counts = (
-        select(tc.theme_id, n)
-        .where(*_conditions(c, tc.kind, tc.decade))
-        .group_by(tc.theme_id)
-        .subquery()
-    )
+    counts = kept.subquery()
     statement = (
         select(m.Theme, counts.c.n)
         .join(counts, counts.c.theme_id == m.Theme.id)

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
 from sqlalchemy.sql.util import ClauseAdapter
 
+from db import facet_counts
 from db import models as m
 from db import queries as q
 from db.enums import CreditRole, Statement
@@ -628,8 +629,27 @@ class Compiler:
         return probe.exists()
 
     def count(self, connection: Connection, parent: FromClause | None) -> ScalarSelect[Any]:
+        kept = self._kept_groups(connection)
+        if kept is not None:  # the counts the database keeps (db.facet_counts), as resolvers do
+            groups = kept.subquery()
+            total = cast(func.coalesce(func.sum(groups.c.works), 0), Integer)
+            return select(total).scalar_subquery()
         row, conditions = self._list_rows(connection, parent)
         return select(func.count()).select_from(row).where(*conditions).scalar_subquery()
+
+    @staticmethod
+    def _root_filter(connection: Connection) -> tuple[bool, q.WorkFilter | None]:
+        """Whether the list is the root works list, and its filter."""
+        source = connection.source
+        if isinstance(source, WorkList) and source.parent is None and source.role is None:
+            return True, source.filter
+        return False, None
+
+    def _kept_groups(self, connection: Connection) -> Any:
+        """The kept counts' ``(kind, year or decade, works)`` rows of a root works list, or
+        None where they cannot tell its counts (``db.facet_counts.groups``)."""
+        root, work_filter = self._root_filter(connection)
+        return facet_counts.groups(work_filter) if root else None
 
     def connection(self, connection: Connection, parent: FromClause | None) -> Expression:
         """``[page?, count?, previous?]``: only the parts the selection needs."""
@@ -658,20 +678,39 @@ class Compiler:
     def facet_list(
         self, field: FacetList, connection: Connection, parent: FromClause | None
     ) -> ScalarSelect[Any]:
-        w, conditions = self._list_rows(connection, parent)
         if field.kind == "themes":
+            root, work_filter = self._root_filter(connection)
+            kept = facet_counts.theme_counts(work_filter) if root else None
+            if kept is not None:
+                return self.ranked_themes(field, kept.subquery())
+            w, conditions = self._list_rows(connection, parent)
             return self.top_themes(field, w, conditions)
-        if field.kind == "kinds":
-            value: Expression = w.c.kind
+        kept = self._kept_groups(connection)
+        if kept is not None:  # the counts the database keeps: sums of a few hundred rows
+            groups = kept.subquery()
+            kind, year, works = list(groups.c)
+            unknown = year == m.UNKNOWN_YEAR
+            value: Expression = (
+                kind if field.kind == "kinds" else case((unknown, None), else_=(year // 10) * 10)
+            )
+            n = cast(func.sum(works), Integer)
+            counted = (
+                select(value.label(field.kind), n.label("n"))
+                .select_from(groups)
+                .group_by(value)
+                .subquery()
+            )
         else:
-            value = (w.c.year // 10) * 10  # as db.facets.kinds_and_decades
-        counted = (
-            select(value.label(field.kind), func.count().label("n"))
-            .select_from(w)
-            .where(*conditions)
-            .group_by(value)
-            .subquery()
-        )
+            w, conditions = self._list_rows(connection, parent)
+            # as db.facets.kinds_and_decades
+            value = w.c.kind if field.kind == "kinds" else (w.c.year // 10) * 10
+            counted = (
+                select(value.label(field.kind), func.count().label("n"))
+                .select_from(w)
+                .where(*conditions)
+                .group_by(value)
+                .subquery()
+            )
         if field.kind == "kinds":  # most first, then by kind (db.facets)
             ordinal = self.array([-counted.c.n, counted.c.kinds])
         else:  # oldest first, unknown last
@@ -703,6 +742,10 @@ class Compiler:
             .group_by(wt.c.theme_id)
             .subquery()
         )
+        return self.ranked_themes(field, counted)
+
+    def ranked_themes(self, field: FacetList, counted: FromClause) -> ScalarSelect[Any]:
+        """The ``first`` of ``(theme_id, n)`` rows, ranked as ``db.facets.top_themes``."""
         t = m.Theme.__table__.alias()
         rank = func.row_number().over(order_by=[counted.c.n.desc(), t.c.name_key, t.c.id])
         ranked = (

@@ -790,3 +790,40 @@ def test_what_sqlite_cannot_parse_is_declined() -> None:
     assert _plan(TOO_DEEP) is not None  # PostgreSQL takes it
     assert _plan(TOO_DEEP, sqlite=True) is None
     assert _sqlite_error_unplanned(TOO_DEEP) == "parser stack overflow"  # why
+
+
+FACETED = """{ works(first: 2%s) { totalCount nodes { slug }
+  facets { kinds { kind count } decades { decade count } themes(first: 5) { theme { slug } count } }
+} }"""
+
+
+@pytest.mark.parametrize(
+    "filter_",
+    ["", ", filter: {kind: FILM, yearFrom: 1970, yearTo: 1989}", ', filter: {theme: "revolution"}'],
+    ids=["whole-catalog", "kind-and-decades", "one-theme"],
+)
+async def test_facets_and_totals_of_the_root_list_come_from_the_kept_counts(
+    compiled: httpx.AsyncClient,
+    resolved: httpx.AsyncClient,
+    statements: StatementCounter,
+    filter_: str,
+) -> None:
+    """Where migration 0016's counts can tell them (db.facet_counts), the compiled statement
+    sums those as the resolvers do instead of counting the works: only the page reads
+    ``works`` and ``work_themes``."""
+    statements.reset()
+    response = await _same(compiled, resolved, FACETED % filter_)
+    assert response.headers["X-Execution"] == "compiled"
+    [statement] = [s for s in statements.statements if "work_counts" in s][:1]
+    assert statement.count("work_counts") >= 2  # totalCount and the facet lists
+    assert statement.count("count(*)") <= 1  # none counts works (a probe at most)
+
+
+async def test_facets_under_a_filter_the_kept_counts_do_not_group_by_are_counted_live(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, statements: StatementCounter
+) -> None:
+    statements.reset()
+    query = FACETED % ', filter: {themes: ["revolution", "family"]}'
+    response = await _same(compiled, resolved, query)
+    assert response.headers["X-Execution"] == "compiled"
+    assert not any("work_counts" in s for s in statements.statements)
