@@ -39,6 +39,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -108,6 +109,18 @@ REPLICA_LAG = Gauge(
 )
 
 _names: set[str] = set()  # the operation names labelled so far in this process
+# Each metric's child per label values: prometheus-client's labels() checks and locks on
+# every call (6 calls a request, the largest share of the metrics' cost on a fast-lane
+# answer); the values are bounded (operation names above, codes, paths, databases).
+_children: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, *values: str) -> Any:
+    try:
+        return _children[(metric, values)]
+    except KeyError:
+        child = _children[(metric, values)] = metric.labels(*values)
+        return child
 
 
 def operation_label(name: str | None, *, known: bool = True) -> str:
@@ -127,33 +140,33 @@ def operation_label(name: str | None, *, known: bool = True) -> str:
 
 def request_answered(operation: str, outcome: str, code: str | None, seconds: float) -> None:
     """A GraphQL request was answered (``operation``: a label from ``operation_label``)."""
-    REQUESTS.labels(operation, outcome, code or NO_CODE).inc()
-    DURATION.labels(operation).observe(seconds)
+    _child(REQUESTS, operation, outcome, code or NO_CODE).inc()
+    _child(DURATION, operation).observe(seconds)
 
 
 def executed(path: str, cost: int | None) -> None:
     """An operation was answered by ``path`` (compiled, resolver, cached) at ``cost``."""
-    EXECUTIONS.labels(path).inc()
+    _child(EXECUTIONS, path).inc()
     if cost is not None and path != "cached":
         COST.observe(cost)
 
 
 def database_used(name: str) -> None:
     """A request was answered from database ``name`` (``primary``, ``replica-1`` …)."""
-    DATABASE_REQUESTS.labels(name).inc()
+    _child(DATABASE_REQUESTS, name).inc()
 
 
 def replica_lag(name: str, seconds: float) -> None:
     """The replay lag just measured on replica ``name``."""
-    REPLICA_LAG.labels(name).set(seconds)
+    _child(REPLICA_LAG, name).set(seconds)
 
 
 def pool_in_use(database: str, change: int) -> None:
-    POOL.labels(database, "in_use").inc(change)
+    _child(POOL, database, "in_use").inc(change)
 
 
 def pool_waiting(database: str, change: int) -> None:
-    POOL.labels(database, "waiting").inc(change)
+    _child(POOL, database, "waiting").inc(change)
 
 
 def is_multiprocess() -> bool:
