@@ -366,3 +366,64 @@ async def test_with_the_replica_stopped_every_read_succeeds_and_it_is_probed_bac
     await live.read_until("replica-1")
     await live.read_until("replica-1", WORKS, get=True)
     await live.read_until("replica-1", CREDITS)
+
+
+REPLICA_FAMILIES = (  # as prometheus-client's parser names them (counters without _total)
+    "nkcinema_requests",
+    "nkcinema_request_duration_seconds",
+    "nkcinema_executions",
+    "nkcinema_request_cost",
+    "nkcinema_db_pool_connections",
+    "nkcinema_db_requests",
+    "nkcinema_replica_lag_seconds",
+)
+
+
+def test_two_workers_with_a_replica_show_every_family_with_its_reads_and_lag(
+    replication: Replication, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``--workers 2`` over the primary and its replica: whichever worker answers /metrics,
+    every family of the metrics is there, the replica's among them — the reads it answered
+    and its lag, as the workers' probes measured it (the largest of theirs)."""
+    work = tmp_path_factory.mktemp("replica-workers")
+    directory = work / "metrics"
+    directory.mkdir()
+    with serve(
+        replication.primary.url,
+        work,
+        "replica-workers",
+        args=("--workers", "2"),
+        NKCINEMA_REPLICA_URLS=replication.replica.url,
+        NKCINEMA_REPLICA_PROBE_INTERVAL="0.2",
+        PROMETHEUS_MULTIPROC_DIR=str(directory),
+    ) as server:
+        deadline = time.monotonic() + 20.0
+        while True:
+            for _ in range(10):  # a connection each, so that either worker may take it
+                answer = httpx.post(
+                    f"{server.base_url}/graphql",
+                    json={"query": TITLE},
+                    headers={"Connection": "close"},
+                    timeout=10,
+                )
+                assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+            scrape = httpx.get(f"{server.base_url}/metrics", headers={"Connection": "close"})
+            families = {
+                family.name: {
+                    (s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples
+                }
+                for family in text_string_to_metric_families(scrape.text)
+            }
+            replica = (("database", "replica-1"),)
+            reads = families.get("nkcinema_db_requests", {}).get(
+                ("nkcinema_db_requests_total", replica), 0
+            )
+            lag = families.get("nkcinema_replica_lag_seconds", {}).get(
+                ("nkcinema_replica_lag_seconds", replica)
+            )
+            if reads >= 1 and lag is not None:
+                break
+            assert time.monotonic() < deadline, sorted(families)
+    for name in REPLICA_FAMILIES:
+        assert name in families, (name, sorted(families))
+    assert 0 <= lag < 30  # the default NKCINEMA_REPLICA_MAX_LAG: it is in rotation
