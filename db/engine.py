@@ -115,7 +115,11 @@ class ObservedPool(AsyncAdaptedQueuePool):
     database = "primary"  # the name its metrics carry: a subclass per name (``_pool_class``)
 
     def _do_get(self) -> ConnectionPoolEntry:
-        if self.checkedout() < self.size() + max(self._max_overflow, 0):
+        # Below its overflow the pool opens a connection rather than wait: no need to count
+        # (checkedout() reads the queue's size, on every checkout of the hot path).
+        if self._overflow < self._max_overflow or (
+            self.checkedout() < self.size() + max(self._max_overflow, 0)
+        ):
             return super()._do_get()
         metrics.pool_waiting(self.database, 1)
         try:
