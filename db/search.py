@@ -292,7 +292,8 @@ async def search(
     for kind, entity, table, name in _KINDS:
         if kind not in kinds:
             continue
-        statement, fuzzy = _statement(entity, table, name, key, limit, session)
+        dialect = session.get_bind().dialect.name
+        statement, fuzzy = _statement(entity, table, name, key, limit, dialect)
         result = await session.execute(statement)
         rows = _best(result, limit) if fuzzy else list(result)
         for row_id, row_rank, row_similarity, row_name in rows:
@@ -302,7 +303,7 @@ async def search(
 
 
 def _statement(
-    entity: Any, table: str, name: Any, key: str, limit: int, session: AsyncSession
+    entity: Any, table: str, name: Any, key: str, limit: int, dialect: str
 ) -> tuple[Any, bool]:
     """The statement of one type's best ``limit`` rows ``(id, rank, similarity, name)``, and
     whether its rows are to be picked by ``_best``. SQLite keeps one plain statement: it
@@ -323,7 +324,7 @@ def _statement(
         )
 
     matches = _Matches(table, key)
-    if not matches.fuzzy or session.get_bind().dialect.name != "postgresql":
+    if not matches.fuzzy or dialect != "postgresql":
         return ranked(matches), False
     return _substrings_first(ranked, table, key, limit), True
 
@@ -337,7 +338,8 @@ def _substrings_first(
     more rows, each checked against the key's trigrams — are not read (a gated part of the
     statement, run only when the substring matches fall short: then it finds them all,
     substring matches again among them). ``_best`` picks the same rows either way."""
-    substrings = ranked(_Matches(table, key, typos=False)).cte("substrings")
+    # named per table: one statement may read several kinds (``kind_statement``)
+    substrings = ranked(_Matches(table, key, typos=False)).cte(f"{table}_substrings")
     filled = select(func.count()).select_from(substrings).scalar_subquery() >= limit
     everything = ranked(_Matches(table, key)).where(~filled).subquery("everything")
     return union_all(select(substrings), select(everything))
@@ -377,3 +379,43 @@ def best_name(text: str, names: Sequence[str]) -> str:
 
     best = max(range(len(names)), key=lambda i: (quality(names[i]), -i), default=None)
     return names[best] if best is not None else ""
+
+
+# -- search in one statement of the caller's own (gql.compiled) -------------------------------
+# ``search``'s parts for a caller that reads every kind's rows in one statement, with more
+# columns beside them (the found records' values), and ranks them as ``search`` does.
+
+KINDS = tuple(kind for kind, *_ in _KINDS)  # "work", "person", "theme"
+KIND_TABLES = {kind: table for kind, _, table, _ in _KINDS}
+
+
+def kind_statement(kind: str, key: str, limit: int, dialect: str) -> tuple[Any, bool]:
+    """``search``'s statement of one kind's best ``limit`` rows ``(id, rank, similarity,
+    name)`` for a search key (``db.text.search_key``) on ``dialect``, over the kind's table
+    unaliased; and whether its rows are to be picked by ``best_hits`` (it may hold a row
+    twice, more than ``limit`` rows)."""
+    for candidate, entity, table, name in _KINDS:
+        if candidate == kind:
+            return _statement(entity, table, name, key, limit, dialect)
+    raise ValueError(f"not a searchable kind: {kind!r}")
+
+
+def best_hits(
+    kinds: Iterable[tuple[str, bool, Sequence[Sequence[Any]]]], limit: int
+) -> list[tuple[SearchHit, Sequence[Any]]]:
+    """``search``'s answer from each kind's rows ``(kind, picked, rows)`` as ``kind_statement``
+    reads them, each row ``(id, rank, similarity, name, *more)``: the best ``limit`` hits,
+    each with its row, ranked as ``search`` ranks them (``picked``: the statement's rows are
+    to be picked by ``_best``)."""
+    found: list[tuple[float, str, str, int, Sequence[Any]]] = []
+    for kind, picked, rows in kinds:
+        chosen = rows
+        if picked:
+            by_id = {row[0]: row for row in rows}
+            chosen = [by_id[r[0]] for r in _best((tuple(row[:4]) for row in rows), limit)]
+        for row in chosen:
+            row_id, row_rank, row_similarity, row_name = row[:4]
+            hit_score = score(int(row_rank), float(row_similarity))
+            found.append((hit_score, str(row_name), kind, row_id, row))
+    found.sort(key=lambda hit: (-hit[0], hit[1], hit[2], hit[3]))
+    return [(SearchHit(kind, int(row_id), s), row) for s, _, kind, row_id, row in found[:limit]]
