@@ -30,6 +30,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from db.catalog_version import catalog_version
+from gql.admission import EXPENSIVE
 from gql.context import Context
 from web import http_cache
 from web.intake import REQUEST_KEY
@@ -115,7 +116,8 @@ class Repeats(SchemaExtension):
             request.scope[CACHEABLE] = (key, version)
         yield
         if context.plan is not None and context.cost is not None:
-            stores.prepared.put(key, Prepared(context.plan, context.cost))
+            expensive = bool(request.scope.get(EXPENSIVE))
+            stores.prepared.put(key, Prepared(context.plan, context.cost, expensive))
 
 
 SERVING = (CatalogVersion, EntityTags, Repeats)  # in this order (see each's docstring)

@@ -14,6 +14,11 @@ The answer is the one the full path gives: ``{"data": …, "extensions": {"cost"
 same bytes (both encode with ``web.encoding``), with ``X-Execution: compiled``, or
 ``X-Cache: hit`` (over GET, with its entity tag: ``304`` when the client's copy is current).
 
+A prepared request that was an expensive operation (search, facets, ``similar``: it passed
+``gql.admission``'s gate) passes the gate again, waiting there within the request's deadline
+(past it: ``TIMEOUT``, as the app answers); when the gate's queue is full the app answers it
+(``SERVICE_UNAVAILABLE``).
+
 It reads the database the request's route names (``web.routing``): the catalog version and
 the plan's data both from it, so an answer is filed under the version of the database that
 computed it. On a replica, a client's ``X-Catalog-Version`` is checked first (an older
@@ -42,6 +47,7 @@ import metrics
 import tracing
 from db.replicas import ReplicaSet, Route
 from gql import errors
+from gql.admission import ADMISSION, EXPENSIVE, Gate, GateFull
 from gql.compiled import read_plan, run_plan, statement_source
 from gql.compiled.driver import driver_statement, fetch_json
 from gql.compiled.plan import Connection, RootObject
@@ -178,6 +184,8 @@ class FastLane:
             return True
         try:
             data, version = work.result()
+        except GateFull:
+            return False  # the app refuses it, as it refuses any operation the full gate meets
         except Exception as error:  # the app answers, with its error handling
             if route.on_replica:  # and from the primary
                 logger.warning("%s failed; the primary answers: %r", route.name, error)
@@ -249,7 +257,18 @@ class FastLane:
         self, scope: Scope, route: Route, prepared: Prepared, version: int | None
     ) -> tuple[dict[str, Any] | None, int | None]:
         """The plan's data (from the route's database) and the catalog version it is at
-        least as new as."""
+        least as new as; an expensive operation's once it has passed the gate (waiting there
+        is cancelled with this task at the deadline)."""
+        gate = scope.get(ADMISSION)
+        if not prepared.expensive or not isinstance(gate, Gate):
+            return await self._read(scope, route, prepared, version)
+        scope[EXPENSIVE] = True  # not a cheap request (Gate.note_cheap)
+        async with gate.admit():
+            return await self._read(scope, route, prepared, version)
+
+    async def _read(
+        self, scope: Scope, route: Route, prepared: Prepared, version: int | None
+    ) -> tuple[dict[str, Any] | None, int | None]:
         engine = route.database.direct
         if engine is not None:  # on the driver's connection, outside a transaction
             fetch = (

@@ -23,6 +23,8 @@ from gql.compiled.plan import Plan
 class Prepared:
     plan: Plan
     cost: int  # reported in extensions.cost, as gql.limits computed it
+    # passed the gate for expensive operations (gql.admission): passes it again each time
+    expensive: bool = False
 
 
 class PreparedRequests:
