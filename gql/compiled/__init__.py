@@ -17,8 +17,14 @@ Covered (issue #23 tracks the rest):
 
 - root fields: ``work``/``person``/``theme``/``studio`` by slug, ``node(id:)`` and
   ``nodes(ids:)`` (Work, Person, Theme, Studio), ``workByExternalId``/``personByExternalId``,
-  and the ``works``/``people``/``directors``/``themes``/``studios`` lists (filters without
-  ``search``, ``orderBy``);
+  and the ``works``/``people``/``directors``/``themes``/``studios`` lists (their filters,
+  ``search`` included, and ``orderBy``);
+- ``search`` and ``searchHits`` (``node``, ``score``, ``matchedText``): one statement reads
+  each kind's best ``first`` rows as ``db.search.kind_statement`` selects them (on SQLite
+  the typo candidates from the index's vocabulary too, in a subquery), with the found
+  records' values and names; Python ranks them with ``db.search.best_hits`` and picks
+  ``matchedText`` with ``db.search.best_name``, as the resolvers do. A search's text is in
+  its plan, so its statement is built per distinct search;
 - paging everywhere: ``first``/``after`` and ``last``/``before``, nested too,
   ``nodes``, ``edges { cursor node }``, ``totalCount`` and
   ``pageInfo``; ``Person.works`` / ``Theme.works`` / ``Studio.works`` (``role``, ``kind``,
@@ -34,10 +40,9 @@ Covered (issue #23 tracks the rest):
   ReportedCredit, EpisodeRange, Attribution, the facets' counts: every field; ``__typename``
   anywhere; ``attributions`` of works and people, in the order of their first citation.
 
-Not covered (the resolver path answers): ``search``/``searchHits``/``filter.search``,
-``changes`` (an editor's), ``similar { facets }`` (null), ``Work.titles``/``Person.names``
-(their generated romanizations come from ``db.romanization``, in Python), introspection,
-``@defer``.
+Not covered (the resolver path answers): ``changes`` (an editor's), ``similar { facets }``
+(null), ``Work.titles``/``Person.names`` (their generated romanizations come from
+``db.romanization``, in Python), introspection, ``@defer``.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from gql.compiled.plan import (
     Plan,
     RootNodes,
     RootObject,
+    SearchRoot,
     Typename,
     plan_operation,
 )
@@ -92,8 +98,9 @@ def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Pla
     )
 
 
-Built: TypeAlias = Lookup | NodeList | Connection  # what a root field's statement is built from
-RootRead: TypeAlias = RootObject | RootNodes | Connection  # a root field that reads
+# what a root field's statement is built from
+Built: TypeAlias = Lookup | NodeList | Connection | SearchRoot
+RootRead: TypeAlias = RootObject | RootNodes | Connection | SearchRoot  # a root field that reads
 
 
 @functools.lru_cache(maxsize=STATEMENTS)
@@ -107,6 +114,8 @@ def statement(dialect: str, root: Built) -> Select[Any] | None:
         return compiler.root_object(root)
     if isinstance(root, NodeList):
         return compiler.root_nodes(root)
+    if isinstance(root, SearchRoot):  # its text is in the plan: a statement per search
+        return compiler.root_search(root)
     return compiler.root_connection(root)
 
 
@@ -231,6 +240,8 @@ async def shape_plan(plan: Plan, read: Callable[[RootRead], Awaitable[Any]]) -> 
             data[key] = None if value is None else shape.obj(root.node, value, 1)
         elif isinstance(root, RootNodes):
             data[key] = shape.nodes(root.lookup, shape.load(await read(root)))
+        elif isinstance(root, SearchRoot):
+            data[key] = shape.search(root, shape.load(await read(root)))
         else:
             data[key] = shape.connection(root, shape.load(await read(root)))
     return data

@@ -44,6 +44,7 @@ from db.external_ids import Owner, external_id_problem
 from db.facets import MAX_THEME_FACETS
 from db.pagination import Ordering
 from db.similar import similar_ordering
+from db.text import search_key
 from gql.cursors import decode_cursor
 from gql.errors import ApiError
 from gql.ids import from_global_id
@@ -228,6 +229,7 @@ class WorkList:
 @dataclass(frozen=True)
 class PersonList:
     role: CreditRole | None
+    search: str | None = None  # ``filter.search``, as ``gql.inputs.PersonFilter`` checks it
 
 
 @dataclass(frozen=True)
@@ -438,7 +440,52 @@ class RootNodes:
     lookup: NodeList
 
 
-Root: TypeAlias = Typename | RootObject | RootNodes | Connection
+@dataclass(frozen=True)
+class HitNode:
+    index: int  # into SearchRoot.nodes
+
+
+@dataclass(frozen=True)
+class HitScore:
+    pass
+
+
+@dataclass(frozen=True)
+class MatchedText:
+    """The name the query matched best: ``db.search.best_name`` in Python over the found
+    record's names, which its statement reads beside it."""
+
+
+HitField: TypeAlias = Typename | HitNode | HitScore | MatchedText
+SEARCH_TYPES = ("Work", "Person", "Theme")  # SearchResult's types, in db.search.KINDS' order
+
+
+@dataclass(frozen=True)
+class SearchRoot:
+    """``search`` (``hits`` False: the found records) or ``searchHits`` (``hits`` True: a
+    ``SearchHit`` per record, ``fields`` its selection): the best ``first`` matches of
+    ``text`` across works, people and themes, as ``db.search.search`` finds and ranks them.
+    ``nodes``: each selection of the found record (``search``'s own, or each ``node`` of a
+    hit), one ``Obj`` per type of ``SEARCH_TYPES``. The statement reads each kind's best
+    ``first`` rows with their ranks and values; Python ranks them (``db.search.best_hits``)."""
+
+    text: str  # the query as the resolver checked it (gql.inputs.text_argument)
+    key: str  # its search key (db.text.search_key): empty finds nothing
+    first: int
+    hits: bool
+    nodes: tuple[tuple[Obj, ...], ...]
+    fields: tuple[tuple[str, HitField], ...] = ()
+
+    @functools.cached_property
+    def reads(self) -> bool:
+        return bool(self.key) and self.first > 0
+
+    @functools.cached_property
+    def needs_names(self) -> bool:
+        return any(isinstance(field, MatchedText) for _, field in self.fields)
+
+
+Root: TypeAlias = Typename | RootObject | RootNodes | Connection | SearchRoot
 
 
 @dataclass(frozen=True)
@@ -451,6 +498,7 @@ class Plan:
         return any(
             isinstance(root, RootObject)
             or (isinstance(root, RootNodes) and bool(root.ids))
+            or (isinstance(root, SearchRoot) and root.reads)
             or (
                 isinstance(root, Connection)
                 and (root.needs_page or root.needs_count or bool(root.facets))
@@ -666,6 +714,8 @@ class Planner:
                 roots.append((key, self.by_external_id(query_name, name, group)))
             elif name in ("works", "people", "directors", "themes", "studios"):
                 roots.append((key, self.root_list(query_name, name, group)))
+            elif name in ("search", "searchHits"):
+                roots.append((key, self.search(query_name, name, group)))
             else:
                 raise Unsupported(name)
         return Plan(tuple(roots))
@@ -708,6 +758,42 @@ class Planner:
         lookup = Lookup("external_id", self.obj(type_name, group))
         return RootObject(value, lookup, system.name)
 
+    def search(self, query_name: str, name: str, group: Group) -> SearchRoot:
+        """``search`` / ``searchHits``, checked as ``gql.search.search_hits`` checks them (the
+        resolvers answer the errors)."""
+        args = self.arguments(query_name, group)
+        try:
+            text = text_argument(args["query"], "query")
+        except ApiError as error:
+            raise Unsupported("query") from error
+        first = args.get("first")
+        limit = 10 if first is None else first
+        if text is None or not isinstance(limit, int) or not 0 <= limit <= self.max_page_size:
+            raise Unsupported("search arguments")
+        key = search_key(text)
+        if name == "search":
+            return SearchRoot(text, key, limit, False, (self.found(group),))
+        fields: list[tuple[str, HitField]] = []
+        nodes: list[tuple[Obj, ...]] = []
+        for hit_key, subgroup in self.subfields("SearchHit", group):
+            field_name = subgroup[0].node.name.value
+            if field_name == "__typename":
+                fields.append((hit_key, Typename("SearchHit")))
+            elif field_name == "node":
+                nodes.append(self.found(subgroup))
+                fields.append((hit_key, HitNode(len(nodes) - 1)))
+            elif field_name == "score":
+                fields.append((hit_key, HitScore()))
+            elif field_name == "matchedText":
+                fields.append((hit_key, MatchedText()))
+            else:
+                raise Unsupported(f"SearchHit.{field_name}")
+        return SearchRoot(text, key, limit, True, tuple(nodes), tuple(fields))
+
+    def found(self, group: Group) -> tuple[Obj, ...]:
+        """A ``SearchResult`` selection, for each of its types."""
+        return tuple(self.obj(type_name, group) for type_name in SEARCH_TYPES)
+
     def root_list(self, query_name: str, name: str, group: Group) -> Connection:
         args = self.arguments(query_name, group)
         first = self.page_size(args)
@@ -723,9 +809,10 @@ class Planner:
             studios = StudioList()
             return self.connection("StudioConnection", "Studio", name, studios, first, group, args)
         role: CreditRole | None = CreditRole.DIRECTOR
+        search = None
         if name == "people":
-            role = self.person_filter_role(args.get("filter"))
-        source = PersonList(role)
+            role, search = self.person_filter(args.get("filter"))
+        source = PersonList(role, search)
         return self.connection("PersonConnection", "Person", name, source, first, group, args)
 
     def obj(self, type_name: str, group: Group, owner: str | None = None) -> Obj:
@@ -944,22 +1031,19 @@ class Planner:
             converted = WorkFilter(**{WORK_FILTER_NAMES[k]: v for k, v in raw.items()}).to_db()
         except ApiError as error:
             raise Unsupported("filter") from error
-        if converted.search is not None:
-            raise Unsupported("filter.search")  # search SQL names its tables: not compiled
         return converted
 
     @staticmethod
-    def person_filter_role(raw: Any) -> CreditRole | None:
+    def person_filter(raw: Any) -> tuple[CreditRole | None, str | None]:
+        """The role and search of a people list's filter."""
         if raw is None:
-            return None
+            return None, None
         names = {"role": "role", "search": "search"}
         try:
             converted = PersonFilter(**{names[k]: v for k, v in raw.items()}).to_db()
         except ApiError as error:
             raise Unsupported("filter") from error
-        if converted.search is not None:
-            raise Unsupported("filter.search")
-        return converted.role
+        return converted.role, converted.search
 
 
 def plan_operation(
@@ -1036,7 +1120,22 @@ def fits(plan: Plan) -> bool:
             return False
         if isinstance(root, Connection) and not _fits_connection(root):
             return False
+        if isinstance(root, SearchRoot) and not _fits_search(root):
+            return False
     return True
+
+
+SEARCH_NAMES = 3  # the values matchedText reads of a found record (a work's title, …)
+
+
+def _fits_search(root: SearchRoot) -> bool:
+    """A found record's array: its id, rank, similarity and name key, each selection's values
+    (of its type), and its names."""
+    for kind in range(len(SEARCH_TYPES)):
+        width = 4 + sum(_obj_width(node[kind]) for node in root.nodes) + SEARCH_NAMES
+        if width > MAX_VALUES:
+            return False
+    return all(_fits_obj(node) for selection in root.nodes for node in selection)
 
 
 # SQLite's parser has a fixed stack (YYSTACKDEPTH, 100 before 3.46): deeply nested subqueries
@@ -1047,6 +1146,9 @@ def fits(plan: Plan) -> bool:
 # any table is looked up, so an empty database tells).
 SQLITE_MAX_PAGES = 2
 SQLITE_MAX_LISTS = 3
+# A search's found records are read below its candidates' statement (itself nested: the FTS
+# lookups, the vocabulary's rarest trigrams), as deep as a page.
+SEARCH_PAGES = 1
 
 
 def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
@@ -1085,5 +1187,9 @@ def sqlite_can_parse(plan: Plan) -> bool:
         ):
             return False
         if isinstance(root, Connection) and not _connection_nesting_ok(root, 0, 0):
+            return False
+        if isinstance(root, SearchRoot) and not all(
+            _nesting_ok(node, SEARCH_PAGES, 0) for selection in root.nodes for node in selection
+        ):
             return False
     return True

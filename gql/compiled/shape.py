@@ -9,12 +9,13 @@ exists), ``__typename`` and empty lists for aggregates over no rows (PostgreSQL'
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any, TypeAlias
 
 import orjson
 
+from db import search as s
 from db.enums import DatePrecision, ExternalSystem, PartUnit
 from db.external_ids import Owner, external_url
 from db.rules import part_label, partial_date_text
@@ -33,11 +34,14 @@ from gql.compiled.plan import (
     Facets,
     Field,
     GlobalId,
+    HitNode,
+    HitScore,
     NodeList,
     Nodes,
     Obj,
     PageInfo,
     Ref,
+    SearchRoot,
     Strings,
     TotalCount,
     Typename,
@@ -233,3 +237,40 @@ def _page_info(
         "__typename": "PageInfo",
     }
     return {key: values[name] for key, name in plan.fields}
+
+
+def search(plan: SearchRoot, value: Any) -> list[dict[str, Any]]:
+    """``search``'s records or ``searchHits``' hits from each kind's rows (``Compiler.
+    root_search``), ranked by ``db.search.best_hits`` as ``db.search.search`` ranks them.
+    Every kind's rows are picked by it (``_best``): for a statement whose rows need no
+    picking (at most ``first`` distinct rows) that keeps them all, as ``search`` does."""
+    kinds = [(kind, True, rows or []) for kind, rows in zip(s.KINDS, value or (), strict=False)]
+    found: list[dict[str, Any]] = []
+    for hit, row in s.best_hits(kinds, plan.first):
+        index = s.KINDS.index(hit.kind)
+        nodes: list[dict[str, Any]] = []
+        start = 4  # past id, rank, similarity and name key
+        for selection in plan.nodes:
+            nodes.append(obj(selection[index], list(row), start))
+            start += selection[index].width
+        if not plan.hits:
+            found.append(nodes[0])
+            continue
+        out: dict[str, Any] = {}
+        for key, field in plan.fields:
+            if isinstance(field, Typename):
+                out[key] = field.name
+            elif isinstance(field, HitNode):
+                out[key] = nodes[field.index]
+            elif isinstance(field, HitScore):
+                out[key] = hit.score
+            else:
+                out[key] = s.best_name(plan.text, _names(row[start:]))
+        found.append(out)
+    return found
+
+
+def _names(value: Sequence[Any]) -> list[str]:
+    """A found record's names as ``gql.search.SearchHit.matched_text`` lists them."""
+    name, original, alternatives = value
+    return [name, *([original] if original else []), *_strings(alternatives)]

@@ -12,7 +12,9 @@ database feeds an aggregate. Pages are limited per parent inside the correlated 
 with any list.
 
 The conditions and orderings are the resolvers' own (``db.queries``), re-pointed at this
-statement's table aliases with ``ClauseAdapter``.
+statement's table aliases with ``ClauseAdapter``; a search condition (``db.search``), which
+names its table in SQL of its own, by giving the list's alias that table's name. A root
+search reads each kind's rows with ``db.search``'s own statement, as a derived table.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from db import facet_counts
 from db import models as m
 from db import queries as q
+from db import search as s
 from db.enums import CreditRole, Statement
 from db.similar import PERSON_WEIGHT, THEME_WEIGHT
 from gql.compiled.plan import (
@@ -58,6 +61,7 @@ from gql.compiled.plan import (
     Obj,
     PersonList,
     Ref,
+    SearchRoot,
     SimilarList,
     Strings,
     StudioList,
@@ -124,6 +128,14 @@ def _adapt(expression: Any, alias: FromClause, *, by_name: bool = False) -> Expr
 # column names: a page of a person's works in a role that reads no other column of the works
 # is read from the person's credits alone (``Compiler.credit_page``).
 CREDIT_COPIES = frozenset({"title", "year"})
+
+
+def _searched_alias(table: str, searched: bool) -> str | None:
+    """The name of a list's table alias: the table's own where a search condition applies
+    (``db.search``'s SQL names the table it searches, and cannot be adapted), else anonymous.
+    Only the list's own subquery sees it, and nothing nested in it refers to an outer row of
+    the same table by that name."""
+    return table if searched else None
 
 
 def _carried(node: Obj) -> bool:
@@ -437,7 +449,8 @@ class Compiler:
         (a page's rows), the links may stop there (``_page_links``)."""
         source = connection.source
         if isinstance(source, WorkList):
-            w = m.Work.__table__.alias()
+            searched = source.filter is not None and source.filter.search is not None
+            w = m.Work.__table__.alias(_searched_alias("works", searched))
             conditions = [_adapt(c, w) for c in q.work_conditions(source.filter)]
             if source.parent is not None:
                 assert parent is not None
@@ -447,8 +460,9 @@ class Compiler:
                 conditions.append(w.c.id.in_(links))
             return w, conditions
         if isinstance(source, PersonList):
-            p = m.Person.__table__.alias()
-            where = q.people_query(q.PersonFilter(role=source.role)).whereclause
+            p = m.Person.__table__.alias(_searched_alias("people", source.search is not None))
+            people = q.PersonFilter(role=source.role, search=source.search)
+            where = q.people_query(people).whereclause
             return p, [] if where is None else [_adapt(where, p)]
         if isinstance(source, StudioList):
             return m.Studio.__table__.alias(), []
@@ -800,3 +814,46 @@ class Compiler:
         if not (connection.needs_page or connection.needs_count or connection.facets):
             return None
         return select(self.connection(connection, None))
+
+    # -- search
+
+    def root_search(self, root: SearchRoot) -> Select[Any] | None:
+        """``search`` / ``searchHits``: ``[works, people, themes]``, each the kind's best
+        ``first`` rows as ``db.search.kind_statement`` reads them (a derived table over the
+        kind's own table), each ``[id, rank, similarity, name key, *each selection's values,
+        *names]`` (names: what matchedText compares, ``SEARCH_NAMES``); Python ranks them
+        (``gql.compiled.shape.search``). None when it reads nothing (a key without letters or
+        digits, ``first`` 0): no hits."""
+        if not root.reads:
+            return None
+        dialect = "postgresql" if self.postgres else "sqlite"
+        kinds: list[Expression] = []
+        for index, kind in enumerate(s.KINDS):
+            statement, _ = s.kind_statement(kind, root.key, root.first, dialect)
+            found = statement.subquery()
+            row = MODELS[s.KIND_TABLES[kind]].__table__.alias()
+            columns = list(found.c)  # id, rank, similarity, name key
+            element: list[Expression] = columns[:4]
+            for selection in root.nodes:
+                element += self.values(selection[index], row)
+            if root.needs_names:
+                element += self.names(kind, row)
+            kinds.append(
+                self.embed(
+                    select(self.aggregate(self.array(element), built=True))
+                    .select_from(found.join(row, row.c.id == columns[0]))
+                    .scalar_subquery()
+                )
+            )
+        return select(self.array(kinds))
+
+    def names(self, kind: str, row: FromClause) -> list[Expression]:
+        """A found record's names as ``gql.search.SearchHit.matched_text`` lists them: the
+        title or name, the original one, the alternative ones (a theme: its name)."""
+        if kind == "work":
+            titles = self.strings(Strings("alternative_titles"), row)
+            return [row.c.title, row.c.original_title, self.embed(titles)]
+        if kind == "person":
+            names = self.strings(Strings("alternative_names"), row)
+            return [row.c.name, row.c.original_name, self.embed(names)]
+        return [row.c.name, null(), null()]

@@ -147,12 +147,10 @@ async def test_a_cursor_from_the_compiled_path_pages_on(
 
 
 FALLBACKS = [
-    '{ search(query: "sea") { __typename } }',
     # generated romanizations (db.romanization) are computed in Python by the resolvers
     '{ work(slug: "sea-of-blood") { title titles { text } } }',
     '{ person(slug: "choe-ik-kyu") { names { text generated } } }',
     '{ work(slug: "sea-of-blood") { similar(first: 2) { facets { kinds { count } } } } }',
-    '{ works(filter: {search: "sea"}) { nodes { title } } }',
     '{ works(first: 2, after: "x") { nodes { title } } }',
     '{ works(last: 2, before: "x") { nodes { title } } }',
     '{ node(id: "V29yazoxMjM0NTY3ODkwMTI=") { id } }',  # Work:123456789012: INVALID_ID
@@ -170,6 +168,9 @@ ERRORS = [
     '{ work(slug: "a\\u0000b") { title } }',
     '{ works(filter: {theme: "' + "x" * 201 + '"}) { totalCount } }',
     "{ directors { nodes { works(first: 500) { totalCount } } } }",
+    '{ search(query: "sea", first: 101) { __typename } }',
+    '{ searchHits(query: "sea", first: -1) { score } }',
+    '{ search(query: "a\\u0000b") { __typename } }',
 ]
 
 
@@ -501,6 +502,15 @@ BACKWARD_SYNTHETIC = (
     '{ works(last: 3) { nodes { title credits { role } } } person(slug: "person-3")'
     " { credits { work { title } } } }"
 )
+# Search with each hit's values (a page of works below a person), a typo (typo candidates,
+# on SQLite from the search index's vocabulary: in the same statement) and a search filter.
+SEARCH_SYNTHETIC = (
+    '{ searchHits(query: "director 00", first: 20) { score matchedText node { __typename'
+    " ... on Person { name works(first: 2) { nodes { title } } } ... on Work { title"
+    ' directors { name } } } } typo: searchHits(query: "direktor 0001", first: 5) { score'
+    ' node { ... on Person { slug } } } works(first: 5, filter: {search: "work 0001"}) { totalCount'
+    " nodes { title } } }"
+)
 TWO_ROOTS = (
     "{ works(first: 100) { totalCount nodes { id directors { name } } }"
     " themes { nodes { works(first: 5) { totalCount nodes { title } } } } }"
@@ -517,8 +527,9 @@ TWO_ROOTS = (
         (TWO_ROOTS, 2),
         (DETAIL_SYNTHETIC, 1),
         (BACKWARD_SYNTHETIC, 2),
+        (SEARCH_SYNTHETIC, 3),
     ],
-    ids=["W1", "W2", "W2-year", "W3", "two-roots", "detail", "backward"],
+    ids=["W1", "W2", "W2-year", "W3", "two-roots", "detail", "backward", "search"],
 )
 async def test_one_statement_per_root_field_at_any_catalog_size(
     compiled: httpx.AsyncClient,
@@ -557,6 +568,21 @@ async def test_w3_pages_per_parent(
     assert max(len(d["works"]["nodes"]) for d in directors) == 10
     assert count == 2
     await _same(compiled, resolved, W3)
+
+
+async def test_search_answers_as_the_resolvers_on_a_larger_catalog(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """More matches than a page (each kind's rows cut at ``first`` before they are merged)
+    and typo candidates: the resolvers' hits, scores and names, byte for byte."""
+    await wipe(session)
+    await build_catalog(session, 120)
+    response = await _same(compiled, resolved, SEARCH_SYNTHETIC)
+    assert response.headers["X-Execution"] == "compiled"
+    data = response.json()["data"]
+    assert [h["score"] for h in data["searchHits"]] == [0.9] * 20  # 100 names start so
+    assert data["typo"] and all(h["score"] < 0.5 for h in data["typo"])  # similar only
+    assert data["works"]["totalCount"] > 2  # similar titles too (a typo of "work 0001")
 
 
 CREDIT_PAGES = """query Pages($order: [WorkOrder!], $after: String) {
