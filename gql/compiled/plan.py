@@ -1143,7 +1143,8 @@ def _fits_search(root: SearchRoot) -> bool:
 # 2 pages (connections) on a path and 3 lists (pages and object lists) in all parse; so do
 # cursors (``after`` and ``before`` on both pages, with their probes), ``facets`` and
 # ``similar`` pages anywhere within those limits (measured: the parser's error comes before
-# any table is looked up, so an empty database tells).
+# any table is looked up, so an empty database tells). A list with a search condition counts
+# as two pages (``_searched``): one at the deepest place overflows the parser.
 SQLITE_MAX_PAGES = 2
 SQLITE_MAX_LISTS = 3
 # A search's found records are read below its candidates' statement (itself nested: the FTS
@@ -1169,8 +1170,16 @@ def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
     return True
 
 
+def _searched(source: ListSource) -> bool:
+    """Whether a list has a search condition: on SQLite a nest of subqueries (the FTS
+    lookups, the vocabulary's rarest trigrams) as deep as a page of its own."""
+    if isinstance(source, WorkList):
+        return source.filter is not None and source.filter.search is not None
+    return isinstance(source, PersonList) and source.search is not None
+
+
 def _connection_nesting_ok(connection: Connection, pages: int, lists: int) -> bool:
-    pages += 1
+    pages += 2 if _searched(connection.source) else 1
     if pages > SQLITE_MAX_PAGES or pages + lists > SQLITE_MAX_LISTS:
         return False
     return all(_nesting_ok(node, pages, lists) for node in connection.nodes)

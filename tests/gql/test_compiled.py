@@ -806,6 +806,49 @@ def test_what_the_planner_lets_through_on_sqlite_parses(index: int) -> None:
     assert _sqlite_error(_deepest()[index]).startswith("no such table")
 
 
+SEARCH_FILTER = WIDE_FILTER[:-1] + ', search: "sea of blod"}'  # typo candidates: the deepest
+
+
+def _deepest_searches() -> list[str]:
+    """Searches at SQLite's limits: a root search's found records (as deep as a page), lists
+    with a search condition (as deep as two pages)."""
+    from db import queries as dbq
+    from gql.cursors import encode_cursor
+
+    works = encode_cursor(
+        "person.works", dbq.work_ordering(dbq.FILMOGRAPHY_ORDER), (0, 1970, "x", 5)
+    )
+    nested = f'filter: {WIDE_FILTER}, after: "{works}", before: "{works}"'
+    return [
+        '{ searchHits(query: "sea of blod") { matchedText node { ... on Person {'
+        f" works({nested}) {{ totalCount {PAGE_INFO} {FACET_SELECTION} nodes {{ themes {{"
+        " name } } } } ... on Work { credits { person { name } } } } } }",
+        f"{{ works(first: 2, filter: {SEARCH_FILTER}) {{ totalCount {PAGE_INFO}"
+        f" {FACET_SELECTION} nodes {{ directors {{ name }} themes {{ name }} }} }} }}",
+        '{ people(filter: {role: WRITER, search: "choe ik gyu"}) { nodes { alternativeNames'
+        " credits { role } } } }",
+    ]
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_what_the_planner_lets_through_of_search_on_sqlite_parses(index: int) -> None:
+    assert _sqlite_error(_deepest_searches()[index]).startswith("no such table")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f'{{ person(slug: "x") {{ works(filter: {SEARCH_FILTER}) {{ nodes {{ directors {{'
+        f" works(filter: {SEARCH_FILTER}) {{ {PAGE_INFO} nodes {{ title }} }} }} }} }} }} }}",
+        f'{{ work(slug: "x") {{ credits {{ person {{ works(filter: {SEARCH_FILTER}) {{'
+        f" {FACET_SELECTION} }} }} }} }} }}",
+    ],
+)
+def test_searches_sqlite_cannot_parse_are_declined(query: str) -> None:
+    assert _plan(query, sqlite=True) is None
+    assert _sqlite_error_unplanned(query) == "parser stack overflow"  # why
+
+
 TOO_DEEP = (
     "{ works(first: 5) { nodes { directors { works(first: 2, role: DIRECTOR) { nodes {"
     " themes { works(first: 2) { totalCount nodes { title } } } } } } } } }"
