@@ -340,12 +340,12 @@ DEEP: list[tuple[str, Any]] = [
         None,
     ),
     (  # a list with a search condition counts as two pages on SQLite
-        '{ people(first: 5, filter: {search: "kim"}) { nodes { slug works(first: 2,'
+        '{ people(first: 4, filter: {search: "kim"}) { nodes { slug works(first: 2,'
         ' filter: {search: "sea of blod"}) { totalCount nodes { slug } } } } }',
         None,
     ),
     (
-        '{ searchHits(query: "kim") { node { ... on Person { works(first: 2,'
+        '{ searchHits(query: "kim", first: 5) { node { ... on Person { works(first: 2,'
         ' filter: {search: "sea"}) { totalCount nodes { slug } } } } } }',
         None,
     ),
