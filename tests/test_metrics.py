@@ -33,7 +33,10 @@ FAMILIES = {
 }
 
 COMPILED = "query Compiled { works(first: 2) { nodes { title } } }"
-RESOLVED = 'query Finding { search(query: "sea of blood", first: 2) { __typename } }'
+# not compiled: a similar list's facets (null) are the resolvers' alone
+RESOLVED = (
+    'query Finding { work(slug: "sea-of-blood") { similar(first: 2) { facets { __typename } } } }'
+)
 
 
 def parse(exposition: str) -> tuple[dict[str, str], Samples]:
