@@ -201,3 +201,40 @@ def test_forms_nested_past_what_sqlite_parses_are_declined_there() -> None:
     assert _plan(deep) is not None
     assert _plan(deep, sqlite=True) is None
     assert _plan('{ work(slug: "x") { directors { names { sources { key } } } } }', sqlite=True)
+
+
+#: At SQLite's limits (``sqlite_can_parse``: 2 pages on a path, 3 lists in all) with forms.
+DEEPEST_FORMS = [
+    "{ people(first: 2) { nodes { works(first: 2) { nodes { titles { text } } } } } }",
+    '{ work(slug: "x") { directors { names { sources { key } } } } }',
+    '{ work(slug: "x") { credits { person { names { text } } } } }',
+    "{ works(first: 2) { nodes { titles { sources { key } } directors { names { text } } } } }",
+    '{ nodes(ids: ["V29yazox"]) { ... on Work { titles { sources { key } } } } }',
+]
+
+
+@pytest.mark.parametrize("query", DEEPEST_FORMS)
+def test_what_the_planner_lets_through_with_forms_parses_on_sqlite(query: str) -> None:
+    """Over an empty database, SQLite's error is "no such table" only once the statement has
+    parsed (not "parser stack overflow")."""
+    import sqlite3
+
+    from sqlalchemy.dialects import sqlite
+
+    from gql.compiled import statement, statement_source
+
+    plan = _plan(query, sqlite=True)
+    assert plan is not None
+    for _, root in plan.roots:
+        built, parameters = statement_source(root)  # type: ignore[arg-type]
+        compiled_statement = statement("sqlite", built)
+        assert compiled_statement is not None
+        if parameters:
+            compiled_statement = compiled_statement.params(**parameters)
+        sql = str(
+            compiled_statement.compile(
+                dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
+            )
+        )
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            sqlite3.connect(":memory:").execute(sql, [None] * sql.count("?"))
