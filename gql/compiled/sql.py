@@ -391,8 +391,7 @@ class Compiler:
         for a record without any, ``[main, original, alternatives, *one [main's, original's,
         alternatives'] sources per FormSources]`` (else NULL). ``gql.compiled.shape`` makes
         the forms of them (``Forms``)."""
-        table = FORM_TABLES[field.kind]
-        model, link_model, owner, key, cited, names = table
+        model, link_model, owner, key, cited, names = FORM_TABLES[field.kind]
         t = model.__table__.alias()
         sources = [
             self.embed(self._form_sources(link_model, owner, key, s.node, t)) for s in field.sources
