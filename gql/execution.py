@@ -8,6 +8,12 @@ the operation or answer it otherwise (limits, admission, caches): it runs only w
 before it has answered. On unless ``settings.compiled`` is false. The plan that answered is
 left on the context (``Context.plan``) for whoever keeps plans (the fast lane's prepared
 requests, ``web.prepared``), with ``X-Execution: compiled`` on the response.
+
+A field only an editor may read (``Query.changes``) is planned only once the request's token
+has passed the permission's own checks (``gql.permissions.permitted``), before anything is
+planned or read; without it the resolvers answer, refusing as they always have (the same
+coded error, the same data). Such a plan is marked ``private``: it is never kept for another
+request, nor its answer cached (``web.caching``, ``web.fast_lane``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from gql.compiled import compile_plan, run_plan
+from gql.compiled.plan import asks_editor_roots
 from gql.context import Context
+from gql.permissions import permitted
 
 
 class CompiledExecution(SchemaExtension):
@@ -34,8 +42,18 @@ class CompiledExecution(SchemaExtension):
         ):
             yield
             return
+        editor = False
+        document = execution.graphql_document
+        if document is not None and asks_editor_roots(document, execution.operation_name):
+            try:
+                editor = await permitted(context, "editor")
+            except Exception:  # the resolvers' own check meets it again, and answers it
+                editor = False
+            if not editor:
+                yield
+                return
         try:
-            plan = compile_plan(execution, context.settings)
+            plan = compile_plan(execution, context.settings, editor=editor)
             data = None if plan is None else (await run_plan(plan, context.database))[0]
         except Exception as error:  # as a resolver's failure: masked by ErrorCodes, coded
             failure = GraphQLError(str(error), original_error=error)

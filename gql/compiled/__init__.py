@@ -77,7 +77,11 @@ class Declined(Exception):
     """A compiled statement failed: the resolver path answers instead."""
 
 
-def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Plan | None:
+def compile_plan(
+    execution_context: ExecutionContext, settings: Settings, *, editor: bool = False
+) -> Plan | None:
+    """The operation's plan, or None. ``editor``: the request's token has been checked and
+    holds the editor permission (``gql.execution``): only then is the audit trail planned."""
     document = execution_context.graphql_document
     if document is None:
         return None
@@ -89,6 +93,7 @@ def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Pla
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         sqlite=settings.is_sqlite,
+        editor=editor,
     )
 
 
