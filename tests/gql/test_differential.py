@@ -451,6 +451,7 @@ COMPILED_FIELDS = {
         "studios",
         "workByExternalId",
         "personByExternalId",
+        "changes",  # an editor's: compiled with an editor's token (else refused, not compiled)
     },
     "Work": {
         "id",
@@ -553,8 +554,13 @@ def generated(pool: Pool) -> st.SearchStrategy[str]:
 
 
 def test_generated_operations_answer_the_same(
-    pair: Pair, capsys: pytest.CaptureFixture[str]
+    pair: Pair,
+    wide_pair: Pair,
+    audited: Audited,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Generated operations; half of those reading the audit trail sent with an editor's
+    token, to the catalog that has one (the others are refused the same on both paths)."""
     operations = generated(_pool(pair))
 
     def example(data: st.DataObject) -> None:
@@ -562,6 +568,9 @@ def test_generated_operations_answer_the_same(
         variables = None
         if data.draw(st.booleans(), label="as variables"):
             query, variables = hoist(query)
+        if "changes" in query and data.draw(st.booleans(), label="as an editor"):
+            wide_pair.check("generated, an editor's", query, variables, audited.editor)
+            return
         pair.check("generated", query, variables)
 
     run = settings(
@@ -572,6 +581,9 @@ def test_generated_operations_answer_the_same(
     )(given(st.data())(example))
     run()
     tally = _report(pair, capsys, "generated")
+    editors = _report(wide_pair, capsys, "generated, an editor's")
+    assert editors.compiled > 0
+    tally.operations += editors.operations
     assert tally.operations >= EXAMPLES
     assert tally.compiled >= MIN_COMPILED_SHARE * tally.operations, tally
     assert tally.fell_back > 0  # the fallback is exercised too
