@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 
 from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from gql.compiled import compile_plan, run_plan
@@ -42,18 +43,13 @@ class CompiledExecution(SchemaExtension):
         ):
             yield
             return
-        editor = False
-        document = execution.graphql_document
-        if document is not None and asks_editor_roots(document, execution.operation_name):
-            try:
-                editor = await permitted(context, "editor")
-            except Exception:  # the resolvers' own check meets it again, and answers it
-                editor = False
-            if not editor:
-                yield
-                return
+        held = context.token  # the resolvers find it as they would have, should they answer
+        editor = await _editor(execution, context)
+        if editor is False:
+            yield
+            return
         try:
-            plan = compile_plan(execution, context.settings, editor=editor)
+            plan = compile_plan(execution, context.settings, editor=bool(editor))
             data = None if plan is None else (await run_plan(plan, context.database))[0]
         except Exception as error:  # as a resolver's failure: masked by ErrorCodes, coded
             failure = GraphQLError(str(error), original_error=error)
@@ -65,4 +61,24 @@ class CompiledExecution(SchemaExtension):
             context.plan = plan
             if context.response is not None:
                 context.response.headers["X-Execution"] = "compiled"
+        else:
+            context.token = held
         yield
+
+
+async def _editor(execution: ExecutionContext, context: Context) -> bool | None:
+    """For an operation asking for an editor's field: whether the request's token passes the
+    editor check (False: the resolvers answer, refusing; the token is not kept on the context,
+    so that their own check reads it again, as it always has: the same statements, the same
+    timing). None: the operation asks for no such field."""
+    document = execution.graphql_document
+    if document is None or not asks_editor_roots(document, execution.operation_name):
+        return None
+    held = context.token
+    try:
+        if await permitted(context, "editor"):
+            return True
+    except Exception:  # the resolvers' own check meets it again, and answers it
+        pass
+    context.token = held
+    return False

@@ -18,7 +18,11 @@ Covered (issue #23 tracks the rest):
 - root fields: ``work``/``person``/``theme``/``studio`` by slug, ``node(id:)`` and
   ``nodes(ids:)`` (Work, Person, Theme, Studio), ``workByExternalId``/``personByExternalId``,
   and the ``works``/``people``/``directors``/``themes``/``studios`` lists (filters without
-  ``search``, ``orderBy``);
+  ``search``, ``orderBy``); ``changes`` (the audit trail, ``subject``; every field of a
+  Change, ``at`` and ``before``/``after`` decoded in Python as the resolvers do) for a
+  request whose token passes the editor check — checked first (``gql.execution``), planned
+  only then (``plan_operation(editor=True)``); without it the resolvers refuse as ever, and
+  such a plan is ``private``: never prepared for the fast lane, its answer never cached;
 - paging everywhere: ``first``/``after`` and ``last``/``before``, nested too,
   ``nodes``, ``edges { cursor node }``, ``totalCount`` and
   ``pageInfo``; ``Person.works`` / ``Theme.works`` / ``Studio.works`` (``role``, ``kind``,
@@ -35,9 +39,9 @@ Covered (issue #23 tracks the rest):
   anywhere; ``attributions`` of works and people, in the order of their first citation.
 
 Not covered (the resolver path answers): ``search``/``searchHits``/``filter.search``,
-``changes`` (an editor's), ``similar { facets }`` (null), ``Work.titles``/``Person.names``
-(their generated romanizations come from ``db.romanization``, in Python), introspection,
-``@defer``.
+``changes`` without the editor permission (refused), ``similar { facets }`` (null),
+``Work.titles``/``Person.names`` (their generated romanizations come from
+``db.romanization``, in Python), introspection, ``@defer``.
 """
 
 from __future__ import annotations
