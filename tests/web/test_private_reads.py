@@ -12,16 +12,21 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from db.persisted_documents import document_hash
 from db.tokens import create_token, revoke_token
+from gql.compiled.plan import plan_operation
+from gql.schema import schema
 from settings import Settings
 from tests.support.client import app_client, make_app
 from tests.support.curation import CREATE
 from tests.support.sql import StatementCounter
+from web.prepared import Prepared
+from web.response_cache import request_key
 from web.view import CatalogGraphQL
 
 TRAIL = """query Trail($subject: String) { changes(first: 10, subject: $subject) { totalCount
@@ -172,3 +177,38 @@ async def test_a_page_of_the_audit_trail_is_one_statement(
             headers=editor,
         )
     assert counts[0] == counts[1] == 3, statements.statements
+
+
+async def test_the_fast_lane_never_runs_a_private_plan(
+    apps: Apps, editor: dict[str, str], catalog_url: str
+) -> None:
+    """The second fence: even were an editor's plan filed under an anonymous request's key
+    (nothing files it: requests with credentials are never prepared), the lane would not run
+    it; the request goes the full path and is refused."""
+    settings = Settings(database_url=catalog_url)
+    plan = plan_operation(
+        schema._schema,
+        parse(TRAIL),
+        None,
+        None,
+        default_page_size=settings.default_page_size,
+        max_page_size=settings.max_page_size,
+        sqlite=settings.is_sqlite,
+        editor=True,
+    )
+    assert plan is not None and plan.private
+    assert (
+        plan_operation(
+            schema._schema,
+            parse(TRAIL),
+            None,
+            None,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        )
+        is None
+    )  # without the permission: not planned
+    apps.view.prepared.put(request_key({"query": TRAIL}), Prepared(plan, 1))
+    await _refused_as_before(apps, {"query": TRAIL}, {})
+    await _refused_as_before(apps, {"query": TRAIL}, {}, get=True)
+    assert apps.view.prepared.hits == 2  # found, and not run
