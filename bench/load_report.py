@@ -238,7 +238,7 @@ changes; the p50 columns are the medians of each size's runs.
 EXPLANATION = """\
 Every server runs on this machine and is driven over loopback by `wrk -t{threads}
 -c{connections} -d{seconds:g}s` (after an untimed {warmup:g} s warm-up with the same script)
-with `bench/wrk/rotate.lua`, which POSTs the workload's request bodies in rotation (the
+with `bench/wrk/requests.lua`, which POSTs the workload's request bodies in rotation (the
 variables below) and counts responses with GraphQL errors. The servers, on the same
 throwaway database in the same run:
 

@@ -1,5 +1,5 @@
-"""Drives a server with wrk (Debian's ``wrk``, a Lua script rotating request bodies) and
-measures the server's CPU time around the run."""
+"""Drives a server with wrk (Debian's ``wrk`` and ``wrk/requests.lua``, which sends whole
+requests in rotation) and measures the server's CPU time around the run."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from typing import Any
 
 from bench.servers import Server, cpu_seconds_between, postgres_ticks
 
-SCRIPT = Path(__file__).resolve().parent / "wrk" / "rotate.lua"
-# Whole requests (method, target, If-None-Match, body) in rotation: GETs and revalidations.
-REQUESTS_SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
+# Whole requests (method, target, If-None-Match, body) in rotation: POSTs, GETs, revalidations.
+SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
 MARKER = "WRK_RESULT "
 INSTALL_HINT = "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu)"
 
@@ -51,7 +50,7 @@ class Run:
     cache_hits: int
     cpu_seconds: float  # the server's processes
     db_cpu_seconds: float | None  # the local PostgreSQL server's processes, if measured
-    not_modified: int = 0  # 304 answers (requests.lua only)
+    not_modified: int = 0  # 304 answers
 
     @property
     def requests_per_second(self) -> float:
@@ -82,7 +81,7 @@ def wrk_version() -> str:
 
 
 def _wrk(
-    url: str, bodies: Path, threads: int, connections: int, seconds: float, script: Path = SCRIPT
+    url: str, requests: Path, threads: int, connections: int, seconds: float
 ) -> dict[str, Any]:
     argv = [
         wrk_path(),
@@ -92,10 +91,10 @@ def _wrk(
         "--timeout",
         "10s",
         "-s",
-        str(script),
+        str(SCRIPT),
         url,
         "--",
-        str(bodies),
+        str(requests),
     ]
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 60)
     for line in done.stdout.splitlines():
@@ -112,9 +111,10 @@ def drive(
     measure_database: bool = False,
     say: Callable[[str], None] = print,
 ) -> Run:
-    """Warm up, then one timed wrk run; the server's CPU time is read just before and after."""
-    lines = [json.dumps(body, ensure_ascii=False) for body in bodies]
-    return drive_lines(server, path, lines, load, SCRIPT, measure_database, say)
+    """POST ``bodies`` to ``path`` in rotation: warm up, then one timed wrk run; the server's
+    CPU time is read just before and after."""
+    lines = [request_line("POST", path, json.dumps(body, ensure_ascii=False)) for body in bodies]
+    return drive_lines(server, path, lines, load, measure_database, say)
 
 
 def drive_lines(
@@ -122,12 +122,10 @@ def drive_lines(
     path: str,
     lines: list[str],
     load: Load,
-    script: Path,
     measure_database: bool = False,
     say: Callable[[str], None] = print,
 ) -> Run:
-    """``drive`` with the request lines ``script`` reads (``rotate.lua``: JSON bodies;
-    ``requests.lua``: see ``request_line``)."""
+    """``drive`` with whole requests (``request_line``): GETs and revalidations too."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         for line in lines:
             handle.write(line + "\n")
@@ -135,11 +133,11 @@ def drive_lines(
     try:
         url = server.url + path
         if load.warmup > 0:
-            _wrk(url, file, load.threads, load.connections, load.warmup, script)
+            _wrk(url, file, load.threads, load.connections, load.warmup)
         server.check_alive()
         before = server.ticks()
         db_before = postgres_ticks() if measure_database else {}
-        result = _wrk(url, file, load.threads, load.connections, load.seconds, script)
+        result = _wrk(url, file, load.threads, load.connections, load.seconds)
         after = server.ticks()
         db_after = postgres_ticks() if measure_database else {}
         server.check_alive()

@@ -51,7 +51,7 @@ from bench.before_after import describe_lines
 from bench.catalog import Catalog, build_catalog
 from bench.load import app_server, say
 from bench.load_workloads import LoadWorkload, build_load_workloads
-from bench.loadgen import REQUESTS_SCRIPT, Load, Run, drive_lines, request_line
+from bench.loadgen import Load, Run, drive_lines, request_line
 from bench.replication import Replication, unavailable_reason
 from bench.servers import HOST, Server, running
 from db.engine import create_engine
@@ -246,7 +246,7 @@ def measure(
     for round_number in range(rounds):
         for side in alternated(comparison.sides, round_number):
             server, lines = targets[side]
-            comparison.add(side, drive_lines(server, "/", lines, load, REQUESTS_SCRIPT, say=say))
+            comparison.add(side, drive_lines(server, "/", lines, load, say=say))
     say(_line(comparison))
     return comparison
 

@@ -74,6 +74,27 @@ def generated_forms(
     return forms
 
 
+def forms_of_fields(main: str, original: str | None, alternatives: Sequence[str]) -> list[FormRow]:
+    """The forms of a record without stated ones, read off its fields (``gql.types.titles``):
+    the main one, the original if any, then the alternatives; Hangul ones marked Korean. No
+    sources: ``FIELD_OF_KIND`` says which field's sources each takes."""
+
+    def form(text: str, kind: TitleKind) -> FormRow:
+        script = "Hang" if has_hangul(text) else None
+        return FormRow(text=text, kind=kind, language="ko" if script else None, script=script)
+
+    forms = [form(main, TitleKind.MAIN)]
+    if original:
+        forms.append(form(original, TitleKind.ORIGINAL))
+    forms.extend(form(text, TitleKind.ALTERNATIVE) for text in alternatives)
+    return forms
+
+
+# Which of a record's fields (main, original, alternatives: their index) a form of
+# ``forms_of_fields`` is read off, by its kind.
+FIELD_OF_KIND = {TitleKind.MAIN: 0, TitleKind.ORIGINAL: 1, TitleKind.ALTERNATIVE: 2}
+
+
 async def _forms(
     session: AsyncSession, form: Any, link: Any, owner: str, key: str, keys: Sequence[int]
 ) -> list[list[FormRow]]:

@@ -1,9 +1,10 @@
--- wrk script for the production benchmark (bench/production.py):
+-- wrk script of the benchmarks (bench/loadgen.py):
 --   wrk ... -s bench/wrk/requests.lua http://127.0.0.1:PORT/ -- REQUESTS_FILE
 -- Sends the requests of REQUESTS_FILE in rotation, one a line, tab-separated: method, target
 -- (path and query string), If-None-Match ("-": none), body (may be empty); so GETs and
--- revalidations as well as POSTs. Counts as rotate.lua does (GraphQL errors, compiled answers,
--- cache hits) and also the 304s, and prints the same "WRK_RESULT " JSON line.
+-- revalidations as well as POSTs, each formatted once at start. Counts the responses that carry
+-- GraphQL errors, are compiled (X-Execution: compiled), come from the response cache (X-Cache:
+-- hit) or are 304s, and prints the results as one JSON line starting with "WRK_RESULT ".
 
 requests = {}
 counter = 0

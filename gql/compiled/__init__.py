@@ -33,6 +33,16 @@ Covered (issue #23 tracks the rest):
   ``events`` (dates, labels, sources), ``studios``, ``basedOn``, ``similar`` (paged);
 - Person: its scalars, ``id``, ``version``, ``alternativeNames``, ``credits`` (filmography
   order), ``reported``, ``sources``, ``externalIds``; Theme and Studio: every field;
+- ``Work.titles`` / ``Person.names`` and every field of Title and Name (``plan.Forms``): the
+  statement returns each form's stored values and sources (or, for a record that states no
+  forms, the fields they are read off); the romanizations generated from Hangul forms are
+  derived in ``shape`` by the resolvers' own functions (``db.statements.generated_forms``,
+  ``db.romanization``), as ``ExternalId.url`` is. Derived at read time, not stored: the
+  romanizer (ko-pron, Python) cannot run in SQL, and a stored copy would need every write
+  path (seed, import, mutations) to keep it current and export to leave it out. The cost:
+  about 10 µs per record once ``db.romanization``'s cache holds its Hangul texts, about
+  0.1 ms per text it does not (ko-pron; measured on one core, the resolvers pay the same);
+  storing them is the way out if a page of titles ever needs it;
 - Credit (``person``, ``work``, ``episodes``, ``sources`` …), Source, ExternalId (``url`` in
   Python), Dispute, WorkRelation, WorkPart, WorkEvent, PartialDate, StudioCredit, Origin,
   ReportedCredit, EpisodeRange, Attribution, the facets' counts: every field; ``__typename``
@@ -40,8 +50,7 @@ Covered (issue #23 tracks the rest):
 
 Not covered (the resolver path answers): ``search``/``searchHits``/``filter.search``,
 ``changes`` without the editor permission (refused), ``similar { facets }`` (null),
-``Work.titles``/``Person.names`` (their generated romanizations come from
-``db.romanization``, in Python), introspection, ``@defer``.
+introspection, ``@defer``.
 """
 
 from __future__ import annotations

@@ -206,6 +206,32 @@ class Decoded:
 
 
 @dataclass(frozen=True)
+class FormSources:
+    """The sources stating a title or name form, in their order; none for a generated one."""
+
+    node: Obj  # a Source
+
+
+@dataclass(frozen=True)
+class Forms:
+    """A work's ``titles`` or a person's ``names`` (``gql.types.titles``). The statement reads
+    every form's values whatever the selection: the stated forms (each with its sources,
+    one list per ``FormSources`` of the selection) or, for a record without any, the fields
+    they are read off (main, original and alternatives, with the sources cited for each).
+    Python then derives the rest as the resolvers do, with their own functions
+    (``db.statements``): the field forms' scripts, and the romanizations generated from the
+    Hangul forms (``db.romanization``'s ko-pron is Python: SQL could not compute them).
+    ``node``: the Title or Name selection, its values ``Column``s named as ``FORM_VALUES``."""
+
+    kind: Literal["work_titles", "person_names"]
+    node: Obj
+
+    @functools.cached_property
+    def sources(self) -> tuple[FormSources, ...]:
+        return tuple(f for _, f in self.node.fields if isinstance(f, FormSources))
+
+
+@dataclass(frozen=True)
 class Obj:
     """An object's selection: response keys in order, each with what it reads."""
 
@@ -418,6 +444,8 @@ Field: TypeAlias = (
     | ExternalUrl
     | Decoded
     | Connection
+    | Forms
+    | FormSources
 )
 
 
@@ -604,6 +632,15 @@ EXTERNAL_OWNERS: dict[ChildKind, Literal["work", "person"]] = {
     "work_external_ids": "work",
     "person_external_ids": "person",
 }
+# (type, field) -> the forms' kind and their type
+FORM_LISTS: dict[tuple[str, str], tuple[Literal["work_titles", "person_names"], str]] = {
+    ("Work", "titles"): ("work_titles", "Title"),
+    ("Person", "names"): ("person_names", "Name"),
+}
+# A Title's or Name's values (as ``db.statements.FormRow`` names them)
+FORM_VALUES = frozenset(
+    {"text", "kind", "language", "script", "romanization", "qualifier", "generated"}
+)
 PARENTS = {"Person": q.Parent.PERSON, "Theme": q.Parent.THEME, "Studio": q.Parent.STUDIO}
 BY_SLUG = {"work": "Work", "person": "Person", "theme": "Theme", "studio": "Studio"}
 BY_EXTERNAL_ID = {
@@ -815,6 +852,8 @@ class Planner:
             return Computed(name, prefix)  # type: ignore[arg-type]
         if type_name == "WorkPart" and name == "label":
             return Computed("label")
+        if (type_name, name) in FORM_LISTS or type_name in ("Title", "Name"):
+            return self.form_field(type_name, name, group)
         if type_name == "Work" and name == "forms":
             return Strings("forms")
         if type_name == "Work" and name == "audience":
@@ -851,6 +890,18 @@ class Planner:
             return self.connection(
                 "WorkConnection", "Work", list_name, SimilarList(), first, group, args
             )
+        raise Unsupported(f"{type_name}.{name}")
+
+    def form_field(self, type_name: str, name: str, group: Group) -> Field:
+        """``Work.titles``, ``Person.names`` and the fields of their forms."""
+        forms = FORM_LISTS.get((type_name, name))
+        if forms is not None:
+            kind, form_type = forms
+            return Forms(kind, self.obj(form_type, group))
+        if name == "sources":
+            return FormSources(self.obj("Source", group))
+        if name in FORM_VALUES:
+            return Column(name)
         raise Unsupported(f"{type_name}.{name}")
 
     def nested_works(self, type_name: str, group: Group) -> Connection:
@@ -1069,6 +1120,9 @@ def plan_operation(
     return plan
 
 
+FORM_WIDTH = 7  # a stated form's values before its sources: position, then FORM_VALUES but one
+
+
 def _obj_width(obj: Obj) -> int:
     return obj.width + 1  # and the leading id or ordinal
 
@@ -1077,9 +1131,11 @@ def _fits_obj(obj: Obj) -> bool:
     if _obj_width(obj) > MAX_VALUES:
         return False
     for _, field in obj.fields:
-        if isinstance(field, Children | Attributions | FacetList | Ref) and not _fits_obj(
-            field.node
-        ):
+        if isinstance(
+            field, Children | Attributions | FacetList | Ref | Forms | FormSources
+        ) and not _fits_obj(field.node):
+            return False
+        if isinstance(field, Forms) and FORM_WIDTH + len(field.sources) > MAX_VALUES:
             return False
         if isinstance(field, Connection) and not _fits_connection(field):
             return False
@@ -1121,7 +1177,8 @@ SQLITE_MAX_LISTS = 3
 
 def _nesting_ok(obj: Obj, pages: int, lists: int) -> bool:
     for _, field in obj.fields:
-        if isinstance(field, Children | Ref):  # a to-one object is a subquery too
+        # a to-one object is a subquery too; forms are a list, and so are their sources
+        if isinstance(field, Children | Ref | Forms | FormSources):
             lists_here = lists + 1
             if pages + lists_here > SQLITE_MAX_LISTS or not _nesting_ok(
                 field.node, pages, lists_here

@@ -2,12 +2,13 @@
 
 Also computes what the SQL leaves to Python: global IDs (``gql.ids``), cursors
 (``gql.cursors``), ``hasNextPage`` (the page holds one row more than asked when a next page
-exists), ``__typename`` and empty lists for aggregates over no rows (PostgreSQL's
-``json_agg`` answers NULL there).
+exists), ``__typename``, empty lists for aggregates over no rows (PostgreSQL's ``json_agg``
+answers NULL there), and the romanizations generated from titles and names (``_forms``).
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 from collections.abc import Callable
@@ -17,9 +18,18 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from db.enums import DatePrecision, ExternalSystem, PartUnit
+from db.enums import (
+    DatePrecision,
+    ExternalSystem,
+    PartUnit,
+    Qualifier,
+    RomanizationSystem,
+    TitleKind,
+)
 from db.external_ids import Owner, external_url
+from db.romanization import romanize, romanize_name
 from db.rules import part_label, partial_date_text
+from db.statements import FIELD_OF_KIND, FormRow, forms_of_fields, generated_forms
 from gql.compiled.plan import (
     Attributions,
     Audience,
@@ -35,6 +45,8 @@ from gql.compiled.plan import (
     FacetList,
     Facets,
     Field,
+    Forms,
+    FormSources,
     GlobalId,
     NodeList,
     Nodes,
@@ -115,7 +127,9 @@ def _converter(plan: Obj, field: Field) -> Callable[[Any], Any]:
         return functools.partial(to_global_id, plan.type_name)
     if isinstance(field, Strings):
         return _strings
-    if isinstance(field, Children | Attributions | FacetList):
+    if isinstance(field, Forms):
+        return functools.partial(_forms, field)
+    if isinstance(field, Children | Attributions | FacetList | FormSources):
         build = builder(field.node)
         return lambda value: [build(element, 1) for element in _elements(value)]
     if isinstance(field, Ref):
@@ -173,6 +187,55 @@ DECODERS: dict[str, Callable[[Any], Any]] = {"timestamp": _timestamp, "json": _j
 def _url(owner: Owner, value: list[str]) -> str:
     system, identifier = value
     return external_url(ExternalSystem(system), identifier, owner)
+
+
+ROMANIZERS: dict[str, Callable[[str], dict[str, str]]] = {
+    "work_titles": romanize,
+    "person_names": romanize_name,
+}
+
+
+def _forms(plan: Forms, value: list[Any]) -> list[dict[str, Any]]:
+    """A record's titles or names, as ``gql.types.titles`` gives them: its stated forms, or
+    its fields' forms without any; then the romanizations generated from them
+    (``db.statements.generated_forms``), with no sources."""
+    stated, of_fields = value
+    forms: list[tuple[FormRow, list[Any]]] = []  # each form and its sources, per FormSources
+    for element in _elements(stated):
+        _, text, kind, language, script, romanization, qualifier, *sources = element
+        row = FormRow(
+            text=text,
+            kind=TitleKind(kind),
+            language=language,
+            script=script,
+            romanization=None if romanization is None else RomanizationSystem(romanization),
+            qualifier=None if qualifier is None else Qualifier(qualifier),
+        )
+        forms.append((row, sources))
+    if not forms:
+        main, original, alternatives, *cited = of_fields
+        for row in forms_of_fields(main, original, _strings(alternatives)):
+            forms.append((row, [by_field[FIELD_OF_KIND[row.kind]] for by_field in cited]))
+    none = [None] * len(plan.sources)
+    generated = generated_forms([row for row, _ in forms], ROMANIZERS[plan.kind])
+    build = builder(plan.node)
+    return [
+        build(_form_values(plan.node, row, sources), 0)
+        for row, sources in [*forms, *((row, none) for row in generated)]
+    ]
+
+
+def _form_values(node: Obj, row: FormRow, sources: list[Any]) -> list[Any]:
+    """A form's values in its selection's order (``Forms``)."""
+    values: list[Any] = []
+    given = iter(sources)
+    for _, field in node.fields:
+        if isinstance(field, FormSources):
+            values.append(next(given))
+        elif isinstance(field, Column):
+            value = getattr(row, field.column)
+            values.append(value.value if isinstance(value, enum.Enum) else value)
+    return values
 
 
 def nodes(plan: NodeList, value: Any) -> list[dict[str, Any] | None]:

@@ -54,6 +54,8 @@ from gql.compiled.plan import (
     Decoded,
     ExternalUrl,
     FacetList,
+    Forms,
+    FormSources,
     GlobalId,
     Lookup,
     NodeList,
@@ -92,6 +94,28 @@ STATEMENT_SOURCES: dict[str, Statement] = {
     "origin_sources": Statement.ORIGIN,
     "studio_credit_sources": Statement.STUDIO,
 }
+# A work's titles and a person's names (``Compiler.forms``): the forms' table, their sources'
+# table, the column naming the record in both and the sources' column naming the form, the
+# record's field citations, and the fields a record without stated forms reads them off
+# (main, original, alternatives: as ``gql.types.titles`` names them).
+FORM_TABLES: dict[str, tuple[Any, Any, str, str, str, tuple[str, str, str]]] = {
+    "work_titles": (
+        m.WorkTitle,
+        m.WorkTitleSource,
+        "work_id",
+        "title_position",
+        "work_attributions",
+        ("title", "originalTitle", "alternativeTitles"),
+    ),
+    "person_names": (
+        m.PersonName,
+        m.PersonNameSource,
+        "person_id",
+        "name_position",
+        "person_attributions",
+        ("name", "originalName", "alternativeNames"),
+    ),
+}
 # The tables citing sources per field of a record, and their column naming the record.
 FIELD_CITATIONS: dict[str, tuple[Any, str]] = {
     "work_attributions": (m.WorkFieldSource, "work_id"),
@@ -129,9 +153,12 @@ CREDIT_COPIES = frozenset({"title", "year"})
 
 
 def _carried(node: Obj) -> bool:
-    """Whether the selection reads only what a credit carries of its work."""
+    """Whether the selection reads only what a credit carries of its work (titles read the
+    work's own title fields, for a work without stated ones)."""
     return all(
-        not isinstance(field, Column) or field.column in CREDIT_COPIES for _, field in node.fields
+        (not isinstance(field, Column) or field.column in CREDIT_COPIES)
+        and not isinstance(field, Forms)
+        for _, field in node.fields
     )
 
 
@@ -189,8 +216,10 @@ class Compiler:
                 values.append(self.array([row.c.system, row.c.value]))
             elif isinstance(field, Decoded):
                 values.append(self.decoded(field, row))
-            elif isinstance(field, FacetList):
-                raise AssertionError("facets are a connection's part (facet_values)")
+            elif isinstance(field, Forms):  # built here: no embedding
+                values.append(self.forms(field, row))
+            elif isinstance(field, FacetList | FormSources):
+                raise AssertionError("read by their owner (facet_values, forms)")
             else:
                 values.append(self.connection(field, row))  # built here: no embedding
         return values
@@ -370,6 +399,81 @@ class Compiler:
         element = self.array([order, *self.values(field.node, fields)])
         rows = select(element.label("v")).select_from(fields).subquery()
         return select(self.aggregate(rows.c.v)).scalar_subquery()
+
+    def forms(self, field: Forms, row: FromClause) -> Expression:
+        """``[stated, fields]``: the stated forms, each ``[position, text, kind, language,
+        script, romanization, qualifier, *one list of sources per FormSources]``; and, only
+        for a record without any, ``[main, original, alternatives, *one [main's, original's,
+        alternatives'] sources per FormSources]`` (else NULL). ``gql.compiled.shape`` makes
+        the forms of them (``Forms``)."""
+        model, link_model, owner, key, cited, names = FORM_TABLES[field.kind]
+        t = model.__table__.alias()
+        sources = [
+            self.embed(self._form_sources(link_model, owner, key, s.node, t)) for s in field.sources
+        ]
+        element = self.array(
+            [
+                t.c.position,
+                t.c.text,
+                t.c.kind,
+                t.c.language,
+                t.c.script,
+                t.c.romanization,
+                t.c.qualifier,
+                *sources,
+            ]
+        )
+        stated = (
+            select(self.aggregate(element, built=True))
+            .where(t.c[owner] == row.c.id)
+            .scalar_subquery()
+        )
+        alternatives = Strings(
+            "alternative_titles" if field.kind == "work_titles" else "alternative_names"
+        )
+        main, original = (
+            (row.c.title, row.c.original_title)
+            if field.kind == "work_titles"
+            else (row.c.name, row.c.original_name)
+        )
+        per_field = [
+            self.array([self.embed(self._cited(cited, s.node, name, row)) for name in names])
+            for s in field.sources
+        ]
+        of_fields = self.array(
+            [main, original, self.embed(self.strings(alternatives, row)), *per_field]
+        )
+        any_stated = select(t.c.position).where(t.c[owner] == row.c.id).exists()
+        fallback = case((any_stated, null()), else_=of_fields)
+        return self.array([self.embed(stated), self.embed(fallback)])
+
+    def _form_sources(
+        self, link_model: Any, owner: str, key: str, node: Obj, form: FromClause
+    ) -> ScalarSelect[Any]:
+        """A stated form's sources, in their order (``db.statements._forms``)."""
+        link = link_model.__table__.alias()
+        s = m.Source.__table__.alias()
+        element = self.array([link.c.position, *self.values(node, s)])
+        return (
+            select(self.aggregate(element, built=True))
+            .select_from(link.join(s, s.c.id == link.c.source_id))
+            .where(link.c[owner] == form.c[owner], link.c[key] == form.c.position)
+            .scalar_subquery()
+        )
+
+    def _cited(self, cited: str, node: Obj, name: str, row: FromClause) -> ScalarSelect[Any]:
+        """The sources cited for one field of the record, in their order (by position, then
+        source: ``db.queries.attributions_of_works``)."""
+        model, owner = FIELD_CITATIONS[cited]
+        f = model.__table__.alias()
+        s = m.Source.__table__.alias()
+        element = self.array([self.array([f.c.position, f.c.source_id]), *self.values(node, s)])
+        return (
+            select(self.aggregate(element, built=True))
+            .select_from(f.join(s, s.c.id == f.c.source_id))
+            .where(f.c[owner] == row.c.id, f.c.field == name)
+            .scalar_subquery()
+        )
 
     def ref(self, field: Ref, row: FromClause) -> Expression:
         """The object's values as a JSON array, or NULL."""

@@ -9,10 +9,11 @@ to, the best the record knows.
 
 from __future__ import annotations
 
+import dataclasses
+
 from db import models as m
-from db.enums import TitleKind
-from db.romanization import has_hangul, romanize_name
-from db.statements import FormRow, generated_forms
+from db.romanization import romanize_name
+from db.statements import FIELD_OF_KIND, FormRow, forms_of_fields, generated_forms
 from gql.context import Info
 
 
@@ -24,20 +25,10 @@ def _from_fields(
     fields: tuple[str, str, str],
 ) -> list[FormRow]:
     cited = dict(attributions)
-    main_field, original_field, alternatives_field = fields
-
-    def form(text: str, kind: TitleKind, field: str) -> FormRow:
-        script = "Hang" if has_hangul(text) else None
-        language = "ko" if script else None
-        return FormRow(
-            text=text, kind=kind, language=language, script=script, sources=cited.get(field, [])
-        )
-
-    forms = [form(main, TitleKind.MAIN, main_field)]
-    if original:
-        forms.append(form(original, TitleKind.ORIGINAL, original_field))
-    forms.extend(form(text, TitleKind.ALTERNATIVE, alternatives_field) for text in alternatives)
-    return forms
+    return [
+        dataclasses.replace(form, sources=cited.get(fields[FIELD_OF_KIND[form.kind]], []))
+        for form in forms_of_fields(main, original, alternatives)
+    ]
 
 
 async def work_titles(info: Info, work: m.Work) -> list[FormRow]:

@@ -8,7 +8,8 @@ session loop). Requests go to the real ASGI app through ``httpx.ASGITransport`` 
 event loop in a thread of its own (an anyio blocking portal, one per module); the app's engine
 is created there too, so its connections (asyncpg's are bound to the loop that opened them)
 live and are disposed on that loop. The app reads the shared, seeded ``catalog_url`` database
-with its own engine and sessions; nothing the fuzzer sends writes (there are no mutations).
+with its own engine and sessions; nothing the fuzzer sends writes to the catalog (there
+are no mutations; a persisted-query request may register its document, as clients do).
 
 Argument values come from custom strategies for the built-in scalars (hypothesis-graphql lets
 ``custom_scalars`` override ``ID``, ``String`` and ``Int``): mostly real IDs, slugs, cursors,
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import json
 import string
 from collections.abc import Callable, Iterator
@@ -434,8 +436,10 @@ REQUEST_KEYS = ("query", "variables", "operationName", "extensions")
 @st.composite
 def _malformed_request(draw: st.DrawFn, strategies: Strategies) -> dict[str, Any]:
     """httpx request arguments for a request with something wrong at the HTTP/JSON level."""
-    kind = draw(st.sampled_from(["payload", "raw", "content-type", "get", "method"]))
+    kind = draw(st.sampled_from(["payload", "raw", "content-type", "get", "method", "persisted"]))
     query = draw(strategies.valid | st.text(max_size=30))
+    if kind == "persisted":
+        return draw(_persisted_request(query))
     if kind == "payload":  # a JSON object with members of any type
         payload = draw(st.dictionaries(st.sampled_from(REQUEST_KEYS), JSON_VALUES, max_size=4))
         if draw(st.booleans()):
@@ -512,6 +516,47 @@ def _malformed_request(draw: st.DrawFn, strategies: Strategies) -> dict[str, Any
         return {"method": "GET", "params": params, "headers": headers}
     method = draw(st.sampled_from(["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]))
     return {"method": method, "content": json.dumps({"query": query}).encode()}
+
+
+#: ``X-Catalog-Version`` values (read-your-writes with replicas, web/routing.py): numbers far
+#: ahead or out of range, and what is not a number at all.
+CATALOG_VERSIONS = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from(["", " 1", "1.5", "0x10", "1e9", "NaN", "+1", "1,2"]),
+    st.text(alphabet=string.printable.strip(), max_size=12),
+)
+
+
+@st.composite
+def _persisted_request(draw: st.DrawFn, query: str) -> dict[str, Any]:
+    """Automatic Persisted Queries (web/persisted.py): the hash of the query or of nothing,
+    malformed hashes and versions, with the document or without, by POST or GET; sometimes an
+    ``X-Catalog-Version`` header. Registering a document that passes every limit is a
+    legitimate effect of such a request."""
+    right = hashlib.sha256(query.encode(errors="surrogatepass")).hexdigest()
+    sha = draw(
+        st.one_of(
+            st.just(right),
+            st.just(right.upper()),
+            st.just(hashlib.sha256(b"unknown").hexdigest()),
+            st.text(alphabet="0123456789abcdef", max_size=70),
+            JSON_VALUES,
+        )
+    )
+    persisted: Any = {"version": draw(st.sampled_from([1, 2, 0, "1", None])), "sha256Hash": sha}
+    if draw(st.integers(min_value=0, max_value=5)) == 0:
+        persisted = draw(JSON_VALUES)
+    payload: dict[str, Any] = {"extensions": {"persistedQuery": persisted}}
+    if draw(st.booleans()):
+        payload["query"] = query
+    headers: dict[str, str] = {}
+    if draw(st.booleans()):
+        headers["x-catalog-version"] = draw(CATALOG_VERSIONS)
+    if draw(st.booleans()):
+        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()}
+        return {"method": "GET", "params": params, "headers": headers}
+    headers["content-type"] = "application/json"
+    return {"method": "POST", "content": json.dumps(payload).encode(), "headers": headers}
 
 
 def _json_or_none(text: Any) -> Any:

@@ -148,9 +148,6 @@ async def test_a_cursor_from_the_compiled_path_pages_on(
 
 FALLBACKS = [
     '{ search(query: "sea") { __typename } }',
-    # generated romanizations (db.romanization) are computed in Python by the resolvers
-    '{ work(slug: "sea-of-blood") { title titles { text } } }',
-    '{ person(slug: "choe-ik-kyu") { names { text generated } } }',
     '{ work(slug: "sea-of-blood") { similar(first: 2) { facets { kinds { count } } } } }',
     '{ works(filter: {search: "sea"}) { nodes { title } } }',
     '{ works(first: 2, after: "x") { nodes { title } } }',

@@ -84,10 +84,26 @@ TRANSPORT_CODES = frozenset(
         "NOT_FOUND",
     }
 )
+#: Persisted queries (web/persisted.py): a hash the service does not know, one that is not the
+#: document's, hashes turned off, or (trusted documents) a document not trusted.
+PERSISTED_CODES = frozenset(
+    {
+        "PERSISTED_QUERY_NOT_FOUND",
+        "PERSISTED_QUERY_HASH_MISMATCH",
+        "PERSISTED_QUERY_NOT_SUPPORTED",
+        "PERSISTED_QUERY_REQUIRED",
+    }
+)
 #: Documented, but never acceptable while fuzzing a healthy service.
 FORBIDDEN_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 KNOWN_CODES = (
-    ARGUMENT_CODES | LIMIT_CODES | AUTH_CODES | DOCUMENT_CODES | TRANSPORT_CODES | FORBIDDEN_CODES
+    ARGUMENT_CODES
+    | LIMIT_CODES
+    | AUTH_CODES
+    | DOCUMENT_CODES
+    | TRANSPORT_CODES
+    | PERSISTED_CODES
+    | FORBIDDEN_CODES
 )
 #: What a schema-valid operation may be answered with.
 VALID_OPERATION_CODES = ARGUMENT_CODES | LIMIT_CODES | AUTH_CODES
