@@ -457,3 +457,12 @@ THEMES_ORDERING = Ordering(
 
 def themes_query() -> Select[Any]:
     return select(m.Theme)
+
+
+CHANGES_ORDERING = Ordering((SortKey("id", m.Change.id, True, int),))  # newest first
+
+
+def changes_query(subject: str | None) -> Select[Any]:
+    """The audit trail, or the changes to the record with this slug."""
+    query = select(m.Change)
+    return query if subject is None else query.where(m.Change.subject_slug == subject)

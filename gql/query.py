@@ -7,15 +7,14 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from strawberry import UNSET
 
 from db import facet_counts, structure
-from db import models as m
 from db import queries as q
 from db.enums import CreditRole as Role
 from db.enums import WorkOrderField as OrderField
-from db.pagination import Ordering, SortKey, count_rows, fetch_page
+from db.pagination import Ordering, count_rows, fetch_page
 from gql.arguments import PersonFilterArg, Slug, WorkFilterArg, WorkOrderBy
 from gql.context import Info
 from gql.errors import PageSizeExceeded
@@ -82,9 +81,6 @@ def _slug(slug: str) -> str:
     checked = text_argument(slug, "slug")
     assert checked is not None
     return checked
-
-
-CHANGES_ORDERING = Ordering((SortKey("id", m.Change.id, True, int),))
 
 
 @strawberry.type(description="Read the catalog: films and series, the people credited, themes.")
@@ -189,11 +185,8 @@ class Query:
             strawberry.argument(description="Only changes to the record with this slug."),
         ] = UNSET,
     ) -> Connection[Change]:
-        query = select(m.Change)
-        subject = text_argument(subject, "subject")
-        if subject is not None:
-            query = query.where(m.Change.subject_slug == subject)
-        parts = await _root_page(info, "changes", query, CHANGES_ORDERING, Change.from_row, page)
+        query = q.changes_query(text_argument(subject, "subject"))
+        parts = await _root_page(info, "changes", query, q.CHANGES_ORDERING, Change.from_row, page)
         return Connection(**parts)
 
     @strawberry.field(description="A theme by its slug.")

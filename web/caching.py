@@ -13,7 +13,7 @@ before it has answered:
 - ``Repeats`` keeps what lets the next identical request skip the full path: it marks the
   request cacheable (``CACHEABLE``: the view keeps an answer without errors in the response
   cache) and files the compiled plan that answered (``Context.plan``) as a prepared request
-  for the fast lane.
+  for the fast lane — never a ``private`` one (an editor's read: see ``gql.execution``).
 
 Usage: ``catalog_schema(serving=[CatalogVersion, EntityTags, Repeats])``; the view puts the
 process's stores in each request's scope (``STORES``).
@@ -115,9 +115,16 @@ class Repeats(SchemaExtension):
         if stores.responses.enabled:  # the view keeps the answer if it has no errors
             request.scope[CACHEABLE] = (key, version)
         yield
-        if context.plan is not None and context.cost is not None:
+        plan = context.plan
+        if plan is not None and plan.private:
+            # Never served to another request: planned only after this one's token passed
+            # the editor check (gql.execution). A request without credentials never gets
+            # here with one; should it, neither its plan nor its answer is kept.
+            request.scope.pop(CACHEABLE, None)
+            return
+        if plan is not None and context.cost is not None:
             expensive = bool(request.scope.get(EXPENSIVE))
-            stores.prepared.put(key, Prepared(context.plan, context.cost, expensive))
+            stores.prepared.put(key, Prepared(plan, context.cost, expensive))
 
 
 SERVING = (CatalogVersion, EntityTags, Repeats)  # in this order (see each's docstring)

@@ -138,7 +138,7 @@ class FastLane:
                 observing.answered_by_lane(scope, key, observing.CACHED)
                 return True
         prepared = self.prepared.get(key)
-        if prepared is None:  # evicted meanwhile
+        if prepared is None or prepared.plan.private:  # evicted meanwhile; an editor's read
             return False
         with self._operation_span(key, observing.COMPILED):
             answered = await self._run(scope, send, route, prepared, version, tag)

@@ -18,7 +18,11 @@ Covered (issue #23 tracks the rest):
 - root fields: ``work``/``person``/``theme``/``studio`` by slug, ``node(id:)`` and
   ``nodes(ids:)`` (Work, Person, Theme, Studio), ``workByExternalId``/``personByExternalId``,
   and the ``works``/``people``/``directors``/``themes``/``studios`` lists (their filters,
-  ``search`` included, and ``orderBy``);
+  ``search`` included, and ``orderBy``); ``changes`` (the audit trail, ``subject``; every field of a
+  Change, ``at`` and ``before``/``after`` decoded in Python as the resolvers do) for a
+  request whose token passes the editor check — checked first (``gql.execution``), planned
+  only then (``plan_operation(editor=True)``); without it the resolvers refuse as ever, and
+  such a plan is ``private``: never prepared for the fast lane, its answer never cached;
 - ``search`` and ``searchHits`` (``node``, ``score``, ``matchedText``): one statement reads
   each kind's best ``first`` rows as ``db.search.kind_statement`` selects them (on SQLite
   the typo candidates from the index's vocabulary too, in a subquery), with the found
@@ -50,8 +54,8 @@ Covered (issue #23 tracks the rest):
   ReportedCredit, EpisodeRange, Attribution, the facets' counts: every field; ``__typename``
   anywhere; ``attributions`` of works and people, in the order of their first citation.
 
-Not covered (the resolver path answers): ``changes`` (an editor's), ``similar { facets }``
-(null), introspection, ``@defer``.
+Not covered (the resolver path answers): ``changes`` without the editor permission
+(refused), ``similar { facets }`` (null), introspection, ``@defer``.
 """
 
 from __future__ import annotations
@@ -92,7 +96,11 @@ class Declined(Exception):
     """A compiled statement failed: the resolver path answers instead."""
 
 
-def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Plan | None:
+def compile_plan(
+    execution_context: ExecutionContext, settings: Settings, *, editor: bool = False
+) -> Plan | None:
+    """The operation's plan, or None. ``editor``: the request's token has been checked and
+    holds the editor permission (``gql.execution``): only then is the audit trail planned."""
     document = execution_context.graphql_document
     if document is None:
         return None
@@ -104,6 +112,7 @@ def compile_plan(execution_context: ExecutionContext, settings: Settings) -> Pla
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
         sqlite=settings.is_sqlite,
+        editor=editor,
     )
 
 

@@ -18,10 +18,13 @@ from typing import Any, Literal, TypeAlias
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLObjectType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     get_argument_values,
@@ -195,6 +198,15 @@ class ExternalUrl:
 
 
 @dataclass(frozen=True)
+class Decoded:
+    """A column whose stored text Python turns into the response's value (``shape``): a
+    timestamp as the resolvers' ``datetime`` serializes, or a JSON document."""
+
+    column: str
+    kind: Literal["timestamp", "json"]
+
+
+@dataclass(frozen=True)
 class FormSources:
     """The sources stating a title or name form, in their order; none for a generated one."""
 
@@ -273,7 +285,15 @@ class SimilarList:
     """A work's similar works (``db.similar``): scored, best first."""
 
 
-ListSource: TypeAlias = WorkList | PersonList | ThemeList | StudioList | SimilarList
+@dataclass(frozen=True)
+class ChangeList:
+    """The audit trail (``Query.changes``), or the changes to the record with the slug
+    ``subject``: an editor's only (planned only for a request holding the permission)."""
+
+    subject: str | None
+
+
+ListSource: TypeAlias = WorkList | PersonList | ThemeList | StudioList | SimilarList | ChangeList
 
 
 @dataclass(frozen=True)
@@ -407,6 +427,8 @@ def ordering_of(source: ListSource) -> Ordering:
         return structure.STUDIOS_ORDERING
     if isinstance(source, SimilarList):
         return similar_ordering()
+    if isinstance(source, ChangeList):
+        return q.CHANGES_ORDERING
     return q.THEMES_ORDERING
 
 
@@ -422,6 +444,7 @@ Field: TypeAlias = (
     | FacetList
     | Ref
     | ExternalUrl
+    | Decoded
     | Connection
     | Forms
     | FormSources
@@ -534,6 +557,16 @@ class Plan:
             for _, root in self.roots
         )
 
+    @functools.cached_property
+    def private(self) -> bool:
+        """Whether it reads what only an editor may (the audit trail): its answer is never
+        kept for, nor its plan run again for, another request (``web.caching``,
+        ``web.fast_lane``)."""
+        return any(
+            isinstance(root, Connection) and isinstance(root.source, ChangeList)
+            for _, root in self.roots
+        )
+
 
 # -- planning ----------------------------------------------------------------------------------
 
@@ -584,7 +617,22 @@ SCALARS: dict[str, dict[str, str]] = {
     "KindCount": {"kind": "kind", "count": "n"},
     "DecadeCount": {"decade": "decade", "count": "n"},
     "ThemeCount": {"count": "n"},
+    "Change": {
+        "actor": "actor",
+        "operation": "operation",
+        "subjectType": "subject_type",
+        "subjectSlug": "subject_slug",
+        "source": "source_key",
+    },
 }
+DECODED: dict[tuple[str, str], Decoded] = {
+    ("Change", "at"): Decoded("at", "timestamp"),
+    ("Change", "before"): Decoded("before", "json"),
+    ("Change", "after"): Decoded("after", "json"),
+}
+# Query fields only an editor may read (``gql.permissions.EDITOR``): planned only with
+# ``editor`` (the caller checks the request's token first, as the permission would).
+EDITOR_ROOTS = frozenset({"changes"})
 # (type, field) -> the list's kind and its element type
 CHILD_LISTS: dict[tuple[str, str], tuple[ChildKind, str]] = {
     ("Work", "directors"): ("directors", "Person"),
@@ -673,6 +721,7 @@ class Planner:
     operation: OperationDefinitionNode
     default_page_size: int
     max_page_size: int
+    editor: bool = False  # the request holds the editor permission (``EDITOR_ROOTS``)
 
     def object_type(self, name: str) -> GraphQLObjectType:
         found = self.schema.get_type(name)
@@ -753,6 +802,8 @@ class Planner:
                 roots.append((key, self.root_list(query_name, name, group)))
             elif name in ("search", "searchHits"):
                 roots.append((key, self.search(query_name, name, group)))
+            elif name == "changes" and self.editor:
+                roots.append((key, self.changes(query_name, group)))
             else:
                 raise Unsupported(name)
         return Plan(tuple(roots))
@@ -852,6 +903,17 @@ class Planner:
         source = PersonList(role, search)
         return self.connection("PersonConnection", "Person", name, source, first, group, args)
 
+    def changes(self, query_name: str, group: Group) -> Connection:
+        """``changes(subject:)``, the subject checked as ``gql.query`` checks it."""
+        args = self.arguments(query_name, group)
+        try:
+            subject = text_argument(args.get("subject"), "subject")
+        except ApiError as error:
+            raise Unsupported("subject") from error
+        first = self.page_size(args)
+        source = ChangeList(subject)
+        return self.connection("ChangeConnection", "Change", "changes", source, first, group, args)
+
     def obj(self, type_name: str, group: Group, owner: str | None = None) -> Obj:
         """The object's selection; ``owner``: the kind of list or object it is (an external
         identifier's page depends on what it identifies, a date's columns on which date)."""
@@ -870,6 +932,9 @@ class Planner:
         column = SCALARS.get(type_name, {}).get(name)
         if column is not None:
             return Column(prefix + column)
+        decoded = DECODED.get((type_name, name))
+        if decoded is not None:
+            return decoded
         if type_name == "PartialDate" and name in ("precision", "text"):
             return Computed(name, prefix)  # type: ignore[arg-type]
         if type_name == "WorkPart" and name == "label":
@@ -1106,9 +1171,12 @@ def plan_operation(
     default_page_size: int,
     max_page_size: int,
     sqlite: bool = False,
+    editor: bool = False,
 ) -> Plan | None:
     """The plan of the operation the executor would run, or None if it is not covered.
-    ``sqlite``: only plans whose statements SQLite's parser can take (``sqlite_can_parse``)."""
+    ``sqlite``: only plans whose statements SQLite's parser can take (``sqlite_can_parse``);
+    ``editor``: the request holds the editor permission (without it, an operation asking for
+    an ``EDITOR_ROOTS`` field is not planned: the resolvers refuse it)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return None
@@ -1124,7 +1192,9 @@ def plan_operation(
     )
     if isinstance(variables, list):
         return None  # the executor answers the coercion errors
-    planner = Planner(schema, fragments, variables, operation, default_page_size, max_page_size)
+    planner = Planner(
+        schema, fragments, variables, operation, default_page_size, max_page_size, editor
+    )
     try:
         plan = planner.plan()
     except (Unsupported, RecursionError):
@@ -1259,3 +1329,30 @@ def sqlite_can_parse(plan: Plan) -> bool:
         ):
             return False
     return True
+
+
+def asks_editor_roots(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation selects an ``EDITOR_ROOTS`` field at its root (through fragments
+    too; ``@skip``/``@include`` not evaluated: asking is enough), read from the document alone,
+    before anything is planned or read."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return False
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    seen: set[str] = set()
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in EDITOR_ROOTS:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    pending.append(fragments[name].selection_set)
+    return False

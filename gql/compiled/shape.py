@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -37,6 +39,7 @@ from gql.compiled.plan import (
     Computed,
     Connection,
     Cursor,
+    Decoded,
     EdgeNode,
     Edges,
     ExternalUrl,
@@ -140,6 +143,8 @@ def _converter(plan: Obj, field: Field) -> Callable[[Any], Any]:
         return functools.partial(_url, Owner(field.owner))
     if isinstance(field, Computed):
         return COMPUTED[field.kind]
+    if isinstance(field, Decoded):
+        return DECODERS[field.kind]
     assert isinstance(field, Connection)
     return functools.partial(connection, field)
 
@@ -167,6 +172,20 @@ COMPUTED: dict[str, Callable[[Any], Any]] = {
     "precision": _precision,
     "text": _text,
 }
+
+
+def _timestamp(value: str) -> str:
+    """As the resolvers' ``datetime`` serializes (``isoformat``): naive on SQLite, UTC with
+    ``+00:00`` on PostgreSQL (``gql.compiled.sql.Compiler.decoded``)."""
+    return datetime.fromisoformat(value).isoformat()
+
+
+def _json(value: str | None) -> Any:
+    """As ``gql.types.change`` loads it (``json``, not orjson: the same numbers)."""
+    return None if value is None else json.loads(value)
+
+
+DECODERS: dict[str, Callable[[Any], Any]] = {"timestamp": _timestamp, "json": _json}
 
 
 def _url(owner: Owner, value: list[str]) -> str:

@@ -49,10 +49,12 @@ from db.similar import PERSON_WEIGHT, THEME_WEIGHT
 from gql.compiled.plan import (
     Attributions,
     Audience,
+    ChangeList,
     Children,
     Column,
     Computed,
     Connection,
+    Decoded,
     ExternalUrl,
     FacetList,
     Forms,
@@ -224,6 +226,8 @@ class Compiler:
                 values.append(self.embed(self.ref(field, row)))
             elif isinstance(field, ExternalUrl):  # built here: no embedding
                 values.append(self.array([row.c.system, row.c.value]))
+            elif isinstance(field, Decoded):
+                values.append(self.decoded(field, row))
             elif isinstance(field, Forms):  # built here: no embedding
                 values.append(self.forms(field, row))
             elif isinstance(field, FacetList | FormSources):
@@ -231,6 +235,17 @@ class Compiler:
             else:
                 values.append(self.connection(field, row))  # built here: no embedding
         return values
+
+    def decoded(self, field: Decoded, row: FromClause) -> Expression:
+        """The column as text for ``gql.compiled.shape`` to decode. A timestamp: as SQLite
+        stores it (SQLAlchemy's ``YYYY-MM-DD HH:MM:SS.ffffff``, read back without a zone); on
+        PostgreSQL the same text in UTC with ``+00:00`` (asyncpg reads timestamptz in UTC),
+        whatever the session's time zone."""
+        column = row.c[field.column]
+        if field.kind == "json" or not self.postgres:
+            return column
+        utc = func.timezone("UTC", column)
+        return func.to_char(utc, 'YYYY-MM-DD HH24:MI:SS.US"+00:00"')
 
     @staticmethod
     def computed_from(field: Computed, row: FromClause) -> list[Expression]:
@@ -573,6 +588,10 @@ class Compiler:
         if isinstance(source, SimilarList):
             assert parent is not None
             return self._similar(parent), []
+        if isinstance(source, ChangeList):
+            c = m.Change.__table__.alias()
+            where = q.changes_query(source.subject).whereclause
+            return c, [] if where is None else [_adapt(where, c)]
         return m.Theme.__table__.alias(), []
 
     @staticmethod

@@ -17,6 +17,7 @@ from strawberry.permission import PermissionExtension
 
 from db.models import ApiToken
 from db.tokens import create_token, revoke_token
+from gql.compiled.plan import EDITOR_ROOTS
 from gql.mutations import Mutation
 from gql.permissions import (
     ADMIN,
@@ -151,3 +152,15 @@ def test_every_mutation_and_the_audit_trail_declare_who_may_run_them() -> None:
     ]
     assert _permissions(changes) == EDITOR
     assert [BearerToken, KnownToken, EditorScope] == EDITOR
+
+
+def test_the_compiler_plans_only_for_an_editor_what_the_permission_guards() -> None:
+    """The Query fields the compiled path checks the editor permission for before planning
+    (gql.execution) are exactly those the schema guards: a guarded field added later without
+    being listed is refused by the planner (and answered by its resolver, which checks)."""
+    guarded = {
+        f.name
+        for f in Query.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if _permissions(f)
+    }
+    assert guarded == set(EDITOR_ROOTS) == {"changes"}
