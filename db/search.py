@@ -8,8 +8,9 @@ letters (a name's length), when a name (not the prose) holds most of its trigram
 tolerance). Both databases look up the same
 trigrams and score with the same function, so they find and order the same rows: on
 PostgreSQL, ``LIKE`` over a GIN trigram index (pg_trgm) and ``nk_word_similarity`` (migration
-0014); on SQLite, an FTS5 trigram table (migration 0003), its vocabulary (0004) and the same
-function in Python (``db.text.word_similarity``).
+0014); on SQLite, an FTS5 trigram table of whole documents (migration 0003) for substrings, a
+names-only one and its vocabulary (0017) for typo candidates, and the same function in Python
+(``db.text.word_similarity``).
 
 Ranking (``score``): a whole name 1.0, a name's start 0.9, inside a name 0.75, inside the
 prose 0.6, a similar spelling of a name below 0.5 (half its similarity) — a typo never scores
@@ -58,9 +59,10 @@ SEARCHABLE_TABLES = ("works", "people", "themes")
 
 
 def is_search_index(name: str) -> bool:
-    """Whether a table or index is part of the search indexes of migrations 0003-0004, which are
-    dialect-specific and have no model: FTS5 tables (``works_search`` and the shadow tables
-    FTS5 keeps beside it) and trigram GIN indexes (``ix_works_search_text_trgm``)."""
+    """Whether a table or index is part of the search indexes of migrations 0003-0004 and 0017,
+    which are dialect-specific and have no model: FTS5 tables (``works_search``,
+    ``works_search_names`` and the shadow tables FTS5 keeps beside them) and trigram GIN
+    indexes (``ix_works_search_text_trgm``)."""
     return any(name.startswith(f"{table}_search") for table in SEARCHABLE_TABLES) or (
         name.startswith("ix_") and name.endswith("_search_text_trgm")
     )
@@ -346,8 +348,8 @@ def _statement(
     """The statement of one type's best ``limit`` rows ``(id, rank, similarity, name)``, and
     whether its rows are to be picked by ``_best``. SQLite keeps one plain statement: it
     reads the substring matches twice in the gated form (measured slower: 28 -> 34 ms median
-    root search at 10,000 works), and its typo candidates are few already (the rarest
-    trigrams of its vocabulary)."""
+    root search at 10,000 works), and its typo candidates are few already (names only, and
+    not the rows holding the key: ``_typos_sqlite``)."""
     rank = _rank(entity.search_text, key)
     # a substring match is wholly inside one name (similarity 1): only similar-only rows
     # need the trigram comparison (on SQLite, a Python function call per row)
