@@ -8,8 +8,9 @@ letters (a name's length), when a name (not the prose) holds most of its trigram
 tolerance). Both databases look up the same
 trigrams and score with the same function, so they find and order the same rows: on
 PostgreSQL, ``LIKE`` over a GIN trigram index (pg_trgm) and ``nk_word_similarity`` (migration
-0014); on SQLite, an FTS5 trigram table (migration 0003), its vocabulary (0004) and the same
-function in Python (``db.text.word_similarity``).
+0014); on SQLite, an FTS5 trigram table of whole documents (migration 0003) for substrings, a
+names-only one and its vocabulary (0017) for typo candidates, and the same function in Python
+(``db.text.word_similarity``).
 
 Ranking (``score``): a whole name 1.0, a name's start 0.9, inside a name 0.75, inside the
 prose 0.6, a similar spelling of a name below 0.5 (half its similarity) — a typo never scores
@@ -58,9 +59,10 @@ SEARCHABLE_TABLES = ("works", "people", "themes")
 
 
 def is_search_index(name: str) -> bool:
-    """Whether a table or index is part of the search indexes of migrations 0003-0004, which are
-    dialect-specific and have no model: FTS5 tables (``works_search`` and the shadow tables
-    FTS5 keeps beside it) and trigram GIN indexes (``ix_works_search_text_trgm``)."""
+    """Whether a table or index is part of the search indexes of migrations 0003-0004 and 0017,
+    which are dialect-specific and have no model: FTS5 tables (``works_search``,
+    ``works_search_names`` and the shadow tables FTS5 keeps beside them) and trigram GIN
+    indexes (``ix_works_search_text_trgm``)."""
     return any(name.startswith(f"{table}_search") for table in SEARCHABLE_TABLES) or (
         name.startswith("ix_") and name.endswith("_search_text_trgm")
     )
@@ -101,15 +103,23 @@ class _Matches(ColumnElement[bool]):
         self.fuzzy = typos and FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
         self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
         self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
-        # Typo tolerance on SQLite: a row resembles the key only if it holds at least `needed`
-        # of its n trigrams, so it holds at least one of any n - needed + 1 of them; the rarest
-        # are looked up in the index's vocabulary (pigeonhole: an exact pre-filter).
+        # SQLite: FTS5's trigram index answers a phrase of three characters or more from the
+        # index alone — the rows holding the key's trigrams one after another, that is the
+        # key — where LIKE reads each candidate's whole document (names and prose) to test it:
+        # 4-10 times the time for common keys at 100,000 works. A shorter key has no trigram
+        # (a phrase of it matches nothing): LIKE then. A key holds only letters and digits
+        # (``db.text.search_key``), so the phrase needs no escaping.
+        self.phrase: BindParameter[str] | None = (
+            bindparam(None, f'"{key}"', unique=True) if len(key) >= 3 else None
+        )
         grams = sorted(trigrams(key))
         self.trigrams: list[BindParameter[str]] = [bindparam(None, t, unique=True) for t in grams]
-        self.rarest = len(grams) - shared_trigrams_needed(len(grams), FUZZY_THRESHOLD) + 1
-        # a phrase no row holds: the MATCH when none of the key's trigrams is in the vocabulary
-        self.no_phrase: BindParameter[str] = bindparam(
-            None, f'"{grams[0]}"' if grams else "", unique=True
+        # a row resembles the key only if its names hold at least `needed` of its trigrams
+        self.needed = shared_trigrams_needed(len(grams), FUZZY_THRESHOLD)
+        self.rarest = len(grams) - self.needed + 1
+        # SQLite: an FTS5 query no row matches, for when no row's names can resemble the key
+        self.no_match: BindParameter[str] = bindparam(
+            None, f'"{grams[0]}" NOT "{grams[0]}"' if grams else "", unique=True
         )
 
 
@@ -180,25 +190,56 @@ def _literal(key: str | None) -> str:
 @compiles(_Matches)
 def _matches_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
     fts = f"{element.table}_search"
-    found = (
-        f"SELECT rowid FROM {fts} WHERE {fts}.search_text LIKE "
-        f"{compiler.process(element.pattern, **kw)}"
-    )
-    if element.fuzzy:
-        grams = ", ".join(compiler.process(t, **kw) for t in element.trigrams)
-        rarest = (
-            f"SELECT term FROM {fts}_vocab WHERE term IN ({grams}) "
-            f"ORDER BY doc, term LIMIT {element.rarest}"
+    if element.phrase is not None:
+        found = (
+            f"SELECT rowid FROM {fts} WHERE {fts} MATCH {compiler.process(element.phrase, **kw)}"
         )
-        phrases = (
-            f"coalesce((SELECT group_concat('\"' || term || '\"', ' OR ') FROM ({rarest})), "
-            f"{compiler.process(element.no_phrase, **kw)})"
+    else:
+        found = (
+            f"SELECT rowid FROM {fts} WHERE {fts}.search_text LIKE "
+            f"{compiler.process(element.pattern, **kw)}"
         )
-        found += (
-            f" UNION SELECT rowid FROM {fts} WHERE {fts} MATCH {phrases} AND "
-            f"{RESEMBLES_FUNCTION}({compiler.process(element.query_key, **kw)}, {fts}.search_text)"
-        )
+    if element.fuzzy:  # two disjoint sets of rows: no duplicates to look for (UNION)
+        found += f" UNION ALL {_typos_sqlite(element, found, compiler, **kw)}"
     return f"{element.table}.id IN ({found})"
+
+
+def _typos_sqlite(element: _Matches, found: str, compiler: SQLCompiler, **kw: Any) -> str:
+    """The rows whose names resemble the key but do not hold it (``found``, the rows that
+    hold it, are the match's other half), from the names-only index (migration 0017): prose
+    holds most trigrams of a name somewhere and is not compared (``db.text.word_similarity``).
+
+    A row resembles the key only if its names hold ``needed`` of the key's n trigrams. Those
+    no row's names hold (absent from the vocabulary) it misses too, so of the ``present``
+    others it misses at most ``present - needed``: it holds one of any ``present - needed +
+    1`` of them (pigeonhole; none can resemble when that is 0 or less). The present trigrams,
+    rarest first, are cut into groups of that size, and a candidate holds one of each group
+    (an FTS5 query: one OR per group, the groups ANDed): an exact pre-filter, which leaves
+    few rows to the similarity function (a Python call per row)."""
+    names = f"{element.table}_search_names"
+    grams = ", ".join(compiler.process(t, **kw) for t in element.trigrams)
+    spare = element.needed - 1  # a group's size is `present - spare`
+    present = (
+        f"SELECT term, count(*) OVER () - {spare} AS size, "
+        f"row_number() OVER (ORDER BY doc, term) - 1 AS place "
+        f"FROM {names}_vocab WHERE term IN ({grams})"
+    )
+    groups = (
+        "SELECT '(' || group_concat('\"' || term || '\"', ' OR ') || ')' AS any_of "
+        f"FROM ({present}) WHERE size > 0 GROUP BY place / size HAVING count(*) = max(size)"
+    )
+    query = (
+        f"coalesce((SELECT group_concat(any_of, ' AND ') FROM ({groups})), "
+        f"{compiler.process(element.no_match, **kw)})"
+    )
+    similar = f"{element.table}_similar"
+    candidates = f"SELECT rowid FROM {names} WHERE {names} MATCH {query} EXCEPT {found}"
+    key = compiler.process(element.query_key, **kw)
+    return (
+        f"SELECT {similar}.id FROM {element.table} AS {similar} "
+        f"WHERE {similar}.id IN ({candidates}) "
+        f"AND {RESEMBLES_FUNCTION}({key}, {similar}.search_text)"
+    )
 
 
 @compiles(_Similarity)
@@ -308,8 +349,8 @@ def _statement(
     """The statement of one type's best ``limit`` rows ``(id, rank, similarity, name)``, and
     whether its rows are to be picked by ``_best``. SQLite keeps one plain statement: it
     reads the substring matches twice in the gated form (measured slower: 28 -> 34 ms median
-    root search at 10,000 works), and its typo candidates are few already (the rarest
-    trigrams of its vocabulary)."""
+    root search at 10,000 works), and its typo candidates are few already (names only, and
+    not the rows holding the key: ``_typos_sqlite``)."""
     rank = _rank(entity.search_text, key)
     # a substring match is wholly inside one name (similarity 1): only similar-only rows
     # need the trigram comparison (on SQLite, a Python function call per row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 import pytest
 from sqlalchemy import select, text
@@ -13,6 +14,7 @@ from db import models as m
 from db import search as s
 from db.text import (
     key_length,
+    names_section,
     resembles,
     search_document,
     search_key,
@@ -34,6 +36,9 @@ async def test_search_conditions_use_the_trigram_index(session: AsyncSession, qu
     plan = await query_plan(session, select(entity.id).where(s.search_condition(table, query)))
     if session.get_bind().dialect.name == "sqlite":
         assert f"{table}_search VIRTUAL TABLE INDEX" in plan, plan
+        if s.FUZZY_MIN_LENGTH <= key_length(search_key(query)) <= s.FUZZY_MAX_LENGTH:
+            # typo candidates come from names alone (migration 0017), not names and prose
+            assert f"{table}_search_names VIRTUAL TABLE INDEX" in plan, plan
         # no walk over the base table of any kind (a covering index scan is a walk too)
         walks = [ln for ln in plan.splitlines() if ln.strip().split()[:2] == ["SCAN", table]]
         assert not walks, plan
@@ -58,6 +63,41 @@ async def test_the_search_index_follows_writes(session: AsyncSession) -> None:
     await session.delete(work)
     await session.flush()
     assert (await session.execute(renamed)).scalars().all() == []
+
+
+async def test_the_names_index_follows_writes(session: AsyncSession) -> None:
+    """SQLite's names-only index (migration 0017), kept by triggers, holds the names section
+    of every document: after inserts, renames, a new synopsis and deletes, how many rows hold
+    each trigram is what the documents' names say (its vocabulary against Python's count)."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL reads the names section in SQL")
+    works = [
+        m.Work(slug=f"names-{i}", title=title, kind="FILM", synopsis=f"A zebra {title}.")
+        for i, title in enumerate(["Zebra Crossing", "Quagga Crossing", "Okapi Meadow"])
+    ]
+    for work in works:
+        work.search_text = search_document([work.title], [work.synopsis])
+    session.add_all(works)
+    await session.flush()
+    works[0].title = "Zebu Crossing"
+    works[0].search_text = search_document([works[0].title], [works[0].synopsis])
+    works[1].synopsis = "A tapir."
+    works[1].search_text = search_document([works[1].title], [works[1].synopsis])
+    await session.delete(works[2])
+    await session.flush()
+
+    for table in s.SEARCHABLE_TABLES:
+        documents = (await session.execute(text(f"SELECT search_text FROM {table}"))).scalars()
+        expected = Counter(t for d in documents for t in trigrams(names_section(d)))
+        vocabulary = await session.execute(
+            text(f"SELECT term, doc FROM {table}_search_names_vocab")
+        )
+        assert {term: doc for term, doc in vocabulary} == dict(expected), table
+    # a typo of the renamed title finds it; one of the deleted title, nothing
+    zebu = select(m.Work.slug).where(s.search_condition("works", "zebu crosing"))
+    assert "names-0" in (await session.execute(zebu)).scalars().all()
+    okapi = select(m.Work.slug).where(s.search_condition("works", "okapi medow"))
+    assert (await session.execute(okapi)).scalars().all() == []
 
 
 async def test_ranked_search_orders_whole_names_first(session: AsyncSession) -> None:
@@ -89,11 +129,12 @@ def test_best_name(query: str, names: list[str], expected: str) -> None:
 
 
 async def test_typo_tolerance_finds_every_resembling_row(session: AsyncSession) -> None:
-    """SQLite reads only the rows holding one of the query's rarest trigrams (its search
-    vocabulary), PostgreSQL those holding one trigram of each pigeonhole group: exact
-    pre-filters, so a fuzzy search finds on both what checking every row would. Half the
-    rows have prose of the same letters, which holds the query's trigrams but is never
-    compared (PostgreSQL skips the comparison for rows whose names hold too few trigrams)."""
+    """SQLite reads only the rows whose names hold one trigram of each group of the query's
+    trigrams that names hold (its names-only index and vocabulary), PostgreSQL those holding
+    one trigram of each pigeonhole group: exact pre-filters, so a fuzzy search finds on both
+    what checking every row would. Half the rows have prose of the same letters, which holds
+    the query's trigrams but is never compared (PostgreSQL skips the comparison for rows
+    whose names hold too few trigrams)."""
     rng = random.Random(7)
     alphabet = "aeiokrst"
     names = {"".join(rng.choices(alphabet, k=rng.randint(5, 10))) for _ in range(300)}
