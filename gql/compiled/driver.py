@@ -14,6 +14,7 @@ cursor events set it for every other statement.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,9 @@ class DriverStatement:
     sql: str
     names: tuple[str, ...]  # the parameters, in the driver's positional order
     values: dict[str, Any]  # the statement's own parameter values, processed
+
+
+_discarding: set[asyncio.Future[Any]] = set()  # connections discarded after a cancel
 
 
 @functools.lru_cache(maxsize=STATEMENTS)
@@ -83,6 +87,13 @@ async def fetch_json(
                     row = await cursor.fetchone()
                 finally:
                     await cursor.close()
+    except asyncio.CancelledError:
+        # The request's deadline (web.fast_lane): it answers now; the connection, which may
+        # be mid-statement (aiosqlite's thread finishes it first), is discarded meanwhile.
+        discarding = asyncio.ensure_future(greenlet_spawn(connection.invalidate))
+        _discarding.add(discarding)
+        discarding.add_done_callback(_discarding.discard)
+        raise
     except BaseException:
         # It may be mid-statement: never back into the pool. (The pool's own calls may do IO
         # through SQLAlchemy's async adapters, which need its greenlet.)
