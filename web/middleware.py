@@ -54,7 +54,9 @@ class RequestId(_HttpMiddleware):
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != _REQUEST_ID_HEADER]
+                headers = list(message.get("headers", ()))
+                if _REQUEST_ID_HEADER in dict(headers):  # ours replaces it
+                    headers = [(k, v) for k, v in headers if k != _REQUEST_ID_HEADER]
                 headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
             await send(message)
