@@ -114,10 +114,10 @@ class FastLane:
                     await self._hit(scope, send, cached, key, version, if_none_match)
                 observing.answered_by_lane(scope, key, observing.CACHED)
                 return True
-        if key not in self.prepared:
-            return False
         tag = None
         if scope["method"] == "GET":
+            if key not in self.prepared:  # before the version read it would need
+                return False
             # Over GET the answer carries its entity tag, so the version comes first: a
             # client (or a CDN) holding the current answer gets a 304 without the plan running.
             if version is None:
