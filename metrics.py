@@ -26,8 +26,9 @@ refused body, a document that does not parse) count as ``(none)``, unnamed opera
 added up in plain dictionaries (``_Pending``), under one lock, and written into
 prometheus-client's values by ``flush``: before every exposition, and within
 ``FLUSH_SECONDS`` of the first update since the last flush (a timer on the event loop; with no
-loop running, at once). prometheus-client takes a lock and a check per update, and a
-histogram walks its buckets; that was a tenth of a fast-lane answer's own work.
+loop running, or with several workers, at once). prometheus-client takes a lock and a check
+per update, and a histogram walks its buckets; that was a tenth of a fast-lane answer's own
+work.
 
 **Several workers**: ``prometheus-client``'s multiprocess mode. With
 ``PROMETHEUS_MULTIPROC_DIR`` set (``nkcinema serve --workers N`` sets it to a fresh directory
@@ -149,6 +150,10 @@ def operation_label(name: str | None, *, known: bool = True) -> str:
 
 
 FLUSH_SECONDS = 0.5  # at most this long between an update and its values being written
+# With several workers (PROMETHEUS_MULTIPROC_DIR, read when prometheus-client is imported, as
+# it is here) each update is written at once: /metrics, in whichever worker answers it, reads
+# the other workers' files and must find every request they have answered.
+_IMMEDIATE = bool(os.environ.get(MULTIPROC_DIR))
 
 
 class _Pending:
@@ -201,6 +206,9 @@ def _increment(child: Any, amount: float = 1) -> None:
     with _pending.lock:
         increments = _pending.increments
         increments[child] = increments.get(child, 0) + amount
+    if _IMMEDIATE:
+        flush()
+        return
     loop = _pending.loop
     if loop is None or loop.is_closed():
         _pending.schedule()
@@ -211,6 +219,9 @@ def _observe(child: Any, bounds: tuple[float, ...], value: float) -> None:
     (the last bound is +Inf)."""
     with _pending.lock:
         _add_observation(child, bounds, value)
+    if _IMMEDIATE:
+        flush()
+        return
     loop = _pending.loop
     if loop is None or loop.is_closed():
         _pending.schedule()
@@ -250,6 +261,9 @@ def request_answered(
             increments[executions] = increments.get(executions, 0) + 1
             if cost is not None and path != "cached":
                 _add_observation(COST, _COST_BOUNDS, cost)
+    if _IMMEDIATE:
+        flush()
+        return
     loop = _pending.loop
     if loop is None or loop.is_closed():
         _pending.schedule()
