@@ -238,10 +238,22 @@ def create_app(
     return served
 
 
+def tune_logging() -> None:
+    """Records without what no formatter of ours writes (``logs``): the caller's file and
+    line (a walk up the stack), the thread's and process's names and the process id. Every
+    request writes an access record."""
+    logging._srcfile = None  # the documented switch (logging's "Optimization" section)
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def create_served_app() -> Starlette:
     """``nkcinema serve``'s app (uvicorn's factory, in each worker): ``create_app()`` from the
-    environment, then the garbage collector tuned for serving (``tune_garbage_collector``;
-    not in ``create_app``, which tests call in a process of their own)."""
+    environment, then the garbage collector and logging tuned for serving
+    (``tune_garbage_collector``, ``tune_logging``; not in ``create_app``, which tests call in
+    a process of their own)."""
     served = create_app()
     tune_garbage_collector()
+    tune_logging()
     return served

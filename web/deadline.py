@@ -32,14 +32,6 @@ logger = logging.getLogger("nkcinema.admission")
 BACKSTOP_SECONDS = 0.25
 
 
-def remaining(scope: Scope, default: float) -> float:
-    """Seconds left until the request's deadline (``default`` if it has none)."""
-    deadline = scope.get(DEADLINE)
-    if not isinstance(deadline, float):
-        return default
-    return max(0.0, deadline - asyncio.get_running_loop().time())
-
-
 class RequestDeadline:
     """Stamps requests to ``path`` with their deadline and the process's gate, and answers
     ``TIMEOUT`` for the app if it has not begun to answer shortly after the deadline (a timer,

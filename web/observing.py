@@ -86,9 +86,8 @@ class Observe:
             nonlocal status, page, errors
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                for name, value in message.get("headers", []):
-                    if name == b"content-type":
-                        page = value.startswith(b"text/html")
+                content_type = dict(message.get("headers", ())).get(b"content-type")
+                page = content_type is not None and content_type.startswith(b"text/html")
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 chunks.append(body)
@@ -116,9 +115,7 @@ def answered_by_lane(scope: Scope, key: str, path: str, cost: int | None = None)
 
 def _record(observed: Observed, outcome: str, code: str | None, seconds: float) -> None:
     operation = metrics.operation_label(observed.operation, known=observed.known)
-    metrics.request_answered(operation, outcome, code, seconds)
-    if observed.path is not None:
-        metrics.executed(observed.path, observed.cost)
+    metrics.request_answered(operation, outcome, code, seconds, observed.path, observed.cost)
 
 
 def _outcome(status: int, body: bytes) -> tuple[str, str | None]:

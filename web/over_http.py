@@ -325,6 +325,9 @@ def _is_json(content_type: bytes) -> bool:
 
 def _varying_by_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The headers with ``Accept`` among those ``Vary`` names (once)."""
+    if b"vary" not in dict(headers):  # most answers: nothing to merge
+        headers.append((b"vary", b"Accept"))
+        return headers
     named = b", ".join(v for k, v in headers if k == b"vary")
     if b"accept" in [n.strip().lower() for n in named.split(b",")]:
         return headers

@@ -89,11 +89,12 @@ class DatabaseRouting:
 
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
+                tagged = b"etag" in dict(headers)
                 version = scope.get(ANSWERED_AT)
                 if isinstance(version, int):
                     headers.append((HEADER, str(version).encode("latin-1")))
-                if any(k == b"etag" for k, _ in headers):
+                if tagged:
                     headers.append((b"vary", b"X-Catalog-Version"))
                 message = {**message, "headers": headers}
             await send(message)

@@ -14,6 +14,7 @@ cursor events set it for every other statement.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,9 @@ class DriverStatement:
     values: dict[str, Any]  # the statement's own parameter values, processed
 
 
+_discarding: set[asyncio.Future[Any]] = set()  # connections discarded after a cancel
+
+
 @functools.lru_cache(maxsize=STATEMENTS)
 def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStatement | None:
     """``gql.compiled.statement`` (with ``version``: ``versioned_statement``) as the driver
@@ -60,13 +64,33 @@ def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStat
     return DriverStatement(compiled.string, names, values)
 
 
+# driver_statement by the identity of what it is built from. Each prepared request's plan
+# holds its own (equal) copy, so the lru_cache above, keyed by value, hashes it and compares
+# it field by field with the cached one (nested dataclasses: ~300 bytecodes a request); a
+# plan's own copy is the same object every time it runs. The entries hold their keys' objects,
+# so an id is never reused while its entry is here.
+_by_identity: dict[tuple[int, int, bool], tuple[Built, Dialect, DriverStatement | None]] = {}
+
+
+def _statement_of(dialect: Dialect, built: Built, version: bool) -> DriverStatement | None:
+    key = (id(built), id(dialect), version)
+    entry = _by_identity.get(key)
+    if entry is not None and entry[0] is built and entry[1] is dialect:
+        return entry[2]
+    prepared = driver_statement(dialect, built, version)
+    if len(_by_identity) >= STATEMENTS:
+        _by_identity.clear()
+    _by_identity[key] = (built, dialect, prepared)
+    return prepared
+
+
 async def fetch_json(
     engine: AsyncEngine, root: RootRead, version: bool = False
 ) -> tuple[int | None, Any]:
     """The root field's JSON text (or None), as ``gql.compiled._value`` reads it, and with
     ``version`` the catalog version it was read at (else None)."""
     built_from, given = statement_source(root)
-    prepared = driver_statement(engine.dialect, built_from, version)
+    prepared = _statement_of(engine.dialect, built_from, version)
     if prepared is None:
         return None, []
     arguments = [given[n] if n in given else prepared.values[n] for n in prepared.names]
@@ -83,6 +107,13 @@ async def fetch_json(
                     row = await cursor.fetchone()
                 finally:
                     await cursor.close()
+    except asyncio.CancelledError:
+        # The request's deadline (web.fast_lane): it answers now; the connection, which may
+        # be mid-statement (aiosqlite's thread finishes it first), is discarded meanwhile.
+        discarding = asyncio.ensure_future(greenlet_spawn(connection.invalidate))
+        _discarding.add(discarding)
+        discarding.add_done_callback(_discarding.discard)
+        raise
     except BaseException:
         # It may be mid-statement: never back into the pool. (The pool's own calls may do IO
         # through SQLAlchemy's async adapters, which need its greenlet.)

@@ -420,3 +420,39 @@ def test_the_gate_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("NKCINEMA_EXPENSIVE_CONCURRENCY", "0")
     with pytest.raises(SettingsError, match="NKCINEMA_EXPENSIVE_CONCURRENCY"):
         load_settings()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason=POSTGRESQL_ONLY)
+async def test_a_fast_lane_plan_stuck_on_a_lock_answers_timeout_and_the_lane_goes_on(
+    catalog_url: str,
+) -> None:
+    """A request the fast lane answers by its prepared plan (the app's own direct pool), held
+    by a lock past its deadline: TIMEOUT at the deadline, and the next requests are answered
+    by the lane again (the request's task is not left cancelled, the stuck connection is not
+    handed out again)."""
+    settings = _settings(catalog_url, compiled=True, request_timeout=1.0)
+    app = make_app(settings)  # its own engine, and so the lane's direct pool
+    locker = await asyncpg.connect(catalog_url, timeout=5)
+    try:
+        async with app_client(app, lifespan=True) as client:
+            first = await client.post("/graphql", json={"query": CHEAP})  # prepares the plan
+            assert first.headers["x-execution"] == "compiled", first.text
+            [view] = [r.endpoint for r in app.routes if getattr(r, "path", None) == "/graphql"]
+            prepared = view.prepared
+            assert prepared.hits == 0
+            transaction = locker.transaction()
+            await transaction.start()
+            await locker.execute("LOCK TABLE works IN ACCESS EXCLUSIVE MODE")
+            try:
+                stuck = await ask(client, CHEAP)
+            finally:
+                await transaction.rollback()
+            assert stuck.codes == ["TIMEOUT"], stuck.body
+            assert stuck.elapsed < HUNG
+            assert prepared.hits == 1  # the lane ran its plan, and answered at the deadline
+            for _ in range(3):
+                again = await client.post("/graphql", json={"query": CHEAP})
+                assert again.headers["x-execution"] == "compiled", again.text
+                assert again.json() == first.json()
+    finally:
+        await locker.close()
