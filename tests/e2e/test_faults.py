@@ -469,9 +469,11 @@ async def test_a_server_starting_up_or_shutting_down_is_service_unavailable_at_o
         readyz = await client.get("/readyz")
         readyz_elapsed = time.monotonic() - started
     assert not clean_unavailable_problems(sample), (clean_unavailable_problems(sample), sample)
-    assert sample.elapsed < 0.5
+    # "At once": well inside the 2 s connect timeout that waiting would cost, with room for a
+    # loaded machine (0.5 s failed once beside other test runs).
+    assert sample.elapsed < 1.0
     assert readyz.status_code == 503
-    assert readyz_elapsed < 0.5
+    assert readyz_elapsed < 1.0
 
 
 async def test_a_server_that_never_answers_is_service_unavailable_after_the_connect_timeout() -> (
