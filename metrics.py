@@ -202,16 +202,22 @@ def flush() -> None:
         child._sum.inc(counts[-1])
 
 
-def _increment(child: Any, amount: float = 1) -> None:
-    with _pending.lock:
-        increments = _pending.increments
-        increments[child] = increments.get(child, 0) + amount
+def _written() -> None:
+    """After an update: with several workers written through at once, else within the flush
+    interval (scheduled here when no running loop's timer will)."""
     if _IMMEDIATE:
         flush()
         return
     loop = _pending.loop
     if loop is None or loop.is_closed():
         _pending.schedule()
+
+
+def _increment(child: Any, amount: float = 1) -> None:
+    with _pending.lock:
+        increments = _pending.increments
+        increments[child] = increments.get(child, 0) + amount
+    _written()
 
 
 def _observe(child: Any, bounds: tuple[float, ...], value: float) -> None:
@@ -219,12 +225,7 @@ def _observe(child: Any, bounds: tuple[float, ...], value: float) -> None:
     (the last bound is +Inf)."""
     with _pending.lock:
         _add_observation(child, bounds, value)
-    if _IMMEDIATE:
-        flush()
-        return
-    loop = _pending.loop
-    if loop is None or loop.is_closed():
-        _pending.schedule()
+    _written()
 
 
 def _add_observation(child: Any, bounds: tuple[float, ...], value: float) -> None:
@@ -261,12 +262,7 @@ def request_answered(
             increments[executions] = increments.get(executions, 0) + 1
             if cost is not None and path != "cached":
                 _add_observation(COST, _COST_BOUNDS, cost)
-    if _IMMEDIATE:
-        flush()
-        return
-    loop = _pending.loop
-    if loop is None or loop.is_closed():
-        _pending.schedule()
+    _written()
 
 
 def executed(path: str, cost: int | None) -> None:
