@@ -329,18 +329,14 @@ async def search(
     key = search_key(text)
     if not key or limit <= 0:
         return []
-    found: list[tuple[float, str, str, int]] = []
+    dialect = session.get_bind().dialect.name
+    found: list[tuple[str, bool, Sequence[Sequence[Any]]]] = []
     for kind, entity, table, name in _KINDS:
         if kind not in kinds:
             continue
-        dialect = session.get_bind().dialect.name
         statement, fuzzy = _statement(entity, table, name, key, limit, dialect)
-        result = await session.execute(statement)
-        rows = _best(result, limit) if fuzzy else list(result)
-        for row_id, row_rank, row_similarity, row_name in rows:
-            found.append((score(int(row_rank), float(row_similarity)), str(row_name), kind, row_id))
-    found.sort(key=lambda hit: (-hit[0], hit[1], hit[2], hit[3]))
-    return [SearchHit(kind, int(row_id), s) for s, _, kind, row_id in found[:limit]]
+        found.append((kind, fuzzy, list(await session.execute(statement))))
+    return [hit for hit, _row in best_hits(found, limit)]
 
 
 def _statement(
