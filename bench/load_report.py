@@ -266,7 +266,7 @@ throwaway database in the same run:
   `directors()` and the computed columns `people_directed_works` and `people_works` (see
   `bench/load_workloads.py`); W9 asks for page 3 by `offset: 40` (PostGraphile's cursors on a
   function's rows are row numbers); W10 uses its own global ids for the same records (asked of
-  it before timing). W4-W7 (search, facets) it cannot express.
+  it before timing). W4-W7 and W11 (search, facets) it cannot express.
 - **PostGraphile v5** (PostgreSQL, the same workloads): PostGraphile v5 with the Amber preset
   (`bench/postgraphile5/graphile.config.mjs`: no mutations, every column orderable as in v4)
   served by `bench/postgraphile5/serve.mjs` (grafserv on node:http, `node:cluster` for N
