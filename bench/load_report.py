@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bench import load_targets
 from bench.environment import Environment
 from bench.load_workloads import (
     FACET_FILTERS,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 SERVER_ORDER = ("app", "app (compiled)", "app (cached)", POSTGRAPHILE, POSTGRAPHILE_V5, "floor")
 PEERS = ((POSTGRAPHILE, "v4"), (POSTGRAPHILE_V5, "v5"))
 PEER_SECTION = "The app against PostGraphile (PostgreSQL)"
+TARGETS_SECTION = "Issue #23's targets"
 
 
 def workload_order(key: str) -> tuple[int, str]:
@@ -310,6 +312,45 @@ measure the servers.
 """
 
 
+TARGETS_INTRO = """\
+Issue #23's targets, computed from this run's tables (`bench/load_targets.py`): on PostgreSQL
+with {works:,} works and 1 worker, the response cache off, with search and the whole
+catalog's facets on SQLite beside. "The app" is its compiled path where that answered every
+variant of the workload (the `app (compiled)` rows), else its resolver path, which the row
+names. A target whose workload the run did not measure is left out; "not measured" names an
+input the run lacks. A p50 change is the median of the side-by-side rounds where the run has
+them (W1-W3), else two 1-worker runs minutes apart, which this machine's drift makes far
+noisier. W4 has no PostGraphile row: it cannot express search. W11's floor counts every work
+and tag per request, where the app adds up the counts the database keeps (migration 0016), so
+its floor is no lower bound.
+"""
+
+
+def _targets(results: Results) -> list[str]:
+    rows = load_targets.targets(results)
+    if not rows:
+        return []
+    sizes = sorted({c.works for c in results.cells if c.database == load_targets.TARGET_DATABASE})
+    works = load_targets.TARGET_WORKS
+    lines = [TARGETS_INTRO.format(works=works)]
+    if sizes and works not in sizes:
+        lines.append(
+            f"**This run measured no {works:,}-work catalog on PostgreSQL: the rows below apply "
+            f"the targets to its largest, {sizes[-1]:,} works, which is not what the issue's "
+            "targets are about.**"
+        )
+        lines.append("")
+    lines += ["| target | configuration | measured | limit | |", "|---|---|---|---|---|"]
+    for row in rows:
+        verdict = f"**{row.verdict}**" if row.verdict == load_targets.MISSES else row.verdict
+        lines.append(
+            f"| {row.target} | {row.configuration} | {row.measured} | {row.limit} | {verdict} |"
+        )
+    counts = {v: sum(1 for r in rows if r.verdict == v) for v in load_targets.VERDICTS}
+    lines += ["", ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + "."]
+    return lines
+
+
 def _machine(env: Environment, versions: dict[str, str], setups: list[Setup]) -> list[str]:
     postgres = next((s.version for s in setups if s.database == "postgresql" and s.version), None)
     packages = ", ".join(f"{name} {version}" for name, version in env.packages.items())
@@ -387,6 +428,9 @@ def markdown(
     notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
+    targets = _targets(results)
+    if targets:
+        out += [f"## {TARGETS_SECTION}", "", *targets, ""]
     peer = _peer_table(cells, configs)
     if peer:
         out += [f"## {PEER_SECTION}", "", *peer, ""]
@@ -471,4 +515,5 @@ def summary(results: Results) -> str:
                     + ("" if cell.same_data in ("same", "reference") else "  DATA DIFFERS")
                 )
     notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
-    return "\n".join(lines + [f"note: {n}" for n in notes])
+    goals = [f"#23: {row.line()}" for row in load_targets.targets(results)]
+    return "\n".join(lines + [f"note: {n}" for n in notes] + goals)

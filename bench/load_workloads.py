@@ -357,6 +357,10 @@ def _peers(
     }
 
 
+# The workloads PostGraphile can express (the others are search and facets): those
+# build_load_workloads gives peers.
+EXPRESSIBLE_BY_POSTGRAPHILE = frozenset({"W1", "W2", "W3", "W8", "W9", "W10"})
+
 Post = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 """Sends a GraphQL request to the app; its data (raises on errors)."""
 
