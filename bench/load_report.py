@@ -330,16 +330,17 @@ def _targets(results: Results) -> list[str]:
     rows = load_targets.targets(results)
     if not rows:
         return []
-    sizes = sorted({c.works for c in results.cells if c.database == load_targets.TARGET_DATABASE})
     works = load_targets.TARGET_WORKS
     lines = [TARGETS_INTRO.format(works=works)]
-    if sizes and works not in sizes:
-        lines.append(
-            f"**This run measured no {works:,}-work catalog on PostgreSQL: the rows below apply "
-            f"the targets to its largest, {sizes[-1]:,} works, which is not what the issue's "
-            "targets are about.**"
-        )
-        lines.append("")
+    smaller = load_targets.smaller_than_targets(results)
+    if smaller:
+        which = ", ".join(f"{LABELS[d]} {n:,} works" for d, n in smaller.items())
+        lines += [
+            f"**This run has no {works:,}-work catalog for some databases: their rows are "
+            f"computed at the largest it measured ({which}), which is not what the issue's "
+            "targets are about.**",
+            "",
+        ]
     lines += ["| target | configuration | measured | limit | |", "|---|---|---|---|---|"]
     for row in rows:
         verdict = f"**{row.verdict}**" if row.verdict == load_targets.MISSES else row.verdict
@@ -347,7 +348,7 @@ def _targets(results: Results) -> list[str]:
             f"| {row.target} | {row.configuration} | {row.measured} | {row.limit} | {verdict} |"
         )
     counts = {v: sum(1 for r in rows if r.verdict == v) for v in load_targets.VERDICTS}
-    lines += ["", ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + "."]
+    lines += ["", ", ".join(f"{verdict}: {n}" for verdict, n in counts.items()) + "."]
     return lines
 
 

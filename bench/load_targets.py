@@ -143,6 +143,13 @@ def _evaluated_size(results: Results, database: str) -> int | None:
     return TARGET_WORKS if TARGET_WORKS in sizes else sizes[-1]
 
 
+def smaller_than_targets(results: Results) -> dict[str, int]:
+    """The databases whose rows are computed at a catalog other than TARGET_WORKS (the run
+    measured none), with the catalog they are computed at."""
+    sizes = {database: _evaluated_size(results, database) for database in LABELS}
+    return {d: n for d, n in sizes.items() if n is not None and n != TARGET_WORKS}
+
+
 def _workloads(cells: _Cells, config: tuple[str, int, int]) -> list[str]:
     keys = {key[4] for key in cells.by_key if key[:3] == config}
     return [k for k in QUERIES if k in keys]
