@@ -473,7 +473,7 @@ def markdown(
         f"tagged; W9 through the {PAGED_PEOPLE} people credited on the most works, each "
         f"with the cursor after their second page of {PAGE} (fetched before timing); W10 "
         f"through the global ids of {NODES['Work']} works, {NODES['Person']} people and "
-        f"{NODES['Theme']} themes spread over their tables."
+        f"{NODES['Theme']} themes spread over their tables. W2, W3 and W11 have none."
     )
     out.append("")
     return "\n".join(out)
