@@ -9,7 +9,7 @@ Served by uvicorn like the app::
     BENCH_FLOOR_DATABASE_URL=sqlite:////tmp/x/bench.db \\
         python -m uvicorn bench.floor:create_app --factory --port 8100 --workers 2
 
-``POST /w1`` … ``/w10`` take the workload's GraphQL variables as the JSON body and answer
+``POST /w1`` … ``/w11`` take the workload's GraphQL variables as the JSON body and answer
 ``{"data": …}``, the same data the app answers (``bench.load`` checks that before timing).
 What the app decodes from the variables before it queries (a search key, a cursor's sort
 keys, a global id's type and row id) the floor decodes too, in Python.
@@ -42,7 +42,7 @@ from db.search import FUZZY_MAX_LENGTH, FUZZY_MIN_LENGTH, FUZZY_THRESHOLD, SQLIT
 from db.text import TEXTS_MARK, key_length, search_key, shared_trigrams_needed, trigrams
 
 POOL_SIZE = 10
-WORKLOADS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10")
+WORKLOADS = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11")
 URL_VARIABLE = "BENCH_FLOOR_DATABASE_URL"
 
 # W3's page of a director's works: their first 10 credits, in the works' order, with what the
@@ -76,6 +76,38 @@ PG_LIST_WORK = (
     "'directors', " + _pg_directors("'name', p.name") + ", "
     "'themes', " + _pg_themes("'name', t.name") + ")"
 )
+
+# Facets (W5, W7, W11): kinds and decades counted over ``works`` (a relation of the list's
+# works: id, kind, year), the top 10 themes over ``tags`` (a statement of ``theme_id, n``).
+TAGS_OF_F = (
+    "SELECT wt.theme_id, count(*) AS n FROM f JOIN work_themes wt ON wt.work_id = f.id "
+    "GROUP BY wt.theme_id"
+)
+ALL_TAGS = "SELECT theme_id, count(*) AS n FROM work_themes GROUP BY theme_id"
+CATALOG_PAGE = 20  # W11's page
+
+
+def _theme_columns(fields: tuple[str, ...], table: str) -> str:
+    return "".join(f"{table}.{name}, " for name in fields)
+
+
+def _pg_facets(works: str, tags: str, theme_fields: tuple[str, ...]) -> str:
+    theme = ", ".join(f"'{name}', x.{name}" for name in theme_fields)
+    return f"""json_build_object(
+    'kinds', (SELECT coalesce(json_agg(json_build_object('kind', kind, 'count', n)
+                ORDER BY n DESC, kind), '[]'::json)
+              FROM (SELECT kind, count(*) AS n FROM {works} GROUP BY kind) k),
+    'decades', (SELECT coalesce(json_agg(json_build_object('decade', decade, 'count', n)
+                  ORDER BY decade IS NULL, decade), '[]'::json)
+                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM {works} GROUP BY 1) d),
+    'themes', (SELECT coalesce(json_agg(json_build_object('theme',
+                  json_build_object({theme}), 'count', x.n)
+                  ORDER BY x.n DESC, x.name_key, x.id), '[]'::json)
+               FROM (SELECT t.id, {_theme_columns(theme_fields, "t")}t.name_key, c.n
+                     FROM ({tags}) c
+                     JOIN themes t ON t.id = c.theme_id
+                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10) x))"""
+
 
 PG_SEARCH = """
 SELECT json_build_object('data', json_build_object('works', json_build_object('nodes',
@@ -119,22 +151,16 @@ SELECT json_build_object('data', json_build_object('works', json_build_object(
   'nodes', (SELECT coalesce(json_agg({PG_LIST_WORK} ORDER BY w.title_key, w.id), '[]'::json)
             FROM (SELECT w.* FROM works w JOIN f ON f.id = w.id
                   ORDER BY w.title_key, w.id LIMIT 50) w),
-  'facets', json_build_object(
-    'kinds', (SELECT coalesce(json_agg(json_build_object('kind', kind, 'count', n)
-                ORDER BY n DESC, kind), '[]'::json)
-              FROM (SELECT kind, count(*) AS n FROM f GROUP BY kind) k),
-    'decades', (SELECT coalesce(json_agg(json_build_object('decade', decade, 'count', n)
-                  ORDER BY decade IS NULL, decade), '[]'::json)
-                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM f GROUP BY 1) d),
-    'themes', (SELECT coalesce(json_agg(json_build_object('theme',
-                  json_build_object('name', x.name), 'count', x.n)
-                  ORDER BY x.n DESC, x.name_key, x.id), '[]'::json)
-               FROM (SELECT t.id, t.name, t.name_key, c.n
-                     FROM (SELECT wt.theme_id, count(*) AS n
-                           FROM f JOIN work_themes wt ON wt.work_id = f.id
-                           GROUP BY wt.theme_id) c
-                     JOIN themes t ON t.id = c.theme_id
-                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10) x)))))::text""",
+  'facets', {_pg_facets("f", TAGS_OF_F, ("name",))})))::text""",
+    # W11: the whole catalog's facets, counted over every work and tag as they stand (the app
+    # adds up the counts migration 0016 keeps instead: db/facet_counts.py).
+    "w11": f"""
+SELECT json_build_object('data', json_build_object('works', json_build_object(
+  'totalCount', (SELECT count(*) FROM works),
+  'nodes', (SELECT coalesce(json_agg(json_build_object('slug', w.slug, 'title', w.title,
+                'year', w.year) ORDER BY w.title_key, w.id), '[]'::json)
+            FROM (SELECT * FROM works ORDER BY title_key, id LIMIT {CATALOG_PAGE}) w),
+  'facets', {_pg_facets("works", ALL_TAGS, ("slug", "name"))})))::text""",
 }
 
 # -- SQLite: aggregates take no ORDER BY (before 3.44), so rows are ordered in a subquery; a
@@ -155,6 +181,23 @@ def _sqlite_themes(fields: str, columns: str, work_id: str = "w.id") -> str:
         "FROM work_themes wt JOIN themes t ON t.id = wt.theme_id "
         f"WHERE wt.work_id = {work_id} ORDER BY wt.position)))"
     )
+
+
+def _sqlite_facets(works: str, tags: str, theme_fields: tuple[str, ...]) -> str:
+    """``_pg_facets`` on SQLite."""
+    theme = ", ".join(f"'{name}', {name}" for name in theme_fields)
+    return f"""json_object(
+    'kinds', json((SELECT json_group_array(json_object('kind', kind, 'count', n))
+              FROM (SELECT kind, count(*) AS n FROM {works} GROUP BY kind ORDER BY n DESC, kind))),
+    'decades', json((SELECT json_group_array(json_object('decade', decade, 'count', n))
+                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM {works}
+                      GROUP BY 1 ORDER BY decade IS NULL, decade))),
+    'themes', json((SELECT json_group_array(json_object('theme',
+                  json_object({theme}), 'count', n))
+               FROM (SELECT {_theme_columns(theme_fields, "t")}c.n
+                     FROM ({tags}) c
+                     JOIN themes t ON t.id = c.theme_id
+                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10))))"""
 
 
 SQLITE_LIST_WORK = (
@@ -191,20 +234,14 @@ SELECT json_object('data', json_object('works', json_object(
   'nodes', json((SELECT json_group_array({SQLITE_LIST_WORK})
             FROM (SELECT w.* FROM works w JOIN f ON f.id = w.id
                   ORDER BY w.title_key, w.id LIMIT 50) w)),
-  'facets', json_object(
-    'kinds', json((SELECT json_group_array(json_object('kind', kind, 'count', n))
-              FROM (SELECT kind, count(*) AS n FROM f GROUP BY kind ORDER BY n DESC, kind))),
-    'decades', json((SELECT json_group_array(json_object('decade', decade, 'count', n))
-                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM f
-                      GROUP BY 1 ORDER BY decade IS NULL, decade))),
-    'themes', json((SELECT json_group_array(json_object('theme', json_object('name', name),
-                  'count', n))
-               FROM (SELECT t.name, c.n
-                     FROM (SELECT wt.theme_id, count(*) AS n
-                           FROM f JOIN work_themes wt ON wt.work_id = f.id
-                           GROUP BY wt.theme_id) c
-                     JOIN themes t ON t.id = c.theme_id
-                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10)))))))""",
+  'facets', {_sqlite_facets("f", TAGS_OF_F, ("name",))})))""",
+    "w11": f"""
+SELECT json_object('data', json_object('works', json_object(
+  'totalCount', (SELECT count(*) FROM works),
+  'nodes', json((SELECT json_group_array(json_object('slug', w.slug, 'title', w.title,
+                  'year', w.year))
+            FROM (SELECT * FROM works ORDER BY title_key, id LIMIT {CATALOG_PAGE}) w)),
+  'facets', {_sqlite_facets("works", ALL_TAGS, ("slug", "name"))})))""",
 }
 
 
@@ -401,22 +438,7 @@ SELECT json_build_object('data', json_build_object('works', json_build_object(
               ORDER BY w.title_key, w.id), '[]'::json)
             FROM (SELECT w.* FROM works w JOIN f ON f.id = w.id
                   ORDER BY w.title_key, w.id LIMIT {PAGE}) w),
-  'facets', json_build_object(
-    'kinds', (SELECT coalesce(json_agg(json_build_object('kind', kind, 'count', n)
-                ORDER BY n DESC, kind), '[]'::json)
-              FROM (SELECT kind, count(*) AS n FROM f GROUP BY kind) k),
-    'decades', (SELECT coalesce(json_agg(json_build_object('decade', decade, 'count', n)
-                  ORDER BY decade IS NULL, decade), '[]'::json)
-                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM f GROUP BY 1) d),
-    'themes', (SELECT coalesce(json_agg(json_build_object('theme',
-                  json_build_object('slug', x.slug, 'name', x.name), 'count', x.n)
-                  ORDER BY x.n DESC, x.name_key, x.id), '[]'::json)
-               FROM (SELECT t.id, t.slug, t.name, t.name_key, c.n
-                     FROM (SELECT wt.theme_id, count(*) AS n
-                           FROM f JOIN work_themes wt ON wt.work_id = f.id
-                           GROUP BY wt.theme_id) c
-                     JOIN themes t ON t.id = c.theme_id
-                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10) x)))))::text"""
+  'facets', {_pg_facets("f", TAGS_OF_F, ("slug", "name"))})))::text"""
 
 
 def _sqlite_facet_page() -> str:
@@ -429,20 +451,7 @@ SELECT json_object('data', json_object('works', json_object(
                   'year', w.year, 'directors', {directors}))
             FROM (SELECT w.* FROM works w JOIN f ON f.id = w.id
                   ORDER BY w.title_key, w.id LIMIT {PAGE}) w)),
-  'facets', json_object(
-    'kinds', json((SELECT json_group_array(json_object('kind', kind, 'count', n))
-              FROM (SELECT kind, count(*) AS n FROM f GROUP BY kind ORDER BY n DESC, kind))),
-    'decades', json((SELECT json_group_array(json_object('decade', decade, 'count', n))
-                FROM (SELECT (year / 10) * 10 AS decade, count(*) AS n FROM f
-                      GROUP BY 1 ORDER BY decade IS NULL, decade))),
-    'themes', json((SELECT json_group_array(json_object('theme',
-                  json_object('slug', slug, 'name', name), 'count', n))
-               FROM (SELECT t.slug, t.name, c.n
-                     FROM (SELECT wt.theme_id, count(*) AS n
-                           FROM f JOIN work_themes wt ON wt.work_id = f.id
-                           GROUP BY wt.theme_id) c
-                     JOIN themes t ON t.id = c.theme_id
-                     ORDER BY c.n DESC, t.name_key, t.id LIMIT 10)))))))"""
+  'facets', {_sqlite_facets("f", TAGS_OF_F, ("slug", "name"))})))"""
 
 
 # W8: a work's page: every credit with its person, themes, sources, disputes, external ids.

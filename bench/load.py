@@ -1,7 +1,7 @@
 """``python -m bench.load``: the load benchmark. For each catalog size and database, the app
 (``nkcinema serve``), the one-statement floor (``bench.floor``) and, on PostgreSQL,
 PostGraphile v4 and v5 are served over loopback with 1 and 2 workers and driven with wrk through
-workloads W1-W10; results go to ``bench/results-load.md``.
+workloads W1-W11; results go to ``bench/results-load.md``.
 
 Usage: .venv/bin/python -m bench.load [--quick] [--databases sqlite,postgresql]
            [--works 10000,100000] [--workers 1,2] [--seconds 5] [--output FILE]

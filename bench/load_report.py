@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bench import load_targets
 from bench.environment import Environment
 from bench.load_workloads import (
     FACET_FILTERS,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 SERVER_ORDER = ("app", "app (compiled)", "app (cached)", POSTGRAPHILE, POSTGRAPHILE_V5, "floor")
 PEERS = ((POSTGRAPHILE, "v4"), (POSTGRAPHILE_V5, "v5"))
 PEER_SECTION = "The app against PostGraphile (PostgreSQL)"
+TARGETS_SECTION = "Issue #23's targets"
 
 
 def workload_order(key: str) -> tuple[int, str]:
@@ -266,7 +268,7 @@ throwaway database in the same run:
   `directors()` and the computed columns `people_directed_works` and `people_works` (see
   `bench/load_workloads.py`); W9 asks for page 3 by `offset: 40` (PostGraphile's cursors on a
   function's rows are row numbers); W10 uses its own global ids for the same records (asked of
-  it before timing). W4-W7 (search, facets) it cannot express.
+  it before timing). W4-W7 and W11 (search, facets) it cannot express.
 - **PostGraphile v5** (PostgreSQL, the same workloads): PostGraphile v5 with the Amber preset
   (`bench/postgraphile5/graphile.config.mjs`: no mutations, every column orderable as in v4)
   served by `bench/postgraphile5/serve.mjs` (grafserv on node:http, `node:cluster` for N
@@ -308,6 +310,46 @@ delayed ACK. `nkcinema serve --workers N` and the floor (`python -m bench.floor`
 socket themselves (`cli.listening_socket`; `tests/e2e/test_serve.py`), so the 2-worker rows
 measure the servers.
 """
+
+
+TARGETS_INTRO = """\
+Issue #23's targets, computed from this run's tables (`bench/load_targets.py`): on PostgreSQL
+with {works:,} works and 1 worker, the response cache off, with search and the whole
+catalog's facets on SQLite beside. "The app" is its compiled path where that answered every
+variant of the workload (the `app (compiled)` rows), else its resolver path, which the row
+names. A target whose workload the run did not measure is left out; "not measured" names an
+input the run lacks. A p50 change is the median of the side-by-side rounds where the run has
+them (W1-W3), else two 1-worker runs minutes apart, which this machine's drift makes far
+noisier. W4 has no PostGraphile row: it cannot express search. W11's floor counts every work
+and tag per request, where the app adds up the counts the database keeps (migration 0016), so
+its floor is no lower bound.
+"""
+
+
+def _targets(results: Results) -> list[str]:
+    rows = load_targets.targets(results)
+    if not rows:
+        return []
+    works = load_targets.TARGET_WORKS
+    lines = [TARGETS_INTRO.format(works=works)]
+    smaller = load_targets.smaller_than_targets(results)
+    if smaller:
+        which = ", ".join(f"{LABELS[d]} {n:,} works" for d, n in smaller.items())
+        lines += [
+            f"**This run has no {works:,}-work catalog for some databases: their rows are "
+            f"computed at the largest it measured ({which}), which is not what the issue's "
+            "targets are about.**",
+            "",
+        ]
+    lines += ["| target | configuration | measured | limit | |", "|---|---|---|---|---|"]
+    for row in rows:
+        verdict = f"**{row.verdict}**" if row.verdict == load_targets.MISSES else row.verdict
+        lines.append(
+            f"| {row.target} | {row.configuration} | {row.measured} | {row.limit} | {verdict} |"
+        )
+    counts = {v: sum(1 for r in rows if r.verdict == v) for v in load_targets.VERDICTS}
+    lines += ["", ", ".join(f"{verdict}: {n}" for verdict, n in counts.items()) + "."]
+    return lines
 
 
 def _machine(env: Environment, versions: dict[str, str], setups: list[Setup]) -> list[str]:
@@ -387,6 +429,9 @@ def markdown(
     notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
     if notes:
         out += ["## Notes", "", *(f"- {note}" for note in notes), ""]
+    targets = _targets(results)
+    if targets:
+        out += [f"## {TARGETS_SECTION}", "", *targets, ""]
     peer = _peer_table(cells, configs)
     if peer:
         out += [f"## {PEER_SECTION}", "", *peer, ""]
@@ -428,7 +473,7 @@ def markdown(
         f"tagged; W9 through the {PAGED_PEOPLE} people credited on the most works, each "
         f"with the cursor after their second page of {PAGE} (fetched before timing); W10 "
         f"through the global ids of {NODES['Work']} works, {NODES['Person']} people and "
-        f"{NODES['Theme']} themes spread over their tables."
+        f"{NODES['Theme']} themes spread over their tables. W2, W3 and W11 have none."
     )
     out.append("")
     return "\n".join(out)
@@ -471,4 +516,5 @@ def summary(results: Results) -> str:
                     + ("" if cell.same_data in ("same", "reference") else "  DATA DIFFERS")
                 )
     notes = [*results.notes, *(n for s in results.setups for n in s.notes)]
-    return "\n".join(lines + [f"note: {n}" for n in notes])
+    goals = [f"#23: {row.line()}" for row in load_targets.targets(results)]
+    return "\n".join(lines + [f"note: {n}" for n in notes] + goals)

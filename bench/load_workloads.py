@@ -1,4 +1,4 @@
-"""The load benchmark's workloads W1-W10: the GraphQL operation each sends to the app, the
+"""The load benchmark's workloads W1-W11: the GraphQL operation each sends to the app, the
 variables it rotates through, the body the floor endpoint gets for the same data, and, where
 PostGraphile can express it, the equivalent PostGraphile operation (v4 and v5) with a function
 that maps its answer onto ours (so that every server can be checked to return the same data
@@ -6,8 +6,10 @@ before it is timed).
 
 W1-W5 were the first five; W6-W10 are what the example frontend and GraphiQL's tabs send
 besides (issue #23): the root search, a filtered page with facets, a work's page, a person's
-third page by nested cursor and node lookups. Some variables depend on the loaded database
-(global ids, cursors): ``resolve`` asks the app for them once the catalog is loaded.
+third page by nested cursor and node lookups. W11 is the catalog's first page with the
+whole catalog's facets, which issue #23 sets a target for. Some variables depend on the
+loaded database (global ids, cursors): ``resolve`` asks the app for them once the catalog is
+loaded.
 """
 
 from __future__ import annotations
@@ -97,6 +99,17 @@ W10 = """query W10($id: ID!) {
     ... on Theme { slug name }
   }
 }"""
+W11 = """query W11 {
+  works(first: 20) {
+    totalCount
+    nodes { slug title year }
+    facets {
+      kinds { kind count }
+      decades { decade count }
+      themes(first: 10) { theme { slug name } count }
+    }
+  }
+}"""
 QUERIES = {
     "W1": W1,
     "W2": W2,
@@ -108,6 +121,7 @@ QUERIES = {
     "W8": W8,
     "W9": W9,
     "W10": W10,
+    "W11": W11,
 }
 
 # -- PostGraphile (v4 with its default inflection, v5 with the Amber preset) --------------------
@@ -343,6 +357,10 @@ def _peers(
     }
 
 
+# The workloads PostGraphile can express (the others are search and facets): those
+# build_load_workloads gives peers.
+EXPRESSIBLE_BY_POSTGRAPHILE = frozenset({"W1", "W2", "W3", "W8", "W9", "W10"})
+
 Post = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 """Sends a GraphQL request to the app; its data (raises on errors)."""
 
@@ -535,5 +553,12 @@ def build_load_workloads(catalog: Catalog) -> list[LoadWorkload]:
             tuple(_node_records(catalog)),
             _peers(pg_w10, lambda data: data, _pg_w10_variables),
             resolve=_global_ids,
+        ),
+        LoadWorkload(
+            "W11",
+            "the first page of 20 works by title with totalCount and the whole catalog's facets "
+            "(kinds, decades, top 10 themes)",
+            W11,
+            ({},),
         ),
     ]

@@ -34,7 +34,7 @@ from tests.support.client import app_client
 from tests.support.databases import Databases
 
 WORKS = 1_000  # enough for the most credited people to have a third page of 20 works
-NEW = ("W6", "W7", "W8", "W9", "W10")
+NEW = ("W6", "W7", "W8", "W9", "W10", "W11")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,11 @@ async def test_what_the_new_workloads_rotate_through_finds_something(
     types = {from_global_id(v["id"])[0] for v in loaded.workloads["W10"].variants}
     assert types == {"Work", "Person", "Theme"}
     assert all(a["node"] is not None for a in answers["W10"])
+    (whole,) = answers["W11"]  # the whole catalog: every work counted, 10 themes of 300
+    assert whole["works"]["totalCount"] == WORKS
+    assert sum(k["count"] for k in whole["works"]["facets"]["kinds"]) == WORKS
+    assert sum(d["count"] for d in whole["works"]["facets"]["decades"]) == WORKS
+    assert len(whole["works"]["facets"]["themes"]) == 10
 
 
 async def test_page_three_follows_page_two(loaded: Loaded) -> None:
