@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,8 +146,9 @@ class Proxy:
         return log.read_text(errors="replace") if log.exists() else "(no error.log)"
 
 
-def start_proxy(nginx: Path, directory: Path, upstreams: list[int]) -> Proxy:
-    """nginx in the foreground on a free port; returns once it forwards /healthz."""
+@contextmanager
+def running_proxy(nginx: Path, directory: Path, upstreams: list[int]) -> Iterator[Proxy]:
+    """nginx in the foreground on a free port, once it forwards /healthz; always stopped."""
     port = free_port()
     conf = directory / "nginx.conf"
     conf.write_text(proxy_conf(nginx, directory, port, upstreams), encoding="utf-8")
@@ -168,18 +169,22 @@ def start_proxy(nginx: Path, directory: Path, upstreams: list[int]) -> Proxy:
             stderr=subprocess.STDOUT,
         )
     proxy = Proxy(process, f"http://127.0.0.1:{port}", directory)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            out_text = (directory / "nginx.out").read_text(errors="replace")
-            pytest.fail(f"nginx exited {process.returncode}\n{out_text}\n{proxy.output()}")
-        try:
-            if httpx.get(f"{proxy.base_url}/healthz", timeout=1.0).status_code == 200:
-                return proxy
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"nginx did not answer\n{proxy.output()}"
-        time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                out_text = (directory / "nginx.out").read_text(errors="replace")
+                pytest.fail(f"nginx exited {process.returncode}\n{out_text}\n{proxy.output()}")
+            try:
+                if httpx.get(f"{proxy.base_url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"nginx did not answer\n{proxy.output()}"
+            time.sleep(0.05)
+        yield proxy
+    finally:
+        stop(process)
 
 
 @dataclass
@@ -253,10 +258,8 @@ def topology(
         apps = dict(zip(INSTANCES, starting.map(start, INSTANCES), strict=True))
         proxy_dir = work / "nginx"
         proxy_dir.mkdir()
-        proxy = start_proxy(
-            nginx, proxy_dir, [int(urlsplit(s.base_url).port or 0) for s in apps.values()]
-        )
-        stack.callback(stop, proxy.process)
+        ports = [int(urlsplit(server.base_url).port or 0) for server in apps.values()]
+        proxy = stack.enter_context(running_proxy(nginx, proxy_dir, ports))
         yield Topology(replication, apps, proxy, token)
 
 
