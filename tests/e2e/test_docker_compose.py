@@ -1,7 +1,8 @@
 """Static checks for the container setup (no Docker engine is needed).
 
 docker-compose.yml is parsed with PyYAML and the Dockerfile with a tiny
-instruction parser, and the wiring between them is asserted.
+instruction parser, and the wiring between them is asserted. The scale profile's parts also
+run, without Docker, in test_scale_topology.py (deploy/nginx.conf in a real nginx).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,6 +70,10 @@ class Server:
 
     def output(self) -> str:
         return f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+
+    def records(self) -> list[dict[str, Any]]:
+        """The server's log records so far (``NKCINEMA_LOG_FORMAT=json``: one a line)."""
+        return [json.loads(line) for line in self.stderr.splitlines() if line[:1] == "{"]
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -145,16 +145,13 @@ class Live:
         assert "errors" not in response.json(), response.text
         return request_id, response
 
-    def log(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.server.stderr.splitlines() if line[:1] == "{"]
-
     def answered_by(self, request_ids: list[str]) -> list[str]:
         """The database that answered each request, from the JSON access log."""
         deadline = time.monotonic() + 5.0
         while True:
             found = {
                 record["request_id"]: record["database"]
-                for record in self.log()
+                for record in self.server.records()
                 if record.get("logger") == "nkcinema.access" and "database" in record
             }
             if all(i in found for i in request_ids):
