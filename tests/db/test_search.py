@@ -193,15 +193,17 @@ def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> N
     rare, rare_params = compiled("Pulgasari")
     other, _ = compiled("flower girl")
     assert "LIKE '%purkasari%'" in rare, rare
-    assert "nk_word_similarity('purkasari', works.search_text) >= 0.6" in rare, rare
+    # the similarity written out for the key (s._typo_similarity_postgresql)
+    similarity = "(strpos(n, 'ari') > 0)::integer + (strpos(n, 'asa') > 0)::integer"
+    assert similarity in rare and "::double precision / 7) >= 0.6" in rare, rare
     # the names section holds enough of the key's trigrams before the similarity is computed
     names = "CASE WHEN split_part(works.search_text, '/', 1) LIKE '%"
-    assert -1 < rare.find(names) < rare.find("nk_word_similarity"), rare
+    assert -1 < rare.find(names) < rare.find("strpos(n, "), rare
     assert "purkasari" not in {str(v).strip("%") for v in rare_params.values()}
     assert "'%flowergirl%'" in other and rare != other  # one statement per key
     assert compiled("Pulgasari")[0] == rare  # and the same one for the same key
     short, _ = compiled("혈해")  # below the fuzzy length (two letters): a substring match only
-    assert "LIKE '%혈혈혈해해해%'" in short and "nk_word_similarity" not in short, short
+    assert "LIKE '%혈혈혈해해해%'" in short and "strpos" not in short, short
     with pytest.raises(ValueError):
         s._literal("x' OR 1=1 --")
 
@@ -242,6 +244,33 @@ async def test_both_databases_compute_the_same_similarity(session: AsyncSession)
         found = await session.scalar(
             text(f"SELECT {s.SIMILARITY_FUNCTION}(:key, :document)"),
             {"key": key, "document": document},
+        )
+        assert found == word_similarity(key, document), (key, document)
+
+
+async def test_on_postgresql_the_written_out_similarity_is_the_function(
+    session: AsyncSession,
+) -> None:
+    """The root search and typo tolerance compute a candidate's similarity with the key's
+    trigrams written into the statement (``db.search._typo_similarity_postgresql``), not by
+    calling nk_word_similarity: the same value, to the last bit, for keys of three
+    characters or more (typo tolerance's are five or more)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite calls db.text.word_similarity")
+    rng = random.Random(23)
+    alphabet = "aeiokrst혈해"
+    cases = [("purkasri", "|purkasari|/purkasri/"), ("혈혈혈해해해", "|혈혈혈|해해해|")]
+    cases.append(("kim", ""))
+    for _ in range(80):
+        key = "".join(rng.choices(alphabet, k=rng.randint(3, 9)))
+        names = ["".join(rng.choices(alphabet, k=rng.randint(0, 10))) for _ in range(3)]
+        prose = "".join(rng.choices(alphabet, k=rng.randint(0, 20)))
+        cases.append((key, "|" + "|".join(names) + "|" + (f"/{prose}/" if prose else "")))
+    for key, document in cases:
+        written = s._typo_similarity_postgresql("d.search_text", key)
+        found = await session.scalar(
+            text(f"SELECT {written} FROM (SELECT CAST(:document AS text) AS search_text) AS d"),
+            {"document": document},
         )
         assert found == word_similarity(key, document), (key, document)
 
