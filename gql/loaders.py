@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,60 +81,95 @@ class Loader(DataLoader[K, V]):
         return asyncio.shield(super().load(key))
 
 
+class _Lazy(Generic[K, V]):
+    """A loader of ``Loaders``, made the first time a request uses it and kept on the
+    instance from then on (a non-data descriptor: the instance's attribute shadows it).
+    A request uses a handful of the loaders; making all of them for each was measurable."""
+
+    def __init__(self, make: Callable[[Loaders], Loader[K, V]]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type[Loaders], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, loaders: None, owner: type[Loaders]) -> _Lazy[K, V]: ...
+
+    @overload
+    def __get__(self, loaders: Loaders, owner: type[Loaders]) -> Loader[K, V]: ...
+
+    def __get__(self, loaders: Loaders | None, owner: type[Loaders]) -> Loader[K, V] | _Lazy[K, V]:
+        if loaders is None:
+            return self
+        loader = loaders.__dict__[self.name] = self.make(loaders)
+        return loader
+
+
+def _rows(batch: Callable[[AsyncSession, Sequence[K]], Awaitable[list[V]]]) -> _Lazy[K, V]:
+    """A loader of ``batch``'s rows: one statement per batch of keys."""
+    return _Lazy(lambda loaders: loaders._loader(batch))
+
+
 class Loaders:
     def __init__(self, database: RequestDatabase) -> None:
         self.database = database
-        L = self._loader
-        self.work = L(q.works_by_id)
-        self.work_by_slug = L(q.works_by_slug)
-        self.person = L(q.people_by_id)
-        self.person_by_slug = L(q.people_by_slug)
-        self.theme = L(q.themes_by_id)
-        self.theme_by_slug = L(q.themes_by_slug)
-        self.source = L(q.sources_by_id)
-        self.alternative_titles = L(q.alternative_titles)
-        self.alternative_names = L(q.alternative_names)
-        self.work_credits = L(q.credits_of_works)
-        self.person_credits = L(q.credits_of_people)
-        self.credit_sources = L(q.sources_of_credits)
-        self.work_themes = L(q.themes_of_works)
-        self.work_relations = L(q.relations_of_works)
-        self.work_sources = L(q.sources_of_works)
-        self.person_sources = L(q.sources_of_people)
-        self.work_disputes = L(q.disputes_of_works)
-        self.work_attributions = L(q.attributions_of_works)
-        self.person_attributions = L(q.attributions_of_people)
-        # a work's structure and studios (issue #22)
-        self.studio = L(structure.studios_by_id)
-        self.studio_by_slug = L(structure.studios_by_slug)
-        self.studio_sources = L(structure.sources_of_studios)
-        self.work_forms = L(structure.forms_of_works)
-        self.work_audience = L(structure.audiences_of_works)
-        self.work_parts = L(structure.parts_of_works)
-        self.work_events = L(structure.events_of_works)
-        self.work_origins = L(structure.origins_of_works)
-        self.work_studios = L(structure.studios_of_works)
-        self.work_statement_sources = L(structure.statement_sources_of_works)
-        self.work_titles = L(st.titles_of_works)
-        self.person_names = L(st.names_of_people)
-        self.dispute_people = L(st.people_of_disputes)
-        self.person_reported = L(st.reported_of_people)
-        self.relation_sources = L(st.sources_of_relations)
-        B = self._batched
-        self.nested_works: Loader[tuple[int, NestedWorks], Page] = B(self._nested_works)
-        self.nested_works_count: Loader[tuple[int, NestedCount], int] = B(self._nested_works_count)
-        self.kinds_and_decades: Loader[tuple[int, NestedCount], KindsAndDecades] = B(
-            self._kinds_and_decades
-        )
-        self.top_themes: Loader[tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]] = B(
-            self._top_themes
-        )
-        self.work_external_ids = L(x.external_ids_of_works)
-        self.person_external_ids = L(x.external_ids_of_people)
-        self.work_by_external_id = L(x.works_by_external_id)
-        self.person_by_external_id = L(x.people_by_external_id)
-        self.similar_works: Loader[tuple[int, PageRequest], Page] = B(similar.similar_pages)
-        self.similar_works_count = L(similar.similar_counts)
+
+    work = _rows(q.works_by_id)
+    work_by_slug = _rows(q.works_by_slug)
+    person = _rows(q.people_by_id)
+    person_by_slug = _rows(q.people_by_slug)
+    theme = _rows(q.themes_by_id)
+    theme_by_slug = _rows(q.themes_by_slug)
+    source = _rows(q.sources_by_id)
+    alternative_titles = _rows(q.alternative_titles)
+    alternative_names = _rows(q.alternative_names)
+    work_credits = _rows(q.credits_of_works)
+    person_credits = _rows(q.credits_of_people)
+    credit_sources = _rows(q.sources_of_credits)
+    work_themes = _rows(q.themes_of_works)
+    work_relations = _rows(q.relations_of_works)
+    work_sources = _rows(q.sources_of_works)
+    person_sources = _rows(q.sources_of_people)
+    work_disputes = _rows(q.disputes_of_works)
+    work_attributions = _rows(q.attributions_of_works)
+    person_attributions = _rows(q.attributions_of_people)
+    # a work's structure and studios (issue #22)
+    studio = _rows(structure.studios_by_id)
+    studio_by_slug = _rows(structure.studios_by_slug)
+    studio_sources = _rows(structure.sources_of_studios)
+    work_forms = _rows(structure.forms_of_works)
+    work_audience = _rows(structure.audiences_of_works)
+    work_parts = _rows(structure.parts_of_works)
+    work_events = _rows(structure.events_of_works)
+    work_origins = _rows(structure.origins_of_works)
+    work_studios = _rows(structure.studios_of_works)
+    work_statement_sources = _rows(structure.statement_sources_of_works)
+    work_titles = _rows(st.titles_of_works)
+    person_names = _rows(st.names_of_people)
+    dispute_people = _rows(st.people_of_disputes)
+    person_reported = _rows(st.reported_of_people)
+    relation_sources = _rows(st.sources_of_relations)
+    nested_works: _Lazy[tuple[int, NestedWorks], Page] = _Lazy(
+        lambda loaders: loaders._batched(loaders._nested_works)
+    )
+    nested_works_count: _Lazy[tuple[int, NestedCount], int] = _Lazy(
+        lambda loaders: loaders._batched(loaders._nested_works_count)
+    )
+    kinds_and_decades: _Lazy[tuple[int, NestedCount], KindsAndDecades] = _Lazy(
+        lambda loaders: loaders._batched(loaders._kinds_and_decades)
+    )
+    top_themes: _Lazy[tuple[int, tuple[NestedCount, int]], list[tuple[m.Theme, int]]] = _Lazy(
+        lambda loaders: loaders._batched(loaders._top_themes)
+    )
+    work_external_ids = _rows(x.external_ids_of_works)
+    person_external_ids = _rows(x.external_ids_of_people)
+    work_by_external_id = _rows(x.works_by_external_id)
+    person_by_external_id = _rows(x.people_by_external_id)
+    similar_works: _Lazy[tuple[int, PageRequest], Page] = _Lazy(
+        lambda loaders: loaders._batched(similar.similar_pages)
+    )
+    similar_works_count = _rows(similar.similar_counts)
 
     def _query(self, fn: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
         """``fn(session, *args)`` as ``run(*args)`` on the request's database."""
