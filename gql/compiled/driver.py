@@ -54,14 +54,18 @@ def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStat
     if built is None:
         return None
     compiled = built.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    raw = compiled.construct_params(placeholders(root))
+    given = placeholders(root)
+    # The statement as run: a list compared with IN (an "expanding" parameter, a placeholder
+    # in the compiled text) becomes a parameter per element, as SQLAlchemy does when it runs
+    # a statement.
+    expanded = compiled.construct_expanded_state(given)
+    raw = expanded.parameters
+    processors: dict[str, Any] = {**compiled._bind_processors, **expanded.processors}
     values = {
         name: processors[name](value) if name in processors else value
         for name, value in raw.items()
     }
-    return DriverStatement(compiled.string, names, values)
+    return DriverStatement(expanded.statement, tuple(expanded.positiontup or ()), values)
 
 
 # driver_statement by the identity of what it is built from. Each prepared request's plan

@@ -162,6 +162,38 @@ async def test_the_app_own_engine_reads_through_its_own_connections(
     assert app.state.versions.reads >= 3  # every lane answer read the version
 
 
+# Lists answered by their plans on the app's own connections (gql.compiled.driver), a kind
+# filter among them (SQL's IN: a parameter per element once the statement is expanded).
+LISTS = {
+    "W2": "{ works(first: 50) { nodes { slug title year directors { name } themes { name } } } }",
+    "W3": """{ directors(first: 100) { nodes { name
+      works(role: DIRECTOR, first: 10) { nodes { title year themes { name } } } } } }""",
+    "ordered": """{ works(first: 4, orderBy: [{field: YEAR, direction: DESC}], filter: {kind: FILM,
+      yearFrom: 1950}) { totalCount pageInfo { hasNextPage } nodes { title year } } }""",
+    "last": "{ people(last: 3) { pageInfo { hasPreviousPage } nodes { name } } }",
+    "theme": """{ works(filter: {theme: "loyalty"}, first: 3) { nodes { title }
+      facets { kinds { kind count } decades { decade count } } } }""",
+    "not a word": """{ works(filter: {theme: "historical-drama"}, first: 3) { nodes { title } }
+      people(filter: {search: "o'brien"}, first: 2) { totalCount nodes { name } } }""",
+}
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_lists_run_on_the_driver_answer_the_full_path_bytes(
+    catalog_url: str, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    app = _app(catalog_url, response_cache_entries=0, max_cost=1_000_000)  # W3: 100 x 10
+    view = _graphql(app)
+    body = {"query": LISTS[name]}
+    async with app_client(app, lifespan=True) as c:
+        with caplog.at_level(logging.DEBUG, logger="nkcinema.fast_lane"):
+            full, lane = [await c.post("/graphql", json=body) for _ in range(2)]
+    assert not caplog.records, [r.getMessage() for r in caplog.records]  # nothing fell back
+    assert full.status_code == 200 and "errors" not in full.json(), full.text
+    assert view.prepared.hits == 1 and lane.headers["x-execution"] == "compiled"
+    assert lane.content == full.content
+
+
 async def test_without_the_compiled_path_only_cached_answers_take_the_lane(
     catalog_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
