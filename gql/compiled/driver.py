@@ -15,11 +15,14 @@ cursor events set it for every other statement.
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
@@ -54,14 +57,48 @@ def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStat
     if built is None:
         return None
     compiled = built.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    raw = compiled.construct_params(placeholders(root))
+    given = placeholders(root)
+    # The statement as run: a list compared with IN (an "expanding" parameter, a placeholder
+    # in the compiled text) becomes a parameter per element, as SQLAlchemy does when it runs
+    # a statement.
+    expanded = compiled.construct_expanded_state(given)
+    raw = expanded.parameters
+    if dialect.name == "postgresql" and given is None and all(map(_writable, raw.values())):
+        try:
+            written = built.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        except CompileError:  # a value of a type with no literal form: bound, as below
+            pass
+        else:
+            return DriverStatement(written.string, (), {})
+    processors: dict[str, Any] = {**compiled._bind_processors, **expanded.processors}
     values = {
         name: processors[name](value) if name in processors else value
         for name, value in raw.items()
     }
-    return DriverStatement(compiled.string, names, values)
+    return DriverStatement(expanded.statement, tuple(expanded.positiontup or ()), values)
+
+
+# PostgreSQL plans a prepared statement (asyncpg prepares and keeps each one per connection)
+# for its parameters' values at every execution until it settles on a generic plan, and a
+# statement whose LIMITs are parameters never settles: a generic plan's estimate for an
+# unknown LIMIT looks dear. So W2's statement was planned at every request (0.25-0.3 ms, a
+# quarter of its database time at 100,000 works; W3's 0.4 ms), the plan the same each time.
+# A statement with no parameters is planned once per connection, for its values. So a list's
+# statement (no looked-up key: all its values are its own) has them written into its text
+# when each one is written exactly and needs no quoting: integers (limits, the sort keys'
+# constants, the catalog's row id) and words (enum values such as DIRECTOR). A statement with
+# any other value (a filter's free text, a cursor's keys) keeps them all bound, as before:
+# with its limits written in and that value bound, PostgreSQL could settle on a generic plan,
+# made for no value in particular (bench/README.md: what that did to search). SQLite plans
+# each statement once per connection either way.
+_WORD = re.compile(r"[A-Za-z0-9_]*")
+
+
+def _writable(value: Any) -> bool:
+    """Whether ``value`` is written into a statement as it is bound (``driver_statement``)."""
+    if isinstance(value, enum.Enum):  # written as its name or its value, by its column's type
+        return _writable(value.name) and _writable(value.value)
+    return type(value) is int or (type(value) is str and _WORD.fullmatch(value) is not None)
 
 
 # driver_statement by the identity of what it is built from. Each prepared request's plan
