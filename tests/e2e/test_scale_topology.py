@@ -26,7 +26,6 @@ CI=true, without PostgreSQL's binaries); without nginx it skips, and fails under
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import subprocess
@@ -47,7 +46,7 @@ from bench.replication import Replication
 from tests.support.cli import ok
 from tests.support.curation import CREATE
 from tests.support.databases import curator_token
-from tests.support.live import Server, free_port, serve, stop
+from tests.support.live import Server, ask_with_id, free_port, serve, stop
 from tests.support.node import missing
 
 yaml = pytest.importorskip("yaml")
@@ -208,18 +207,9 @@ class Topology:
     ) -> tuple[str, httpx.Response]:
         """An operation through the proxy, with a request id of its own: (the id, the
         response), which must have no errors."""
-        request_id = uuid.uuid4().hex
-        sent = {"X-Request-ID": request_id, **(headers or {})}
-        if get:
-            params = {"query": query}
-            if variables is not None:
-                params["variables"] = json.dumps(variables)
-            response = await client.get("/graphql", params=params, headers=sent)
-        else:
-            payload = {"query": query, "variables": variables or {}}
-            response = await client.post("/graphql", json=payload, headers=sent)
-        assert response.status_code == 200, (response.text, self.proxy.output())
-        assert "errors" not in response.json(), response.text
+        request_id, response = await ask_with_id(
+            client, query, variables, get=get, headers=headers, context=self.proxy.output()
+        )
         assert response.headers["x-request-id"] == request_id
         return request_id, response
 

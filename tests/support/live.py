@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,3 +130,30 @@ def serve(
         yield server
     finally:
         stop(process)
+
+
+async def ask_with_id(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    get: bool = False,
+    headers: dict[str, str] | None = None,
+    context: str = "",
+) -> tuple[str, httpx.Response]:
+    """An operation to a live server (GET or POST) with a request id of its own, so that the
+    access logs tell which server and database answered it: (the id, the response), which
+    must be a 200 without errors (``context`` is added to the failure's message)."""
+    request_id = uuid.uuid4().hex
+    sent = {"X-Request-ID": request_id, **(headers or {})}
+    if get:
+        params = {"query": query}
+        if variables is not None:
+            params["variables"] = json.dumps(variables)
+        response = await client.get("/graphql", params=params, headers=sent)
+    else:
+        payload = {"query": query, "variables": variables or {}}
+        response = await client.post("/graphql", json=payload, headers=sent)
+    assert response.status_code == 200, (response.text, context)
+    assert "errors" not in response.json(), response.text
+    return request_id, response

@@ -17,7 +17,6 @@ the primary, and once it is back, it is probed back into rotation.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from db.sessions import PRIMARY
 from db.tokens import create_token
 from tests.support.curation import CREATE, Curator
 from tests.support.databases import curator_token
-from tests.support.live import Server, serve
+from tests.support.live import Server, ask_with_id, serve
 
 TITLE = '{ work(slug: "sea-of-blood") { title } }'
 WORKS = "{ works(first: 3) { nodes { slug title } } }"
@@ -131,19 +130,7 @@ class Live:
     ) -> tuple[str, httpx.Response]:
         """Send an operation with a request id of its own; (the id, the response), which
         must have no errors."""
-        request_id = uuid.uuid4().hex
-        sent = {"X-Request-ID": request_id, **(headers or {})}
-        if get:
-            params = {"query": query}
-            if variables is not None:
-                params["variables"] = json.dumps(variables)
-            response = await client.get("/graphql", params=params, headers=sent)
-        else:
-            payload = {"query": query, "variables": variables or {}}
-            response = await client.post("/graphql", json=payload, headers=sent)
-        assert response.status_code == 200, response.text
-        assert "errors" not in response.json(), response.text
-        return request_id, response
+        return await ask_with_id(client, query, variables, get=get, headers=headers)
 
     def answered_by(self, request_ids: list[str]) -> list[str]:
         """The database that answered each request, from the JSON access log."""
