@@ -46,7 +46,7 @@ from bench.replication import Replication
 from tests.support.cli import ok
 from tests.support.curation import CREATE
 from tests.support.databases import curator_token
-from tests.support.live import Server, ask_with_id, free_port, serve, stop
+from tests.support.live import Server, ask_with_id, free_port, serve, stop, wait_healthy
 from tests.support.node import missing
 
 yaml = pytest.importorskip("yaml")
@@ -169,18 +169,11 @@ def running_proxy(nginx: Path, directory: Path, upstreams: list[int]) -> Iterato
         )
     proxy = Proxy(process, f"http://127.0.0.1:{port}", directory)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                out_text = (directory / "nginx.out").read_text(errors="replace")
-                pytest.fail(f"nginx exited {process.returncode}\n{out_text}\n{proxy.output()}")
-            try:
-                if httpx.get(f"{proxy.base_url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"nginx did not answer\n{proxy.output()}"
-            time.sleep(0.05)
+
+        def output() -> str:
+            return (directory / "nginx.out").read_text(errors="replace") + "\n" + proxy.output()
+
+        wait_healthy(process, proxy.base_url, "nginx", START_TIMEOUT, output, pause=0.05)
         yield proxy
     finally:
         stop(process)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,24 +112,36 @@ def serve(
         )
     server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"nkcinema serve exited {process.returncode}\n{server.output()}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"nkcinema serve did not answer /healthz within "
-                    f"{SERVER_START_TIMEOUT:.0f} s\n{server.output()}"
-                )
-            time.sleep(0.2)
+        wait_healthy(
+            process, server.base_url, "nkcinema serve", SERVER_START_TIMEOUT, server.output
+        )
         yield server
     finally:
         stop(process)
+
+
+def wait_healthy(
+    process: subprocess.Popen[bytes],
+    base_url: str,
+    name: str,
+    timeout: float,
+    output: Callable[[], str],
+    pause: float = 0.2,
+) -> None:
+    """Wait until the server at ``base_url`` answers ``/healthz`` with 200; fail the test with
+    ``output()`` if its ``process`` exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited {process.returncode}\n{output()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name} did not answer /healthz within {timeout:.0f} s\n{output()}")
+        time.sleep(pause)
 
 
 async def ask_with_id(
