@@ -138,12 +138,12 @@ async def fetch_json(
         if engine.dialect.name == "postgresql":  # asyncpg
             row = await driver.fetchrow(sql, *arguments)
         else:  # aiosqlite: the statement limit as db.statement_timeout sets it
+            # Executed and fetched in one call on aiosqlite's thread (execute, fetchone and a
+            # cursor's close were three round trips to it, each a wake-up of the thread and
+            # of the loop); the statement's one row, and the statement done with.
             with sqlite_deadline(connection.info):
-                cursor = await driver.execute(sql, arguments)
-                try:
-                    row = await cursor.fetchone()
-                finally:
-                    await cursor.close()
+                rows = await driver.execute_fetchall(sql, arguments)
+            row = rows[0] if rows else None
     except asyncio.CancelledError:
         # The request's deadline (web.fast_lane): it answers now; the connection, which may
         # be mid-statement (aiosqlite's thread finishes it first), is discarded meanwhile.
