@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolResetState
 
 import metrics
 from db.search import SQLITE_FUNCTIONS
@@ -77,6 +77,25 @@ def _sqlite_on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoo
     cursor.close()
     for name, function in SQLITE_FUNCTIONS.items():
         dbapi_connection.create_function(name, 2, function, deterministic=True)
+
+
+def _sqlite_on_reset(
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, state: PoolResetState
+) -> None:
+    """A connection back in the pool rolled back only if it is in a transaction (the pool's
+    own reset is off on SQLite: ``create_engine``). The same as rolling back every time — the
+    sqlite3 module's rollback does nothing outside a transaction — without aiosqlite's thread
+    being woken to find that out (the fast lane's reads, outside any transaction, returned
+    each connection that way: a round trip to the thread and back to the loop a request)."""
+    if not state.asyncio_safe or state.transaction_was_reset:  # as the pool's reset
+        return
+    driver = record.driver_connection
+    try:
+        open_transaction = driver is not None and driver.in_transaction
+    except ValueError:  # aiosqlite's connection is closed: nothing to roll back
+        return
+    if open_transaction:
+        dbapi_connection.rollback()
 
 
 SQLITE_BEGIN = "sqlite_begin"  # execution option: "IMMEDIATE" for a transaction that writes
@@ -188,14 +207,17 @@ def create_engine(
         kwargs["connect_args"] = asyncpg_connect_args(
             connect_timeout=connect_timeout, statement_timeout=statement_timeout
         )
-    elif backend == "sqlite" and is_sqlite_file(url):
-        kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
+    elif backend == "sqlite":
+        if is_sqlite_file(url):
+            kwargs.update(pooled)  # an in-memory database has one connection (StaticPool)
+        kwargs["pool_reset_on_return"] = None  # _sqlite_on_reset instead
     engine = create_async_engine(url, **kwargs)
     if "poolclass" in kwargs and name is not None:
         _observe_pool(engine, name)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        event.listen(engine.sync_engine, "reset", _sqlite_on_reset)
         if statement_timeout is not None:
             limit_sqlite_statements(engine, statement_timeout)
     return engine

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from db.engine import SQLITE_MMAP_BYTES
 from tests.support.databases import backend_name
@@ -33,3 +36,45 @@ async def test_postgresql_json_values_are_decoded(engine: AsyncEngine) -> None:
             await connection.execute(text("SELECT json_build_array(1, 'Ŏ', json_build_array())"))
         ).scalar_one()
     assert value == [1, "Ŏ", []]
+
+
+@pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite's reset on return")
+async def test_sqlite_connections_are_rolled_back_on_return_only_in_a_transaction(
+    engine: AsyncEngine,
+) -> None:
+    """A connection back in the pool holds no transaction (one left open is rolled back, its
+    writes undone), and one outside a transaction is returned without a rollback: no call to
+    aiosqlite's thread (db.engine._sqlite_on_reset)."""
+    rollbacks = 0
+
+    async def returned(write: bool) -> Any:
+        nonlocal rollbacks
+        raw = await engine.raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        rollback = driver.rollback
+
+        async def counted() -> None:
+            nonlocal rollbacks
+            rollbacks += 1
+            await rollback()
+
+        driver.rollback = counted  # type: ignore[method-assign]
+        if write:
+            await driver.execute("BEGIN")
+            await driver.execute("CREATE TABLE reset_probe (x INTEGER)")
+        else:
+            await driver.execute_fetchall("SELECT 1")
+        await greenlet_spawn(raw.close)
+        del driver.rollback
+        return driver
+
+    outside = await returned(write=False)
+    assert rollbacks == 0 and not outside.in_transaction
+    inside = await returned(write=True)
+    assert rollbacks == 1 and not inside.in_transaction
+    async with engine.connect() as connection:
+        tables = await connection.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'reset_probe'")
+        )
+        assert tables.scalar_one() == 0
