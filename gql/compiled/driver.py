@@ -156,7 +156,7 @@ async def fetch_json(
         # through SQLAlchemy's async adapters, which need its greenlet.)
         await greenlet_spawn(connection.invalidate)
         raise
-    await greenlet_spawn(connection.close)  # back into the pool (SQLite: after a rollback)
+    await greenlet_spawn(connection.close)  # back into the pool (its reset: db.engine)
     if row is None:  # a root object's statement (LIMIT 1) that found nothing
         return None, None
     return (version_value(row[1]) if version else None), row[0]
