@@ -128,3 +128,10 @@ class Repeats(SchemaExtension):
 
 
 SERVING = (CatalogVersion, EntityTags, Repeats)  # in this order (see each's docstring)
+
+
+def serving(keeps: bool) -> tuple[type[SchemaExtension], ...]:
+    """``SERVING``, without ``Repeats`` when there is nothing for it to keep into (``keeps``:
+    the response cache or the prepared requests are on): Strawberry prepares every
+    extension's hooks for every operation, whether they then do anything or not."""
+    return SERVING if keeps else (CatalogVersion, EntityTags)
