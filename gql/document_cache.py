@@ -8,8 +8,9 @@ over and over, and parsing plus validation cost more than executing a small quer
   are validated again every time, so their messages are built fresh for each request's
   settings (``gql.extensions.ErrorCodes`` rewrites them in place).
 
-The limits on depth, aliases and cost still run for every request (``gql.limits``), before
-and after validation as before: this extension must come after ``OperationLimits``.
+The limits on depth, aliases and cost still apply to every request (``gql.limits``, which
+keeps what does not change between requests of one text the same way), before and after
+validation as before: this extension must come after ``OperationLimits``.
 
 Usage: ``extensions=[..., OperationLimits, DocumentCache, ...]``.
 """

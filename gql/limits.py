@@ -19,6 +19,10 @@ reaches the database (SECURITY.md lists the defaults; ``settings.py`` reads them
    Variables that do not coerce are costed at the most they could ask for but not refused
    for it: execution refuses them and runs nothing.
 
+A document's shape, and its cost where no variable's value changes it, are counted once per
+query text and kept (as ``gql.document_cache`` keeps the parsed documents); the limits are
+checked against them for every request.
+
 Every response reports the operation's cost in ``extensions.cost`` (null when the operation
 was rejected before it could be costed). Introspection can be switched off and error
 messages stripped of their "Did you mean …?" suggestions (production defaults; done for every
@@ -32,6 +36,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -61,6 +66,7 @@ from strawberry.extensions import SchemaExtension
 from db.text import search_key, trigrams
 from gql import errors
 from gql.context import Context
+from gql.document_cache import DOCUMENTS
 from settings import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -166,6 +172,7 @@ class _Costing:
     list_size_estimate: int
     limit: int
     unknown_variables: bool = False  # the request's variables do not coerce
+    varies: bool = False  # an argument that names a variable was read
     total: int = field(default=0)
     work: int = field(default=0)  # the part of the total that prices are (not objects)
 
@@ -183,8 +190,10 @@ class _Costing:
         """The field's argument values as the resolver will get them: literals, variables as
         sent or else their declared defaults, the schema's defaults for what is not given.
         None: they do not coerce, or name variables that do not (execution reports why)."""
-        if self.unknown_variables and any(_has_variable(a.value) for a in node.arguments or ()):
-            return None
+        if any(_has_variable(a.value) for a in node.arguments or ()):
+            self.varies = True  # the cost depends on the variables' values
+            if self.unknown_variables:
+                return None
         try:
             return get_argument_values(definition, node, self.variables, hide_suggestions=True)
         except (GraphQLError, TypeError, ValueError):
@@ -272,8 +281,17 @@ class _Costing:
         if name == "facets" and page is not None:  # statements over the whole list
             self.facets(node, named, times, spreading, scan, root)
             return
-        arguments = self.arguments(definition, node)
-        if named.name.endswith("Connection"):  # one connection per parent, paged
+        connection = named.name.endswith("Connection")
+        paged = any(a in definition.args for a in PAGE_ARGUMENTS)
+        searched = parent is self.schema.query_type and name in SEARCH_FIELDS
+        # A field that is not paged, takes no ``ids`` and is no search costs the same whatever
+        # its arguments say (``page_size``): they are not read (nor are its variables).
+        arguments = (
+            self.arguments(definition, node)
+            if connection or paged or searched or "ids" in definition.args
+            else None
+        )
+        if connection:  # one connection per parent, paged
             size = self.page_size(arguments, paged=True)
             assert size is not None
             own = self.list_scan(node, parent, arguments)
@@ -288,11 +306,10 @@ class _Costing:
         is_list = isinstance(output, GraphQLList) or (
             isinstance(output, GraphQLNonNull) and isinstance(output.of_type, GraphQLList)
         )
-        paged = any(a in definition.args for a in PAGE_ARGUMENTS)
         size = self.page_size(arguments, paged)
         if size is None:
             size = self.list_size_estimate if is_list else 1
-        if parent is self.schema.query_type and name in SEARCH_FIELDS:
+        if searched:
             text = arguments.get("query") if arguments is not None else None
             self.price(times * search_price(SEARCH_PRICE, text))
         count = times * size
@@ -411,6 +428,10 @@ class Cost:
     total: int
     work: int  # what prices contribute (gql.admission admits expensive operations by it)
     variables_coerce: bool  # False: execution will refuse the variables and run nothing
+    # Within the limit, and no argument read for it names a variable: every request of the
+    # same document costs the same, whatever its variables (those that do not coerce read
+    # no argument they name, so they read the same ones).
+    fixed: bool = False
 
 
 def cost(
@@ -423,7 +444,7 @@ def cost(
     """The cost of the operation to run, from the argument values it runs with; stops
     counting once past ``settings.max_cost``. Variables that do not coerce count the most
     their arguments could ask for."""
-    coerce, work = True, 0
+    coerce, work, varies = True, 0, False
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -448,10 +469,17 @@ def cost(
             return Cost(total + costing.total, work + costing.work, coerce)
         total += costing.total
         work += costing.work
-    return Cost(total, work, coerce)
+        varies = varies or costing.varies
+    return Cost(total, work, coerce, fixed=coerce and not varies)
 
 
 # -- the extension --------------------------------------------------------------------------------
+
+# What does not change between requests of one document (its query text: the same text parses
+# to the same document), kept as gql.document_cache keeps the documents: the shape, by the
+# depth and alias limits; the cost, by the limits it is counted under, when it is ``fixed``.
+_SHAPES: LRUCache[tuple[Any, ...], Shape] = LRUCache(DOCUMENTS)
+_COSTS: LRUCache[tuple[Any, ...], Cost] = LRUCache(DOCUMENTS)
 
 
 class OperationLimits(SchemaExtension):
@@ -484,8 +512,14 @@ class OperationLimits(SchemaExtension):
         settings = self._settings()
         document = self.execution_context.graphql_document
         name = self.execution_context.operation_name
+        query = self.execution_context.query
         if document is not None:
-            shape = measure(document, name, settings.max_depth, settings.max_aliases)
+            shape_key = (query, name, settings.max_depth, settings.max_aliases)
+            shape = _SHAPES.get(shape_key) if query else None
+            if shape is None:
+                shape = measure(document, name, settings.max_depth, settings.max_aliases)
+                if query:
+                    _SHAPES[shape_key] = shape
             if shape.depth > settings.max_depth:
                 raise errors.LimitExceeded(
                     errors.QUERY_TOO_DEEP,
@@ -502,13 +536,21 @@ class OperationLimits(SchemaExtension):
         yield
         if document is None or self.execution_context.pre_execution_errors:
             return
-        counted = cost(
-            self.execution_context.schema._schema,
-            document,
+        schema = self.execution_context.schema._schema
+        cost_key = (
+            query,
             name,
-            self.execution_context.variables,
-            settings,
+            schema,
+            settings.max_cost,
+            settings.default_page_size,
+            settings.max_page_size,
+            settings.list_size_estimate,
         )
+        counted = _COSTS.get(cost_key) if query else None
+        if counted is None:
+            counted = cost(schema, document, name, self.execution_context.variables, settings)
+            if query and counted.fixed:
+                _COSTS[cost_key] = counted
         self.cost = counted.total
         if isinstance(self.execution_context.context, Context):
             self.execution_context.context.cost = self.cost

@@ -59,11 +59,16 @@ class CatalogSchema(strawberry.Schema):
 def catalog_schema(
     serving: Sequence[type[SchemaExtension]] = (),
     outermost: Sequence[type[SchemaExtension]] = (),
+    *,
+    compiled: bool = True,
 ) -> CatalogSchema:
     """The schema, with ``serving``'s extensions run once the operation is admitted (parsed,
     validated, within every limit, past the gate) and before it executes: where caches that
     answer without executing belong (the serving layer's ETags and response cache).
-    ``outermost``'s run around everything else (the operation's trace span)."""
+    ``outermost``'s run around everything else (the operation's trace span). ``compiled``:
+    whether the compiled path may answer (``CompiledExecution``); a schema served with
+    ``settings.compiled`` off leaves it out, since Strawberry prepares every extension's
+    hooks for every operation, whether they then do anything or not."""
     return CatalogSchema(
         query=Query,
         mutation=Mutation,
@@ -75,7 +80,7 @@ def catalog_schema(
             DocumentCache,
             AdmissionControl,
             *serving,
-            CompiledExecution,
+            *((CompiledExecution,) if compiled else ()),
             ErrorCodes,
         ],
         config=StrawberryConfig(auto_camel_case=True),

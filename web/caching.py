@@ -8,14 +8,14 @@ before it has answered:
   request already read it (the fast lane, finding a stale answer). Reading it *before*
   executing is what makes the caches correct: what the operation then reads is at least as
   new as the version it is filed under, and every write bumps the version.
-- ``EntityTags``: over GET, the answer's ``ETag`` is that version plus the request key
+  Then, over GET, the answer's ``ETag`` is that version plus the request key
   (``web.http_cache``); a matching ``If-None-Match`` answers ``304`` without executing.
 - ``Repeats`` keeps what lets the next identical request skip the full path: it marks the
   request cacheable (``CACHEABLE``: the view keeps an answer without errors in the response
   cache) and files the compiled plan that answered (``Context.plan``) as a prepared request
   for the fast lane — never a ``private`` one (an editor's read: see ``gql.execution``).
 
-Usage: ``catalog_schema(serving=[CatalogVersion, EntityTags, Repeats])``; the view puts the
+Usage: ``catalog_schema(serving=[CatalogVersion, Repeats])``; the view puts the
 process's stores in each request's scope (``STORES``).
 """
 
@@ -63,6 +63,10 @@ def _cacheable(extension: SchemaExtension) -> tuple[Context, Request] | None:
 
 
 class CatalogVersion(SchemaExtension):
+    """Reads the catalog version, then gives the answer its entity tag (``_tag``): one
+    extension for both, since Strawberry prepares every extension's hooks for every
+    operation."""
+
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if (
@@ -76,27 +80,27 @@ class CatalogVersion(SchemaExtension):
             except Exception as error:  # answered like a resolver's failure: masked, with a code
                 failure = GraphQLError(str(error), original_error=error)
                 self.execution_context.result = ExecutionResult(data=None, errors=[failure])
+        _tag(self)
         yield
 
 
-class EntityTags(SchemaExtension):
-    async def on_execute(self) -> AsyncIterator[None]:
-        served = _cacheable(self)
-        if served is not None:
-            context, request = served
-            key = request.scope.get(REQUEST_KEY)
-            version = context.catalog_version
-            response = context.response
-            if request.method == "GET" and key and version is not None and response is not None:
-                tag = http_cache.entity_tag(version, key)
-                response.headers["ETag"] = tag
-                response.headers["Cache-Control"] = http_cache.cache_control(
-                    context.settings.cache_max_age
-                )
-                if http_cache.matches(request.headers.get("if-none-match"), tag):
-                    response.status_code = 304
-                    self.execution_context.result = ExecutionResult(data={})
-        yield
+def _tag(extension: SchemaExtension) -> None:
+    """Entity tags: over GET, the answer's ``ETag`` is the version plus the request key; a
+    matching ``If-None-Match`` answers ``304`` without executing."""
+    served = _cacheable(extension)
+    if served is None:
+        return
+    context, request = served
+    key = request.scope.get(REQUEST_KEY)
+    version = context.catalog_version
+    response = context.response
+    if request.method == "GET" and key and version is not None and response is not None:
+        tag = http_cache.entity_tag(version, key)
+        response.headers["ETag"] = tag
+        response.headers["Cache-Control"] = http_cache.cache_control(context.settings.cache_max_age)
+        if http_cache.matches(request.headers.get("if-none-match"), tag):
+            response.status_code = 304
+            extension.execution_context.result = ExecutionResult(data={})
 
 
 class Repeats(SchemaExtension):
@@ -127,4 +131,11 @@ class Repeats(SchemaExtension):
             stores.prepared.put(key, Prepared(plan, context.cost, expensive))
 
 
-SERVING = (CatalogVersion, EntityTags, Repeats)  # in this order (see each's docstring)
+SERVING = (CatalogVersion, Repeats)  # in this order (see each's docstring)
+
+
+def serving(keeps: bool) -> tuple[type[SchemaExtension], ...]:
+    """``SERVING``, without ``Repeats`` when there is nothing for it to keep into (``keeps``:
+    the response cache or the prepared requests are on): Strawberry prepares every
+    extension's hooks for every operation, whether they then do anything or not."""
+    return SERVING if keeps else (CatalogVersion,)

@@ -146,7 +146,7 @@ class FastLane:
         return answered
 
     def _tagged(self, tag: str) -> list[tuple[bytes, bytes]]:
-        """The headers of an answer over GET (as ``web.caching.EntityTags`` gives them)."""
+        """The headers of an answer over GET (as ``web.caching.CatalogVersion`` gives them)."""
         return [(b"etag", tag.encode("latin-1")), (b"cache-control", self.cache_control)]
 
     @staticmethod

@@ -29,7 +29,7 @@ from gql.context import Context
 from gql.schema import CatalogSchema, catalog_schema
 from settings import Settings
 from web import http_cache
-from web.caching import CACHEABLE, SERVING, STORES, Stores
+from web.caching import CACHEABLE, STORES, Stores, serving
 from web.deadline import close_database
 from web.encoding import encode, error_response
 from web.graphiql import load_examples, render_page
@@ -40,23 +40,30 @@ from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
 from web.routing import ROUTE, DatabaseChoice
 
-_schemas: dict[tuple[bool, type[SchemaExtension] | None], CatalogSchema] = {}
+_schemas: dict[tuple[bool, type[SchemaExtension] | None, bool, bool], CatalogSchema] = {}
 
 
 def served_schema(
-    observed: bool = True, tracing: type[SchemaExtension] | None = None
+    observed: bool = True,
+    tracing: type[SchemaExtension] | None = None,
+    *,
+    compiled: bool = True,
+    keeps: bool = True,
 ) -> CatalogSchema:
     """What the view serves: the schema with its database choice (``web.routing``) and caches,
     registering persisted documents once their operation is admitted (``web.persisted``),
     noting each operation for the metrics and the fast lane's spans (``observed``:
-    ``web.observing``), and within its trace span (``tracing``). Built once per combination
-    (a schema takes a while to build)."""
-    key = (observed, tracing)
+    ``web.observing``), and within its trace span (``tracing``). ``compiled``: the compiled
+    path may answer (``settings.compiled``); ``keeps``: there is a response cache or a store
+    of prepared requests to keep answers into (``web.caching.serving``). Built once per
+    combination (a schema takes a while to build)."""
+    key = (observed, tracing, compiled, keeps)
     if key not in _schemas:
-        serving = (DatabaseChoice, Admitted, *SERVING)
+        chosen: tuple[type[SchemaExtension], ...] = (DatabaseChoice, Admitted, *serving(keeps))
         _schemas[key] = catalog_schema(
-            serving=(*serving, Observation) if observed else serving,
+            serving=(*chosen, Observation) if observed else chosen,
             outermost=(tracing,) if tracing is not None else (),
+            compiled=compiled,
         )
     return _schemas[key]
 
@@ -86,8 +93,18 @@ class CatalogGraphQL(GraphQL[Context, None]):
         tracing: type[SchemaExtension] | None = None,
     ) -> None:
         """``tracing``: the operations' span extension, while tracing is on."""
+        self.responses = ResponseCache(
+            settings.response_cache_entries, settings.response_cache_bytes
+        )
+        self.prepared = PreparedRequests(settings.prepared_requests if settings.compiled else 0)
+        self.stores = Stores(self.responses, self.prepared)
         super().__init__(
-            served_schema(settings.metrics or tracing is not None, tracing),
+            served_schema(
+                settings.metrics or tracing is not None,
+                tracing,
+                compiled=settings.compiled,
+                keeps=self.responses.enabled or self.prepared.enabled,
+            ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
@@ -96,11 +113,6 @@ class CatalogGraphQL(GraphQL[Context, None]):
         self.graphql_path = graphql_path
         self.graphiql_assets = graphiql_assets
         self.examples = examples
-        self.responses = ResponseCache(
-            settings.response_cache_entries, settings.response_cache_bytes
-        )
-        self.prepared = PreparedRequests(settings.prepared_requests if settings.compiled else 0)
-        self.stores = Stores(self.responses, self.prepared)
 
     def encode_json(self, data: object) -> bytes:
         return encode(data)  # as the fast lane, so both paths give the same bytes

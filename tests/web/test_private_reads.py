@@ -125,7 +125,7 @@ async def test_an_editors_read_is_compiled_and_never_served_to_anyone_else(
         for headers in ({}, unknown):
             await _refused_as_before(apps, payload, headers)
             await _refused_as_before(apps, payload, headers, get=True)
-        # If-None-Match: * is answered 304 before anything executes (web.caching.EntityTags,
+        # If-None-Match: * is answered 304 before anything executes (web.caching.CatalogVersion,
         # for any anonymous GET): an empty answer, nothing of the trail in it
         blind = await apps.cached.get(
             "/graphql", params=_get_params(payload), headers={"If-None-Match": "*"}
