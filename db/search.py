@@ -103,8 +103,8 @@ class KeyShape:
     grams: int  # 0 unless fuzzy
 
     @classmethod
-    def of(cls, key: str, typos: bool = True) -> KeyShape:
-        fuzzy = typos and FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
+    def of(cls, key: str) -> KeyShape:
+        fuzzy = FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
         return cls(fuzzy, len(key) >= 3, len(trigrams(key)) if fuzzy else 0)
 
     @property
@@ -128,7 +128,7 @@ _KEY_PARAMETERS = (
 )
 
 
-def key_parameters(key: str, typos: bool = True) -> dict[str, str]:
+def key_parameters(key: str, shape: KeyShape | None = None) -> dict[str, str]:
     """The values of a statement's key parameters (``KeyShape``, ``_Key.bound``) for ``key``.
     A key holds only letters and digits (``db.text.search_key``): no pattern needs escaping."""
     grams = sorted(trigrams(key))
@@ -141,7 +141,7 @@ def key_parameters(key: str, typos: bool = True) -> dict[str, str]:
         # SQLite: an FTS5 query no row matches, for when no row's names can resemble the key
         "search_no_match": f'"{grams[0]}" NOT "{grams[0]}"' if grams else "",
     }
-    if KeyShape.of(key, typos).fuzzy:
+    if (shape or KeyShape.of(key)).grams:
         values.update((f"search_gram_{i}", gram) for i, gram in enumerate(grams))
         values.update((f"search_gram_pattern_{i}", f"%{gram}%") for i, gram in enumerate(grams))
     return values
@@ -179,8 +179,9 @@ class _Key:
         return cls(shape, None)
 
     @classmethod
-    def with_values(cls, key: str, typos: bool = True) -> _Key:
-        return cls(KeyShape.of(key, typos), key_parameters(key, typos))
+    def with_values(cls, key: str, shape: KeyShape | None = None) -> _Key:
+        shape = shape or KeyShape.of(key)
+        return cls(shape, key_parameters(key, shape))
 
 
 class _Matches(ColumnElement[bool]):

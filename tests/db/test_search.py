@@ -269,8 +269,8 @@ async def test_on_postgresql_the_written_out_similarity_is_the_function(
     for key, document in cases:
         for bound in (False, True):  # the key written into the statement, or its parameters
             shape = s.KeyShape(True, True, len(trigrams(key)))
-            given = s.key_parameters(key)
-            key_sql = s._Key.bound(shape) if bound else s._Key.with_values(key)
+            given = s.key_parameters(key, shape)
+            key_sql = s._Key.bound(shape) if bound else s._Key.with_values(key, shape)
             similarity = s._KeyCondition(
                 key_sql, lambda k: s._typo_similarity_postgresql("d.search_text", k), Float()
             )
