@@ -38,9 +38,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy import (
-    text as sql_text,
-)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -93,8 +90,102 @@ SQLITE_FUNCTIONS = {SIMILARITY_FUNCTION: word_similarity, RESEMBLES_FUNCTION: _r
 compiles; each takes a query key and a search document."""
 
 
+@dataclass(frozen=True)
+class KeyShape:
+    """What a search statement's text depends on besides its key's values: whether it looks
+    for typos, whether the key is long enough for an FTS5 phrase (SQLite), and how many
+    distinct trigrams the typo part spells out. Statements are built (and prepared) per shape,
+    the key's values bound as parameters (``key_parameters``): varied search traffic reuses a
+    few statements instead of building one per key."""
+
+    fuzzy: bool
+    phrase: bool
+    grams: int  # 0 unless fuzzy
+
+    @classmethod
+    def of(cls, key: str) -> KeyShape:
+        fuzzy = FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
+        return cls(fuzzy, len(key) >= 3, len(trigrams(key)) if fuzzy else 0)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The names of the parameters its statements take (``key_parameters``' keys)."""
+        grams = range(self.grams)
+        return (
+            _KEY_PARAMETERS
+            + tuple(f"search_gram_{i}" for i in grams)
+            + tuple(f"search_gram_pattern_{i}" for i in grams)
+        )
+
+
+_KEY_PARAMETERS = (
+    "search_key",
+    "search_pattern",
+    "search_whole",
+    "search_start",
+    "search_phrase",
+    "search_no_match",
+)
+
+
+def key_parameters(key: str, shape: KeyShape | None = None) -> dict[str, str]:
+    """The values of a statement's key parameters (``KeyShape``, ``_Key.bound``) for ``key``.
+    A key holds only letters and digits (``db.text.search_key``): no pattern needs escaping."""
+    grams = sorted(trigrams(key))
+    values = {
+        "search_key": key,
+        "search_pattern": f"%{key}%",
+        "search_whole": f"%|{key}|%",
+        "search_start": f"%|{key}%",
+        "search_phrase": f'"{key}"',
+        # SQLite: an FTS5 query no row matches, for when no row's names can resemble the key
+        "search_no_match": f'"{grams[0]}" NOT "{grams[0]}"' if grams else "",
+    }
+    if (shape or KeyShape.of(key)).grams:
+        values.update((f"search_gram_{i}", gram) for i, gram in enumerate(grams))
+        values.update((f"search_gram_pattern_{i}", f"%{gram}%") for i, gram in enumerate(grams))
+    return values
+
+
+class _Key:
+    """A search key in a statement: its parameters, bound by name (``bound``: the statement
+    serves every key of its shape, ``key_parameters`` gives the values) or unique with the
+    key's values (``valued``: a filter's condition in a caller's statement). On PostgreSQL a
+    valued key is written into the text, as ``_literal`` allows (``_matches_postgresql``)."""
+
+    def __init__(self, shape: KeyShape, values: dict[str, str] | None) -> None:
+        self.shape = shape
+        self.valued = values is not None
+
+        def parameter(name: str) -> BindParameter[str]:
+            if values is None:
+                return bindparam(name, type_=String())
+            return bindparam(None, values[name], type_=String(), unique=True)
+
+        self.key = parameter("search_key")
+        self.pattern = parameter("search_pattern")
+        self.whole = parameter("search_whole")
+        self.start = parameter("search_start")
+        self.phrase = parameter("search_phrase")
+        self.no_match = parameter("search_no_match")
+        self.grams = [parameter(f"search_gram_{i}") for i in range(shape.grams)]
+        self.gram_patterns = [parameter(f"search_gram_pattern_{i}") for i in range(shape.grams)]
+        # a row resembles the key only if its names hold at least `needed` of its trigrams
+        self.needed = shared_trigrams_needed(shape.grams, FUZZY_THRESHOLD)
+        self.rarest = shape.grams - self.needed + 1
+
+    @classmethod
+    def bound(cls, shape: KeyShape) -> _Key:
+        return cls(shape, None)
+
+    @classmethod
+    def with_values(cls, key: str, shape: KeyShape | None = None) -> _Key:
+        shape = shape or KeyShape.of(key)
+        return cls(shape, key_parameters(key, shape))
+
+
 class _Matches(ColumnElement[bool]):
-    """``table``'s search document contains ``key`` (or resembles it); compiled per dialect."""
+    """``table``'s search document contains the key (or resembles it); compiled per dialect."""
 
     inherit_cache = False
     type = Boolean()
@@ -102,54 +193,72 @@ class _Matches(ColumnElement[bool]):
     # get `… = 1` appended, which hides the IN (index lookup) from the planner.
     _is_implicitly_boolean = True
 
-    def __init__(self, table: str, key: str, typos: bool = True) -> None:
+    def __init__(self, table: str, key: _Key, enough: int | None = None) -> None:
         self.table = table
-        self.fuzzy = typos and FUZZY_MIN_LENGTH <= key_length(key) <= FUZZY_MAX_LENGTH
-        self.pattern: BindParameter[str] = bindparam(None, f"%{key}%", unique=True)
-        self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
+        self.term = key
+        self.fuzzy = key.shape.fuzzy
+        # SQLite, a ranked search's best ``enough``: the typos rank below every row holding
+        # the key, so they are looked for only while fewer than ``enough`` rows hold it
+        self.enough = enough
         # SQLite: FTS5's trigram index answers a phrase of three characters or more from the
         # index alone — the rows holding the key's trigrams one after another, that is the
         # key — where LIKE reads each candidate's whole document (names and prose) to test it:
         # 4-10 times the time for common keys at 100,000 works. A shorter key has no trigram
         # (a phrase of it matches nothing): LIKE then. A key holds only letters and digits
         # (``db.text.search_key``), so the phrase needs no escaping.
-        self.phrase: BindParameter[str] | None = (
-            bindparam(None, f'"{key}"', unique=True) if len(key) >= 3 else None
-        )
-        grams = sorted(trigrams(key))
-        self.trigrams: list[BindParameter[str]] = [bindparam(None, t, unique=True) for t in grams]
-        # a row resembles the key only if its names hold at least `needed` of its trigrams
-        self.needed = shared_trigrams_needed(len(grams), FUZZY_THRESHOLD)
-        self.rarest = len(grams) - self.needed + 1
-        # SQLite: an FTS5 query no row matches, for when no row's names can resemble the key
-        self.no_match: BindParameter[str] = bindparam(
-            None, f'"{grams[0]}" NOT "{grams[0]}"' if grams else "", unique=True
-        )
+        self.use_phrase = key.shape.phrase
 
 
 class _Similarity(ColumnElement[float]):
-    """How closely ``table``'s best-matching name resembles ``key`` (0 to 1)."""
+    """How closely ``table``'s best-matching name resembles the key (0 to 1)."""
 
     inherit_cache = False
     type = Float()
 
-    def __init__(self, table: str, key: str) -> None:
+    def __init__(self, table: str, key: _Key) -> None:
         self.table = table
-        self.query_key: BindParameter[str] = bindparam(None, key, unique=True)
+        self.term = key
+
+
+class _KeySql:
+    """A key's parameters as PostgreSQL's SQL text holds them: written in (a valued key: each
+    key planned for what it matches) or bound (``_Key.bound``)."""
+
+    def __init__(self, key: _Key, compiler: SQLCompiler, **kw: Any) -> None:
+        self.key = key
+        self.compiler = compiler
+        self.kw = kw
+        if key.valued:
+            _literal(key.key.value)  # letters and digits only: nothing to quote
+
+    def value(self, parameter: BindParameter[str]) -> str:
+        if self.key.valued:
+            return f"'{parameter.value}'"
+        return self.compiler.process(parameter, **self.kw)
+
+    def gram(self, index: int) -> str:
+        """The key's ``index``-th trigram (sorted)."""
+        return self.value(self.key.grams[index])
+
+    def containing(self, index: int) -> str:
+        """The ``LIKE`` pattern of the rows holding the key's ``index``-th trigram."""
+        return self.value(self.key.gram_patterns[index])
 
 
 @compiles(_Matches, "postgresql")
 def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    # The key is written into the statement, not bound: statements are prepared and cached
-    # per connection, and after five executions PostgreSQL may plan a prepared statement once
-    # for any key — a generic plan that walks the title index and tests every row, which for
-    # a rare key reads the whole table (bench/README.md, "The gate and the load benchmark").
-    # With the key in the text, each key is planned for what it matches. A search key holds
+    # A valued key is written into the statement, not bound: statements are prepared and
+    # cached per connection, and after five executions PostgreSQL may plan a prepared
+    # statement once for any key — a generic plan that walks the title index and tests every
+    # row, which for a rare key reads the whole table (bench/README.md, "The gate and the
+    # load benchmark"). With the key in the text, each key is planned for what it matches. A
+    # bound key's statement (the root search's, built per ``KeyShape``) has its values
+    # written in by its caller before it runs (``gql.compiled.driver``). A search key holds
     # only letters and digits (``db.text.search_key``), so it needs no quoting beyond the
     # literal's own; ``_literal`` refuses anything else.
+    key = _KeySql(element.term, compiler, **kw)
     column = f"{element.table}.search_text"
-    key = _literal(element.query_key.value)
-    like = f"{column} LIKE '%{key}%'"
+    like = f"{column} LIKE {key.value(element.term.pattern)}"
     if not element.fuzzy:
         return like
     # typo tolerance as on SQLite, so both find the same rows: the candidates, then the
@@ -158,8 +267,8 @@ def _matches_postgresql(element: _Matches, compiler: SQLCompiler, **kw: Any) -> 
     return f"({like} OR ({_typo_candidates_postgresql(column, key)} AND {similar}))"
 
 
-def _typo_candidates_postgresql(column: str, key: str) -> str:
-    """The rows of ``column`` (a search document) that may resemble ``key``, to be decided by
+def _typo_candidates_postgresql(column: str, key: _KeySql) -> str:
+    """The rows of ``column`` (a search document) that may resemble the key, to be decided by
     the similarity, as on SQLite (``_typos_sqlite``).
 
     A row resembles the key only if one name holds `needed` of its n trigrams, so the row
@@ -176,30 +285,30 @@ def _typo_candidates_postgresql(column: str, key: str) -> str:
     spares it for most candidates — those whose prose holds the trigrams (a synopsis's "Mount
     Paektu" for "mountain") or whose names share a syllable only ("pyo" of Pyongyang for
     "saebyeok") — and finds no other rows."""
-    grams = sorted(trigrams(key))
-    needed = shared_trigrams_needed(len(grams), FUZZY_THRESHOLD)
-    rarest = len(grams) - needed + 1
+    grams = list(range(key.key.shape.grams))  # the key's trigrams (sorted) by index
+    needed, rarest = key.key.needed, key.key.rarest
     groups = [grams[i : i + rarest] for i in range(0, len(grams), rarest)]
     full = [group for group in groups if len(group) == rarest]
     holds = " AND ".join(
-        "(" + " OR ".join(f"{column} LIKE '%{_literal(g)}%'" for g in group) + ")" for group in full
+        "(" + " OR ".join(f"{column} LIKE {key.containing(g)}" for g in group) + ")"
+        for group in full
     )
     names = f"split_part({column}, '{TEXTS_MARK}', 1)"
     held = " + ".join(
-        f"(CASE WHEN {names} LIKE '%{_literal(g)}%' THEN 1 ELSE 0 END)" for g in grams
+        f"(CASE WHEN {names} LIKE {key.containing(g)} THEN 1 ELSE 0 END)" for g in grams
     )
     return f"{holds} AND ({held}) >= {needed}"
 
 
-def _typo_similarity_postgresql(column: str, key: str) -> str:
+def _typo_similarity_postgresql(column: str, key: _KeySql) -> str:
     """``nk_word_similarity(key, column)`` written out for this key (of three characters or
     more, as typo tolerance's are): the most of the key's distinct trigrams one name holds,
     over their count — the same division of the same numbers, so the same double (a name
     holding the key holds all its trigrams: the function's 1 when the names hold it). The
     function is an SQL function that is not inlined (a WITH, a generate_series and a join
     a call: about 50 µs); this is a subquery over the names with the trigrams spelled out."""
-    grams = sorted(trigrams(key))
-    held = " + ".join(f"(strpos(n, '{_literal(g)}') > 0)::integer" for g in grams)
+    grams = range(key.key.shape.grams)
+    held = " + ".join(f"(strpos(n, {key.gram(g)}) > 0)::integer" for g in grams)
     names = f"string_to_array(split_part({column}, '{TEXTS_MARK}', 1), '|')"
     found = f"(SELECT coalesce(max({held}), 0) FROM unnest({names}) AS n)"
     return f"({found}::double precision / {len(grams)})"
@@ -214,14 +323,13 @@ def _literal(key: str | None) -> str:
 @compiles(_Matches)
 def _matches_sqlite(element: _Matches, compiler: SQLCompiler, **kw: Any) -> str:
     fts = f"{element.table}_search"
-    if element.phrase is not None:
-        found = (
-            f"SELECT rowid FROM {fts} WHERE {fts} MATCH {compiler.process(element.phrase, **kw)}"
-        )
+    key = element.term
+    if element.use_phrase:
+        found = f"SELECT rowid FROM {fts} WHERE {fts} MATCH {compiler.process(key.phrase, **kw)}"
     else:
         found = (
             f"SELECT rowid FROM {fts} WHERE {fts}.search_text LIKE "
-            f"{compiler.process(element.pattern, **kw)}"
+            f"{compiler.process(key.pattern, **kw)}"
         )
     if element.fuzzy:  # two disjoint sets of rows: no duplicates to look for (UNION)
         found += f" UNION ALL {_typos_sqlite(element, found, compiler, **kw)}"
@@ -241,8 +349,9 @@ def _typos_sqlite(element: _Matches, found: str, compiler: SQLCompiler, **kw: An
     (an FTS5 query: one OR per group, the groups ANDed): an exact pre-filter, which leaves
     few rows to the similarity function (a Python call per row)."""
     names = f"{element.table}_search_names"
-    grams = ", ".join(compiler.process(t, **kw) for t in element.trigrams)
-    spare = element.needed - 1  # a group's size is `present - spare`
+    key = element.term
+    grams = ", ".join(compiler.process(t, **kw) for t in key.grams)
+    spare = key.needed - 1  # a group's size is `present - spare`
     present = (
         f"SELECT term, count(*) OVER () - {spare} AS size, "
         f"row_number() OVER (ORDER BY doc, term) - 1 AS place "
@@ -254,21 +363,28 @@ def _typos_sqlite(element: _Matches, found: str, compiler: SQLCompiler, **kw: An
     )
     query = (
         f"coalesce((SELECT group_concat(any_of, ' AND ') FROM ({groups})), "
-        f"{compiler.process(element.no_match, **kw)})"
+        f"{compiler.process(key.no_match, **kw)})"
     )
     similar = f"{element.table}_similar"
     candidates = f"SELECT rowid FROM {names} WHERE {names} MATCH {query} EXCEPT {found}"
-    key = compiler.process(element.query_key, **kw)
+    query_key = compiler.process(key.key, **kw)
+    # A gate of no table, which SQLite tests once before the loop: for a common key (6,000
+    # works hold "novel") the substring matches fill the page, and the 1,500 works whose
+    # names resemble it are not each compared in Python (150 ms at 100,000 works).
+    gate = ""
+    if element.enough is not None:
+        enough = int(element.enough)
+        gate = f"(SELECT count(*) FROM ({found} LIMIT {enough})) < {enough} AND "
     return (
         f"SELECT {similar}.id FROM {element.table} AS {similar} "
-        f"WHERE {similar}.id IN ({candidates}) "
-        f"AND {RESEMBLES_FUNCTION}({key}, {similar}.search_text)"
+        f"WHERE {gate}{similar}.id IN ({candidates}) "
+        f"AND {RESEMBLES_FUNCTION}({query_key}, {similar}.search_text)"
     )
 
 
 @compiles(_Similarity)
 def _similarity(element: _Similarity, compiler: SQLCompiler, **kw: Any) -> str:
-    key = compiler.process(element.query_key, **kw)
+    key = compiler.process(element.term.key, **kw)
     return f"{SIMILARITY_FUNCTION}({key}, {element.table}.search_text)"
 
 
@@ -303,7 +419,7 @@ def search_condition(table: str, text: str | None) -> ColumnElement[bool]:
     key = search_key(text)
     if not key:
         return literal(False)
-    return _Matches(table, key)
+    return _Matches(table, _Key.with_values(key))
 
 
 # -- ranked search across types ----------------------------------------------------------------
@@ -327,15 +443,15 @@ _KINDS = (
 _SCORES = {4: 1.0, 3: 0.9, 2: 0.75, 1: 0.6}
 
 
-def _rank(document: Any, key: str) -> ColumnElement[int]:
+def _rank(document: Any, key: _Key) -> ColumnElement[int]:
     """4 for a whole name, 3 for a name's prefix, 2 inside a name, 1 inside the prose
     (0: a similar name only). Only names are ``|``-delimited, so the first two are found in
     names alone."""
     return case(
-        (document.contains(f"|{key}|", autoescape=True), 4),
-        (document.contains(f"|{key}", autoescape=True), 3),
-        (_Names(document).contains(key, autoescape=True), 2),
-        (document.contains(key, autoescape=True), 1),
+        (document.like(key.whole), 4),
+        (document.like(key.start), 3),
+        (_Names(document).like(key.pattern), 2),
+        (document.like(key.pattern), 1),
         else_=0,
     )
 
@@ -358,13 +474,20 @@ async def search(
     for kind, entity, table, name in _KINDS:
         if kind not in kinds:
             continue
-        statement, fuzzy = _statement(entity, table, name, key, limit, dialect)
-        found.append((kind, fuzzy, list(await session.execute(statement))))
+        if dialect == "postgresql":  # the key written in (``_matches_postgresql``)
+            statement, fuzzy = _statement(
+                entity, table, name, _Key.with_values(key), limit, dialect
+            )
+            rows = await session.execute(statement)
+        else:
+            statement, fuzzy = kind_statement(kind, KeyShape.of(key), limit, dialect)
+            rows = await session.execute(statement, key_parameters(key))
+        found.append((kind, fuzzy, list(rows)))
     return [hit for hit, _row in best_hits(found, limit)]
 
 
 def _statement(
-    entity: Any, table: str, name: Any, key: str, limit: int, dialect: str
+    entity: Any, table: str, name: Any, key: _Key, limit: int, dialect: str
 ) -> tuple[Any, bool]:
     """The statement of one type's best ``limit`` rows ``(id, rank, similarity, name)``, and
     whether its rows are to be picked by ``_best``. SQLite keeps one plain statement: it
@@ -380,13 +503,29 @@ def _statement(
     similarity = case((rank > 0, literal(1.0)), else_=_Similarity(table, key))
     return (
         select(entity.id, rank, similarity, name)
-        .where(_Matches(table, key))
+        .where(_Matches(table, key, enough=limit))
         .order_by(rank.desc(), similarity.desc(), name, entity.id)
         .limit(limit)
     ), False
 
 
-def _tiers(entity: Any, table: str, name: Any, key: str, limit: int) -> Any:
+class _KeyCondition(ColumnElement[Any]):
+    """PostgreSQL SQL of a key's parameters (``_KeySql``), written when compiled."""
+
+    inherit_cache = False
+
+    def __init__(self, key: _Key, write: Any, type_: Any = None) -> None:
+        self.term = key
+        self.write = write  # (_KeySql) -> str
+        self.type = type_ if type_ is not None else Boolean()
+
+
+@compiles(_KeyCondition)
+def _key_condition(element: _KeyCondition, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(element.write(_KeySql(element.term, compiler, **kw)))
+
+
+def _tiers(entity: Any, table: str, name: Any, key: _Key, limit: int) -> Any:
     """PostgreSQL: one type's best ``limit`` rows, a rank at a time. ``_rank``'s four ranks
     part the rows holding the key: a whole name (``|key|``), a name's start (``|key``), inside
     a name, inside the prose only (``|`` is in the names alone). Within a rank the order is
@@ -403,22 +542,49 @@ def _tiers(entity: Any, table: str, name: Any, key: str, limit: int) -> Any:
     rows that resemble the key without holding it (``_similar_only``). Rows are ``(id,
     rank, similarity, name)`` as SQLite's statement gives them (similarity 1 for a
     substring), to be picked by ``_best``. The numbers are written into the statement
-    (``_constant``): with the key, it has no parameter."""
+    (``_constant``)."""
     column = f"{table}.search_text"
-    literal_key = _literal(key)
     names = f"split_part({column}, '{TEXTS_MARK}', 1)"
-    holds = f"{column} LIKE '%{literal_key}%'"
-    starts = f"{column} LIKE '%|{literal_key}%'"
-    in_names = f"{names} LIKE '%{literal_key}%'"
+
+    def condition(write: Any) -> _KeyCondition:
+        return _KeyCondition(key, write)
+
     ranks = (
-        (4, "whole", f"{column} LIKE '%|{literal_key}|%'"),
-        (3, "start", f"{starts} AND {column} NOT LIKE '%|{literal_key}|%'"),
-        (2, "inside", f"{holds} AND {in_names} AND NOT {starts}"),
-        (1, "prose", f"{holds} AND NOT {in_names}"),
+        (4, "whole", condition(lambda k: f"{column} LIKE {k.value(key.whole)}")),
+        (
+            3,
+            "start",
+            condition(
+                lambda k: (
+                    f"{column} LIKE {k.value(key.start)} AND {column} NOT LIKE {k.value(key.whole)}"
+                )
+            ),
+        ),
+        (
+            2,
+            "inside",
+            condition(
+                lambda k: (
+                    f"{column} LIKE {k.value(key.pattern)} "
+                    f"AND {names} LIKE {k.value(key.pattern)} "
+                    f"AND NOT {column} LIKE {k.value(key.start)}"
+                )
+            ),
+        ),
+        (
+            1,
+            "prose",
+            condition(
+                lambda k: (
+                    f"{column} LIKE {k.value(key.pattern)} "
+                    f"AND NOT {names} LIKE {k.value(key.pattern)}"
+                )
+            ),
+        ),
     )
     parts: list[Any] = []
     found: ColumnElement[int] | None = None  # how many rows the ranks read so far hold
-    for rank, label, condition in ranks:
+    for rank, label, where in ranks:
         statement = (
             select(
                 entity.id,
@@ -426,7 +592,7 @@ def _tiers(entity: Any, table: str, name: Any, key: str, limit: int) -> Any:
                 literal_column("CAST(1 AS DOUBLE PRECISION)", Float()).label("similarity"),
                 name,
             )
-            .where(sql_text(condition))
+            .where(where)
             .order_by(name, entity.id)
             .limit(_constant(limit))
         )
@@ -438,10 +604,9 @@ def _tiers(entity: Any, table: str, name: Any, key: str, limit: int) -> Any:
         count = select(func.count()).select_from(part).scalar_subquery()
         found = count if found is None else found + count
     rows = [select(part) for part in parts]
-    matches = _Matches(table, key)
-    if matches.fuzzy and found is not None:
+    if key.shape.fuzzy and found is not None:
         gate = found < _constant(limit)
-        rows.append(select(_similar_only(entity, table, name, matches, limit, gate)))
+        rows.append(select(_similar_only(entity, table, name, key, limit, gate)))
     return union_all(*rows)
 
 
@@ -456,20 +621,19 @@ def _similar_only(
     entity: Any,
     table: str,
     name: Any,
-    matches: _Matches,
+    key: _Key,
     limit: int,
     gate: ColumnElement[bool],
 ) -> Any:
-    """The best ``limit`` rows that resemble ``matches``' key without holding it (rank 0),
-    by similarity: the typo candidates of ``_matches_postgresql``, each row's similarity
+    """The best ``limit`` rows that resemble the key without holding it (rank 0), by
+    similarity: the typo candidates of ``_matches_postgresql``, each row's similarity
     computed once (a subquery the planner keeps: ``OFFSET 0``)."""
-    key = _literal(matches.query_key.value)
     column = f"{table}.search_text"
-    similarity = literal_column(_typo_similarity_postgresql(column, key), Float())
+    similarity = _KeyCondition(key, lambda k: _typo_similarity_postgresql(column, k), Float())
     candidates = (
         select(entity.id, name, similarity.label("similarity"))
-        .where(sql_text(_typo_candidates_postgresql(column, key)))
-        .where(sql_text(f"{column} NOT LIKE '%{key}%'"))
+        .where(_KeyCondition(key, lambda k: _typo_candidates_postgresql(column, k)))
+        .where(_KeyCondition(key, lambda k: f"{column} NOT LIKE {k.value(key.pattern)}"))
         .where(gate)
         .offset(_constant(0))
         .subquery(f"{table}_similar")
@@ -529,17 +693,19 @@ def best_name(text: str, names: Sequence[str]) -> str:
 # columns beside them (the found records' values), and ranks them as ``search`` does.
 
 KINDS = tuple(kind for kind, *_ in _KINDS)  # "work", "person", "theme"
+
 KIND_TABLES = {kind: table for kind, _, table, _ in _KINDS}
 
 
-def kind_statement(kind: str, key: str, limit: int, dialect: str) -> tuple[Any, bool]:
+def kind_statement(kind: str, shape: KeyShape, limit: int, dialect: str) -> tuple[Any, bool]:
     """``search``'s statement of one kind's best ``limit`` rows ``(id, rank, similarity,
-    name)`` for a search key (``db.text.search_key``) on ``dialect``, over the kind's table
-    unaliased; and whether its rows are to be picked by ``best_hits`` (it may hold a row
-    twice, more than ``limit`` rows)."""
+    name)`` for the search keys (``db.text.search_key``) of ``shape`` on ``dialect``, the
+    key's values bound (``key_parameters``), over the kind's table unaliased; and whether its
+    rows are to be picked by ``best_hits`` (it may hold a row twice, more than ``limit``
+    rows)."""
     for candidate, entity, table, name in _KINDS:
         if candidate == kind:
-            return _statement(entity, table, name, key, limit, dialect)
+            return _statement(entity, table, name, _Key.bound(shape), limit, dialect)
     raise ValueError(f"not a searchable kind: {kind!r}")
 
 

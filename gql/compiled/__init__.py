@@ -27,8 +27,9 @@ Covered (issue #23 tracks the rest):
   each kind's best ``first`` rows as ``db.search.kind_statement`` selects them (on SQLite
   the typo candidates from the index's vocabulary too, in a subquery), with the found
   records' values and names; Python ranks them with ``db.search.best_hits`` and picks
-  ``matchedText`` with ``db.search.best_name``, as the resolvers do. A search's text is in
-  its plan, so its statement is built per distinct search;
+  ``matchedText`` with ``db.search.best_name``, as the resolvers do. A search's key is
+  bound (``db.search.key_parameters``): its statement is built per shape of key
+  (``db.search.KeyShape``) and selection, not per distinct search;
 - paging everywhere: ``first``/``after`` and ``last``/``before``, nested too,
   ``nodes``, ``edges { cursor node }``, ``totalCount`` and
   ``pageInfo``; ``Person.works`` / ``Theme.works`` / ``Studio.works`` (``role``, ``kind``,
@@ -66,11 +67,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
 
 from db.catalog_version import version_subquery
+from db.search import key_parameters
 from db.sessions import RequestDatabase, is_dropped_connection
 from db.version_reads import version_value
 from gql.compiled import shape
@@ -82,10 +85,12 @@ from gql.compiled.plan import (
     RootNodes,
     RootObject,
     SearchRoot,
+    SearchStatement,
     Typename,
     plan_operation,
 )
 from gql.compiled.sql import KEY, SYSTEM, Compiler, node_parameter
+from gql.compiled.written import Pieces, pieces, written
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.compiled")
@@ -117,7 +122,7 @@ def compile_plan(
 
 
 # what a root field's statement is built from
-Built: TypeAlias = Lookup | NodeList | Connection | SearchRoot
+Built: TypeAlias = Lookup | NodeList | Connection | SearchStatement
 RootRead: TypeAlias = RootObject | RootNodes | Connection | SearchRoot  # a root field that reads
 
 
@@ -132,7 +137,7 @@ def statement(dialect: str, root: Built) -> Select[Any] | None:
         return compiler.root_object(root)
     if isinstance(root, NodeList):
         return compiler.root_nodes(root)
-    if isinstance(root, SearchRoot):  # its text is in the plan: a statement per search
+    if isinstance(root, SearchStatement):  # its key's values are parameters
         return compiler.root_search(root)
     return compiler.root_connection(root)
 
@@ -155,6 +160,8 @@ def statement_source(root: RootRead) -> tuple[Built, dict[str, Any]]:
         return root.lookup, {KEY: root.key}
     if isinstance(root, RootNodes):
         return root.lookup, {node_parameter(i): db_id for i, db_id in enumerate(root.ids)}
+    if isinstance(root, SearchRoot):
+        return root.statement, key_parameters(root.key) if root.reads else {}
     return root, {}
 
 
@@ -166,7 +173,17 @@ def placeholders(built: Built) -> dict[str, Any] | None:
         return {KEY: key, SYSTEM: ""} if built.by == "external_id" else {KEY: key}
     if isinstance(built, NodeList):
         return {node_parameter(i): 0 for i in range(len(built.nodes))}
+    if isinstance(built, SearchStatement) and built.shape is not None:
+        return dict.fromkeys(built.shape.parameters, "")
     return None
+
+
+@functools.lru_cache(maxsize=STATEMENTS)
+def _cut(dialect: Dialect, built: Select[Any]) -> tuple[Pieces, tuple[str, ...], dict[str, Any]]:
+    """A search statement's text cut at its placeholders, its parameters in their order, and
+    the values of its own (the key's are the request's)."""
+    compiled = built.compile(dialect=dialect)
+    return pieces(compiled.string), tuple(compiled.positiontup or ()), compiled.params
 
 
 async def _value(
@@ -179,8 +196,16 @@ async def _value(
     compiled = (versioned_statement if version else statement)(dialect, built_from)
     if compiled is None:
         return None, []
+    result: Any
     try:
-        row = (await session.execute(compiled, parameters)).one_or_none()
+        if dialect == "postgresql" and isinstance(built_from, SearchStatement):
+            # the key's values written in, as the fast lane runs it (``gql.compiled.written``)
+            cut, names, own = _cut(session.get_bind().dialect, compiled)
+            sql = written(cut, [parameters.get(name, own.get(name)) for name in names])
+            result = await (await session.connection()).exec_driver_sql(sql)
+        else:
+            result = await session.execute(compiled, parameters)
+        row = result.one_or_none()
     except DBAPIError as error:
         if is_dropped_connection(error):
             raise  # the request's database retries a read once on a fresh connection

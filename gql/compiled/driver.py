@@ -37,6 +37,8 @@ from gql.compiled import (
     statement_source,
     versioned_statement,
 )
+from gql.compiled.plan import SearchStatement
+from gql.compiled.written import Pieces, pieces, written
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class DriverStatement:
     sql: str
     names: tuple[str, ...]  # the parameters, in the driver's positional order
     values: dict[str, Any]  # the statement's own parameter values, processed
+    # PostgreSQL, a search statement: its text cut at its placeholders, the parameters'
+    # values written in at each run (``gql.compiled.written``) instead of bound
+    pieces: Pieces | None = None
+
+    def run_as(self, arguments: list[Any]) -> tuple[str, list[Any]]:
+        """The statement's text and the arguments it is sent with, for the arguments of its
+        parameters (``names``' order)."""
+        if self.pieces is None:
+            return self.sql, arguments
+        return written(self.pieces, arguments), []
 
 
 _discarding: set[asyncio.Future[Any]] = set()  # connections discarded after a cancel
@@ -75,7 +87,10 @@ def driver_statement(dialect: Dialect, root: Built, version: bool) -> DriverStat
         name: processors[name](value) if name in processors else value
         for name, value in raw.items()
     }
-    return DriverStatement(expanded.statement, tuple(expanded.positiontup or ()), values)
+    names = tuple(expanded.positiontup or ())
+    if dialect.name == "postgresql" and isinstance(root, SearchStatement):
+        return DriverStatement(expanded.statement, names, values, pieces(expanded.statement))
+    return DriverStatement(expanded.statement, names, values)
 
 
 # PostgreSQL plans a prepared statement (asyncpg prepares and keeps each one per connection)
@@ -131,7 +146,7 @@ async def fetch_json(
     if prepared is None:
         return None, []
     arguments = [given[n] if n in given else prepared.values[n] for n in prepared.names]
-    sql = prepared.sql
+    sql, arguments = prepared.run_as(arguments)
     connection = await engine.raw_connection()
     try:
         driver: Any = connection.driver_connection

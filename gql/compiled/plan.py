@@ -46,6 +46,7 @@ from db.enums import WorkOrderField as OrderField
 from db.external_ids import Owner, external_id_problem
 from db.facets import MAX_THEME_FACETS
 from db.pagination import Ordering
+from db.search import KeyShape
 from db.similar import similar_ordering
 from db.text import search_key
 from gql.cursors import decode_cursor
@@ -532,8 +533,27 @@ class SearchRoot:
         return bool(self.key) and self.first > 0
 
     @functools.cached_property
+    def statement(self) -> SearchStatement:
+        """What its statement is built from: the same for every key of a shape, the key's
+        values bound (``db.search.key_parameters``). A property: a prepared plan's runs use
+        the same object (``gql.compiled.driver`` keeps statements by identity)."""
+        shape = KeyShape.of(self.key) if self.reads else None
+        return SearchStatement(shape, self.first, self.nodes, self.needs_names)
+
+    @functools.cached_property
     def needs_names(self) -> bool:
         return any(isinstance(field, MatchedText) for _, field in self.fields)
+
+
+@dataclass(frozen=True)
+class SearchStatement:
+    """A ``SearchRoot``'s statement without its key: ``shape`` is the key's (None: it reads
+    nothing), the rest the selection's."""
+
+    shape: KeyShape | None
+    first: int
+    nodes: tuple[tuple[Obj, ...], ...]
+    needs_names: bool
 
 
 Root: TypeAlias = Typename | RootObject | RootNodes | Connection | SearchRoot

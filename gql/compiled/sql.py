@@ -65,7 +65,7 @@ from gql.compiled.plan import (
     Obj,
     PersonList,
     Ref,
-    SearchRoot,
+    SearchStatement,
     SimilarList,
     Strings,
     StudioList,
@@ -940,19 +940,20 @@ class Compiler:
 
     # -- search
 
-    def root_search(self, root: SearchRoot) -> Select[Any] | None:
+    def root_search(self, root: SearchStatement) -> Select[Any] | None:
         """``search`` / ``searchHits``: ``[works, people, themes]``, each the kind's best
         ``first`` rows as ``db.search.kind_statement`` reads them (a derived table over the
         kind's own table), each ``[id, rank, similarity, name key, *each selection's values,
         *names]`` (names: what matchedText compares, ``SEARCH_NAMES``); Python ranks them
-        (``gql.compiled.shape.search``). None when it reads nothing (a key without letters or
+        (``gql.compiled.shape.search``). The key's values are parameters
+        (``db.search.key_parameters``). None when it reads nothing (a key without letters or
         digits, ``first`` 0): no hits."""
-        if not root.reads:
+        if root.shape is None:
             return None
         dialect = "postgresql" if self.postgres else "sqlite"
         kinds: list[Expression] = []
         for index, kind in enumerate(s.KINDS):
-            statement, _ = s.kind_statement(kind, root.key, root.first, dialect)
+            statement, _ = s.kind_statement(kind, root.shape, root.first, dialect)
             found = statement.subquery()
             row = MODELS[s.KIND_TABLES[kind]].__table__.alias()
             columns = list(found.c)  # id, rank, similarity, name key

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Float, String, Text, bindparam, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models as m
@@ -267,12 +267,19 @@ async def test_on_postgresql_the_written_out_similarity_is_the_function(
         prose = "".join(rng.choices(alphabet, k=rng.randint(0, 20)))
         cases.append((key, "|" + "|".join(names) + "|" + (f"/{prose}/" if prose else "")))
     for key, document in cases:
-        written = s._typo_similarity_postgresql("d.search_text", key)
-        found = await session.scalar(
-            text(f"SELECT {written} FROM (SELECT CAST(:document AS text) AS search_text) AS d"),
-            {"document": document},
-        )
-        assert found == word_similarity(key, document), (key, document)
+        for bound in (False, True):  # the key written into the statement, or its parameters
+            shape = s.KeyShape(True, True, len(trigrams(key)))
+            given = s.key_parameters(key, shape)
+            key_sql = s._Key.bound(shape) if bound else s._Key.with_values(key, shape)
+            similarity = s._KeyCondition(
+                key_sql, lambda k: s._typo_similarity_postgresql("d.search_text", k), Float()
+            )
+            inner = select(cast(bindparam("document", type_=String()), Text()).label("search_text"))
+            statement = select(similarity).select_from(inner.subquery("d"))
+            found = await session.scalar(
+                statement, {"document": document, **(given if bound else {})}
+            )
+            assert found == word_similarity(key, document), (key, document, bound)
 
 
 async def test_prose_ranks_below_every_name(session: AsyncSession) -> None:
@@ -314,3 +321,23 @@ async def test_a_key_longer_than_a_name_is_matched_exactly_not_as_a_typo(
         .all()
     )
     assert "pulgasari" in found
+
+
+async def test_typos_come_only_after_the_rows_holding_the_key(session: AsyncSession) -> None:
+    """A page the rows holding the key fill has no typo (SQLite reads the typos only while
+    those rows do not fill it, ``db.search._typos_sqlite``; PostgreSQL's ranks are gated
+    alike); a longer page has the typos after them."""
+    holding = [
+        m.Work(slug=f"zanzibar-okapi-{i}", title=f"Zanzibar Okapi {i}", kind="FILM")
+        for i in range(3)
+    ]
+    typo = m.Work(slug="zanzibar-okapx", title="Zanzibar Okapx", kind="FILM")
+    for work in (*holding, typo):
+        work.search_text = search_document([work.title])
+    session.add_all([*holding, typo])
+    await session.flush()
+    full = await s.search(session, "zanzibar okapi", 3, kinds=("work",))
+    assert [h.id for h in full] == [w.id for w in holding]
+    longer = await s.search(session, "zanzibar okapi", 4, kinds=("work",))
+    assert [h.id for h in longer] == [*(w.id for w in holding), typo.id]
+    assert longer[-1].score < 0.5 <= min(h.score for h in longer[:3])

@@ -16,8 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models as m
+from db.search import KeyShape
+from db.text import search_key
+from gql.compiled import statement, statement_source
+from gql.compiled.driver import driver_statement
 from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
 from gql.compiled.sql import Compiler
+from gql.compiled.written import written
 from gql.schema import schema
 from settings import Settings
 from tests.support.client import app_client
@@ -893,3 +898,33 @@ async def test_facets_under_a_filter_the_kept_counts_do_not_group_by_are_counted
     response = await _same(compiled, resolved, query)
     assert response.headers["X-Execution"] == "compiled"
     assert not any("work_counts" in s for s in statements.statements)
+
+
+def test_search_statements_are_kept_per_shape_of_key_not_per_key() -> None:
+    """Varied searches share a few statements (their keys bound), so they do not evict each
+    other's; on PostgreSQL the driver writes the values into the text it sends
+    (``gql.compiled.written``: each key planned for what it matches)."""
+    texts = ("novel", "tiger")
+    assert len({KeyShape.of(search_key(t)) for t in texts}) == 1
+    roots = []
+    for text in texts:
+        plan = _plan(f'{{ search(query: "{text}") {{ __typename }} }}')
+        assert plan is not None
+        ((_, root),) = plan.roots
+        roots.append(statement_source(root))
+    (built, given), (other, other_given) = roots
+    assert built == other and given != other_given
+    assert statement("postgresql", built) is statement("postgresql", other)
+    prepared = driver_statement(postgresql.asyncpg.dialect(), built, False)
+    assert prepared is not None and prepared.pieces is not None
+    sql, arguments = prepared.run_as([given[name] for name in prepared.names])
+    assert arguments == [] and "LIKE '%novel%'" in sql and "$" not in sql
+    with pytest.raises(ValueError):
+        written(prepared.pieces, ["x'; --"] * len(prepared.names))
+    versioned = driver_statement(postgresql.asyncpg.dialect(), built, True)  # an int of its own
+    assert versioned is not None
+    names = versioned.names
+    sql, _ = versioned.run_as([given.get(n, versioned.values.get(n)) for n in names])
+    assert "$" not in sql
+    on_sqlite = driver_statement(sqlite.pysqlite.dialect(), built, False)
+    assert on_sqlite is not None and on_sqlite.pieces is None  # bound: SQLite plans per text
