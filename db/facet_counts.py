@@ -1,4 +1,5 @@
-"""Facets from the counts the database keeps (``work_counts``, ``theme_work_counts``).
+"""Facets from the counts the database keeps (``work_counts``, ``theme_work_counts``,
+``theme_pair_counts``).
 
 Counting a whole filtered list costs a scan of ``works`` (and of ``work_themes`` for themes):
 hundreds of milliseconds at 100,000 works. Migration 0016's triggers keep the same counts
@@ -8,7 +9,8 @@ write, so for the filters those groups can express the facets are a sum over a f
 
 - kinds and decades: any kind and year conditions (``work_counts``), or those and one theme
   when the year range spans whole decades (``theme_work_counts``);
-- top themes: kind conditions and a year range of whole decades (``theme_work_counts``);
+- top themes: kind conditions and a year range of whole decades (``theme_work_counts``),
+  or one theme and nothing else (``theme_pair_counts``, migration 0019);
 - the list's ``totalCount``, as kinds and decades.
 
 Anything else (a director, a search, several themes, disputes, a nested list) returns
@@ -32,7 +34,8 @@ from db.facets import KindsAndDecades, sorted_counts
 from db.pagination import count_rows
 from db.queries import Match, WorkFilter, works_query
 
-# Set for a transaction, the triggers of migration 0016 leave the counts alone (PostgreSQL).
+# Set for a transaction, the triggers of migrations 0016 and 0019 leave the counts alone
+# (PostgreSQL).
 DEFER_SETTING = "nkcinema.defer_facet_counts"
 _RECOUNT = (
     "DELETE FROM work_counts",
@@ -42,6 +45,11 @@ _RECOUNT = (
     "INSERT INTO theme_work_counts (theme_id, kind, decade, works) "
     "SELECT t.theme_id, w.kind, coalesce(w.year / 10 * 10, 0), count(*) "
     "FROM work_themes t JOIN works w ON w.id = t.work_id GROUP BY 1, 2, 3",
+    "DELETE FROM theme_pair_counts",
+    "INSERT INTO theme_pair_counts (theme_id, other_id, works) "
+    "SELECT a.theme_id, b.theme_id, count(*) "
+    "FROM work_themes a JOIN work_themes b ON b.work_id = a.work_id GROUP BY 1, 2 "
+    "ORDER BY 1, 2",  # a theme's rows on few pages
 )
 
 
@@ -172,7 +180,17 @@ def theme_counts(f: WorkFilter | None) -> Any:
     """``(theme_id, n)``: how many works of the root list under ``f`` each theme tags, or
     None if the kept counts cannot tell them."""
     c = counted(f)
-    if c is None or c.theme is not None or not _whole_decades(c):
+    if c is None:
+        return None
+    if c.theme is not None:
+        # the pairs are not grouped by kind or decade: one theme's, under no other condition
+        if (c.kinds, c.year_from, c.year_to) != (None, None, None):
+            return None
+        tp = m.ThemePairCount
+        return select(tp.other_id.label("theme_id"), tp.works.label("n")).where(
+            tp.theme_id == _theme_id(c.theme)
+        )
+    if not _whole_decades(c):
         return None
     tc = m.ThemeWorkCount
     n = cast(func.sum(tc.works), Integer).label("n")  # an integer, as a live count

@@ -702,6 +702,18 @@ class ThemeWorkCount(Base):
     works: Mapped[int] = mapped_column(Integer)
 
 
+class ThemePairCount(Base):
+    """How many works are tagged with both of two themes (a theme with itself: how many it
+    tags): the top themes of one theme's works are that theme's rows here, not a count of
+    their tags (``db.facet_counts``). Kept like ``WorkCount`` (migration 0019)."""
+
+    __tablename__ = "theme_pair_counts"
+
+    theme_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    other_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    works: Mapped[int] = mapped_column(Integer)
+
+
 class CatalogState(Base):
     """One row: the catalog's version, bumped by every write that changes it (a seed that
     changed anything). HTTP caching keys responses by it (``ETag``), so it lives in the

@@ -3,12 +3,14 @@ and facets and totals read from them answer exactly as counting the list does.""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db import facet_counts, facets
 from db import models as m
@@ -21,15 +23,18 @@ from seeds.synthetic import synthetic_catalog
 from tests.support.curation import CREATE, DELETE, TAG, UNTAG, UPDATE, Curator
 from tests.support.factories import build_catalog, wipe
 
+Counts = tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]
 
-async def _kept(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    wc, tc = m.WorkCount, m.ThemeWorkCount
+
+async def _kept(session: AsyncSession) -> Counts:
+    wc, tc, tp = m.WorkCount, m.ThemeWorkCount, m.ThemePairCount
     works = set(await session.execute(select(wc.kind, wc.year, wc.works)))
     tags = set(await session.execute(select(tc.theme_id, tc.kind, tc.decade, tc.works)))
-    return {tuple(r) for r in works}, {tuple(r) for r in tags}
+    pairs = set(await session.execute(select(tp.theme_id, tp.other_id, tp.works)))
+    return {tuple(r) for r in works}, {tuple(r) for r in tags}, {tuple(r) for r in pairs}
 
 
-async def _live(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+async def _live(session: AsyncSession) -> Counts:
     w = m.Work
     year = func.coalesce(w.year, m.UNKNOWN_YEAR)
     works = await session.execute(select(w.kind, year, func.count()).group_by(w.kind, year))
@@ -39,9 +44,16 @@ async def _live(session: AsyncSession) -> tuple[set[tuple[Any, ...]], set[tuple[
         .join(w, w.id == m.WorkTheme.work_id)
         .group_by(m.WorkTheme.theme_id, w.kind, decade)
     )
+    a, b = aliased(m.WorkTheme), aliased(m.WorkTheme)
+    pairs = await session.execute(
+        select(a.theme_id, b.theme_id, func.count())
+        .join(b, b.work_id == a.work_id)
+        .group_by(a.theme_id, b.theme_id)
+    )
     return (
         {(WorkKind(k).value, int(y), int(n)) for k, y, n in works},
         {(int(t), WorkKind(k).value, int(d), int(n)) for t, k, d, n in tags},
+        {(int(t), int(o), int(n)) for t, o, n in pairs},
     )
 
 
@@ -49,7 +61,8 @@ async def _assert_kept_is_live(session: AsyncSession) -> None:
     kept, live = await _kept(session), await _live(session)
     assert kept[0] == live[0]
     assert kept[1] == live[1]
-    assert live[0] and live[1]  # the comparison compares something
+    assert kept[2] == live[2]
+    assert live[0] and live[1] and live[2]  # the comparison compares something
 
 
 async def test_the_kept_counts_follow_every_write_through_the_api(
@@ -97,9 +110,80 @@ async def test_the_kept_counts_follow_bulk_writes_and_deletes(session: AsyncSess
     await _assert_kept_is_live(session)
 
 
+async def _tags(session: AsyncSession) -> set[tuple[int, int]]:
+    wt = m.WorkTheme
+    return {(int(w), int(t)) for w, t in await session.execute(select(wt.work_id, wt.theme_id))}
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_the_kept_counts_follow_random_writes_of_tags_and_works(
+    session: AsyncSession, seed: int
+) -> None:
+    """Statements writing many tags of many works at once (each trigger's transition table
+    holds several works, several tags of one work), moving tags to another theme or work,
+    renumbering them, and deleting works with their tags: after each, the kept counts are a
+    recount."""
+    rng = random.Random(seed)
+    await wipe(session)
+    built = await build_catalog(session, 16)
+    works, themes = list(built.work_ids), list(built.theme_ids)
+    wt = m.WorkTheme.__table__
+    position = 100  # positions no tag has
+    for step in range(24):
+        tags = sorted(await _tags(session))
+        untagged = [(w, t) for w in works for t in themes if (w, t) not in tags]
+        operation = step % 6 if step < 12 else rng.randrange(6)
+        if operation == 0 and untagged:  # tag: several works, several tags of some
+            rows = rng.sample(untagged, min(len(untagged), rng.randint(1, 9)))
+            await session.execute(
+                wt.insert(),
+                [
+                    {"work_id": w, "theme_id": t, "position": position + i}
+                    for i, (w, t) in enumerate(rows)
+                ],
+            )
+            position += len(rows)
+        elif operation == 1 and tags:  # untag: several tags, all of a work's at times
+            gone = rng.sample(tags, min(len(tags), rng.randint(1, 9)))
+            await session.execute(wt.delete().where(tuple_(wt.c.work_id, wt.c.theme_id).in_(gone)))
+        elif operation == 2 and untagged:  # a tag moved to another theme of its work
+            w, t = rng.choice(untagged)
+            if old := [o for (x, o) in tags if x == w]:
+                await session.execute(
+                    wt.update()
+                    .where(wt.c.work_id == w, wt.c.theme_id == rng.choice(old))
+                    .values(theme_id=t)
+                )
+        elif operation == 3 and untagged:  # a tag moved to another work
+            w, t = rng.choice(untagged)
+            if owners := [x for (x, o) in tags if o == t and x != w]:
+                await session.execute(
+                    wt.update()
+                    .where(wt.c.work_id == rng.choice(owners), wt.c.theme_id == t)
+                    .values(work_id=w)
+                )
+        elif operation == 4:  # positions alone, and a work's kind and year
+            some = rng.sample(works, min(len(works), 5))
+            await session.execute(
+                wt.update().where(wt.c.work_id.in_(some)).values(position=wt.c.position + 1000)
+            )
+            await session.execute(
+                m.Work.__table__.update()
+                .where(m.Work.id.in_(some))
+                .values(year=m.Work.year + 7, kind=WorkKind.SERIES)
+            )
+        elif operation == 5 and len(works) > 8:  # works deleted with their tags
+            gone_works = rng.sample(works, 2)
+            await session.execute(m.Work.__table__.delete().where(m.Work.id.in_(gone_works)))
+            works = [w for w in works if w not in gone_works]
+        kept, live = await _kept(session), await _live(session)
+        assert kept == live, (step, operation)
+    assert (await _live(session))[2]  # the comparison compared something
+
+
 async def _assert_kept_is_live_or_empty(session: AsyncSession) -> None:
     kept, live = await _kept(session), await _live(session)
-    assert kept == live == (set(), set())
+    assert kept == live == (set(), set(), set())
 
 
 FILTERS = [
@@ -125,6 +209,9 @@ FILTERS = [
 ]
 
 
+ONE_THEME = FILTERS[10:13] + FILTERS[15:16]  # one theme, nothing else (an unknown one too)
+
+
 @pytest.mark.parametrize("work_filter", FILTERS, ids=repr)
 async def test_facets_from_the_kept_counts_are_the_live_ones(
     session: AsyncSession, work_filter: WorkFilter | None
@@ -142,6 +229,8 @@ async def test_facets_from_the_kept_counts_are_the_live_ones(
             (t.id, n) for t, n in live_themes
         ]
     assert await facet_counts.count_works(session, work_filter) == await count_rows(session, query)
+    one_theme = work_filter in ONE_THEME  # and nothing else: read from theme_pair_counts
+    assert one_theme <= (await facet_counts.top_themes(session, work_filter, 3) is not None)
     served = facet_counts.counted(work_filter) is not None
     assert served == (
         work_filter is None
@@ -161,6 +250,28 @@ async def test_whole_catalog_facets_read_the_kept_counts(session: AsyncSession) 
     kept = await facet_counts.kinds_and_decades(session, None)
     assert kept is not None
     assert (kept.kinds, kept.decades) == ([(WorkKind.FILM, 7)], [(1900, 7)])
+
+
+async def test_one_themes_top_themes_read_the_kept_pairs(session: AsyncSession) -> None:
+    await wipe(session)
+    built = await build_catalog(session, 10)
+    first, other = built.theme_ids[:2]
+    slug = await session.scalar(select(m.Theme.slug).where(m.Theme.id == first))
+    # the live count would find other themes; the kept pairs, made up here, are what is read
+    await session.execute(m.ThemePairCount.__table__.delete())
+    await session.execute(
+        m.ThemePairCount.__table__.insert(),
+        [
+            {"theme_id": first, "other_id": other, "works": 5},
+            {"theme_id": first, "other_id": first, "works": 9},
+            {"theme_id": other, "other_id": first, "works": 4},
+        ],
+    )
+    kept = await facet_counts.top_themes(session, WorkFilter(theme=slug), 10)
+    assert kept is not None
+    assert [(t.id, n) for t, n in kept] == [(first, 9), (other, 5)]
+    # with another condition, the pairs cannot tell: counted live
+    assert await facet_counts.top_themes(session, WorkFilter(theme=slug, year_to=1999), 10) is None
 
 
 async def test_a_catalog_import_recounts_once_and_exactly(session: AsyncSession) -> None:

@@ -879,15 +879,17 @@ async def test_facets_and_totals_of_the_root_list_come_from_the_kept_counts(
     statements: StatementCounter,
     filter_: str,
 ) -> None:
-    """Where migration 0016's counts can tell them (db.facet_counts), the compiled statement
-    sums those as the resolvers do instead of counting the works: only the page reads
-    ``works`` and ``work_themes``."""
+    """Where migrations 0016's and 0019's counts can tell them (db.facet_counts), the
+    compiled statement sums those as the resolvers do instead of counting the works: only
+    the page reads ``works`` and ``work_themes``."""
     statements.reset()
     response = await _same(compiled, resolved, FACETED % filter_)
     assert response.headers["X-Execution"] == "compiled"
     [statement] = [s for s in statements.statements if "work_counts" in s][:1]
     assert statement.count("work_counts") >= 2  # totalCount and the facet lists
     assert statement.count("count(*)") <= 1  # none counts works (a probe at most)
+    # one theme's top themes: its row of kept pairs
+    assert ("theme_pair_counts" in statement) == ("theme" in filter_)
 
 
 async def test_facets_under_a_filter_the_kept_counts_do_not_group_by_are_counted_live(

@@ -846,6 +846,12 @@ _ROW_CHECKS = (
                 "FROM work_themes t JOIN works w ON w.id = t.work_id "
                 "GROUP BY t.theme_id, w.kind, coalesce(w.year / 10 * 10, 0)",
             ),
+            (
+                "theme_pair_counts",
+                "SELECT theme_id, other_id, works FROM theme_pair_counts",
+                "SELECT a.theme_id, b.theme_id, count(*) FROM work_themes a "
+                "JOIN work_themes b ON b.work_id = a.work_id GROUP BY a.theme_id, b.theme_id",
+            ),
         )
         for direction, sql in (
             ("kept, not live", f"SELECT count(*) FROM ({kept} EXCEPT {live}) d"),
