@@ -393,6 +393,15 @@ COVERED_READS = [
         id="a page of a person's works in a role, with their titles and years",
     ),
     pytest.param(
+        select(Credit.work_id)
+        .where(Credit.person_id == 1)
+        .group_by(*(k.expression for k in FILMOGRAPHY.keys))
+        .order_by(*(k.ordering for k in FILMOGRAPHY.keys))
+        .limit(20),
+        "ix_credits_person_id_work_order",
+        id="a page of a person's works in any role, each once, in order",
+    ),
+    pytest.param(
         select(WorkTheme.theme_id).where(WorkTheme.work_id == 1).order_by(WorkTheme.position),
         "ix_work_themes_work_id_position_theme_id",
         id="a work's themes in order",
