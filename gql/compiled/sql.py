@@ -689,9 +689,9 @@ class Compiler:
     def _page_links(
         self, connection: Connection, parent: FromClause, limit: int
     ) -> Select[Any] | None:
-        """The ids of the works on the page (``_page_credits``, in any role too): without
-        it a person's page of works in any role read and sorted all of their works (W9 of
-        ``bench.load``: 1,632 for the most credited person at 100,000 works)."""
+        """The ids of the works on the page (``_page_credits``, in any role too): about a
+        page of index entries, where reading the person's works would read and sort all of
+        them (W9 of ``bench.load``: 1,632 for the most credited person at 100,000 works)."""
         return self._page_credits(connection, parent, limit, lambda c: [c.c.work_id], any_role=True)
 
     def credit_page(
