@@ -530,14 +530,19 @@ SELECT json_object('data', json_object('work', json((
 
 
 # W9: a person's works after a cursor (their sort keys: year unknown, year, title key, id), in
-# the app's filmography order, each work once whatever the person's credits on it.
+# the app's filmography order, each work once whatever the person's credits on it: the page's
+# works are the person's next credits in that order (migration 0020's index, without the
+# role), one group per work (its credits in several roles carry the same keys), then fetched.
 WORK_SORT_KEYS = (
     "CASE WHEN w.year IS NULL THEN 1 ELSE 0 END, coalesce(w.year, 0), w.title_key, w.id"
 )
+CREDIT_SORT_KEYS = "c.work_year_unknown, c.work_year, c.work_title_key, c.work_id"
 PERSON_PAGE = f"""SELECT w.* FROM works w
-          WHERE w.id IN (SELECT c.work_id FROM credits c WHERE c.person_id = p.id)
-            AND ({WORK_SORT_KEYS}) > (CAST(:year_unknown AS INTEGER), CAST(:year AS INTEGER),
-                                      CAST(:title AS TEXT), CAST(:id AS INTEGER))
+          WHERE w.id IN (SELECT c.work_id FROM credits c
+            WHERE c.person_id = p.id
+              AND ({CREDIT_SORT_KEYS}) > (CAST(:year_unknown AS INTEGER),
+                CAST(:year AS INTEGER), CAST(:title AS TEXT), CAST(:id AS INTEGER))
+            GROUP BY {CREDIT_SORT_KEYS} ORDER BY {CREDIT_SORT_KEYS} LIMIT {PAGE})
           ORDER BY {WORK_SORT_KEYS} LIMIT {PAGE}"""
 
 

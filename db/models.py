@@ -285,6 +285,16 @@ class Credit(Base):
             "work_title",
             postgresql_include=["work_theme_ids"],
         ),
+        # ordered: a person's works in any role (migration 0020), each work's credits
+        # adjacent, so that a page is the index's next entries, grouped by work
+        Index(
+            "ix_credits_person_id_work_order",
+            "person_id",
+            "work_year_unknown",
+            "work_year",
+            "work_title_key",
+            "work_id",
+        ),
         Index("uq_credits_work_id_position", "work_id", "position", unique=True),
     )
 

@@ -393,6 +393,15 @@ COVERED_READS = [
         id="a page of a person's works in a role, with their titles and years",
     ),
     pytest.param(
+        select(Credit.work_id)
+        .where(Credit.person_id == 1)
+        .group_by(*(k.expression for k in FILMOGRAPHY.keys))
+        .order_by(*(k.ordering for k in FILMOGRAPHY.keys))
+        .limit(20),
+        "ix_credits_person_id_work_order",
+        id="a page of a person's works in any role, each once, in order",
+    ),
+    pytest.param(
         select(WorkTheme.theme_id).where(WorkTheme.work_id == 1).order_by(WorkTheme.position),
         "ix_work_themes_work_id_position_theme_id",
         id="a work's themes in order",
@@ -412,6 +421,11 @@ async def test_nested_reads_come_from_covering_indexes(
         assert f"USING COVERING INDEX {index} " in plan, plan
         assert "TEMP B-TREE" not in plan, plan  # any order asked for is the index's
     else:
+        # Two indexes lead with the person (a role's order, any role's order): PostgreSQL
+        # picks between them by the tables' statistics, which a catalog in use has
+        # (autovacuum; bench analyzes) and a freshly seeded one lacks, where it would take
+        # the narrower whatever the role. Analyzed in the test's transaction, rolled back.
+        await session.execute(text("ANALYZE credits, work_themes"))
         await session.execute(text("SET LOCAL enable_bitmapscan = off"))
         plan = await query_plan(session, statement)
         assert f"Index Only Scan using {index} " in plan, plan

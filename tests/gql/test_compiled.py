@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import models as m
+from db.enums import CreditRole
 from db.search import KeyShape
 from db.text import search_key
 from gql.compiled import statement, statement_source
@@ -35,6 +36,8 @@ W2_BY_YEAR = (
     "{ works(first: 50, orderBy: [{field: YEAR, direction: DESC}]) {"
     " nodes { title year directors { name } themes { name } } } }"
 )
+W9 = """query W9($slug: String!, $after: String!) { person(slug: $slug) { name
+  works(first: 20, after: $after) { nodes { slug title year themes { name } } } } }"""
 W3 = """{ directors(first: 100) { nodes { name
   works(role: DIRECTOR, first: 10) { nodes { title year themes { name } } } } } }"""
 WIDE = """query Wide($slug: String!, $skip: Boolean = true) {
@@ -629,6 +632,52 @@ async def test_pages_read_from_credits_answer_as_the_resolvers(
     assert response.headers["X-Execution"] == "compiled"
 
 
+PERSON_PAGES = """query Pages($order: [WorkOrder!], $after: String) {
+  person(slug: "person-40") { works(first: 4, orderBy: $order, after: $after) {
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { slug title year themes { name } } } } } }"""
+
+
+@pytest.mark.parametrize(
+    "order",
+    [None, [{"field": "TITLE", "direction": "DESC"}], [{"field": "YEAR", "direction": "DESC"}]],
+    ids=["default", "title-desc", "year-desc"],
+)
+async def test_pages_of_a_persons_works_in_any_role_answer_as_the_resolvers(
+    compiled: httpx.AsyncClient,
+    resolved: httpx.AsyncClient,
+    session: AsyncSession,
+    order: list[dict[str, str]] | None,
+) -> None:
+    """W9's pages (a person's works whatever their roles, read from the credits' index of
+    migration 0020, a group per work): a work the person is credited on in two roles comes
+    once, each page as the resolvers', byte for byte, and the walk shows every work once."""
+    await wipe(session)
+    built = await build_catalog(session, 40)  # person-40: WRITER on directors 0-9's works
+    writer = built.director_ids[-1] + 1
+    written = built.work_ids[:55]  # directors 0-9 direct 1, 2, ..., 10 works
+    # also DIRECTOR of every third work written (two credits there) and ACTOR in all 11 of
+    # director 10's works (one credit)
+    extra = [(w, CreditRole.DIRECTOR) for w in written[::3]]
+    extra += [(w, CreditRole.ACTOR) for w in built.work_ids[55:66]]
+    await session.execute(
+        insert(m.Credit),
+        [{"work_id": w, "person_id": writer, "role": r, "position": 2} for w, r in extra],
+    )
+    after, slugs = None, []
+    while True:
+        variables = {"order": order, "after": after}
+        response = await _same(compiled, resolved, PERSON_PAGES, variables)
+        assert response.headers["X-Execution"] == "compiled"
+        works = response.json()["data"]["person"]["works"]
+        slugs += [e["node"]["slug"] for e in works["edges"]]
+        if not works["pageInfo"]["hasNextPage"]:
+            break
+        assert len(works["edges"]) == 4
+        after = works["pageInfo"]["endCursor"]
+    assert len(slugs) == len(set(slugs)) == 66
+
+
 # -- the plan and the SQL, without a database ---------------------------------------------------
 
 
@@ -706,6 +755,35 @@ def test_a_directors_page_of_works_is_read_from_their_credits_alone(dialect: Any
     else:
         assert "theme_ids" not in sql
         assert "work_themes_1.work_id = anon_3.id" in sql
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "pg"])
+def test_a_page_of_a_persons_works_in_any_role_reads_a_page_of_credits(dialect: Any) -> None:
+    """W9 (a person's works whatever their roles, page 3): the works on the page are the
+    person's next credits in the works' order (migration 0020's index), one group per work,
+    limited to the page; then only those works are fetched, not all of the person's."""
+    from db import queries as dbq
+    from gql.cursors import encode_cursor
+
+    after = encode_cursor(
+        "person.works", dbq.work_ordering(dbq.FILMOGRAPHY_ORDER), (0, 1970, "x", 5)
+    )
+    plan = _plan(W9, {"slug": "x", "after": after})
+    assert plan is not None
+    (_, root), *_ = plan.roots
+    assert isinstance(root, RootObject)
+    statement = Compiler(dialect.name).root_object(root.lookup)
+    assert statement is not None
+    sql = " ".join(str(statement.compile(dialect=dialect)).split())
+    keys = (
+        "credits_1.work_year_unknown, credits_1.work_year, credits_1.work_title_key, "
+        "credits_1.work_id"
+    )
+    assert f"GROUP BY {keys} ORDER BY credits_1.work_year_unknown ASC" in sql
+    links = sql[sql.index("works_1.id IN (") :]
+    assert "credits_1.role" not in links.split("LIMIT")[0]
+    assert "credits_1.work_id > " in links.split("LIMIT")[0]  # the cursor, on the credits
+    assert sql.count("LIMIT") == 3  # the person, the page, the page's credits
 
 
 def test_a_page_reading_more_than_the_credits_carry_fetches_the_works() -> None:
