@@ -422,9 +422,20 @@ async def test_nested_reads_come_from_covering_indexes(
         assert "TEMP B-TREE" not in plan, plan  # any order asked for is the index's
     else:
         # Two indexes lead with the person (a role's order, any role's order): PostgreSQL
-        # picks between them by the tables' statistics, which a catalog in use has
-        # (autovacuum; bench analyzes) and a freshly seeded one lacks, where it would take
-        # the narrower whatever the role. Analyzed in the test's transaction, rolled back.
+        # picks between them by the tables' statistics. In the seed's small catalog the
+        # person has a credit or two and both cost the same (the planner's tie-break then
+        # decides); a person credited in other roles too, as the prolific are, is where the
+        # role's index must win. So for a role's page the person also writes every work;
+        # the tables are analyzed; all in the test's transaction (rolled back).
+        if index == "ix_credits_person_id_role_work_page":
+            await session.execute(
+                text(
+                    "INSERT INTO credits (work_id, person_id, role, position) "
+                    "SELECT w.id, 1, 'WRITER', 1000 FROM works w WHERE NOT EXISTS "
+                    "(SELECT 1 FROM credits c WHERE c.work_id = w.id AND c.person_id = 1 "
+                    "AND c.role = 'WRITER')"
+                )
+            )
         await session.execute(text("ANALYZE credits, work_themes"))
         await session.execute(text("SET LOCAL enable_bitmapscan = off"))
         plan = await query_plan(session, statement)
