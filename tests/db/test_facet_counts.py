@@ -1,5 +1,5 @@
-"""The facet counts the database keeps (migration 0016) equal the live counts after every write,
-and facets and totals read from them answer exactly as counting the list does."""
+"""The facet counts the database keeps (migrations 0016 and 0019) equal the live counts after
+every write, and facets and totals read from them answer exactly as counting the list does."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db import facet_counts, facets
 from db import models as m
@@ -21,54 +20,14 @@ from db.queries import Match, WorkFilter, works_query
 from db.tokens import create_token
 from seeds.synthetic import synthetic_catalog
 from tests.support.curation import CREATE, DELETE, TAG, UNTAG, UPDATE, Curator
+from tests.support.facet_counts import assert_kept_is_live, kept_counts, live_counts
 from tests.support.factories import build_catalog, wipe
-
-Counts = tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]
-
-
-async def _kept(session: AsyncSession) -> Counts:
-    wc, tc, tp = m.WorkCount, m.ThemeWorkCount, m.ThemePairCount
-    works = set(await session.execute(select(wc.kind, wc.year, wc.works)))
-    tags = set(await session.execute(select(tc.theme_id, tc.kind, tc.decade, tc.works)))
-    pairs = set(await session.execute(select(tp.theme_id, tp.other_id, tp.works)))
-    return {tuple(r) for r in works}, {tuple(r) for r in tags}, {tuple(r) for r in pairs}
-
-
-async def _live(session: AsyncSession) -> Counts:
-    w = m.Work
-    year = func.coalesce(w.year, m.UNKNOWN_YEAR)
-    works = await session.execute(select(w.kind, year, func.count()).group_by(w.kind, year))
-    decade = func.coalesce((w.year // 10) * 10, m.UNKNOWN_YEAR)
-    tags = await session.execute(
-        select(m.WorkTheme.theme_id, w.kind, decade, func.count())
-        .join(w, w.id == m.WorkTheme.work_id)
-        .group_by(m.WorkTheme.theme_id, w.kind, decade)
-    )
-    a, b = aliased(m.WorkTheme), aliased(m.WorkTheme)
-    pairs = await session.execute(
-        select(a.theme_id, b.theme_id, func.count())
-        .join(b, b.work_id == a.work_id)
-        .group_by(a.theme_id, b.theme_id)
-    )
-    return (
-        {(WorkKind(k).value, int(y), int(n)) for k, y, n in works},
-        {(int(t), WorkKind(k).value, int(d), int(n)) for t, k, d, n in tags},
-        {(int(t), int(o), int(n)) for t, o, n in pairs},
-    )
-
-
-async def _assert_kept_is_live(session: AsyncSession) -> None:
-    kept, live = await _kept(session), await _live(session)
-    assert kept[0] == live[0]
-    assert kept[1] == live[1]
-    assert kept[2] == live[2]
-    assert live[0] and live[1] and live[2]  # the comparison compares something
 
 
 async def test_the_kept_counts_follow_every_write_through_the_api(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await _assert_kept_is_live(session)  # the seeded catalog (migration's backfill, import)
+    await assert_kept_is_live(session)  # the seeded catalog (migration's backfill, import)
     curator = Curator(client, await create_token(session, "root", "admin"))
 
     async def send(query: str, **fields: Any) -> Any:
@@ -76,7 +35,7 @@ async def test_the_kept_counts_follow_every_write_through_the_api(
         assert "errors" not in body, body
         payload = next(iter(body["data"].values()))
         assert payload["userErrors"] == [], payload
-        await _assert_kept_is_live(session)
+        await assert_kept_is_live(session)
         return payload
 
     work = (await send(CREATE, title="Counted", kind="FILM", year=1975))["work"]
@@ -99,15 +58,15 @@ async def test_the_kept_counts_follow_bulk_writes_and_deletes(session: AsyncSess
     await wipe(session)
     await _assert_kept_is_live_or_empty(session)
     built = await build_catalog(session, 30)
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
     await session.execute(m.Work.__table__.update().values(year=m.Work.year + 3))
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
     await session.execute(m.Work.__table__.delete().where(m.Work.id.in_(built.work_ids[::3])))
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
     await session.execute(
         m.WorkTheme.__table__.delete().where(m.WorkTheme.work_id.in_(built.work_ids[1::3]))
     )
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
 
 
 async def _tags(session: AsyncSession) -> set[tuple[int, int]]:
@@ -176,13 +135,13 @@ async def test_the_kept_counts_follow_random_writes_of_tags_and_works(
             gone_works = rng.sample(works, 2)
             await session.execute(m.Work.__table__.delete().where(m.Work.id.in_(gone_works)))
             works = [w for w in works if w not in gone_works]
-        kept, live = await _kept(session), await _live(session)
+        kept, live = await kept_counts(session), await live_counts(session)
         assert kept == live, (step, operation)
-    assert (await _live(session))[2]  # the comparison compared something
+    assert (await live_counts(session))[2]  # the comparison compared something
 
 
 async def _assert_kept_is_live_or_empty(session: AsyncSession) -> None:
-    kept, live = await _kept(session), await _live(session)
+    kept, live = await kept_counts(session), await live_counts(session)
     assert kept == live == (set(), set(), set())
 
 
@@ -279,11 +238,11 @@ async def test_a_catalog_import_recounts_once_and_exactly(session: AsyncSession)
     (``facet_counts.deferred``); on SQLite the row triggers count as it writes."""
     document = synthetic_catalog(60, seed=11)
     await load_catalogs(session, [("synthetic", document)])
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
     document["works"][0]["year"] = 1901  # a changed work: updated, its tags rewritten
     document["works"][1]["kind"] = "SERIES" if document["works"][1]["kind"] == "FILM" else "FILM"
     await load_catalogs(session, [("synthetic", document)])
-    await _assert_kept_is_live(session)
+    await assert_kept_is_live(session)
     setting = (
         await session.scalar(select(func.current_setting(facet_counts.DEFER_SETTING, True)))
         if session.get_bind().dialect.name == "postgresql"
