@@ -590,6 +590,12 @@ async def test_search_answers_as_the_resolvers_on_a_larger_catalog(
     assert data["works"]["totalCount"] > 2  # similar titles too (a typo of "work 0001")
 
 
+# The orders a person's pages are read in: the default, and each field descending.
+EVERY_WORK_ORDER = pytest.mark.parametrize(
+    "order",
+    [None, [{"field": "TITLE", "direction": "DESC"}], [{"field": "YEAR", "direction": "DESC"}]],
+    ids=["default", "title-desc", "year-desc"],
+)
 CREDIT_PAGES = """query Pages($order: [WorkOrder!], $after: String) {
   directors(first: 100) { nodes { name
     works(role: DIRECTOR, first: 3, orderBy: $order, after: $after) {
@@ -601,11 +607,7 @@ CREDIT_PAGES = """query Pages($order: [WorkOrder!], $after: String) {
 }"""
 
 
-@pytest.mark.parametrize(
-    "order",
-    [None, [{"field": "TITLE", "direction": "DESC"}], [{"field": "YEAR", "direction": "DESC"}]],
-    ids=["default", "title-desc", "year-desc"],
-)
+@EVERY_WORK_ORDER
 async def test_pages_read_from_credits_answer_as_the_resolvers(
     compiled: httpx.AsyncClient,
     resolved: httpx.AsyncClient,
@@ -638,11 +640,7 @@ PERSON_PAGES = """query Pages($order: [WorkOrder!], $after: String) {
     edges { cursor node { slug title year themes { name } } } } } }"""
 
 
-@pytest.mark.parametrize(
-    "order",
-    [None, [{"field": "TITLE", "direction": "DESC"}], [{"field": "YEAR", "direction": "DESC"}]],
-    ids=["default", "title-desc", "year-desc"],
-)
+@EVERY_WORK_ORDER
 async def test_pages_of_a_persons_works_in_any_role_answer_as_the_resolvers(
     compiled: httpx.AsyncClient,
     resolved: httpx.AsyncClient,
