@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+import metrics
 from tests.support.cli import ok
 from tests.support.live import serve
 
@@ -130,6 +131,11 @@ def test_two_workers_add_their_metrics_up(migrated_database: str, tmp_path: Path
                 if len(_per_worker_requests(directory)) == 2:
                     break
         httpx.get(f"{server.base_url}/healthz")  # not counted
+        # each worker writes its updates within metrics.FLUSH_SECONDS (slack for a busy CI)
+        deadline = time.monotonic() + metrics.FLUSH_SECONDS + 5
+        while sum(_per_worker_requests(directory).values()) < sent:
+            assert time.monotonic() < deadline, _per_worker_requests(directory)
+            time.sleep(0.05)
         scrapes = [_scrape(server.base_url) for _ in range(6)]
         per_worker = _per_worker_requests(directory)
     assert len(per_worker) == 2 and all(n > 0 for n in per_worker.values()), per_worker
