@@ -67,7 +67,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionContext
@@ -90,7 +89,6 @@ from gql.compiled.plan import (
     plan_operation,
 )
 from gql.compiled.sql import KEY, SYSTEM, Compiler, node_parameter
-from gql.compiled.written import Pieces, pieces, written
 from settings import Settings
 
 logger = logging.getLogger("nkcinema.compiled")
@@ -178,14 +176,6 @@ def placeholders(built: Built) -> dict[str, Any] | None:
     return None
 
 
-@functools.lru_cache(maxsize=STATEMENTS)
-def _cut(dialect: Dialect, built: Select[Any]) -> tuple[Pieces, tuple[str, ...], dict[str, Any]]:
-    """A search statement's text cut at its placeholders, its parameters in their order, and
-    the values of its own (the key's are the request's)."""
-    compiled = built.compile(dialect=dialect)
-    return pieces(compiled.string), tuple(compiled.positiontup or ()), compiled.params
-
-
 async def _value(
     session: AsyncSession, root: RootRead, version: bool = False
 ) -> tuple[int | None, Any]:
@@ -199,9 +189,19 @@ async def _value(
     result: Any
     try:
         if dialect == "postgresql" and isinstance(built_from, SearchStatement):
-            # the key's values written in, as the fast lane runs it (``gql.compiled.written``)
-            cut, names, own = _cut(session.get_bind().dialect, compiled)
-            sql = written(cut, [parameters.get(name, own.get(name)) for name in names])
+            # the key's values written in, from the statement the fast lane runs
+            # (``gql.compiled.driver``): the statement's own lists (a found theme's works'
+            # ``kind: FILM``) a parameter an element and its values processed (an enum to its
+            # name), which ``written`` takes; unexpanded, a list of enums is no value it writes
+            from gql.compiled.driver import driver_statement  # which imports this module
+
+            prepared = driver_statement(session.get_bind().dialect, built_from, version)
+            if prepared is None:  # as ``compiled``: never
+                return None, []
+            arguments = [
+                parameters[n] if n in parameters else prepared.values[n] for n in prepared.names
+            ]
+            sql, _ = prepared.run_as(arguments)
             result = await (await session.connection()).exec_driver_sql(sql)
         else:
             result = await session.execute(compiled, parameters)

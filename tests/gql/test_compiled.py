@@ -590,6 +590,27 @@ async def test_search_answers_as_the_resolvers_on_a_larger_catalog(
     assert data["works"]["totalCount"] > 2  # similar titles too (a typo of "work 0001")
 
 
+async def test_search_with_a_list_of_the_statements_own_values_is_compiled_the_first_time(
+    compiled: httpx.AsyncClient, resolved: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A found theme's works filtered by kind: a list of enums, the statement's own value
+    beside the search key's. On PostgreSQL the key's values are written into the statement
+    (``gql.compiled.written``), which takes strings and integers only: the first request
+    (the full path, before the fast lane) refused the list and answered an internal error
+    (the differential test found it)."""
+    await wipe(session)
+    await build_catalog(session, 30)
+    query = (
+        '{ searchHits(query: "theme", first: 5) { node { ... on Theme { name'
+        " works(kind: FILM, first: 2) { totalCount nodes { title } } } } } }"
+    )
+    for _ in range(2):  # the full path, then the fast lane
+        response = await _same(compiled, resolved, query)
+        assert response.headers["X-Execution"] == "compiled"
+    hits = response.json()["data"]["searchHits"]
+    assert hits and any(h["node"] and h["node"]["works"]["totalCount"] for h in hits)
+
+
 # The orders a person's pages are read in: the default, and each field descending.
 EVERY_WORK_ORDER = pytest.mark.parametrize(
     "order",
