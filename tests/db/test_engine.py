@@ -38,6 +38,24 @@ async def test_postgresql_json_values_are_decoded(engine: AsyncEngine) -> None:
     assert value == [1, "Ŏ", []]
 
 
+@pytest.mark.skipif(backend_name() != "postgresql", reason="asyncpg's kept statements")
+async def test_postgresql_keeps_long_statements_prepared(engine: AsyncEngine) -> None:
+    """A statement longer than asyncpg's default limit (15 KiB), as a root search's can be,
+    is kept prepared on its connection, not prepared and planned again at each run."""
+    long = "SELECT length('" + "x" * 20_000 + "')"
+    connection = await engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        for _ in range(2):
+            assert await driver.fetchval(long) == 20_000
+        kept = await driver.fetchval(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", long
+        )
+    finally:
+        await greenlet_spawn(connection.close)
+    assert kept == 1
+
+
 @pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite's reset on return")
 async def test_sqlite_connections_are_rolled_back_on_return_only_in_a_transaction(
     engine: AsyncEngine,
