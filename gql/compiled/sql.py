@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.sql.expression import FromClause, ScalarSelect
@@ -179,6 +180,13 @@ class Compiler:
 
     def __init__(self, dialect: str) -> None:
         self.postgres = dialect == "postgresql"
+        # The table aliases of the statement's root records read one by one (a lookup, a
+        # node): what hangs from them is read for that one row only (``themes``).
+        self.single_rows: list[FromClause] = []
+
+    def single(self, row: FromClause) -> bool:
+        """Whether ``row`` is one looked-up record's (``single_rows``)."""
+        return any(row is one for one in self.single_rows)
 
     # -- JSON building blocks
 
@@ -524,15 +532,27 @@ class Compiler:
         )
 
     def themes(self, field: Children, row: FromClause) -> ScalarSelect[Any]:
-        t = m.Theme.__table__.alias()
-        if self.postgres:
+        t: FromClause = m.Theme.__table__.alias()
+        owned: list[Expression] = []  # PostgreSQL: the tags are the work's row's own
+        if self.postgres and self.single(row):
+            # One work's few tags: each theme by its primary key. Left to itself PostgreSQL
+            # hashes all of ``themes`` for them (it expects 100 elements of any
+            # jsonb_array_elements), half of W1's execution time; LIMIT keeps the lateral
+            # subquery from being flattened into that join (bench/README.md, "One work's
+            # themes by primary key").
+            tags, position, theme_id = self.tags(row)
+            t = select(t).where(t.c.id == theme_id).limit(1).lateral()
+            source = tags.join(t, true())
+        elif self.postgres:
             # A work's tags come from its own row (``works.theme_ids``, kept by migration
             # 0010's triggers), joined to ``themes`` by one hash per statement, not from a
             # probe into work_themes' index per work: random probes into a large index are
             # what makes a page's time grow with the catalog (bench/README.md, "Why W3 grows
-            # with the catalog").
+            # with the catalog"). The hash is built once and probed by every work of the
+            # statement: for W2's 50 works and W3's 1,000 it measured cheaper than a
+            # primary-key probe per tag (bench/README.md, "One work's themes by primary key").
             tags, position, theme_id = self.tags(row)
-            source, owned = tags.join(t, t.c.id == theme_id), []
+            source = tags.join(t, t.c.id == theme_id)
         else:
             # SQLite: the covering index, which json_each over the same array does not beat
             # (bench/README.md, "Why W3 grows with the catalog").
@@ -919,6 +939,7 @@ class Compiler:
         (``gql.compiled`` keeps statements per plan)."""
         node = lookup.node
         row = MODELS[node.table].__table__.alias()
+        self.single_rows.append(row)
         built = select(self.array([row.c.id, *self.values(node, row)]))
         if lookup.by == "external_id":
             x = EXTERNAL_IDS[node.table].__table__.alias()
@@ -937,6 +958,7 @@ class Compiler:
         elements: list[Expression] = []
         for index, node in enumerate(lookup.nodes):
             row = MODELS[node.table].__table__.alias()
+            self.single_rows.append(row)
             one = (
                 select(self.array([row.c.id, *self.values(node, row)]))
                 .where(row.c.id == bindparam(node_parameter(index), type_=row.c.id.type))

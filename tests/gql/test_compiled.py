@@ -5,6 +5,7 @@ what the compiler does not cover falls back to the resolvers."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from db.search import KeyShape
 from db.text import search_key
 from gql.compiled import statement, statement_source
 from gql.compiled.driver import driver_statement
-from gql.compiled.plan import Connection, Plan, RootObject, plan_operation
+from gql.compiled.plan import Connection, Plan, RootNodes, RootObject, plan_operation
 from gql.compiled.sql import Compiler
 from gql.compiled.written import written
 from gql.schema import schema
@@ -803,6 +804,43 @@ def test_a_page_of_a_persons_works_in_any_role_reads_a_page_of_credits(dialect: 
     assert "credits_1.role" not in links.split("LIMIT")[0]
     assert "credits_1.work_id > " in links.split("LIMIT")[0]  # the cursor, on the credits
     assert sql.count("LIMIT") == 3  # the person, the page, the page's credits
+
+
+def _lookup_sql(query: str, dialect: Any) -> str:
+    """The compiled statement of ``query``'s first root field, a lookup, as SQL text."""
+    plan = _plan(query)
+    assert plan is not None
+    (_, root), *_ = plan.roots
+    compiler = Compiler(dialect.name)
+    if isinstance(root, RootObject):
+        statement = compiler.root_object(root.lookup)
+    else:
+        assert isinstance(root, RootNodes)
+        statement = compiler.root_nodes(root.lookup)
+    assert statement is not None
+    return " ".join(str(statement.compile(dialect=dialect)).split())
+
+
+LOOKED_UP_THEMES = [
+    W1,
+    '{ nodes(ids: ["V29yazox", "V29yazoy"]) { ... on Work { themes { slug name } } } }',
+]
+
+
+@pytest.mark.parametrize("query", LOOKED_UP_THEMES, ids=["work", "nodes"])
+def test_a_looked_up_works_themes_are_read_by_primary_key_on_postgresql(query: str) -> None:
+    """One work's few tags: each theme by its primary key (a lateral subquery that LIMIT
+    keeps PostgreSQL from flattening into a hash join over all of ``themes``, which it
+    chooses for any jsonb_array_elements). A page's works keep the join: its hash is built
+    once and probed by every work of the page (W2, W3)."""
+    sql = _lookup_sql(query, postgresql.dialect())
+    assert sql.count("JOIN LATERAL (SELECT themes_") == sql.count("jsonb_array_elements(") > 0
+    assert re.search(r"LIMIT %\(param_\d+\)s::INTEGER\) AS anon_\d+ ON true", sql)
+    assert "JOIN themes AS" not in sql
+    assert "JOIN LATERAL" not in _w3_sql(postgresql.dialect())
+    assert "JOIN themes AS themes_1 ON themes_1.id = CAST(" in _w3_sql(postgresql.dialect())
+    # SQLite already probes themes by primary key from work_themes' covering index
+    assert "LATERAL" not in _lookup_sql(query, sqlite.dialect())
 
 
 def test_a_page_reading_more_than_the_credits_carry_fetches_the_works() -> None:
