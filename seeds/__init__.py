@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.interchange.format import CatalogError, Problem
-from db.interchange.load import LoadReport, Progress, load_catalogs
+from db.interchange.load import LoadReport, Progress, analyze_loaded, load_catalogs
 
 SEEDS_DIR = Path(__file__).resolve().parent
 BUNDLED_CATALOG = SEEDS_DIR / "catalog.json"
@@ -56,7 +56,9 @@ async def seed(
 ) -> LoadReport:
     """Load catalog files (default: the bundled seeds), or ``documents`` already decoded
     (``(name, document)`` pairs, e.g. a synthetic catalog), in one transaction: all or
-    nothing. ``progress(phase, done, total)`` follows the load, the commit included."""
+    nothing. Then, if anything was written, fresh planner statistics for the loaded tables
+    (``analyze_loaded``), so that the first requests are planned for the catalog as loaded.
+    ``progress(phase, done, total)`` follows the load, the commit and ANALYZE included."""
     if documents is None:
         documents = read_documents(files or [BUNDLED_CATALOG])
     async with sessions() as session:
@@ -66,6 +68,14 @@ async def seed(
                 progress("committing", 0, 1)
         if progress is not None:
             progress("committing", 1, 1)
+        if report.changed:
+            # after the commit: the statistics describe the rows the catalog now holds
+            if progress is not None:
+                progress("analyzing", 0, 1)
+            async with session.begin():
+                await analyze_loaded(session)
+            if progress is not None:
+                progress("analyzing", 1, 1)
     return report
 
 

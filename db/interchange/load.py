@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import facet_counts
@@ -150,6 +150,29 @@ async def load_catalogs(
         if report.changed:
             await bump_catalog_version(session)
     return report
+
+
+# The service's own tables, which a load never writes: every other table of the schema is
+# the catalog's, written by the load or kept by its triggers (counts, the catalog's state).
+SERVICE_TABLES = frozenset({"api_tokens", "persisted_documents", "changes"})
+
+
+def loaded_tables() -> list[str]:
+    """The tables a load writes (``SERVICE_TABLES`` aside), in the schema's order."""
+    return [t.name for t in Base.metadata.sorted_tables if t.name not in SERVICE_TABLES]
+
+
+async def analyze_loaded(session: AsyncSession) -> None:
+    """Fresh planner statistics for the tables a load writes, in the session's transaction
+    (the caller commits). A freshly loaded PostgreSQL catalog has none until autovacuum gets
+    to it (a minute or more), and its plans until then are guesses: which index a person's
+    page of works uses, for one. SQLite has none until ANALYZE is run at all."""
+    tables = loaded_tables()
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE " + ", ".join(tables)))
+        return
+    for table in tables:  # SQLite's ANALYZE takes one table (or the whole database)
+        await session.execute(text(f"ANALYZE {table}"))
 
 
 @contextlib.contextmanager
