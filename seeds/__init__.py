@@ -57,8 +57,9 @@ async def seed(
     """Load catalog files (default: the bundled seeds), or ``documents`` already decoded
     (``(name, document)`` pairs, e.g. a synthetic catalog), in one transaction: all or
     nothing. Then, if anything was written, fresh planner statistics for the loaded tables
-    (``analyze_loaded``), so that the first requests are planned for the catalog as loaded.
-    ``progress(phase, done, total)`` follows the load, the commit and ANALYZE included."""
+    on PostgreSQL (``analyze_loaded``), so that the first requests are planned for the
+    catalog as loaded. ``progress(phase, done, total)`` follows the load, the commit and
+    ANALYZE included."""
     if documents is None:
         documents = read_documents(files or [BUNDLED_CATALOG])
     async with sessions() as session:
@@ -70,12 +71,8 @@ async def seed(
             progress("committing", 1, 1)
         if report.changed:
             # after the commit: the statistics describe the rows the catalog now holds
-            if progress is not None:
-                progress("analyzing", 0, 1)
             async with session.begin():
-                await analyze_loaded(session)
-            if progress is not None:
-                progress("analyzing", 1, 1)
+                await analyze_loaded(session, progress)
     return report
 
 
