@@ -184,7 +184,14 @@ def test_serve_makes_and_removes_the_workers_metrics_directory(
         [made] = list(temporary.glob("nkcinema-metrics-*"))
         for _ in range(4):
             _post(server.base_url, COMPILED)
-        families = _scrape(server.base_url)
-        assert _total(families["nkcinema_requests"], "nkcinema_requests_total") == 4
+        # each worker writes its updates within metrics.FLUSH_SECONDS (slack for a busy CI)
+        deadline = time.monotonic() + metrics.FLUSH_SECONDS + 5
+        while True:
+            families = _scrape(server.base_url)
+            counted = _total(families["nkcinema_requests"], "nkcinema_requests_total")
+            if counted == 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert counted == 4
         assert list(made.glob("counter_*.db"))
     assert not made.exists()
