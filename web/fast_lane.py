@@ -66,6 +66,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("nkcinema.fast_lane")
 
 
+class _DeadlinePassed(Exception):
+    """The request's deadline passed while its plan ran (its answer: ``TIMEOUT``)."""
+
+
 class FastLane:
     def __init__(
         self,
@@ -117,7 +121,7 @@ class FastLane:
             if cached is not None:
                 with self._operation_span(key, observing.CACHED):
                     await self._hit(scope, send, cached, key, version, if_none_match)
-                observing.answered_by_lane(scope, key, observing.CACHED)
+                observing.answered_by_lane(scope, key, observing.CACHED, clean=True)
                 return True
         tag = None
         if scope["method"] == "GET":
@@ -134,15 +138,21 @@ class FastLane:
                 with self._operation_span(key, observing.CACHED):
                     scope[ANSWERED_AT] = version
                     await self._not_modified(send, self._tagged(tag))
-                observing.answered_by_lane(scope, key, observing.CACHED)
+                observing.answered_by_lane(scope, key, observing.CACHED, clean=True)
                 return True
         prepared = self.prepared.get(key)
         if prepared is None or prepared.plan.private:  # evicted meanwhile; an editor's read
             return False
         with self._operation_span(key, observing.COMPILED):
-            answered = await self._run(scope, send, route, prepared, version, tag)
-        if answered:
-            observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost)
+            try:
+                answered = await self._run(scope, send, route, prepared, version, tag)
+            except _DeadlinePassed:
+                timeout = errors.request_timeout(self.settings.request_timeout).formatted
+                await send_json(send, encode({"data": None, "errors": [timeout]}))
+                observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost)
+                return True
+        if answered:  # with its data: no errors
+            observing.answered_by_lane(scope, key, observing.COMPILED, prepared.cost, clean=True)
         return answered
 
     def _tagged(self, tag: str) -> list[tuple[bytes, bytes]]:
@@ -168,7 +178,8 @@ class FastLane:
         version: int | None,
         tag: str | None = None,
     ) -> bool:
-        """Answer by running the prepared plan; False: the app must answer."""
+        """Answer with the prepared plan's data; False: the app must answer. Raises
+        _DeadlinePassed when the request's deadline passed first."""
         deadline = self.settings.request_timeout
         # The plan runs in the request's own task, cancelled at the deadline by a timer: a
         # task of its own and asyncio.wait (a timer, a waiter, a loop cycle more) cost 20-odd
@@ -205,9 +216,7 @@ class FastLane:
             if task.uncancel() > 0:  # cancelled for another reason too (shutting down)
                 raise asyncio.CancelledError
             logger.warning("fast lane: the request deadline (%g s) passed", deadline)
-            timeout = errors.request_timeout(deadline).formatted
-            await send_json(send, encode({"data": None, "errors": [timeout]}))
-            return True
+            raise _DeadlinePassed
         if refused:
             return False  # the app refuses it, as it refuses any operation the full gate meets
         if failure is not None:

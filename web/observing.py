@@ -8,7 +8,9 @@ What only the inside knows, the answerers note on the request's ``Observed`` (in
 (the operation's name and cost, and whether the compiled plan, the resolvers or an entity
 tag answered it), and the fast lane itself (``cached`` or ``compiled``). The outcome and the
 code are read from the answer, whichever layer gave it (every error carries
-``extensions.code``); a body is only parsed when it holds ``"errors"``.
+``extensions.code``); a body is only parsed when it holds ``"errors"``, and not even searched
+when its answerer knows it holds none (the fast lane's data and cached answers: a page of
+nested works is tens of kilobytes, and the search cost more than the rest of the recording).
 
 The fast lane answers requests by their key, without the document: the operation name of
 each request key this process answered through Strawberry is remembered
@@ -51,6 +53,7 @@ class Observed:
     operation: str | None = None  # its name (None: anonymous)
     cost: int | None = None
     path: str | None = None  # COMPILED, RESOLVER or CACHED, once it was answered
+    clean: bool = False  # the answerer knows its answer holds no errors
 
 
 _names: LRUCache[str, str | None] = LRUCache(REMEMBERED_NAMES)
@@ -79,38 +82,40 @@ class Observe:
             return
         started = time.perf_counter()
         observed = scope[OBSERVED] = Observed()
-        status, page, errors = 500, False, False  # 500 unless the app answers
+        status, page = 500, False  # 500 unless the app answers
         chunks: list[bytes] = []
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status, page, errors
+            nonlocal status, page
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 content_type = dict(message.get("headers", ())).get(b"content-type")
                 page = content_type is not None and content_type.startswith(b"text/html")
             elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                chunks.append(body)
-                errors = errors or b'"errors"' in body
+                chunks.append(message.get("body", b""))
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note)
         finally:
             if not page:  # GraphiQL's page is not a GraphQL request
-                outcome, code = _outcome(status, b"".join(chunks) if errors else b"")
+                body = b"" if observed.clean else b"".join(chunks)
+                outcome, code = _outcome(status, body if b'"errors"' in body else b"")
                 seconds = time.perf_counter() - started
                 _record(observed, outcome, code, seconds)
 
 
-def answered_by_lane(scope: Scope, key: str, path: str, cost: int | None = None) -> None:
-    """Note that the fast lane answered the request with this key, by ``path``."""
+def answered_by_lane(
+    scope: Scope, key: str, path: str, cost: int | None = None, *, clean: bool = False
+) -> None:
+    """Note that the fast lane answered the request with this key, by ``path``; ``clean``:
+    with an answer it knows holds no errors."""
     observed = scope.get(OBSERVED)
     if isinstance(observed, Observed):
         known, name = operation_name(key)
         # forgotten since: named only as far as the labels go
         observed.known, observed.operation = True, name if known else metrics.OTHER
-        observed.path, observed.cost = path, cost
+        observed.path, observed.cost, observed.clean = path, cost, clean
 
 
 def _record(observed: Observed, outcome: str, code: str | None, seconds: float) -> None:
