@@ -364,6 +364,10 @@ class Connection:
     before: tuple[Any, ...] | None = None  # the decoded `before` cursor: it ends before it
     backward: bool = False  # `last`: the page is the last rows within the bounds
     facets: tuple[Obj, ...] = ()  # each `facets` selection (a WorkFacets), in order
+    # What gql.compiled.shape works out from this selection once, kept with it (as Obj's).
+    derived: dict[str, Any] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def _asks(self, info_field: PageInfoField) -> bool:
         return any(

@@ -135,7 +135,17 @@ def _converter(plan: Obj, field: Field) -> Callable[[Any], Any]:
         return functools.partial(_forms, field)
     if isinstance(field, Children | Attributions | FacetList | FormSources):
         build = builder(field.node)
-        return lambda value: [build(element, 1) for element in _elements(value)]
+
+        def children(value: list[list[Any]] | None) -> list[dict[str, Any]]:
+            # _elements inlined: a nested page converts thousands of these
+            if not value:
+                return []
+            return [
+                build(element, 1)
+                for element in (sorted(value, key=_ordinal) if len(value) > 1 else value)
+            ]
+
+        return children
     if isinstance(field, Ref):
         build_one = builder(field.node)
         return lambda value: None if value is None else build_one(value, 0)
@@ -259,7 +269,7 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     rows = _elements(next(parts)) if plan.needs_page else []
     count = next(parts) if plan.needs_count else None
     behind = bool(next(parts)) if plan.needs_previous else False  # SQLite: 0/1
-    facets = [obj(selection, next(parts)) for selection in plan.facets]
+    facets = [obj(selection, next(parts)) for selection in plan.facets] if plan.facets else []
     more = len(rows) > plan.first  # beyond the page, in its scanning direction
     rows = rows[: plan.first]
     if plan.backward:  # read from the end: shown in the list's order
@@ -267,12 +277,10 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
         has_next, has_previous = behind, more
     else:
         has_next, has_previous = more, behind
-    builds: list[tuple[Builder, int]] = []  # each node's builder and where its values start
-    start = 1
-    for node in plan.nodes:
-        builds.append((builder(node), start))
-        start += node.width
-    nodes = [[build(row, at) for build, at in builds] for row in rows]
+    builds, start = _builds(plan)
+    # Each selection's objects, one list per selection: a nested page has thousands of rows,
+    # and a list per row cost more than the objects' own building (bench/README.md).
+    objects = [[build(row, at) for row in rows] for build, at in builds]
     cursors: list[str] = []
     if plan.needs_keys:
         cursors = [encode_cursor(plan.list_name, plan.ordering, tuple(row[start:])) for row in rows]
@@ -283,9 +291,9 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
         elif isinstance(field, TotalCount):
             out[key] = count
         elif isinstance(field, Nodes):
-            out[key] = [row_nodes[field.index] for row_nodes in nodes]
+            out[key] = objects[field.index]  # its own: each selection is one field's
         elif isinstance(field, Edges):
-            out[key] = [_edge(field, row_nodes, cursors, i) for i, row_nodes in enumerate(nodes)]
+            out[key] = [_edge(field, objects, cursors, i) for i in range(len(rows))]
         elif isinstance(field, Facets):
             out[key] = facets[field.index]
         else:
@@ -293,8 +301,22 @@ def connection(plan: Connection, value: Any) -> dict[str, Any]:
     return out
 
 
+def _builds(plan: Connection) -> tuple[list[tuple[Builder, int]], int]:
+    """Each node selection's builder and where its values start in a row; where the row's
+    sort-key values start (made once per plan, kept with it)."""
+    made: tuple[list[tuple[Builder, int]], int] | None = plan.derived.get("builds")
+    if made is None:
+        builds: list[tuple[Builder, int]] = []
+        start = 1
+        for node in plan.nodes:
+            builds.append((builder(node), start))
+            start += node.width
+        made = plan.derived["builds"] = (builds, start)
+    return made
+
+
 def _edge(
-    plan: Edges, row_nodes: list[dict[str, Any]], cursors: list[str], index: int
+    plan: Edges, objects: list[list[dict[str, Any]]], cursors: list[str], index: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, field in plan.fields:
@@ -304,7 +326,7 @@ def _edge(
             out[key] = cursors[index]
         else:
             assert isinstance(field, EdgeNode)
-            out[key] = row_nodes[field.index]
+            out[key] = objects[field.index][index]
     return out
 
 
