@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import engine_from_settings
@@ -68,6 +69,19 @@ async def ask(client: httpx.AsyncClient, query: str) -> Answer:
         response.json(),
         response.headers.get("retry-after"),
         time.monotonic() - started,
+    )
+
+
+async def _counted_timeouts(client: httpx.AsyncClient) -> float:
+    """Requests /metrics counts as answered with the error TIMEOUT, so far."""
+    exposition = (await client.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == "nkcinema_requests_total"
+        and sample.labels.get("outcome") == "error"
+        and sample.labels.get("code") == "TIMEOUT"
     )
 
 
@@ -440,6 +454,7 @@ async def test_a_fast_lane_plan_stuck_on_a_lock_answers_timeout_and_the_lane_goe
             [view] = [r.endpoint for r in app.routes if getattr(r, "path", None) == "/graphql"]
             prepared = view.prepared
             assert prepared.hits == 0
+            timeouts = await _counted_timeouts(client)
             transaction = locker.transaction()
             await transaction.start()
             await locker.execute("LOCK TABLE works IN ACCESS EXCLUSIVE MODE")
@@ -448,6 +463,8 @@ async def test_a_fast_lane_plan_stuck_on_a_lock_answers_timeout_and_the_lane_goe
             finally:
                 await transaction.rollback()
             assert stuck.codes == ["TIMEOUT"], stuck.body
+            # the lane's other answers are known to hold no errors; this one is read as sent
+            assert await _counted_timeouts(client) == timeouts + 1
             assert stuck.elapsed < HUNG
             assert prepared.hits == 1  # the lane ran its plan, and answered at the deadline
             for _ in range(3):
