@@ -49,6 +49,7 @@ from db.engine import create_engine, session_factory
 from seeds import seed
 
 PROJECT = Path(__file__).resolve().parent.parent
+BALANCED = 0.5  # a run whose least busy worker did half the busiest one's work, or more
 DEFAULT_OUTPUT = PROJECT / "bench" / "results-before-after.md"
 
 # Run by the old checkout's interpreter: its own migrations and loader, this catalog.
@@ -87,8 +88,25 @@ class Pair:
     executions: tuple[str, str] = ("", "")  # X-Execution of each side's answers
     same: str = ""
 
-    def median(self, side: str, attribute: str) -> float:
+    def unbalanced(self, side: str) -> int:
+        """Runs of a side in which one worker did most of the work (``Run.balance``)."""
         runs = self.old if side == "old" else self.new
+        return sum(r.balance(self.workers) < BALANCED for r in runs)
+
+    def runs(self, side: str) -> list[Run]:
+        """The runs a side's medians are taken over: with several workers, those in which
+        the workers shared the load, when each side has some; a run whose connections all
+        went to one worker measures the accept race (the same on both sides), not the app."""
+        runs = self.old if side == "old" else self.new
+        if self.workers > 1 and all(
+            any(r.balance(self.workers) >= BALANCED for r in side_runs)
+            for side_runs in (self.old, self.new)
+        ):
+            return [r for r in runs if r.balance(self.workers) >= BALANCED]
+        return runs
+
+    def median(self, side: str, attribute: str) -> float:
+        runs = self.runs(side)
         if attribute == "rps":
             return statistics.median(r.requests_per_second for r in runs)
         if attribute == "cpu":
@@ -107,13 +125,15 @@ class Pair:
     def cpu_ratio(self) -> float:
         """New ÷ old CPU time of the server's processes per request: the app's own work,
         which moves far less with the machine's load than req/s and p50 do."""
-        if not any(r.requests for r in self.old) or not any(r.requests for r in self.new):
+        if not any(r.requests for r in self.runs("old")) or not any(
+            r.requests for r in self.runs("new")
+        ):
             return float("nan")
         return _ratio(self.median("new", "cpu"), self.median("old", "cpu"))
 
     def spread(self, side: str) -> float:
         """The largest run's req/s over the smallest, minus one: the noise between rounds."""
-        values = [r.requests_per_second for r in (self.old if side == "old" else self.new)]
+        values = [r.requests_per_second for r in self.runs(side)]
         return max(values) / min(values) - 1 if min(values) else float("inf")
 
 
@@ -196,6 +216,7 @@ def _line(pair: Pair) -> str:
         f"new/old req/s {pair.rps_ratio:5.2f} p50 {pair.p50_ratio:5.2f} "
         f"CPU/req {pair.cpu_ratio:5.2f} "
         f"(spread {pair.spread('old'):.0%}/{pair.spread('new'):.0%}; "
+        f"unbalanced {pair.unbalanced('old')}/{pair.unbalanced('new')} of {len(pair.old)}; "
         f"{pair.executions[0]} → {pair.executions[1]}; answers {pair.same})"
     )
 
@@ -275,7 +296,11 @@ def report(pairs: list[Pair], args: argparse.Namespace, seconds: float) -> str:
         "serving at once, each workload driven on each in turn, the order alternating every "
         f"round; the median of {args.rounds} wrk runs of {args.seconds:g} s each side. "
         "Ratios are new ÷ old: req/s above 1 and p50 below 1 are better. Spread: the largest "
-        "run's req/s over the smallest, per side (the noise between rounds).",
+        "run's req/s over the smallest, per side (the noise between rounds). Unbalanced: with "
+        "several workers, runs in which the least busy worker did less than half the busiest "
+        "one's work (wrk's connections landed on one worker: bench/README.md, \"Several "
+        'workers on one socket"); the medians leave them out when each side has a balanced '
+        "run.",
         "",
         "## Machine and versions",
         "",
@@ -283,8 +308,8 @@ def report(pairs: list[Pair], args: argparse.Namespace, seconds: float) -> str:
         "",
         "| database | works | workers | path | workload | old req/s | new req/s | new ÷ old req/s "
         "| old p50 ms | new p50 ms | new ÷ old p50 | new ÷ old CPU/req | spread old / new "
-        "| execution old → new | answers |",
-        "|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+        "| unbalanced old / new | execution old → new | answers |",
+        "|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
     ]
     for p in pairs:
         lines.append(
@@ -293,6 +318,7 @@ def report(pairs: list[Pair], args: argparse.Namespace, seconds: float) -> str:
             f"| {p.rps_ratio:.2f} | {p.median('old', 'p50'):.2f} | {p.median('new', 'p50'):.2f} "
             f"| {p.p50_ratio:.2f} | {p.cpu_ratio:.2f} "
             f"| {p.spread('old'):.0%} / {p.spread('new'):.0%} "
+            f"| {p.unbalanced('old')} / {p.unbalanced('new')} "
             f"| {p.executions[0]} → {p.executions[1]} | {p.same} |"
         )
     lines += ["", *summary(pairs), ""]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.servers import Server, cpu_seconds_between, postgres_ticks
+from bench.servers import TICKS_PER_SECOND, Server, cpu_seconds_between, postgres_ticks
 
 # Whole requests (method, target, If-None-Match, body) in rotation: POSTs, GETs, revalidations.
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
@@ -51,6 +51,21 @@ class Run:
     cpu_seconds: float  # the server's processes
     db_cpu_seconds: float | None  # the local PostgreSQL server's processes, if measured
     not_modified: int = 0  # 304 answers
+    # each of the server's processes' CPU seconds in the timed run, largest first: whether
+    # several workers shared the load (``balance``)
+    process_cpu_seconds: tuple[float, ...] = ()
+
+    def balance(self, workers: int) -> float:
+        """The least busy of the ``workers`` busiest processes' CPU time ÷ the busiest one's:
+        1.0 when the workers shared the load evenly, near 0 when one did it all. Workers share
+        one listening socket, and a worker that wakes accepts every connection waiting (asyncio
+        accepts up to the backlog at once), so wrk's few keep-alive connections can all land
+        on one worker: a run measured on one core of two (bench/README.md, "Several workers
+        on one socket")."""
+        busiest = self.process_cpu_seconds[:workers]
+        if workers <= 1 or len(busiest) < workers or not busiest[0]:
+            return 1.0
+        return busiest[-1] / busiest[0]
 
     @property
     def requests_per_second(self) -> float:
@@ -160,6 +175,12 @@ def drive_lines(
         cache_hits=int(result["cache_hits"]),
         not_modified=int(result.get("not_modified", 0)),
         cpu_seconds=cpu_seconds_between(before, after),
+        process_cpu_seconds=tuple(
+            sorted(
+                ((t - before.get(pid, 0)) / TICKS_PER_SECOND for pid, t in after.items()),
+                reverse=True,
+            )
+        ),
         db_cpu_seconds=cpu_seconds_between(db_before, db_after) if db_after else None,
     )
 

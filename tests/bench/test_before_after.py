@@ -36,3 +36,27 @@ def test_the_summary_gives_each_path_and_workload_its_median_and_worst_ratio() -
     lines = summary(pairs)
     row = next(line for line in lines if line.startswith("| compiled | W1 |"))
     assert row == "| compiled | W1 | 3 | 1.00 | 0.90 | 1.00 | 1.00 | 1.00 | 1.11 |"
+
+
+def _on(requests: int, workers_cpu: tuple[float, ...]) -> Run:
+    return Run(requests, 2.0, 5.0, 15.0, 0, 0, 0, 0, sum(workers_cpu), None, 0, workers_cpu)
+
+
+def test_a_run_whose_connections_all_went_to_one_worker_is_left_out_of_the_medians() -> None:
+    pair = Pair("postgresql", 10_000, 2, "resolver", "W3")
+    # the supervisor (no CPU) is among the processes; one run of each side was on one worker
+    pair.old = [_on(40, (1.9, 1.8, 0.0)), _on(22, (1.9, 0.2, 0.0)), _on(38, (1.8, 1.7, 0.0))]
+    pair.new = [_on(22, (1.9, 0.1, 0.0)), _on(42, (1.9, 1.9, 0.0)), _on(40, (1.9, 1.8, 0.0))]
+    assert (pair.unbalanced("old"), pair.unbalanced("new")) == (1, 1)
+    assert pair.median("old", "rps") == 19.5 and pair.median("new", "rps") == 20.5
+    assert [r.balance(2) for r in pair.runs("new")] == [1.0, 1.8 / 1.9]
+    # one worker: every run counts, whatever the processes did
+    single = Pair("postgresql", 10_000, 1, "resolver", "W3", old=pair.old, new=pair.new)
+    assert single.median("old", "rps") == 19.0 and single.unbalanced("new") == 0
+
+
+def test_when_a_side_has_no_balanced_run_every_run_counts() -> None:
+    pair = Pair("sqlite", 10_000, 2, "compiled", "W4")
+    pair.old = [_on(22, (1.9, 0.2)), _on(24, (1.9, 0.1))]
+    pair.new = [_on(40, (1.9, 1.8)), _on(26, (1.9, 0.2))]
+    assert pair.runs("new") == pair.new and pair.median("new", "rps") == 16.5
