@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
@@ -51,7 +52,7 @@ class Ordering:
 
     keys: tuple[SortKey, ...]
 
-    @property
+    @cached_property  # a part of every cursor the ordering's list encodes or decodes
     def signature(self) -> str:
         return ",".join(f"{k.name}:{'d' if k.descending else 'a'}" for k in self.keys)
 

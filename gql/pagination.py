@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.annotation import StrawberryAnnotation
@@ -134,7 +135,7 @@ def connection_parts(
 ) -> dict[str, Any]:
     """The edges (with their cursors) and pageInfo of a database page."""
     edges = [
-        Edge(cursor=encode_cursor(list_name, ordering, values), node=make_node(row))
+        Edge(node=make_node(row), encode=partial(encode_cursor, list_name, ordering, values))
         for row, values in page.rows
     ]
     return {
@@ -142,7 +143,11 @@ def connection_parts(
         "page_info": PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start=edges[0].encode if edges else _no_cursor,
+            end=edges[-1].encode if edges else _no_cursor,
         ),
     }
+
+
+def _no_cursor() -> None:
+    return None

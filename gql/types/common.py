@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -113,5 +114,14 @@ class Attribution:
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
     has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the page's first item.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the page's last item.")
+    # the cursors are encoded when asked for (``Edge.cursor``)
+    start: strawberry.Private[Callable[[], str | None]]
+    end: strawberry.Private[Callable[[], str | None]]
+
+    @strawberry.field(description="Cursor of the page's first item.")
+    def start_cursor(self) -> str | None:
+        return self.start()
+
+    @strawberry.field(description="Cursor of the page's last item.")
+    def end_cursor(self) -> str | None:
+        return self.end()

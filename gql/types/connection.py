@@ -14,8 +14,13 @@ NodeT = TypeVar("NodeT")
 
 @strawberry.type(description="An item of a list, with the cursor to page from it.")
 class Edge(Generic[NodeT]):
-    cursor: str = strawberry.field(description="Opaque cursor: pass it as `after` or `before`.")
+    # encoded when asked for: most pages' edges are read for their nodes alone
+    cursor: str = strawberry.field(
+        resolver=lambda root: root.encode(),
+        description="Opaque cursor: pass it as `after` or `before`.",
+    )
     node: NodeT = strawberry.field(description="The item.")
+    encode: strawberry.Private[Callable[[], str]]
 
 
 @strawberry.type(description="A page of a list, with the means to fetch the pages around it.")
