@@ -175,6 +175,8 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
     locker = await asyncpg.connect(catalog_url, timeout=5)
     try:
         async with served(settings) as (client, gate, engine):
+            # warm, so that the lookup under the lock is not a cold first query (1 s deadline)
+            assert (await ask(client, CHEAP)).codes == []
             transaction = locker.transaction()
             await transaction.start()
             await locker.execute("LOCK TABLE people IN ACCESS EXCLUSIVE MODE")
