@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.servers import TICKS_PER_SECOND, Server, cpu_seconds_between, postgres_ticks
+from bench.servers import Server, cpu_seconds_between, cpu_seconds_by_process, postgres_ticks
 
 # Whole requests (method, target, If-None-Match, body) in rotation: POSTs, GETs, revalidations.
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "requests.lua"
@@ -158,6 +158,7 @@ def drive_lines(
         server.check_alive()
     finally:
         file.unlink(missing_ok=True)
+    by_process = cpu_seconds_by_process(before, after)
     errors = sum(
         result[k]
         for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
@@ -174,13 +175,8 @@ def drive_lines(
         compiled=int(result["compiled"]),
         cache_hits=int(result["cache_hits"]),
         not_modified=int(result.get("not_modified", 0)),
-        cpu_seconds=cpu_seconds_between(before, after),
-        process_cpu_seconds=tuple(
-            sorted(
-                ((t - before.get(pid, 0)) / TICKS_PER_SECOND for pid, t in after.items()),
-                reverse=True,
-            )
-        ),
+        cpu_seconds=sum(by_process),
+        process_cpu_seconds=tuple(sorted(by_process, reverse=True)),
         db_cpu_seconds=cpu_seconds_between(db_before, db_after) if db_after else None,
     )
 

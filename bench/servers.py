@@ -57,9 +57,15 @@ def cpu_ticks(match: Callable[[str, int], bool]) -> dict[int, int]:
     return ticks
 
 
+def cpu_seconds_by_process(before: dict[int, int], after: dict[int, int]) -> list[float]:
+    """Each process's CPU between two snapshots (one that started in between counts from
+    zero)."""
+    return [(t - before.get(pid, 0)) / TICKS_PER_SECOND for pid, t in after.items()]
+
+
 def cpu_seconds_between(before: dict[int, int], after: dict[int, int]) -> float:
-    """CPU used between two snapshots (a process that started in between counts from zero)."""
-    return sum(t - before.get(pid, 0) for pid, t in after.items()) / TICKS_PER_SECOND
+    """CPU used between two snapshots, all processes together."""
+    return sum(cpu_seconds_by_process(before, after))
 
 
 def postgres_ticks() -> dict[int, int]:
