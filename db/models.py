@@ -134,7 +134,10 @@ class Theme(Base):
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
     name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # compared in SQL only, never served: not loaded with the row (reading it raises)
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", deferred=True, deferred_raiseload=True
+    )
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -155,7 +158,10 @@ class Person(Base):
     name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     biography: Mapped[str | None] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # compared in SQL only, never served: not loaded with the row (reading it raises)
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", deferred=True, deferred_raiseload=True
+    )
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -182,7 +188,10 @@ class Work(Base):
     kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind, "work_kind"))
     year: Mapped[int | None] = mapped_column(Integer)
     synopsis: Mapped[str | None] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # compared in SQL only, never served: not loaded with the row (reading it raises)
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", deferred=True, deferred_raiseload=True
+    )
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The work's theme tags as ``[[position, theme id], ...]``, kept by the database's

@@ -255,6 +255,7 @@ async def test_an_updated_record_is_applied_and_counted(
 
     row = await work_row(session, "pulgasari")
     assert row is not None
+    await session.refresh(row, ["search_text"])  # deferred: not loaded with the row
     assert row.title_key == sort_key("Pulgasari: The Iron-Eating Monster")
     assert row.search_text == work_document(
         row.title, "불가사리", pulgasari["alternativeTitles"], pulgasari["synopsis"]

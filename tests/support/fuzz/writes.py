@@ -31,6 +31,7 @@ from typing import Any
 import graphql
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from db import models as m
 from db.curation.links import DISPUTE_FIELDS
@@ -1002,7 +1003,7 @@ async def row_problems(session: AsyncSession) -> list[str]:
     ):
         disputes[work_id].append((reported, note))
     work_forms = await _forms(session, m.WorkTitle, m.WorkTitle.work_id)
-    for work in await session.scalars(select(m.Work)):
+    for work in await session.scalars(select(m.Work).options(undefer(m.Work.search_text))):
         document = work_document(
             work.title,
             work.original_title,
@@ -1021,7 +1022,7 @@ async def row_problems(session: AsyncSession) -> list[str]:
     ):
         names_of[person_id].append(name)
     person_forms = await _forms(session, m.PersonName, m.PersonName.person_id)
-    for person in await session.scalars(select(m.Person)):
+    for person in await session.scalars(select(m.Person).options(undefer(m.Person.search_text))):
         document = person_document(
             person.name,
             person.original_name,
@@ -1031,7 +1032,7 @@ async def row_problems(session: AsyncSession) -> list[str]:
         )
         _derived(problems, "person", person.slug, person.name_key, person.name,
                  person.search_text, document)  # fmt: skip
-    for theme in await session.scalars(select(m.Theme)):
+    for theme in await session.scalars(select(m.Theme).options(undefer(m.Theme.search_text))):
         _derived(problems, "theme", theme.slug, theme.name_key, theme.name, theme.search_text,
                  theme_document(theme.name))  # fmt: skip
     return problems
