@@ -142,8 +142,9 @@ def _ratio(new: float, old: float) -> float:
     return new / old if old and new else float("nan")
 
 
-def old_server(checkout: Path, url: str, workers: int, logs: Path, compiled: bool) -> Server:
-    port = free_port()
+def app_environment(url: str, compiled: bool, timeout: float = TIMEOUT_SECONDS) -> dict[str, str]:
+    """The environment either version's app is measured in: this process's, on ``url``,
+    without the response cache, with the bench's cost limit and time limits."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
@@ -151,9 +152,15 @@ def old_server(checkout: Path, url: str, workers: int, logs: Path, compiled: boo
         NKCINEMA_COMPILED="1" if compiled else "0",
         NKCINEMA_LOG_FORMAT="json",
         NKCINEMA_MAX_COST=str(MAX_COST),
-        NKCINEMA_REQUEST_TIMEOUT=str(TIMEOUT_SECONDS),
-        NKCINEMA_STATEMENT_TIMEOUT=str(TIMEOUT_SECONDS),
+        NKCINEMA_REQUEST_TIMEOUT=str(timeout),
+        NKCINEMA_STATEMENT_TIMEOUT=str(timeout),
     )
+    return env
+
+
+def old_server(checkout: Path, url: str, workers: int, logs: Path, compiled: bool) -> Server:
+    port = free_port()
+    env = app_environment(url, compiled)
     name = "old" + (" compiled" if compiled else "")
     argv = [str(checkout / ".venv" / "bin" / "nkcinema"), "serve", "--port", str(port)]
     argv += ["--workers", str(workers)]
@@ -392,14 +399,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def write_results(output: Path, text: str, rows: list[Any]) -> None:
+    """The report at ``output``, and its rows (dataclasses) as JSON beside it."""
+    output.write_text(text, encoding="utf-8")
+    raw = output.with_suffix(".json")
+    raw.write_text(json.dumps([asdict(row) for row in rows], indent=1), encoding="utf-8")
+    say(f"wrote {output}")
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     pairs = asyncio.run(run(args))
-    args.output.write_text(report(pairs, args, time.perf_counter() - started), encoding="utf-8")
-    raw = args.output.with_suffix(".json")
-    raw.write_text(json.dumps([asdict(p) for p in pairs], indent=1), encoding="utf-8")
-    say(f"wrote {args.output}")
+    write_results(args.output, report(pairs, args, time.perf_counter() - started), pairs)
     return 0
 
 

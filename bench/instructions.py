@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -34,13 +33,20 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.before_after import _commit, _list, _prepare, describe_lines
+from bench.before_after import (
+    _commit,
+    _list,
+    _prepare,
+    app_environment,
+    describe_lines,
+    write_results,
+)
 from bench.catalog import build_catalog
 from bench.databases import DEFAULT_POSTGRES_URL
-from bench.load import MAX_COST, TIMEOUT_SECONDS, say
+from bench.load import TIMEOUT_SECONDS, say
 from bench.load_workloads import build_load_workloads
 from bench.run import LABELS, throwaway_database
 
@@ -113,16 +119,10 @@ def run_runner(
 ) -> dict:
     spec_path = directory / f"{name}.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=url,
-        NKCINEMA_RESPONSE_CACHE_ENTRIES="0",
-        NKCINEMA_COMPILED="1" if compiled else "0",
-        NKCINEMA_LOG_FORMAT="json",
-        NKCINEMA_MAX_COST=str(MAX_COST),
-        NKCINEMA_REQUEST_TIMEOUT=str(TIMEOUT_SECONDS * 50),  # valgrind runs about 50 times slower
-        NKCINEMA_STATEMENT_TIMEOUT=str(TIMEOUT_SECONDS * 50),
-    )
+    env = app_environment(url, compiled, TIMEOUT_SECONDS * 50)  # valgrind: ~50 times slower
+    # One string hash for both sides: randomized, it changes dict and set layouts, and with
+    # them the count, from one process to the next.
+    env["PYTHONHASHSEED"] = "0"
     argv = [str(checkout / ".venv" / "bin" / "python"), str(RUNNER), str(spec_path)]
     if callgrind:
         argv = [
@@ -314,10 +314,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     counts = run(args)
-    args.output.write_text(report(counts, args, time.perf_counter() - started), encoding="utf-8")
-    raw = args.output.with_suffix(".json")
-    raw.write_text(json.dumps([asdict(c) for c in counts], indent=1), encoding="utf-8")
-    say(f"wrote {args.output}")
+    write_results(args.output, report(counts, args, time.perf_counter() - started), counts)
     return 0
 
 
