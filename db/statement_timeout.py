@@ -27,7 +27,12 @@ def is_statement_timeout(error: BaseException) -> bool:
     """Whether a driver error says the database stopped a statement for taking too long."""
     name = type(error).__name__
     text = str(error)
-    if name == "QueryCanceledError" or "canceling statement due to statement timeout" in text:
+    # SQLSTATE 57014 (asyncpg's QueryCanceledError): the server's own timeout, or a cancel
+    # this app's driver sent when its deadline (command_timeout) passed, which the server
+    # reports as "user request" (SQLAlchemy passes it on under a generic name).
+    if name == "QueryCanceledError" or any(
+        f"canceling statement due to {why}" in text for why in ("statement timeout", "user request")
+    ):
         return True
     return name == "OperationalError" and "interrupted" in text
 

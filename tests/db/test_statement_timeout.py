@@ -72,3 +72,16 @@ async def test_the_api_answers_timeout_for_a_statement_over_the_limit(
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "TIMEOUT", error
     assert "Traceback" not in response.text and "interrupted" not in response.text
+
+
+def test_a_cancel_the_driver_sent_at_its_deadline_counts_as_a_timeout() -> None:
+    """asyncpg cancels a statement past ``command_timeout``; the server reports "user request"
+    and SQLAlchemy's adapter passes it on as a generic ``Error`` (seen on a loaded CI run,
+    where it answered INTERNAL_SERVER_ERROR)."""
+
+    class Error(Exception):  # the adapter's class name, as is_statement_timeout sees it
+        pass
+
+    assert is_statement_timeout(Error("canceling statement due to user request"))
+    assert is_statement_timeout(Error("canceling statement due to statement timeout"))
+    assert not is_statement_timeout(Error("duplicate key value violates unique constraint"))
