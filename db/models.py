@@ -66,6 +66,12 @@ def _key_column(length: int) -> String:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+def _search_text_column() -> MappedColumn[str]:
+    """A record's search document: compared in SQL only, never served, so not loaded with
+    the row (reading it from an entity raises; ``undefer`` it where it is wanted)."""
+    return mapped_column(Text, default="", deferred=True, deferred_raiseload=True)
+
+
 def _enum(enum_cls: type, name: str) -> Enum:
     return Enum(
         enum_cls,
@@ -134,10 +140,7 @@ class Theme(Base):
     name: Mapped[str] = mapped_column(String(TEXT_LENGTH))
     name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
-    # compared in SQL only, never served: not loaded with the row (reading it raises)
-    search_text: Mapped[str] = mapped_column(
-        Text, default="", deferred=True, deferred_raiseload=True
-    )
+    search_text: Mapped[str] = _search_text_column()
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -158,10 +161,7 @@ class Person(Base):
     name_key: Mapped[str] = mapped_column(_key_column(SORT_KEY_LENGTH))
     original_name: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     biography: Mapped[str | None] = mapped_column(Text)
-    # compared in SQL only, never served: not loaded with the row (reading it raises)
-    search_text: Mapped[str] = mapped_column(
-        Text, default="", deferred=True, deferred_raiseload=True
-    )
+    search_text: Mapped[str] = _search_text_column()
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -188,10 +188,7 @@ class Work(Base):
     kind: Mapped[WorkKind] = mapped_column(_enum(WorkKind, "work_kind"))
     year: Mapped[int | None] = mapped_column(Integer)
     synopsis: Mapped[str | None] = mapped_column(Text)
-    # compared in SQL only, never served: not loaded with the row (reading it raises)
-    search_text: Mapped[str] = mapped_column(
-        Text, default="", deferred=True, deferred_raiseload=True
-    )
+    search_text: Mapped[str] = _search_text_column()
     # optimistic concurrency: an update names the version it read (db.curation)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The work's theme tags as ``[[position, theme id], ...]``, kept by the database's
