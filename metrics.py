@@ -22,14 +22,16 @@ grow the metrics without bound; the rest count as ``(other)``. Requests with no 
 refused body, a document that does not parse) count as ``(none)``, unnamed operations as
 ``(anonymous)``.
 
-**Cheap on the hot path**: a request's updates (5 to 7 of them on a fast-lane answer) are
-added up in plain dictionaries (``_Pending``), under one lock, and written into
+**Cheap on the hot path**: a request's updates (its count, duration, path, cost and database)
+are added up in plain dictionaries (``_Pending``), under one lock, once, and written into
 prometheus-client's values by ``flush``: before every exposition, and within
 ``FLUSH_SECONDS`` of the first update since the last flush (a timer on the event loop; with no
 loop running, at once), and when the worker stops. prometheus-client takes a lock and a check
 per update, and a histogram walks its buckets; that was a tenth of a fast-lane answer's own
 work. With several workers each of those updates is also a write into a shared file: written
-through at once, they added a fifth to a fast-lane answer's bytecodes.
+through at once, they added a fifth to a fast-lane answer's bytecodes. The pools' connections
+in use are not counted per checkout at all: each pool is read when the values are written
+(``watch_pool``), so a request's two checkouts and checkins cost the metrics nothing.
 
 **Several workers**: ``prometheus-client``'s multiprocess mode. With
 ``PROMETHEUS_MULTIPROC_DIR`` set (``nkcinema serve --workers N`` sets it to a fresh directory
@@ -50,7 +52,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -200,6 +202,7 @@ def flush() -> None:
             if count:
                 child._buckets[index].inc(count)
         child._sum.inc(counts[-1])
+    _write_pools()
 
 
 def _written() -> None:
@@ -245,12 +248,16 @@ def request_answered(
     seconds: float,
     path: str | None = None,
     cost: int | None = None,
+    database: str | None = None,
 ) -> None:
-    """A GraphQL request was answered (``operation``: a label from ``operation_label``), and
-    if it ran, by ``path`` at ``cost`` (as ``executed``): one update of the pending values."""
-    requests = _child(REQUESTS, operation, outcome, code or NO_CODE)
-    duration = _child(DURATION, operation)
-    executions = None if path is None else _child(EXECUTIONS, path)
+    """A GraphQL request was answered (``operation``: a label from ``operation_label``), if it
+    ran, by ``path`` at ``cost`` (as ``executed``), and if a statement ran, from ``database``
+    (``nkcinema_db_requests_total``): one update of the pending values."""
+    labels = (operation, outcome, code, path, database)
+    children = _answered.get(labels)
+    if children is None:
+        children = _answered_children(labels)
+    requests, duration, executions, used = children
     with _pending.lock:
         increments = _pending.increments
         increments[requests] = increments.get(requests, 0) + 1
@@ -259,7 +266,28 @@ def request_answered(
             increments[executions] = increments.get(executions, 0) + 1
             if cost is not None and path != "cached":
                 _add_observation(COST, _COST_BOUNDS, cost)
+        if used is not None:
+            increments[used] = increments.get(used, 0) + 1
     _written()
+
+
+# request_answered's children per combination of its labels: one lookup a request, not four.
+_answered: dict[tuple[Any, ...], tuple[Any, Any, Any, Any]] = {}
+MAX_ANSWERED_COMBINATIONS = 10_000  # then forgotten and found again (the children stay)
+
+
+def _answered_children(labels: tuple[Any, ...]) -> tuple[Any, Any, Any, Any]:
+    operation, outcome, code, path, database = labels
+    children = (
+        _child(REQUESTS, operation, outcome, code or NO_CODE),
+        _child(DURATION, operation),
+        None if path is None else _child(EXECUTIONS, path),
+        None if database is None else _child(DATABASE_REQUESTS, database),
+    )
+    if len(_answered) >= MAX_ANSWERED_COMBINATIONS:
+        _answered.clear()
+    _answered[labels] = children
+    return children
 
 
 def executed(path: str, cost: int | None) -> None:
@@ -269,18 +297,42 @@ def executed(path: str, cost: int | None) -> None:
         _observe(COST, _COST_BOUNDS, cost)
 
 
-def database_used(name: str) -> None:
-    """A request was answered from database ``name`` (``primary``, ``replica-1`` …)."""
-    _increment(_child(DATABASE_REQUESTS, name))
-
-
 def replica_lag(name: str, seconds: float) -> None:
     """The replay lag just measured on replica ``name``."""
     _child(REPLICA_LAG, name).set(seconds)
 
 
-def pool_in_use(database: str, change: int) -> None:
-    _increment(_child(POOL, database, "in_use"), change)
+# Per database, how to read each of its pools' connections in use (None: the pool is gone).
+_pools: dict[str, list[Callable[[], int | None]]] = {}
+_pools_lock = threading.Lock()
+
+
+def watch_pool(database: str, in_use: Callable[[], int | None]) -> None:
+    """Count a pool of ``database`` (``primary``, ``replica-1`` …) in its connections in use:
+    ``in_use`` is read whenever the values are written, and the pools of one database added
+    up. Its series are shown from the start."""
+    with _pools_lock:
+        _pools.setdefault(database, []).append(in_use)
+    pool_waiting(database, 0)
+    _child(POOL, database, "in_use").set(_pools_in_use(database))
+
+
+def _pools_in_use(database: str) -> int:
+    """(With ``_pools_lock`` held.) Forgets the pools that are gone."""
+    total, live = 0, []
+    for read in _pools.get(database, ()):
+        count = read()
+        if count is not None:
+            total += count
+            live.append(read)
+    _pools[database] = live
+    return total
+
+
+def _write_pools() -> None:
+    with _pools_lock:
+        for database in list(_pools):
+            _child(POOL, database, "in_use").set(_pools_in_use(database))
 
 
 def pool_waiting(database: str, change: int) -> None:

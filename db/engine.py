@@ -26,6 +26,7 @@ Each pool reports its connections in use and the checkouts waiting for one to ``
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 import orjson
@@ -38,7 +39,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolResetState
+from sqlalchemy.pool import (
+    AsyncAdaptedQueuePool,
+    ConnectionPoolEntry,
+    PoolResetState,
+    QueuePool,
+)
 
 import metrics
 from db.search import SQLITE_FUNCTIONS
@@ -161,18 +167,19 @@ def _pool_class(database: str) -> type[ObservedPool]:
 
 
 def _observe_pool(engine: AsyncEngine, database: str) -> None:
-    """Connections in use, counted by the pool's checkout and checkin events."""
+    """Connections in use, read from the pool when the metrics are written (not counted per
+    checkout: two updates a request). The pool is replaced when the engine is disposed: read
+    through the engine, which the metrics do not keep alive."""
+    sync_engine = weakref.ref(engine.sync_engine)
 
-    def checkout(*_args: Any) -> None:
-        metrics.pool_in_use(database, 1)
+    def in_use() -> int | None:
+        engine = sync_engine()
+        if engine is None:
+            return None
+        pool = engine.pool
+        return pool.checkedout() if isinstance(pool, QueuePool) else 0
 
-    def checkin(*_args: Any) -> None:
-        metrics.pool_in_use(database, -1)
-
-    metrics.pool_in_use(database, 0)  # both series shown from the start, at 0
-    metrics.pool_waiting(database, 0)
-    event.listen(engine.sync_engine, "checkout", checkout)
-    event.listen(engine.sync_engine, "checkin", checkin)
+    metrics.watch_pool(database, in_use)
 
 
 def create_engine(

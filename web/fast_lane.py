@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-import metrics
 import tracing
 from db.replicas import ReplicaSet, Route
 from gql import errors
@@ -228,8 +227,8 @@ class FastLane:
             return False
         if data is None:
             return False
-        if self.settings.metrics and prepared.plan.reads:
-            metrics.database_used(route.name)
+        if prepared.plan.reads:
+            observing.database_used(scope, route.name)
         key = scope[REQUEST_KEY]
         answer = encode({"data": data, "extensions": {"cost": prepared.cost}})
         if version is not None:  # else not kept: no version it is known to be as new as

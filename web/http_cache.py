@@ -35,3 +35,18 @@ def cache_control(max_age: int) -> str:
 
 
 UNCACHEABLE = "no-store"  # errors, and answers to requests that carry credentials
+
+
+def vary(headers: list[tuple[bytes, bytes]], name: bytes) -> None:
+    """Add ``name`` to the ``Vary`` of an answer's headers (in place; one ``Vary`` header,
+    each name once)."""
+    if b"vary" not in dict(headers):  # most answers: nothing to merge
+        headers.append((b"vary", name))
+        return
+    found = [i for i, (k, _) in enumerate(headers) if k == b"vary"]
+    named = b", ".join(headers[i][1] for i in found)
+    if name.lower() in [n.strip().lower() for n in named.split(b",")]:
+        return
+    for i in reversed(found):
+        del headers[i]
+    headers.append((b"vary", named + b", " + name if named else name))

@@ -36,6 +36,7 @@ from strawberry.extensions import SchemaExtension
 import metrics
 from gql.context import Context
 from web.intake import REQUEST_KEY
+from web.middleware import STATUS
 
 OBSERVED = "nkcinema.observed"  # scope key: the request's Observed
 COMPILED, RESOLVER, CACHED = "compiled", "resolver", "cached"  # nkcinema_executions_total{path}
@@ -54,6 +55,8 @@ class Observed:
     cost: int | None = None
     path: str | None = None  # COMPILED, RESOLVER or CACHED, once it was answered
     clean: bool = False  # the answerer knows its answer holds no errors
+    database: str | None = None  # the database its statements ran on, if any ran
+    page: bool = False  # it was answered with GraphiQL's page (``page_served``)
 
 
 _names: LRUCache[str, str | None] = LRUCache(REMEMBERED_NAMES)
@@ -70,7 +73,8 @@ def operation_name(key: str) -> tuple[bool, str | None]:
 class Observe:
     """Records every GraphQL request at ``path`` in the metrics.
 
-    Usage: ``Middleware(Observe, path="/graphql")``, outside everything that may answer there."""
+    Usage: ``Middleware(Observe, path="/graphql")``, inside ``web.middleware.RequestId`` (it
+    reads the answer's status where that notes it) and outside everything that may answer."""
 
     def __init__(self, app: ASGIApp, *, path: str) -> None:
         self.app = app
@@ -82,23 +86,18 @@ class Observe:
             return
         started = time.perf_counter()
         observed = scope[OBSERVED] = Observed()
-        status, page = 500, False  # 500 unless the app answers
         chunks: list[bytes] = []
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status, page
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                content_type = dict(message.get("headers", ())).get(b"content-type")
-                page = content_type is not None and content_type.startswith(b"text/html")
-            elif message["type"] == "http.response.body":
+        async def send_and_keep(message: Message) -> None:
+            if message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, send_and_keep)
         finally:
-            if not page:  # GraphiQL's page is not a GraphQL request
+            if not observed.page:  # GraphiQL's page is not a GraphQL request
+                status = scope.get(STATUS, 500)  # 500 unless the app answered
                 body = b"" if observed.clean else b"".join(chunks)
                 outcome, code = _outcome(status, body if b'"errors"' in body else b"")
                 seconds = time.perf_counter() - started
@@ -118,9 +117,26 @@ def answered_by_lane(
         observed.path, observed.cost, observed.clean = path, cost, clean
 
 
+def page_served(scope: Scope) -> None:
+    """Note that the request was answered with GraphiQL's page: not counted."""
+    observed = scope.get(OBSERVED)
+    if isinstance(observed, Observed):
+        observed.page = True
+
+
+def database_used(scope: Scope, name: str) -> None:
+    """Note that the request's statements ran on database ``name`` (``primary``,
+    ``replica-1`` …); counted with the rest of the request."""
+    observed = scope.get(OBSERVED)
+    if isinstance(observed, Observed):
+        observed.database = name
+
+
 def _record(observed: Observed, outcome: str, code: str | None, seconds: float) -> None:
     operation = metrics.operation_label(observed.operation, known=observed.known)
-    metrics.request_answered(operation, outcome, code, seconds, observed.path, observed.cost)
+    metrics.request_answered(
+        operation, outcome, code, seconds, observed.path, observed.cost, observed.database
+    )
 
 
 def _outcome(status: int, body: bytes) -> tuple[str, str | None]:

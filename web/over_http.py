@@ -34,7 +34,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gql import errors
 from settings import Settings
+from web import http_cache
 from web.encoding import encode
+from web.middleware import on_response_start
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -261,7 +263,6 @@ class GraphQLOverHTTP:
             if name == b"accept":
                 accept = value.decode("latin-1")
         media = negotiate(accept)
-        respond = self._respond(send, media)
         problem, allow = None, b"POST"
         if scope["method"] == "GET":
             problem = _get_problem(scope, self.settings)
@@ -275,19 +276,24 @@ class GraphQLOverHTTP:
             ]
             if status == 405:
                 headers.append((b"allow", allow))
+            respond = self._respond(send, media)
             await respond({"type": "http.response.start", "status": status, "headers": headers})
             await respond({"type": "http.response.body", "body": body})
             return
-        if media == GRAPHQL_RESPONSE:
+        if media == GRAPHQL_RESPONSE:  # its answer's status and type set here, at the end
             scope = _tags_as_the_app_knows_them(scope)
-        await self.app(scope, receive, respond)
+            await self.app(scope, receive, self._respond(send, media))
+            return
+        on_response_start(scope, _vary_by_accept)  # not a layer of sends for one header
+        await self.app(scope, receive, send)
 
     def _respond(self, send: Send, media: str) -> Send:
         held: dict[str, Any] = {}
 
         async def respond(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = _varying_by_accept(list(message.get("headers", [])))
+                headers = list(message.get("headers", []))
+                http_cache.vary(headers, b"Accept")
                 if media == GRAPHQL_RESPONSE:
                     headers = [(k, _with_suffix(v) if k == b"etag" else v) for k, v in headers]
                     if any(k == b"content-type" and _is_json(v) for k, v in headers):
@@ -323,16 +329,9 @@ def _is_json(content_type: bytes) -> bool:
     return content_type.split(b";")[0].strip().lower() == b"application/json"
 
 
-def _varying_by_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers with ``Accept`` among those ``Vary`` names (once)."""
-    if b"vary" not in dict(headers):  # most answers: nothing to merge
-        headers.append((b"vary", b"Accept"))
-        return headers
-    named = b", ".join(v for k, v in headers if k == b"vary")
-    if b"accept" in [n.strip().lower() for n in named.split(b",")]:
-        return headers
-    kept = [(k, v) for k, v in headers if k != b"vary"]
-    return [*kept, (b"vary", named + b", Accept" if named else b"Accept")]
+def _vary_by_accept(_scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """Answers differ by ``Accept`` (their media type): caches must know."""
+    http_cache.vary(headers, b"Accept")
 
 
 def _tags_as_the_app_knows_them(scope: Scope) -> Scope:

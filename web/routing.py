@@ -32,7 +32,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionNode,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
@@ -41,8 +41,9 @@ from db.catalog_version import catalog_version
 from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.context import Context
+from web import http_cache
 from web.encoding import error_response
-from web.middleware import ANSWERED_BY
+from web.middleware import ANSWERED_BY, on_response_start
 
 ROUTE = "nkcinema.route"  # scope key: the request's db.replicas.Route
 ANSWERED_AT = "nkcinema.answered_at"  # scope key: the catalog version the answer was computed at
@@ -87,23 +88,22 @@ class DatabaseRouting:
                 required = version if required is None else max(required, version)
         route = scope[ROUTE] = self.replicas.route(required, primary=authorized)
 
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                tagged = b"etag" in dict(headers)
-                version = scope.get(ANSWERED_AT)
-                if isinstance(version, int):
-                    headers.append((HEADER, str(version).encode("latin-1")))
-                if tagged:
-                    headers.append((b"vary", b"X-Catalog-Version"))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        on_response_start(scope, _version_headers)
         try:
-            await self.app(scope, receive, send_with_version)
+            await self.app(scope, receive, send)
         finally:
             scope[ANSWERED_BY] = route.name
             route.answered()
+
+
+def _version_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """The answer's ``X-Catalog-Version`` (when it was computed at a known version), and
+    ``Vary`` by it when HTTP caches may keep it (it has an entity tag)."""
+    version = scope.get(ANSWERED_AT)
+    if isinstance(version, int):
+        headers.append((HEADER, str(version).encode("latin-1")))
+    if b"etag" in dict(headers):
+        http_cache.vary(headers, b"X-Catalog-Version")
 
 
 class DatabaseChoice(SchemaExtension):

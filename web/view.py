@@ -22,7 +22,6 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 
-import metrics
 from db.replicas import ReplicaSet, Route
 from gql import errors
 from gql.context import Context
@@ -34,7 +33,7 @@ from web.deadline import close_database
 from web.encoding import encode, error_response
 from web.graphiql import load_examples, render_page
 from web.middleware import REQUEST_ID
-from web.observing import Observation
+from web.observing import Observation, database_used, page_served
 from web.persisted import Admitted
 from web.prepared import PreparedRequests
 from web.response_cache import CATALOG_VERSION, ResponseCache
@@ -120,6 +119,7 @@ class CatalogGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page (assets served by this app, example tabs) in place of
         Strawberry's, which loads its scripts from a CDN."""
+        page_served(request.scope)
         page = render_page(
             load_examples(self.examples / "operations"),
             endpoint=self.graphql_path,
@@ -139,8 +139,8 @@ class CatalogGraphQL(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, self._keep_answer(scope, _json_refusals(send)))
         finally:
-            if self.settings.metrics and database.session.in_transaction():
-                metrics.database_used(route.name)  # a statement ran
+            if database.session.in_transaction():  # a statement ran
+                database_used(scope, route.name)
             await close_database(database, scope)
 
     def _keep_answer(self, scope: Scope, send: Send) -> Send:

@@ -41,6 +41,34 @@ async def test_a_get_query_carries_an_etag_and_cache_control(client: httpx.Async
     assert response.headers["cache-control"] == "public, max-age=0, must-revalidate"
 
 
+async def test_a_tagged_answer_varies_by_accept_and_catalog_version_in_one_header(
+    client: httpx.AsyncClient,
+) -> None:
+    # Both every time: the full path, then the fast lane (prepared, then cached).
+    for _ in range(3):
+        response = await client.get("/graphql", params=_get(QUERY))
+        assert response.status_code == 200 and "etag" in response.headers
+        [vary] = response.headers.get_list("vary")
+        assert sorted(name.strip().lower() for name in vary.split(",")) == [
+            "accept",
+            "x-catalog-version",
+        ], vary
+
+
+def test_vary_adds_a_name_once_to_one_header() -> None:
+    headers = [(b"content-type", b"application/json")]
+    http_cache.vary(headers, b"Accept")
+    assert headers[-1] == (b"vary", b"Accept")
+    http_cache.vary(headers, b"accept")  # named already (names are case-insensitive)
+    assert headers == [(b"content-type", b"application/json"), (b"vary", b"Accept")]
+    headers.append((b"vary", b"Origin"))  # another layer's, as a header of its own
+    http_cache.vary(headers, b"X-Catalog-Version")
+    assert headers == [
+        (b"content-type", b"application/json"),
+        (b"vary", b"Accept, Origin, X-Catalog-Version"),
+    ]
+
+
 async def test_if_none_match_answers_304_without_running_the_query(
     client: httpx.AsyncClient, statements: StatementCounter
 ) -> None:
