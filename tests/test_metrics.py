@@ -142,6 +142,21 @@ async def test_each_request_is_counted_once_by_how_it_was_answered(settings: Set
     assert delta(before, after, "nkcinema_db_requests_total", database="primary") == 2
 
 
+async def test_graphiqls_page_is_not_a_graphql_request(catalog_url: str) -> None:
+    settings = Settings(database_url=catalog_url, graphiql=True, compiled=True)
+    async with app_client(settings, lifespan=True) as client:
+        before = await scrape(client)
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+        answered = await client.get("/graphql", params={"query": COMPILED})
+        after = await scrape(client)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert answered.status_code == 200 and "errors" not in answered.json()
+    total = sum(v for (name, _), v in after.items() if name == "nkcinema_requests_total") - sum(
+        v for (name, _), v in before.items() if name == "nkcinema_requests_total"
+    )
+    assert total == 1 and requests(after, "Compiled") - requests(before, "Compiled") == 1
+
+
 async def test_the_fast_lane_plans_are_counted_as_compiled(catalog_url: str) -> None:
     """POSTs with the response cache off: the second runs its prepared plan in the lane."""
     settings = Settings(database_url=catalog_url, compiled=True, response_cache_entries=0)
