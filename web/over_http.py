@@ -281,7 +281,7 @@ class GraphQLOverHTTP:
             await respond({"type": "http.response.body", "body": body})
             return
         if media == GRAPHQL_RESPONSE:  # its answer's status and type set here, at the end
-            scope = _tags_as_the_app_knows_them(scope)
+            _tags_as_the_app_knows_them(scope)
             await self.app(scope, receive, self._respond(send, media))
             return
         on_response_start(scope, _vary_by_accept)  # not a layer of sends for one header
@@ -334,8 +334,10 @@ def _vary_by_accept(_scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
     http_cache.vary(headers, b"Accept")
 
 
-def _tags_as_the_app_knows_them(scope: Scope) -> Scope:
-    """The scope with ``If-None-Match`` rewritten by ``_without_suffix``."""
+def _tags_as_the_app_knows_them(scope: Scope) -> None:
+    """Rewrite the request's ``If-None-Match`` by ``_without_suffix``. In the scope itself,
+    not a copy: what the layers inside put in it (``web.middleware.on_response_start``'s
+    hooks, the database that answered) is read by those outside."""
     headers = []
     changed = False
     for name, value in scope["headers"]:
@@ -345,4 +347,5 @@ def _tags_as_the_app_knows_them(scope: Scope) -> Scope:
             if value is None:
                 continue
         headers.append((name, value))
-    return {**scope, "headers": headers} if changed else scope
+    if changed:
+        scope["headers"] = headers

@@ -270,6 +270,12 @@ async def test_each_media_type_has_its_own_entity_tag(client: httpx.AsyncClient)
         assert crossed.status_code == 200, crossed.text
         assert _media_type(crossed) == accept
         assert crossed.headers["etag"] == tag
+        # whatever If-None-Match held, every answer says the version it was computed at and
+        # that caches must vary by it
+        for answer in (same, crossed):
+            assert answer.headers["x-catalog-version"].isdigit(), answer.headers
+            [vary] = answer.headers.get_list("vary")
+            assert "x-catalog-version" in vary.lower() and "accept" in vary.lower(), vary
 
 
 async def test_transport_refusals_keep_their_status_in_either_media_type(
