@@ -175,8 +175,10 @@ async def test_a_running_search_holds_the_gate_while_lookups_answer(catalog_url:
     locker = await asyncpg.connect(catalog_url, timeout=5)
     try:
         async with served(settings) as (client, gate, engine):
-            # warm, so that the lookup under the lock is not a cold first query (1 s deadline)
-            assert (await ask(client, CHEAP)).codes == []
+            # warm, so that the lookup under the lock is not a cold first query (1 s deadline:
+            # on a loaded machine the cold one itself can miss it, TIMEOUT, as a CI run saw)
+            warmed = [(await ask(client, CHEAP)).codes for _ in range(3)]
+            assert warmed[-1] == [] and all(c in ([], ["TIMEOUT"]) for c in warmed), warmed
             transaction = locker.transaction()
             await transaction.start()
             await locker.execute("LOCK TABLE people IN ACCESS EXCLUSIVE MODE")
