@@ -220,14 +220,6 @@ def _increment(child: Any, amount: float = 1) -> None:
     _written()
 
 
-def _observe(child: Any, bounds: tuple[float, ...], value: float) -> None:
-    """As ``Histogram.observe``: the value counts in the first bucket whose bound it is within
-    (the last bound is +Inf)."""
-    with _pending.lock:
-        _add_observation(child, bounds, value)
-    _written()
-
-
 def _add_observation(child: Any, bounds: tuple[float, ...], value: float) -> None:
     """(With the lock held.)"""
     counts = _pending.buckets.get(child)
@@ -251,7 +243,8 @@ def request_answered(
     database: str | None = None,
 ) -> None:
     """A GraphQL request was answered (``operation``: a label from ``operation_label``), if it
-    ran, by ``path`` at ``cost`` (as ``executed``), and if a statement ran, from ``database``
+    ran, by ``path`` (``compiled``, ``resolver``, ``cached``) at ``cost`` (not costed when
+    cached), and if a statement ran, from ``database``
     (``nkcinema_db_requests_total``): one update of the pending values."""
     labels = (operation, outcome, code, path, database)
     children = _answered.get(labels)
@@ -288,13 +281,6 @@ def _answered_children(labels: tuple[Any, ...]) -> tuple[Any, Any, Any, Any]:
         _answered.clear()
     _answered[labels] = children
     return children
-
-
-def executed(path: str, cost: int | None) -> None:
-    """An operation was answered by ``path`` (compiled, resolver, cached) at ``cost``."""
-    _increment(_child(EXECUTIONS, path))
-    if cost is not None and path != "cached":
-        _observe(COST, _COST_BOUNDS, cost)
 
 
 def replica_lag(name: str, seconds: float) -> None:

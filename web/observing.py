@@ -109,8 +109,8 @@ def answered_by_lane(
 ) -> None:
     """Note that the fast lane answered the request with this key, by ``path``; ``clean``:
     with an answer it knows holds no errors."""
-    observed = scope.get(OBSERVED)
-    if isinstance(observed, Observed):
+    observed = _observed(scope)
+    if observed is not None:
         known, name = operation_name(key)
         # forgotten since: named only as far as the labels go
         observed.known, observed.operation = True, name if known else metrics.OTHER
@@ -119,17 +119,23 @@ def answered_by_lane(
 
 def page_served(scope: Scope) -> None:
     """Note that the request was answered with GraphiQL's page: not counted."""
-    observed = scope.get(OBSERVED)
-    if isinstance(observed, Observed):
+    observed = _observed(scope)
+    if observed is not None:
         observed.page = True
 
 
 def database_used(scope: Scope, name: str) -> None:
     """Note that the request's statements ran on database ``name`` (``primary``,
     ``replica-1`` …); counted with the rest of the request."""
-    observed = scope.get(OBSERVED)
-    if isinstance(observed, Observed):
+    observed = _observed(scope)
+    if observed is not None:
         observed.database = name
+
+
+def _observed(scope: Scope) -> Observed | None:
+    """The request's Observed (None: ``Observe`` is not serving it, metrics off)."""
+    observed = scope.get(OBSERVED)
+    return observed if isinstance(observed, Observed) else None
 
 
 def _record(observed: Observed, outcome: str, code: str | None, seconds: float) -> None:
@@ -196,8 +202,8 @@ class Observation(SchemaExtension):
         key = scope.get(REQUEST_KEY)
         if known and isinstance(key, str):
             _names[key] = name
-        observed = scope.get(OBSERVED)
-        if not isinstance(observed, Observed):
+        observed = _observed(scope)
+        if observed is None:
             return None
         observed.known = known or name is not None
         observed.operation = name
