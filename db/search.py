@@ -131,7 +131,7 @@ _KEY_PARAMETERS = (
 def key_parameters(key: str, shape: KeyShape | None = None) -> dict[str, str]:
     """The values of a statement's key parameters (``KeyShape``, ``_Key.bound``) for ``key``.
     A key holds only letters and digits (``db.text.search_key``): no pattern needs escaping."""
-    grams = sorted(trigrams(key))
+    grams = _in_order(key)
     values = {
         "search_key": key,
         "search_pattern": f"%{key}%",
@@ -237,7 +237,7 @@ class _KeySql:
         return self.compiler.process(parameter, **self.kw)
 
     def gram(self, index: int) -> str:
-        """The key's ``index``-th trigram (sorted)."""
+        """The key's ``index``-th trigram (``_in_order``)."""
         return self.value(self.key.grams[index])
 
     def containing(self, index: int) -> str:
@@ -273,8 +273,8 @@ def _typo_candidates_postgresql(column: str, key: _KeySql) -> str:
 
     A row resembles the key only if one name holds `needed` of its n trigrams, so the row
     misses at most n - needed of them and holds one of every n - needed + 1 (pigeonhole).
-    PostgreSQL has no vocabulary to pick the rarest from, so it asks for one of each disjoint
-    group of that size (each trigram a lookup in the GIN index; the groups' rows
+    PostgreSQL has no vocabulary to pick the rarest from, so it asks for one of each group of
+    that size (``_groups``: each trigram a lookup in the names' GIN index, the groups' rows
     intersected). (pg_trgm's own `<%` pads words with blanks and scores an extent of the
     document, not a name: it finds other rows than SQLite.)
 
@@ -285,19 +285,37 @@ def _typo_candidates_postgresql(column: str, key: _KeySql) -> str:
     spares it for most candidates — those whose prose holds the trigrams (a synopsis's "Mount
     Paektu" for "mountain") or whose names share a syllable only ("pyo" of Pyongyang for
     "saebyeok") — and finds no other rows."""
-    grams = list(range(key.key.shape.grams))  # the key's trigrams (sorted) by index
-    needed, rarest = key.key.needed, key.key.rarest
-    groups = [grams[i : i + rarest] for i in range(0, len(grams), rarest)]
-    full = [group for group in groups if len(group) == rarest]
-    holds = " AND ".join(
-        "(" + " OR ".join(f"{column} LIKE {key.containing(g)}" for g in group) + ")"
-        for group in full
-    )
+    grams = range(key.key.shape.grams)  # the key's trigrams (``_in_order``) by index
+    needed = key.key.needed
     names = f"split_part({column}, '{TEXTS_MARK}', 1)"
+    holds = " AND ".join(
+        "(" + " OR ".join(f"{names} LIKE {key.containing(g)}" for g in group) + ")"
+        for group in _groups(len(grams), key.key.rarest)
+    )
     held = " + ".join(
         f"(CASE WHEN {names} LIKE {key.containing(g)} THEN 1 ELSE 0 END)" for g in grams
     )
     return f"{holds} AND ({held}) >= {needed}"
+
+
+def _in_order(key: str) -> list[str]:
+    """A key's distinct trigrams in the order the key spells them (``key_parameters``)."""
+    return list(dict.fromkeys(key[i : i + 3] for i in range(len(key) - 2)))
+
+
+def _groups(count: int, size: int) -> list[list[int]]:
+    """Groups of ``size`` consecutive trigrams (by index, ``_in_order``) that together hold
+    all ``count``: from the start, the last one ending at the end. Any groups of that size
+    serve the pigeonhole (``_typo_candidates_postgresql``); consecutive ones part the key's
+    words, so a row holding one common word of it (every "Flower …" title for ``flower
+    girl``, 4,000 at 100,000 works) misses a group and is no candidate, where groups of
+    trigrams in alphabetical order each held one of that word's."""
+    if size <= 0 or count < size:
+        return []
+    starts = [*range(0, count - size + 1, size)]
+    if count % size:
+        starts.append(count - size)
+    return [list(range(start, start + size)) for start in starts]
 
 
 def _typo_similarity_postgresql(column: str, key: _KeySql) -> str:
@@ -550,13 +568,13 @@ def _tiers(entity: Any, table: str, name: Any, key: _Key, limit: int) -> Any:
         return _KeyCondition(key, write)
 
     ranks = (
-        (4, "whole", condition(lambda k: f"{column} LIKE {k.value(key.whole)}")),
+        (4, "whole", condition(lambda k: f"{names} LIKE {k.value(key.whole)}")),
         (
             3,
             "start",
             condition(
                 lambda k: (
-                    f"{column} LIKE {k.value(key.start)} AND {column} NOT LIKE {k.value(key.whole)}"
+                    f"{names} LIKE {k.value(key.start)} AND {names} NOT LIKE {k.value(key.whole)}"
                 )
             ),
         ),

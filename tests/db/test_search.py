@@ -194,7 +194,7 @@ def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> N
     other, _ = compiled("flower girl")
     assert "LIKE '%purkasari%'" in rare, rare
     # the similarity written out for the key (s._typo_similarity_postgresql)
-    similarity = "(strpos(n, 'ari') > 0)::integer + (strpos(n, 'asa') > 0)::integer"
+    similarity = "(strpos(n, 'pur') > 0)::integer + (strpos(n, 'urk') > 0)::integer"
     assert similarity in rare and "::double precision / 7) >= 0.6" in rare, rare
     # the names section holds enough of the key's trigrams before the similarity is computed
     names = "CASE WHEN split_part(works.search_text, '/', 1) LIKE '%"
@@ -210,19 +210,32 @@ def test_on_postgresql_the_search_key_is_in_the_statement_not_a_parameter() -> N
 
 def test_on_postgresql_typo_candidates_hold_one_trigram_of_each_group() -> None:
     """As SQLite's vocabulary pre-filter: a row resembling the key misses at most
-    n - needed of its n trigrams, so it holds one of every n - needed + 1 of them
-    (pigeonhole): one of each disjoint group of that size, each a trigram index lookup.
-    pg_trgm's own ``<%`` scores an extent of the document and would find other rows."""
-    for query in ("pulgasri", "the flower girls youth", "sonyonjangsoo"):
+    n - needed of its n trigrams, so its names hold one of every n - needed + 1 of them
+    (pigeonhole): one of each group of that size, each a lookup in the names' trigram index.
+    The groups are runs of the key's trigrams in its own order that together hold them all,
+    so a row holding one word of a two-word key misses a group. pg_trgm's own ``<%`` scores
+    an extent of the document and would find other rows."""
+    names = "split_part(works.search_text, '/', 1)"
+    group_pattern = re.escape(f"{names} LIKE '%") + r"\w+%'"
+    for query in ("pulgasri", "the flower girls youth", "sonyonjangsoo", "flower girl"):
         sql, _ = compiled(query)
-        grams = sorted(trigrams(search_key(query)))
-        size = len(grams) - shared_trigrams_needed(len(grams), s.FUZZY_THRESHOLD) + 1
-        groups = re.findall(r"\((works\.search_text LIKE '%\w+%'(?: OR [^()]*)?)\)", sql)
-        assert len(groups) == len(grams) // size, sql
-        assert all(group.count("LIKE") == size for group in groups), sql
-        looked_up = [g for g in grams if f"works.search_text LIKE '%{g}%'" in sql]
-        assert len(looked_up) == size * len(groups)  # disjoint
+        key = search_key(query)
+        spelled = list(dict.fromkeys(key[i : i + 3] for i in range(len(key) - 2)))
+        size = len(spelled) - shared_trigrams_needed(len(spelled), s.FUZZY_THRESHOLD) + 1
+        groups = [
+            re.findall(r"'%(\w+)%'", group)
+            for group in re.findall(rf"\(((?:{group_pattern}(?: OR )?)+)\)", sql)
+        ]
+        assert len(groups) == -(-len(spelled) // size), sql
+        for group in groups:
+            assert len(group) == size, sql
+            first = spelled.index(group[0])
+            assert group == spelled[first : first + size], (group, spelled)  # a run
+        assert {g for group in groups for g in group} == set(spelled), sql
         assert "<%" not in sql
+    flower_girl = compiled("flower girl")[0]
+    # "flower" alone (flo, low, owe, wer) holds no trigram of the second run
+    assert f"({names} LIKE '%erg%' OR {names} LIKE '%rgi%'" in flower_girl, flower_girl
 
 
 async def test_both_databases_compute_the_same_similarity(session: AsyncSession) -> None:
