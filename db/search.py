@@ -287,7 +287,7 @@ def _typo_candidates_postgresql(column: str, key: _KeySql) -> str:
     "saebyeok") — and finds no other rows."""
     grams = range(key.key.shape.grams)  # the key's trigrams (``_in_order``) by index
     needed = key.key.needed
-    names = f"split_part({column}, '{TEXTS_MARK}', 1)"
+    names = _names_sql(column)
     holds = " AND ".join(
         "(" + " OR ".join(f"{names} LIKE {key.containing(g)}" for g in group) + ")"
         for group in _groups(len(grams), key.key.rarest)
@@ -327,7 +327,7 @@ def _typo_similarity_postgresql(column: str, key: _KeySql) -> str:
     a call: about 50 µs); this is a subquery over the names with the trigrams spelled out."""
     grams = range(key.key.shape.grams)
     held = " + ".join(f"(strpos(n, {key.gram(g)}) > 0)::integer" for g in grams)
-    names = f"string_to_array(split_part({column}, '{TEXTS_MARK}', 1), '|')"
+    names = f"string_to_array({_names_sql(column)}, '|')"
     found = f"(SELECT coalesce(max({held}), 0) FROM unnest({names}) AS n)"
     return f"({found}::double precision / {len(grams)})"
 
@@ -418,7 +418,13 @@ class _Names(ColumnElement[str]):
 
 @compiles(_Names, "postgresql")
 def _names_postgresql(element: _Names, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"split_part({compiler.process(element.document, **kw)}, '{TEXTS_MARK}', 1)"
+    return _names_sql(compiler.process(element.document, **kw))
+
+
+def _names_sql(document: str) -> str:
+    """PostgreSQL: the names section of the search document ``document`` (SQL), spelled as
+    the names' trigram index (migration 0018) is, so that its conditions use it."""
+    return f"split_part({document}, '{TEXTS_MARK}', 1)"
 
 
 @compiles(_Names)
@@ -562,7 +568,7 @@ def _tiers(entity: Any, table: str, name: Any, key: _Key, limit: int) -> Any:
     substring), to be picked by ``_best``. The numbers are written into the statement
     (``_constant``)."""
     column = f"{table}.search_text"
-    names = f"split_part({column}, '{TEXTS_MARK}', 1)"
+    names = _names_sql(column)
 
     def condition(write: Any) -> _KeyCondition:
         return _KeyCondition(key, write)
